@@ -1,0 +1,51 @@
+# Imperium — two commands on a fresh machine:
+#   make run    set up .venv, migrate, seed a demo tenant, start web + worker + beat
+#   make test   set up .venv and run the whole suite (lint, migrations check, pytest)
+
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench venv clean help
+
+help:
+	@echo "make run   - start Imperium locally (http://127.0.0.1:$(PORT))"
+	@echo "make test  - run the whole test suite"
+	@echo "make lint  - ruff"
+
+$(VENV)/bin/python:
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11+ is required (python3 --version)"; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.deps-run: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.deps-run
+
+venv: $(VENV)/.deps-dev
+
+run: $(VENV)/.deps-run
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py check --tag services --database default
+	$(PY) manage.py bootstrap_local --port $(PORT)
+	IMPERIUM_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.local start
+
+test: $(VENV)/.deps-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run --settings imperium.test_settings >/dev/null
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.deps-dev
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var

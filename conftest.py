@@ -1,0 +1,50 @@
+"""Fixtures shared by every app's tests: two tenants and three personas.
+
+- superuser: sees everything;
+- operator_a: staff operator of tenant A only;
+- operator_b: staff operator of tenant B only.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client as HttpClient
+
+from tenants.tests.factories import ClientFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def tenant_a(db):
+    return ClientFactory(slug="alpha", name="Alpha Salon")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return ClientFactory(slug="bravo", name="Bravo Barbers")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True)
+
+
+@pytest.fixture
+def operator_a(tenant_a):
+    return MembershipFactory(client=tenant_a, user__username="op-a", role="operator").user
+
+
+@pytest.fixture
+def operator_b(tenant_b):
+    return MembershipFactory(client=tenant_b, user__username="op-b", role="operator").user
+
+
+@pytest.fixture
+def login():
+    """login(user) -> a Django test client with that user's session."""
+
+    def _login(user) -> HttpClient:
+        client = HttpClient()
+        client.force_login(user)
+        return client
+
+    return _login

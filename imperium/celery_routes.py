@@ -1,0 +1,25 @@
+"""Explicit Celery queue routes and the beat schedule.
+
+Every task must have a route here: `imperium/tests/test_task_routing.py` fails for a registered
+task without one, so a new task can never land silently on a queue no worker reads.
+
+Queues: `default` (housekeeping, alerts, Telegram, sentinel), `stable` and `canary` (customer
+turns, split by the tenant's release channel so canary tenants run on canary workers).
+"""
+
+from __future__ import annotations
+
+TASK_QUEUES: tuple[str, ...] = ("default", "stable", "canary")
+
+TASK_ROUTES: dict[str, dict[str, str]] = {}
+
+# Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
+# can pause or retime an entry in admin.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+
+def unrouted_tasks(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """Names of the app's own registered tasks that have no explicit route."""
+    return sorted(
+        name for name in app.tasks if not name.startswith("celery.") and name not in TASK_ROUTES
+    )

@@ -1,0 +1,43 @@
+"""Carry the correlation id (and tenant label) from the publisher into the task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from imperium.correlation import _correlation_id, _tenant, get_correlation_id, get_tenant_label, set_correlation_id
+
+HEADER = "correlation_id"
+TENANT_HEADER = "tenant"
+_tokens: dict[str, tuple[Any, Any]] = {}
+
+
+@before_task_publish.connect
+def _attach_correlation(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    if headers is not None:
+        headers.setdefault(HEADER, get_correlation_id())
+        headers.setdefault(TENANT_HEADER, get_tenant_label())
+
+
+@task_prerun.connect
+def _enter_correlation(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
+    request = getattr(task, "request", None)
+    incoming = getattr(request, HEADER, None) or (getattr(request, "headers", None) or {}).get(HEADER)
+    tenant = getattr(request, TENANT_HEADER, None) or (getattr(request, "headers", None) or {}).get(TENANT_HEADER)
+    token_id = _correlation_id.set("")
+    token_tenant = _tenant.set(tenant or "")
+    set_correlation_id(incoming)
+    if task_id:
+        _tokens[task_id] = (token_id, token_tenant)
+
+
+@task_postrun.connect
+def _leave_correlation(task_id: str | None = None, **kwargs: Any) -> None:
+    tokens = _tokens.pop(task_id or "", None)
+    if tokens:
+        try:
+            _correlation_id.reset(tokens[0])
+            _tenant.reset(tokens[1])
+        except ValueError:  # reset from another context (eager mode nesting); harmless
+            pass

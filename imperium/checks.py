@@ -1,0 +1,34 @@
+"""Startup checks: a configured outside service that is unreachable is a loud error.
+
+Run by `manage.py check` / `runserver` / `migrate` and by the `check_services` step of
+`make run` and the Docker entrypoint. Unconfigured optional services are fine (embedded mode).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import Error, Tags, register
+
+from imperium.health import check_broker, check_qdrant, check_redis
+
+SERVICES_TAG = "services"
+
+
+@register(SERVICES_TAG)
+def configured_services_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    for result, variable in ((check_redis(), "REDIS_URL"), (check_broker(), "CELERY_BROKER_URL"), (check_qdrant(), "QDRANT_URL")):
+        if result.configured and not result.ok:
+            errors.append(
+                Error(f"{result.name} is configured ({variable}) but unreachable: {result.detail}", id=f"imperium.E_{result.name.upper()}")
+            )
+    return errors
+
+
+@register(Tags.database)
+def database_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    from imperium.health import check_database
+
+    result = check_database()
+    return [] if result.ok else [Error(f"DATABASE_URL is unreachable: {result.detail}", id="imperium.E_DATABASE")]

@@ -1,0 +1,135 @@
+"""Dependency checks shown by /admin/health and run at startup (system check `services`).
+
+Each check returns a `HealthResult`; `configured=False` means the dependency is optional and
+not set up (embedded default), which is healthy. A configured dependency that fails is never
+reported as healthy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils.module_loading import import_string
+
+
+@dataclass
+class HealthResult:
+    name: str
+    ok: bool
+    latency_ms: float | None = None
+    configured: bool = True
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _timed(name: str, probe: Callable[[], str | None]) -> HealthResult:
+    started = time.perf_counter()
+    try:
+        detail = probe() or "ok"
+    except Exception as exc:  # a health check reports every failure, whatever its type
+        return HealthResult(name=name, ok=False, latency_ms=_ms(started), detail=f"{type(exc).__name__}: {exc}"[:500])
+    return HealthResult(name=name, ok=True, latency_ms=_ms(started), detail=detail)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def check_database() -> HealthResult:
+    def probe() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return connection.vendor
+
+    return _timed("database", probe)
+
+
+def check_redis() -> HealthResult:
+    if not settings.REDIS_URL:
+        return HealthResult(name="redis", ok=True, configured=False, detail="not configured (dedup by database only)")
+
+    def probe() -> str:
+        import redis
+
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=settings.HEALTH_CHECK_TIMEOUT, socket_connect_timeout=settings.HEALTH_CHECK_TIMEOUT
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return "ok"
+
+    return _timed("redis", probe)
+
+
+def check_broker() -> HealthResult:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        def probe_fs() -> str:
+            folder = settings.BROKER_DIR / "queue"
+            probe_file = folder / ".health"
+            probe_file.write_text("ok")
+            probe_file.unlink()
+            return f"filesystem broker at {folder}"
+
+        return _timed("broker", probe_fs)
+
+    def probe() -> str:
+        from imperium.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
+        return url.split("://", 1)[0]
+
+    return _timed("broker", probe)
+
+
+def check_qdrant() -> HealthResult:
+    if not settings.QDRANT_URL:
+        return HealthResult(name="qdrant", ok=True, configured=False, detail="embedded (in-process index rebuilt from the database)")
+
+    def probe() -> str:
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(
+            url=settings.QDRANT_URL, api_key=settings.QDRANT_API_KEY or None, timeout=int(max(1, settings.HEALTH_CHECK_TIMEOUT)),
+            check_compatibility=False,
+        )
+        try:
+            try:
+                names = {c.name for c in client.get_collections().collections}
+            except Exception as exc:
+                status = getattr(exc, "status_code", None)
+                if status in (401, 403):
+                    raise RuntimeError(
+                        f"Qdrant refused the API key ({status}): check QDRANT_API_KEY against the server's "
+                        "QDRANT__SERVICE__API_KEY."
+                    ) from None
+                raise
+        finally:
+            client.close()
+        collection = settings.QDRANT_COLLECTION
+        return f"collection {collection} {'present' if collection in names else 'missing'}"
+
+    return _timed("qdrant", probe)
+
+
+def run_health_checks() -> list[HealthResult]:
+    results = []
+    for path in settings.HEALTH_CHECKS:
+        check = import_string(path)
+        try:
+            results.append(check())
+        except Exception as exc:  # a broken check must not hide the others
+            results.append(HealthResult(name=path.rsplit(".", 1)[-1], ok=False, detail=f"check crashed: {exc}"))
+    return results

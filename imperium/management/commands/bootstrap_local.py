@@ -1,0 +1,66 @@
+"""Prepare a local installation for `make run`: an admin user and a demo tenant.
+
+Idempotent: the admin password is generated once into var/ and printed on every start;
+the demo tenant is created once, and its webhook secret is printed only then.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+
+from imperium.actors import Actor
+from imperium.envconfig import local_secret
+from tenants.models import Client
+from tenants.services import client_onboard
+
+DEMO_SLUG = "demo-salon"
+
+
+class Command(BaseCommand):
+    help = "Create the local admin user and the demo tenant (idempotent); print where to go."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = local_secret(settings.VAR_DIR, "local_admin_password", lambda: secrets.token_urlsafe(12))
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(
+            username=options["username"], defaults={"is_staff": True, "is_superuser": True, "email": "admin@localhost"}
+        )
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.is_staff = user.is_superuser = True
+            user.save()
+
+        demo = Client.objects.filter(slug=DEMO_SLUG).first()
+        secret_line = ""
+        if demo is None:
+            result = client_onboard(actor=Actor.system("bootstrap_local"), slug=DEMO_SLUG, name="Demo Salon")
+            demo = result.client
+            secret_line = f"  demo webhook secret: {result.webhook_secret}  (shown once; rotate it in admin)"
+            self._seed_demo(demo)
+
+        base = f"http://127.0.0.1:{options['port']}"
+        lines = [
+            "",
+            "Imperium is starting:",
+            f"  web:          {base}/",
+            f"  admin:        {base}/admin/   user {user.username}  password {password}",
+            f"  health:       {base}/health   {base}/admin/health",
+            f"  API schema:   {base}/api/schema/",
+            f"  demo webhook: {base}/webhook/{demo.slug}",
+        ]
+        if secret_line:
+            lines.append(secret_line)
+        lines.append("Ctrl-C stops web, worker and beat.\n")
+        self.stdout.write("\n".join(lines))
+
+    def _seed_demo(self, demo: Client) -> None:
+        """Extension point: later issues seed the demo tenant's knowledge here."""

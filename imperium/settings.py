@@ -1,0 +1,262 @@
+"""Imperium settings: one module, every value from the environment (see .env.example).
+
+With no environment at all the product runs embedded: SQLite under var/, local Qdrant files,
+and a filesystem Celery broker. Each *_URL switches one part to a real server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from imperium.celery_routes import CELERY_BEAT_SCHEDULE as _BEAT_SCHEDULE
+from imperium.celery_routes import TASK_ROUTES as _TASK_ROUTES
+from imperium.envconfig import StrictEnv, generate_django_secret, local_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = StrictEnv()
+env.read_env_file(BASE_DIR / ".env")
+
+VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("DEBUG", True)
+APP_VERSION = env.str("APP_VERSION", "dev")
+TESTING = False  # set by the test settings overlay (imperium/test_settings.py)
+
+# --- secrets --------------------------------------------------------------------------------
+_secret_key = env.str("SECRET_KEY")
+_field_keys = env.list("FIELD_ENCRYPTION_KEY")
+if not DEBUG and (not _secret_key or not _field_keys):
+    missing = [n for n, v in (("SECRET_KEY", _secret_key), ("FIELD_ENCRYPTION_KEY", _field_keys)) if not v]
+    raise ImproperlyConfigured(f"{', '.join(missing)} must be set in the environment when DEBUG is off.")
+SECRET_KEY = _secret_key or local_secret(VAR_DIR, "secret_key", generate_django_secret)
+# Several comma-separated keys allow rotation: the first encrypts, all of them decrypt.
+FIELD_ENCRYPTION_KEYS = _field_keys or [
+    local_secret(VAR_DIR, "field_encryption_key", lambda: Fernet.generate_key().decode())
+]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be url-safe base64 Fernet keys (32 bytes), comma-separated."
+        ) from None
+ADMIN_API_TOKEN = env.str("ADMIN_API_TOKEN")
+
+# --- hosts and URLs -------------------------------------------------------------------------
+PUBLIC_BASE_URL = env.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["*"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = [PUBLIC_BASE_URL.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
+
+# --- applications ---------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "simple_history",
+    "django_celery_beat",
+    "imperium.apps.ImperiumConfig",
+    "tenants.apps.TenantsConfig",
+    "knowledge.apps.KnowledgeConfig",
+    "incidents.apps.IncidentsConfig",
+    "conversations.apps.ConversationsConfig",
+    "releases.apps.ReleasesConfig",
+]
+
+MIDDLEWARE = [
+    "imperium.correlation.CorrelationIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "imperium.urls"
+WSGI_APPLICATION = "imperium.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+_db = env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'imperium.sqlite3'}")
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + IMMEDIATE transactions let the web process, workers and beat share one file
+    # without "database is locked" errors on concurrent writes.
+    _db.setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+else:
+    _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASE_IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
+
+# --- redis / cache --------------------------------------------------------------------------
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- auth / i18n / static -------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+LOGIN_URL = "/admin/login/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- REST framework / OpenAPI ---------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "imperium.exceptions.drf_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Imperium API",
+    "DESCRIPTION": "Webhook, operations and health endpoints of the Imperium back office.",
+    "VERSION": APP_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _sub in ("queue", "processed"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = _TASK_ROUTES
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = _BEAT_SCHEDULE
+DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+# --- Qdrant / retrieval / LLM ---------------------------------------------------------------
+QDRANT_URL = env.url("QDRANT_URL")
+QDRANT_API_KEY = env.str("QDRANT_API_KEY")
+QDRANT_COLLECTION = env.str("QDRANT_COLLECTION", "truffles_knowledge")
+QDRANT_PATH = VAR_DIR / "qdrant"
+QDRANT_TIMEOUT = env.float("QDRANT_TIMEOUT", 5.0, minimum=0.1)
+EMBEDDINGS_BACKEND = env.choice("EMBEDDINGS_BACKEND", "hashing", ("hashing", "http"))
+EMBEDDINGS_URL = env.url("EMBEDDINGS_URL")
+EMBEDDINGS_TIMEOUT = env.float("EMBEDDINGS_TIMEOUT", 10.0, minimum=0.1)
+if EMBEDDINGS_BACKEND == "http" and not EMBEDDINGS_URL:
+    raise ImproperlyConfigured("EMBEDDINGS_BACKEND=http needs EMBEDDINGS_URL (the bge-m3 service).")
+LLM_BACKEND = env.choice("LLM_BACKEND", "extractive", ("extractive", "openai"))
+LLM_BASE_URL = env.url("LLM_BASE_URL")
+LLM_API_KEY = env.str("LLM_API_KEY")
+LLM_MODEL = env.str("LLM_MODEL")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", 20.0, minimum=0.1)
+if LLM_BACKEND == "openai" and not (LLM_BASE_URL and LLM_MODEL):
+    raise ImproperlyConfigured("LLM_BACKEND=openai needs LLM_BASE_URL and LLM_MODEL.")
+
+# --- ChatFlow -------------------------------------------------------------------------------
+CHATFLOW_BASE_URL = env.url("CHATFLOW_BASE_URL")
+CHATFLOW_TIMEOUT = env.float("CHATFLOW_TIMEOUT", 10.0, minimum=0.1)
+
+# --- Telegram -------------------------------------------------------------------------------
+TELEGRAM_API_URL = env.url("TELEGRAM_API_URL", "https://api.telegram.org")
+ALERT_BOT_TOKEN = env.str("ALERT_BOT_TOKEN")
+ALERT_CHAT_ID = env.str("ALERT_CHAT_ID")
+ALERT_TOPIC_ID = env.int("ALERT_TOPIC_ID", 0, minimum=0) or None
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET")
+TELEGRAM_ADMIN_IDS = env.int_list("TELEGRAM_ADMIN_IDS")
+
+# --- logging --------------------------------------------------------------------------------
+LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOG_FORMAT = env.choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "imperium.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "imperium.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s %(tenant)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}
+
+# --- health ---------------------------------------------------------------------------------
+# Dotted paths of checks shown by /admin/health; later apps append theirs.
+HEALTH_CHECKS = [
+    "imperium.health.check_database",
+    "imperium.health.check_redis",
+    "imperium.health.check_broker",
+    "imperium.health.check_qdrant",
+]
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
+
+# --- product defaults -----------------------------------------------------------------------
+DECISIONS_FILE = BASE_DIR / "docs" / "IMPERIUM_DECISIONS.yaml"

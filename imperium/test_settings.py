@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings, with test-only state kept under var/test."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("LOG_LEVEL", "warning")
+
+from imperium.settings import *  # noqa: F403
+
+TESTING = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ADMIN_API_TOKEN = "test-admin-token"
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
+
+from imperium import views
+
+admin.site.site_header = "Imperium"
+admin.site.site_title = "Imperium"
+admin.site.index_title = "Back office"
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("db-check", views.db_check, name="db-check"),
+    # Registered before the admin catch-all so /admin/health is not taken for a model page.
+    path("admin/health", views.admin_health, name="admin-health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+]

@@ -1,0 +1,58 @@
+"""Health endpoints. `/health` is liveness only: no database, no secrets."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+
+from imperium.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS
+from imperium.health import check_database, run_health_checks
+
+_health_schema = inline_serializer("Health", {"status": serializers.CharField(), "version": serializers.CharField()})
+
+
+@extend_schema(summary="Liveness", responses={200: _health_schema}, tags=["health"])
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok", "version": settings.APP_VERSION})
+
+
+@extend_schema(
+    summary="Database round trip (SELECT 1)",
+    responses={200: OpenApiResponse(description="database reachable"), 503: OpenApiResponse(description="database down")},
+    tags=["health"],
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def db_check(request: HttpRequest) -> JsonResponse:
+    result = check_database()
+    body = {"status": "ok" if result.ok else "error", "database": result.detail if result.ok else "unreachable",
+            "latency_ms": result.latency_ms}
+    return JsonResponse(body, status=200 if result.ok else 503)
+
+
+@extend_schema(
+    summary="Every dependency with status and latency (staff or admin token)",
+    responses={200: OpenApiResponse(description="all healthy"), 503: OpenApiResponse(description="a configured dependency is down")},
+    tags=["health"],
+)
+@api_view(["GET"])
+@authentication_classes(OPERATOR_AUTHENTICATION)
+@permission_classes(OPERATOR_PERMISSIONS)
+def admin_health(request: HttpRequest) -> JsonResponse:
+    results = run_health_checks()
+    failing = [r.name for r in results if not r.ok]
+    body = {
+        "status": "ok" if not failing else "degraded",
+        "failing": failing,
+        "version": settings.APP_VERSION,
+        "checks": {r.name: r.as_dict() for r in results},
+    }
+    return JsonResponse(body, status=503 if failing else 200)

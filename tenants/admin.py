@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from imperium.actors import Actor
+from imperium.exceptions import ApplicationError
+from tenants import services
+from tenants.admin_scoping import TenantScopedAdminMixin
+from tenants.choices import MembershipRole
+from tenants.models import Client, ClientSettings, TenantMembership
+from tenants.scoping import tenant_ids_for, user_can_access
+
+
+def _secret_page(request: HttpRequest, client: Client, secret: str, heading: str) -> TemplateResponse:
+    return TemplateResponse(
+        request,
+        "admin/tenants/secret_once.html",
+        {
+            "heading": heading,
+            "client": client,
+            "secret": secret,
+            "webhook_url": services.webhook_url_for(client),
+            "back_url": reverse("admin:tenants_client_change", args=[client.pk]),
+            "title": heading,
+            "site_header": "Imperium",
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ["slug", "name", "status", "timezone", "locale"]
+
+
+@admin.register(Client)
+class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
+    form = ClientForm
+    add_requires_superuser = True
+    list_display = ["slug", "name", "status", "release_channel", "timezone", "created_at"]
+    list_filter = ["status", "settings__release_channel"]
+    search_fields = ["slug", "name"]
+    list_select_related = ["settings"]
+    actions = ["rotate_webhook_secret", "activate", "disable"]
+
+    @admin.display(description="channel", ordering="settings__release_channel")
+    def release_channel(self, obj: Client) -> str:
+        return getattr(getattr(obj, "settings", None), "release_channel", "-")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
+        return ["slug", "created_at", "updated_at"] if obj else []
+
+    def get_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
+        fields = ["slug", "name", "timezone", "locale"]
+        return fields + ["status", "created_at", "updated_at"] if obj else fields
+
+    def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm, change: bool) -> None:
+        actor = Actor.from_user(request.user)
+        if not change:
+            result = services.client_onboard(
+                actor=actor, slug=obj.slug, name=obj.name, timezone_name=obj.timezone, locale=obj.locale
+            )
+            obj.pk = result.client.pk
+            request._onboard_result = result  # type: ignore[attr-defined]
+            return
+        data = form.cleaned_data
+        services.client_update(actor=actor, client=obj, **{f: data[f] for f in ("name", "timezone", "locale") if f in data})
+        if "status" in data:
+            services.client_set_status(actor=actor, client=obj, status=data["status"])
+
+    def response_add(self, request: HttpRequest, obj: Client, post_url_continue: str | None = None) -> HttpResponse:
+        result = getattr(request, "_onboard_result", None)
+        if result is None:
+            return super().response_add(request, obj, post_url_continue)
+        return _secret_page(request, result.client, result.webhook_secret, f"Tenant {result.client.slug} onboarded")
+
+    @admin.action(description="Rotate webhook secret (shows the new one once)")
+    def rotate_webhook_secret(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Rotate one tenant at a time, so its new secret can be shown.", messages.ERROR)
+            return None
+        client = queryset.get()
+        if not self.has_change_permission(request, client):
+            self.message_user(request, "You may not change this tenant.", messages.ERROR)
+            return None
+        secret = services.webhook_secret_rotate(actor=Actor.from_user(request.user), client=client)
+        return _secret_page(request, client, secret, f"New webhook secret for {client.slug}")
+
+    def _set_status(self, request: HttpRequest, queryset: Any, status: str) -> None:
+        done = 0
+        for client in queryset:
+            if not self.has_change_permission(request, client):
+                continue
+            try:
+                services.client_set_status(actor=Actor.from_user(request.user), client=client, status=status)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{client.slug}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} tenant(s) now {status}.")
+
+    @admin.action(description="Activate")
+    def activate(self, request: HttpRequest, queryset: Any) -> None:
+        self._set_status(request, queryset, "active")
+
+    @admin.action(description="Disable (webhooks answer 404)")
+    def disable(self, request: HttpRequest, queryset: Any) -> None:
+        self._set_status(request, queryset, "disabled")
+
+
+class ClientSettingsForm(forms.ModelForm):
+    new_chatflow_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored token.",
+    )
+
+    class Meta:
+        model = ClientSettings
+        fields = [
+            "chatflow_instance_id",
+            "telegram_chat_id",
+            "telegram_topic_id",
+            "release_channel",
+            "coalesce_window_seconds",
+            "coalesce_max_seconds",
+            "holding_reply_template",
+            "escalation_sla_minutes",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        window, cap = data.get("coalesce_window_seconds"), data.get("coalesce_max_seconds")
+        if window is not None and cap is not None and cap < window:
+            self.add_error("coalesce_max_seconds", "Must be at least the coalescing window.")
+        return data
+
+
+@admin.register(ClientSettings)
+class ClientSettingsAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
+    form = ClientSettingsForm
+    allow_add = False  # settings are created by onboarding
+    list_display = ["client", "release_channel", "chatflow_instance_id", "webhook_secret_hint", "telegram_chat_id", "updated_at"]
+    list_filter = ["release_channel"]
+    list_select_related = ["client"]
+    search_fields = ["client__slug", "client__name"]
+    readonly_fields = ["client", "webhook_secret_hint", "previous_secret_hint", "webhook_secret_rotated_at", "chatflow_token_hint"]
+
+    @admin.display(description="webhook secret")
+    def webhook_secret_hint(self, obj: ClientSettings) -> str:
+        return obj.webhook_secret_masked
+
+    @admin.display(description="previous secret")
+    def previous_secret_hint(self, obj: ClientSettings) -> str:
+        from imperium.crypto import mask
+
+        return mask(obj.webhook_secret_previous) or "-"
+
+    @admin.display(description="ChatFlow token")
+    def chatflow_token_hint(self, obj: ClientSettings) -> str:
+        return obj.chatflow_token_masked or "-"
+
+    def save_model(self, request: HttpRequest, obj: ClientSettings, form: forms.ModelForm, change: bool) -> None:
+        actor = Actor.from_user(request.user)
+        data = form.cleaned_data
+        changes = {f: data[f] for f in services.EDITABLE_SETTINGS if f in data}
+        client = obj.client
+        services.client_settings_update(actor=actor, client=client, **changes)
+        if data.get("release_channel"):
+            services.client_set_release_channel(actor=actor, client=client, channel=data["release_channel"])
+        if data.get("new_chatflow_token"):
+            services.chatflow_token_set(actor=actor, client=client, token=data["new_chatflow_token"])
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = TenantMembership
+        fields = ["user", "client", "role"]
+
+
+@admin.register(TenantMembership)
+class TenantMembershipAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
+    """Memberships are managed by superusers and by tenant admins for their own tenants."""
+
+    form = MembershipForm
+    allow_delete = True
+    list_display = ["user", "client", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "client"]
+    search_fields = ["user__username", "client__slug"]
+
+    def _tenant_admin(self, request: HttpRequest, obj: TenantMembership | None) -> bool:
+        if not self._staff(request):
+            return False
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return bool(tenant_ids_for(request.user, (MembershipRole.ADMIN,)))
+        return user_can_access(request.user, obj, (MembershipRole.ADMIN,))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._tenant_admin(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._tenant_admin(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._tenant_admin(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "client" and not request.user.is_superuser:
+            kwargs["queryset"] = Client.objects.visible_to(request.user, (MembershipRole.ADMIN,))
+        if db_field.name == "user":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: TenantMembership, form: forms.ModelForm, change: bool) -> None:
+        from imperium.services import audit_record
+
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=Actor.from_user(request.user),
+            action="tenant.membership_changed" if change else "tenant.membership_added",
+            tenant=obj.client,
+            obj=obj,
+            payload={"user": obj.user.get_username(), "role": obj.role},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: TenantMembership) -> None:
+        from imperium.services import audit_record
+
+        audit_record(actor=Actor.from_user(request.user), action="tenant.membership_removed", tenant=obj.client, obj=obj,
+                     payload={"user": obj.user.get_username(), "role": obj.role})
+        super().delete_model(request, obj)

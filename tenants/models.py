@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from imperium.crypto import mask
+from imperium.fields import EncryptedTextField
+from tenants.choices import ClientStatus, MembershipRole, ReleaseChannel
+from tenants.scoping import TenantScopedQuerySet
+from tenants.validators import validate_telegram_chat_id, validate_tenant_slug, validate_timezone
+
+DEFAULT_HOLDING_REPLY = "Спасибо! Передаю ваш вопрос администратору — он ответит в этом чате."
+
+
+class Client(models.Model):
+    """A tenant: one business whose WhatsApp number Imperium answers."""
+
+    tenant_scope_path = "pk"
+
+    slug = models.SlugField(max_length=50, unique=True, validators=[validate_tenant_slug])
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=ClientStatus.choices, default=ClientStatus.ONBOARDING)
+    timezone = models.CharField(max_length=64, default="Asia/Almaty", validators=[validate_timezone])
+    locale = models.CharField(max_length=10, default="ru")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "client (tenant)"
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def accepts_traffic(self) -> bool:
+        return self.status != ClientStatus.DISABLED
+
+
+class ClientSettings(models.Model):
+    """Per-tenant configuration. Secrets are encrypted at rest and never shown whole."""
+
+    tenant_scope_path = "client"
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="settings")
+    webhook_secret = EncryptedTextField(help_text="Current Standard Webhooks secret (whsec_…).")
+    webhook_secret_previous = EncryptedTextField(
+        blank=True, default="", help_text="Previous secret, still accepted during rotation."
+    )
+    webhook_secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    chatflow_token = EncryptedTextField(blank=True, default="")
+    chatflow_instance_id = models.CharField(max_length=100, blank=True, default="")
+    telegram_chat_id = models.BigIntegerField(null=True, blank=True, validators=[validate_telegram_chat_id])
+    telegram_topic_id = models.PositiveIntegerField(null=True, blank=True)
+    release_channel = models.CharField(max_length=10, choices=ReleaseChannel.choices, default=ReleaseChannel.STABLE)
+    coalesce_window_seconds = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text="Wait this long after the customer's last message before answering.",
+    )
+    coalesce_max_seconds = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(0), MaxValueValidator(120)],
+        help_text="Never wait longer than this after the first unanswered message.",
+    )
+    holding_reply_template = models.TextField(default=DEFAULT_HOLDING_REPLY)
+    escalation_sla_minutes = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Secrets stay out of history: a history diff would show them decrypted. Their rotation
+    # is recorded in the audit log instead.
+    history = HistoricalRecords(excluded_fields=["webhook_secret", "webhook_secret_previous", "chatflow_token"])
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "client settings"
+        verbose_name_plural = "client settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.client_id}"
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        """Secrets a signature may be made with, current first."""
+        return [s for s in (self.webhook_secret, self.webhook_secret_previous) if s]
+
+    @property
+    def webhook_secret_masked(self) -> str:
+        return mask(self.webhook_secret)
+
+    @property
+    def chatflow_token_masked(self) -> str:
+        return mask(self.chatflow_token)
+
+
+class TenantMembership(models.Model):
+    """Grants a staff user access to one tenant's rows."""
+
+    tenant_scope_path = "client"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.OPERATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="uniq_membership_user_client")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.client_id} ({self.role})"

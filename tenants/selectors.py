@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from tenants.choices import ClientStatus
+from tenants.models import Client, ClientSettings
+
+
+def client_get_by_slug(slug: str) -> Client | None:
+    """The tenant with this slug and its settings, or None. Used by unauthenticated entry points
+    (webhooks), which then prove the caller knows the tenant's secret."""
+    return Client.objects.select_related("settings").filter(slug=slug).first()
+
+
+def clients_visible_to(user: Any) -> QuerySet[Client]:
+    return Client.objects.visible_to(user)
+
+
+def clients_active() -> QuerySet[Client]:
+    return Client.objects.filter(status=ClientStatus.ACTIVE).select_related("settings")
+
+
+def client_settings_for(client: Client) -> ClientSettings:
+    return ClientSettings.objects.for_tenant(client).get()
