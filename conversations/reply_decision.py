@@ -1,0 +1,55 @@
+"""The one interface between the reply pipeline and the answer brain.
+
+The pipeline (turn task) calls `decide_reply`; the knowledge issue replaces the placeholder
+body with retrieval → composer → quality gate. `ask` and `kb_eval` call the same function,
+with `conversation=None`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from conversations.choices import EscalationReason
+
+ANSWER = "answer"
+ESCALATE = "escalate"
+
+
+@dataclass
+class Decision:
+    action: Literal["answer", "escalate"]
+    text: str = ""  # the reply for `answer`; empty for `escalate` (the holding reply is a tenant template)
+    reason: str = ""  # an EscalationReason value for `escalate`
+    confidence: float = 0.0
+    sources: list[str] = field(default_factory=list)  # KB item external ids the answer is grounded in
+    gate: list[dict[str, Any]] = field(default_factory=list)  # [{"rule": ..., "passed": bool, "detail": ...}]
+    timings: dict[str, float] = field(default_factory=dict)  # rag_ms, llm_ms, qc_ms (milliseconds)
+    scores: dict[str, float] = field(default_factory=dict)
+    kb_version: int | None = None  # KnowledgeVersion.number used
+    release: str | None = None  # release version used
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def escalated(self) -> bool:
+        return self.action == ESCALATE
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decide_reply(
+    tenant: Any,
+    conversation: Any,
+    messages: Sequence[str],
+    *,
+    kb_version: Any = None,
+    release: Any = None,
+) -> Decision:
+    """Decide how to answer a burst of customer messages. Never raises for a bad message;
+    a failing dependency becomes an escalation with reason `dependency_down`.
+
+    Placeholder until the knowledge issue lands: always escalates.
+    """
+    return Decision(action=ESCALATE, reason=EscalationReason.NO_KNOWLEDGE)
