@@ -11,11 +11,15 @@ from __future__ import annotations
 
 TASK_QUEUES: tuple[str, ...] = ("default", "stable", "canary")
 
-TASK_ROUTES: dict[str, dict[str, str]] = {}
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "imperium.tasks.verification_expire_due": {"queue": "default"},
+}
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
 # can pause or retime an entry in admin.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "verification-expire": {"task": "imperium.tasks.verification_expire_due", "schedule": 300.0},
+}
 
 
 def unrouted_tasks(app) -> list[str]:  # type: ignore[no-untyped-def]

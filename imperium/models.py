@@ -31,3 +31,45 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_kind}:{self.actor_label} {self.action}"
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    EXECUTED = "executed", "Approved and executed"
+    FAILED = "failed", "Approved, execution failed"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+
+
+class VerificationRequest(models.Model):
+    """A high-risk action waiting for a verifier (write-risk policy, `imperium.policy`)."""
+
+    tenant_scope_path = "tenant"
+
+    action = models.CharField(max_length=100, db_index=True)
+    params = models.JSONField(default=dict, blank=True)
+    summary = models.CharField(max_length=500, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.PENDING, db_index=True)
+    requested_by_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    requested_by_id = models.CharField(max_length=64, blank=True, default="")
+    requested_by_label = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by_kind = models.CharField(max_length=10, choices=ActorKind.choices, blank=True, default="")
+    decided_by_id = models.CharField(max_length=64, blank=True, default="")
+    decided_by_label = models.CharField(max_length=150, blank=True, default="")
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    # Where the request was announced (e.g. Telegram chat/message ids), so the message can be updated.
+    notifications = models.JSONField(default=list, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} ({self.status})"

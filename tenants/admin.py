@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
+from imperium.policy import PolicyOutcome, policy_execute
 from tenants import services
 from tenants.admin_scoping import TenantScopedAdminMixin
 from tenants.choices import MembershipRole
@@ -33,6 +34,17 @@ def _secret_page(request: HttpRequest, client: Client, secret: str, heading: str
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _report(model_admin: admin.ModelAdmin, request: HttpRequest, outcome: PolicyOutcome) -> None:
+    if outcome.status == "pending":
+        model_admin.message_user(
+            request,
+            f"{outcome.request.summary}: waiting for CEO verification (request #{outcome.request.pk}).",
+            messages.WARNING,
+        )
+    elif outcome.status == "executed":
+        model_admin.message_user(request, f"{outcome.action}: done.")
 
 
 class ClientForm(forms.ModelForm):
@@ -65,22 +77,30 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm, change: bool) -> None:
         actor = Actor.from_user(request.user)
         if not change:
-            result = services.client_onboard(
-                actor=actor, slug=obj.slug, name=obj.name, timezone_name=obj.timezone, locale=obj.locale
+            outcome = policy_execute(
+                "tenant.onboard", actor,
+                {"slug": obj.slug, "name": obj.name, "timezone_name": obj.timezone, "locale": obj.locale},
             )
-            obj.pk = result.client.pk
-            request._onboard_result = result  # type: ignore[attr-defined]
+            obj.pk = Client.objects.get(slug=obj.slug).pk
+            request._onboard_result = outcome.result  # type: ignore[attr-defined]
             return
         data = form.cleaned_data
         services.client_update(actor=actor, client=obj, **{f: data[f] for f in ("name", "timezone", "locale") if f in data})
-        if "status" in data:
-            services.client_set_status(actor=actor, client=obj, status=data["status"])
+        status = data.get("status")
+        if status and status != Client.objects.values_list("status", flat=True).get(pk=obj.pk):
+            action = "tenant.disable" if status == "disabled" else "tenant.enable"
+            if status == "onboarding":
+                raise ApplicationError("A tenant cannot go back to onboarding.")
+            self._report(request, policy_execute(action, actor, {"tenant": obj.slug}, tenant=obj))
 
     def response_add(self, request: HttpRequest, obj: Client, post_url_continue: str | None = None) -> HttpResponse:
         result = getattr(request, "_onboard_result", None)
         if result is None:
             return super().response_add(request, obj, post_url_continue)
-        return _secret_page(request, result.client, result.webhook_secret, f"Tenant {result.client.slug} onboarded")
+        return _secret_page(request, obj, result["webhook_secret"], f"Tenant {obj.slug} onboarded")
+
+    def _report(self, request: HttpRequest, outcome: PolicyOutcome) -> None:
+        _report(self, request, outcome)
 
     @admin.action(description="Rotate webhook secret (shows the new one once)")
     def rotate_webhook_secret(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
@@ -91,28 +111,28 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         if not self.has_change_permission(request, client):
             self.message_user(request, "You may not change this tenant.", messages.ERROR)
             return None
-        secret = services.webhook_secret_rotate(actor=Actor.from_user(request.user), client=client)
-        return _secret_page(request, client, secret, f"New webhook secret for {client.slug}")
+        outcome = policy_execute("tenant.webhook_secret_rotate", Actor.from_user(request.user), {"tenant": client.slug}, tenant=client)
+        return _secret_page(request, client, outcome.result["webhook_secret"], f"New webhook secret for {client.slug}")
 
-    def _set_status(self, request: HttpRequest, queryset: Any, status: str) -> None:
-        done = 0
+    def _set_status(self, request: HttpRequest, queryset: Any, action: str) -> None:
         for client in queryset:
             if not self.has_change_permission(request, client):
+                self.message_user(request, f"{client.slug}: you may not change this tenant.", messages.ERROR)
                 continue
             try:
-                services.client_set_status(actor=Actor.from_user(request.user), client=client, status=status)
-                done += 1
+                outcome = policy_execute(action, Actor.from_user(request.user), {"tenant": client.slug}, tenant=client)
             except ApplicationError as exc:
                 self.message_user(request, f"{client.slug}: {exc.message}", messages.ERROR)
-        self.message_user(request, f"{done} tenant(s) now {status}.")
+                continue
+            self._report(request, outcome)
 
     @admin.action(description="Activate")
     def activate(self, request: HttpRequest, queryset: Any) -> None:
-        self._set_status(request, queryset, "active")
+        self._set_status(request, queryset, "tenant.enable")
 
-    @admin.action(description="Disable (webhooks answer 404)")
+    @admin.action(description="Disable (webhooks answer 404; needs CEO verification)")
     def disable(self, request: HttpRequest, queryset: Any) -> None:
-        self._set_status(request, queryset, "disabled")
+        self._set_status(request, queryset, "tenant.disable")
 
 
 class ClientSettingsForm(forms.ModelForm):
@@ -169,10 +189,20 @@ class ClientSettingsAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: ClientSettings, form: forms.ModelForm, change: bool) -> None:
         actor = Actor.from_user(request.user)
         data = form.cleaned_data
-        changes = {f: data[f] for f in services.EDITABLE_SETTINGS if f in data}
         client = obj.client
-        services.client_settings_update(actor=actor, client=client, **changes)
-        if data.get("release_channel"):
+        current = ClientSettings.objects.get(pk=obj.pk)
+        changes = {
+            f: data[f] for f in services.EDITABLE_SETTINGS - {"holding_reply_template"}
+            if f in data and data[f] != getattr(current, f)
+        }
+        if changes:
+            policy_execute("tenant.settings_change", actor, {"tenant": client.slug, "changes": changes}, tenant=client)
+        if "holding_reply_template" in data and data["holding_reply_template"] != current.holding_reply_template:
+            _report(self, request, policy_execute(
+                "tenant.holding_reply_change", actor,
+                {"tenant": client.slug, "holding_reply_template": data["holding_reply_template"]}, tenant=client,
+            ))
+        if data.get("release_channel") and data["release_channel"] != current.release_channel:
             services.client_set_release_channel(actor=actor, client=client, channel=data["release_channel"])
         if data.get("new_chatflow_token"):
             services.chatflow_token_set(actor=actor, client=client, token=data["new_chatflow_token"])

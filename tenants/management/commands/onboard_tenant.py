@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
-from tenants.services import client_onboard
+from imperium.policy import policy_execute
+from tenants.selectors import client_get_by_slug
+from tenants.services import OnboardResult
 
 
 class Command(BaseCommand):
@@ -29,19 +31,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            result = client_onboard(
-                actor=Actor.system("onboard_tenant"),
-                slug=options["slug"],
-                name=options["name"],
-                chatflow_token=options["chatflow_token"],
-                chatflow_instance_id=options["chatflow_instance"],
-                telegram_chat_id=options["telegram_chat"],
-                telegram_topic_id=options["telegram_topic"],
-                timezone_name=options["timezone"],
-                locale=options["locale"],
+            outcome = policy_execute(
+                "tenant.onboard",
+                Actor.system("onboard_tenant"),
+                {
+                    "slug": options["slug"],
+                    "name": options["name"],
+                    "chatflow_token": options["chatflow_token"],
+                    "chatflow_instance_id": options["chatflow_instance"],
+                    "telegram_chat_id": options["telegram_chat"],
+                    "telegram_topic_id": options["telegram_topic"],
+                    "timezone_name": options["timezone"],
+                    "locale": options["locale"],
+                },
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
+        client = client_get_by_slug(options["slug"])
+        result = OnboardResult(client=client, webhook_url=outcome.result["webhook_url"], webhook_secret=outcome.result["webhook_secret"])
         self.report(result, options)
 
     def report(self, result: Any, options: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
