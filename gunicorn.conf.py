@@ -13,8 +13,11 @@ preload_app = False
 
 def on_starting(server):
     """Loud startup check: a configured service that is unreachable is logged as an error."""
+    import os
+
     import django
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imperium.settings")
     django.setup()
     from imperium.checks import configured_services_reachable
 
