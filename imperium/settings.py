@@ -260,3 +260,6 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
 
 # --- product defaults -----------------------------------------------------------------------
 DECISIONS_FILE = BASE_DIR / "docs" / "IMPERIUM_DECISIONS.yaml"
+
+# Changes go through services (validated, audited); reverting from a history page would bypass them.
+SIMPLE_HISTORY_REVERT_DISABLED = True
