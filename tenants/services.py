@@ -109,47 +109,41 @@ def client_onboard(
 CLIENT_EDITABLE = frozenset({"name", "timezone", "locale"})
 
 
+def _apply_audited_changes(*, actor: Actor, client: Client, instance: Any, changes: dict[str, Any],
+                           allowed: frozenset[str], action: str) -> Any:
+    """Set `changes` on a locked `instance`, validate, save and audit the diff (nothing if unchanged)."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    diff = {}
+    for field, value in changes.items():
+        old = getattr(instance, field)
+        if old != value:
+            diff[field] = {"from": old, "to": value}
+            setattr(instance, field, value)
+    if not diff:
+        return instance
+    _validated(instance)
+    instance.save()
+    audit_record(actor=actor, action=action, tenant=client, obj=instance, payload=diff)
+    return instance
+
+
 @transaction.atomic
 def client_update(*, actor: Actor, client: Client, **changes: Any) -> Client:
     """Change a tenant's name, timezone or locale; audited as `tenant.updated` with the diff.
     Status has its own service (`client_set_status`)."""
-    unknown = set(changes) - CLIENT_EDITABLE
-    if unknown:
-        raise ApplicationError(f"Not editable here: {', '.join(sorted(unknown))}.")
-    client = Client.objects.select_for_update().get(pk=client.pk)
-    diff = {}
-    for field, value in changes.items():
-        old = getattr(client, field)
-        if old != value:
-            diff[field] = {"from": old, "to": value}
-            setattr(client, field, value)
-    if not diff:
-        return client
-    _validated(client)
-    client.save()
-    audit_record(actor=actor, action="tenant.updated", tenant=client, obj=client, payload=diff)
-    return client
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    return _apply_audited_changes(actor=actor, client=locked, instance=locked, changes=changes,
+                                  allowed=CLIENT_EDITABLE, action="tenant.updated")
 
 
 @transaction.atomic
 def client_settings_update(*, actor: Actor, client: Client, **changes: Any) -> ClientSettings:
     """Change non-secret settings; audited as `tenant.settings_changed` with old and new values."""
-    unknown = set(changes) - EDITABLE_SETTINGS
-    if unknown:
-        raise ApplicationError(f"Not editable here: {', '.join(sorted(unknown))}.")
-    client_settings = ClientSettings.objects.select_for_update().get(client=client)
-    diff = {}
-    for field, value in changes.items():
-        old = getattr(client_settings, field)
-        if old != value:
-            diff[field] = {"from": old, "to": value}
-            setattr(client_settings, field, value)
-    if not diff:
-        return client_settings
-    _validated(client_settings)
-    client_settings.save()
-    audit_record(actor=actor, action="tenant.settings_changed", tenant=client, obj=client_settings, payload=diff)
-    return client_settings
+    locked = ClientSettings.objects.select_for_update().get(client=client)
+    return _apply_audited_changes(actor=actor, client=client, instance=locked, changes=changes,
+                                  allowed=EDITABLE_SETTINGS, action="tenant.settings_changed")
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from imperium.policy import (
     verification_reject,
 )
 from tenants.models import Client
+from tenants.tests.test_scoping import settings_form_data
 
 runs: list[dict] = []
 
@@ -165,8 +166,7 @@ def test_admin_lists_the_queue_and_approves(login, superuser, tenant_a):
 def test_admin_holding_reply_change_waits_for_verification(login, operator_a, tenant_a):
     client = login(operator_a)
     url = reverse("admin:tenants_clientsettings_change", args=[tenant_a.settings.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data = settings_form_data(client, url)
     data.update({"holding_reply_template": "Новый текст", "escalation_sla_minutes": 20})
     assert client.post(url, data).status_code == 302
     tenant_a.settings.refresh_from_db()

@@ -16,6 +16,12 @@ from tenants.tests.factories import MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
+def settings_form_data(client, url: str) -> dict:
+    """The change form's current values, ready to post back."""
+    form = client.get(url).context["adminform"].form
+    return {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+
+
 def test_it_lists_only_own_tenants_in_admin(login, superuser, operator_a, operator_b, tenant_a, tenant_b):
     url = reverse("admin:tenants_client_changelist")
     assert {c.slug for c in login(superuser).get(url).context["cl"].queryset} == {"alpha", "bravo"}
@@ -54,8 +60,7 @@ def test_it_refuses_operator_a_the_change_page_of_tenant_b(login, operator_a, te
 def test_it_lets_operator_edit_own_tenant_and_records_history_and_audit(login, operator_a, tenant_a):
     client = login(operator_a)
     url = reverse("admin:tenants_clientsettings_change", args=[tenant_a.settings.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data = settings_form_data(client, url)
     data.update({"escalation_sla_minutes": 30, "telegram_chat_id": "-1001234567890", "new_chatflow_token": ""})
     response = client.post(url, data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
@@ -74,8 +79,7 @@ def test_it_lets_operator_edit_own_tenant_and_records_history_and_audit(login, o
 def test_it_rejects_bad_values_in_the_settings_form(login, operator_a, tenant_a):
     client = login(operator_a)
     url = reverse("admin:tenants_clientsettings_change", args=[tenant_a.settings.pk])
-    form = client.get(url).context["adminform"].form
-    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data = settings_form_data(client, url)
     data.update({"telegram_chat_id": "not-a-chat", "release_channel": "beta"})
     response = client.post(url, data)
     assert response.status_code == 200
