@@ -253,20 +253,11 @@ class TenantMembershipAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: TenantMembership, form: forms.ModelForm, change: bool) -> None:
-        from imperium.services import audit_record
-
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=Actor.from_user(request.user),
-            action="tenant.membership_changed" if change else "tenant.membership_added",
-            tenant=obj.client,
-            obj=obj,
-            payload={"user": obj.user.get_username(), "role": obj.role},
-        )
+        services.membership_save(actor=Actor.from_user(request.user), membership=obj)
 
     def delete_model(self, request: HttpRequest, obj: TenantMembership) -> None:
-        from imperium.services import audit_record
+        services.membership_remove(actor=Actor.from_user(request.user), membership=obj)
 
-        audit_record(actor=Actor.from_user(request.user), action="tenant.membership_removed", tenant=obj.client, obj=obj,
-                     payload={"user": obj.user.get_username(), "role": obj.role})
-        super().delete_model(request, obj)
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for membership in queryset:
+            services.membership_remove(actor=Actor.from_user(request.user), membership=membership)

@@ -15,7 +15,7 @@ from imperium.crypto import generate_webhook_secret
 from imperium.exceptions import ApplicationError
 from imperium.services import audit_record
 from tenants.choices import ClientStatus, ReleaseChannel
-from tenants.models import Client, ClientSettings
+from tenants.models import Client, ClientSettings, TenantMembership
 
 # Fields an operator may change through `client_settings_update`; secrets have their own services.
 EDITABLE_SETTINGS = frozenset(
@@ -201,3 +201,26 @@ def client_set_release_channel(*, actor: Actor, client: Client, channel: str) ->
     audit_record(actor=actor, action="tenant.release_channel_changed", tenant=client, obj=client_settings,
                  payload={"from": old, "to": channel})
     return client_settings
+
+
+@transaction.atomic
+def membership_save(*, actor: Actor, membership: TenantMembership) -> TenantMembership:
+    """Create or change a membership (user ↔ tenant with a role); audited."""
+    created = membership.pk is None
+    _validated(membership)
+    membership.save()
+    audit_record(
+        actor=actor,
+        action="tenant.membership_added" if created else "tenant.membership_changed",
+        tenant=membership.client,
+        obj=membership,
+        payload={"user": membership.user.get_username(), "role": membership.role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Actor, membership: TenantMembership) -> None:
+    audit_record(actor=actor, action="tenant.membership_removed", tenant=membership.client, obj=membership,
+                 payload={"user": membership.user.get_username(), "role": membership.role})
+    membership.delete()

@@ -127,3 +127,16 @@ def test_selectors_scope_rows(operator_a, operator_b, superuser, tenant_a, tenan
     error_log_record(where="x", message="m", tenant=tenant_b)
     assert not ErrorLog.objects.visible_to(operator_a).exists()
     assert ErrorLog.objects.for_tenant(tenant_b).count() == 1
+
+
+def test_it_lets_a_tenant_admin_manage_only_own_memberships(login, tenant_a, tenant_b, operator_b):
+    admin_a = MembershipFactory(client=tenant_a, role="admin").user
+    newcomer = MembershipFactory(client=tenant_b, role="viewer").user
+    client = login(admin_a)
+    response = client.post(reverse("admin:tenants_tenantmembership_add"), {"user": newcomer.pk, "client": tenant_a.pk, "role": "viewer"})
+    assert response.status_code == 302
+    assert AuditLog.objects.filter(action="tenant.membership_added", tenant=tenant_a).exists()
+    response = client.post(reverse("admin:tenants_tenantmembership_add"), {"user": newcomer.pk, "client": tenant_b.pk, "role": "admin"})
+    assert response.status_code == 200 and "client" in response.context["adminform"].form.errors
+    # A plain operator may not grant access at all.
+    assert login(operator_b).get(reverse("admin:tenants_tenantmembership_add")).status_code == 403
