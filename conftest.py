@@ -12,6 +12,9 @@ from django.test import Client as HttpClient
 
 from tenants.tests.factories import ClientFactory, MembershipFactory, UserFactory
 
+# Fake Telegram Bot API and Celery fixtures: fake_bot_api, telegram_bot, celery_eager.
+pytest_plugins = ["imperium.telegram.testing.pytest_fixtures"]
+
 
 @pytest.fixture
 def tenant_a(db):

@@ -13,12 +13,19 @@ TASK_QUEUES: tuple[str, ...] = ("default", "stable", "canary")
 
 TASK_ROUTES: dict[str, dict[str, str]] = {
     "imperium.tasks.verification_expire_due": {"queue": "default"},
+    # Telegram: alert outbox and incoming updates (imperium/telegram, incidents/alerts.py).
+    "incidents.alert_send": {"queue": "default"},
+    "incidents.alerts_sweep": {"queue": "default"},
+    "telegram.update_process": {"queue": "default"},
+    "telegram.updates_sweep": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
 # can pause or retime an entry in admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "verification-expire": {"task": "imperium.tasks.verification_expire_due", "schedule": 300.0},
+    "alerts-sweep": {"task": "incidents.alerts_sweep", "schedule": 30.0},
+    "telegram-updates-sweep": {"task": "telegram.updates_sweep", "schedule": 60.0},
 }
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "incidents.apps.IncidentsConfig",
     "conversations.apps.ConversationsConfig",
     "releases.apps.ReleasesConfig",
+    "imperium.telegram.apps.TelegramConfig",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,9 @@ ALERT_CHAT_ID = env.str("ALERT_CHAT_ID")
 ALERT_TOPIC_ID = env.int("ALERT_TOPIC_ID", 0, minimum=0) or None
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET")
 TELEGRAM_ADMIN_IDS = env.int_list("TELEGRAM_ADMIN_IDS")
+TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", 10.0, minimum=0.1)
+# Telegram allows about 20 messages a minute into one group; more earns 429s for the whole chat.
+TELEGRAM_CHAT_MESSAGES_PER_MINUTE = env.int("TELEGRAM_CHAT_MESSAGES_PER_MINUTE", 20, minimum=1)
 
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
@@ -255,6 +259,7 @@ HEALTH_CHECKS = [
     "imperium.health.check_redis",
     "imperium.health.check_broker",
     "imperium.health.check_qdrant",
+    "imperium.telegram.health.check_telegram",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
 

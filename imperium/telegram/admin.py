@@ -1,0 +1,90 @@
+"""Admin for the Telegram control plane.
+
+These models belong to no tenant (updates come from the CEO chat and every tenant's group;
+the allow-list grants company-wide commands), so tenant scoping cannot apply: they are
+visible to superusers only, and tenant operators do not see them at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from imperium.actors import Actor
+from imperium.telegram.allowlist import allowed_user_delete, allowed_user_save
+from imperium.telegram.models import TelegramAllowedUser, TelegramCallbackPress, TelegramDeadLetter, TelegramUpdate
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    read_only = False
+
+    def _superuser(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and user.is_superuser)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self.read_only and self._superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self.read_only and self._superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self.read_only and self._superuser(request)
+
+
+@admin.register(TelegramAllowedUser)
+class TelegramAllowedUserAdmin(SuperuserOnlyAdmin):
+    list_display = ["telegram_user_id", "label", "role", "is_active", "updated_at"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["telegram_user_id", "label"]
+    fields = ["telegram_user_id", "label", "role", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: TelegramAllowedUser, form: Any, change: bool) -> None:
+        allowed_user_save(actor=Actor.from_user(request.user), entry=obj, created=not change,
+                          changed=list(getattr(form, "changed_data", [])))
+
+    def delete_model(self, request: HttpRequest, obj: TelegramAllowedUser) -> None:
+        allowed_user_delete(actor=Actor.from_user(request.user), entry=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            allowed_user_delete(actor=Actor.from_user(request.user), entry=obj)
+
+
+@admin.register(TelegramUpdate)
+class TelegramUpdateAdmin(SuperuserOnlyAdmin):
+    read_only = True
+    list_display = ["update_id", "kind", "status", "received_at", "attempts", "chat_id", "from_user_id", "handler", "outcome"]
+    list_filter = ["status", "kind", "handler"]
+    search_fields = ["=update_id", "=chat_id", "=from_user_id", "outcome", "error", "correlation_id"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in TelegramUpdate._meta.fields]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TelegramDeadLetter)
+class TelegramDeadLetterAdmin(SuperuserOnlyAdmin):
+    read_only = True
+    list_display = ["created_at", "source", "reason", "correlation_id"]
+    list_filter = ["source"]
+    search_fields = ["reason", "body", "correlation_id"]
+    readonly_fields = [f.name for f in TelegramDeadLetter._meta.fields]
+
+
+@admin.register(TelegramCallbackPress)
+class TelegramCallbackPressAdmin(SuperuserOnlyAdmin):
+    read_only = True
+    list_display = ["created_at", "data", "from_label", "chat_id", "status", "answer_text"]
+    list_filter = ["status", "action"]
+    search_fields = ["data", "from_label", "=callback_query_id"]
+    readonly_fields = [f.name for f in TelegramCallbackPress._meta.fields]

@@ -1,0 +1,257 @@
+"""CEO/operator commands: allow-list check, routing, argument validation, replies.
+
+Register a command:
+
+    @command("status", usage="/status <клиент>", roles=ALL_ROLES)
+    def command_status(ctx: CommandContext) -> str:
+        ...  # validate ctx.args (raise CommandUsageError for the usage text), call services
+        return "reply text"   # Russian, rendered from a template
+
+Commands whose real work belongs to a later part (releases, incidents, knowledge) call a
+*command backend* by name; that part registers it and every command then works through it:
+
+    from imperium.telegram.commands import register_command_backend
+    register_command_backend("tenant.rollback", releases_rollback_backend)   # (ctx, tenant) -> str
+
+Backends (names follow the write-risk policy actions):
+    tenant.deploy_canary (ctx, tenant) -> str   default: client_set_release_channel(canary)
+    tenant.rollback      (ctx, tenant) -> str   default: client_set_release_channel(stable)
+    tenant.deploy_stable (ctx, tenant) -> str   none yet: answers "not configured"
+    kb.promote           (ctx, tenant, version: int) -> str   none yet
+    incident.show        (ctx, incident_id: int) -> str       none yet
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from imperium.actors import Actor
+from imperium.exceptions import ApplicationError
+from imperium.services import audit_record
+from imperium.telegram import texts
+from imperium.telegram.allowlist import allowed_user_get, allowlist_seed_from_settings
+from imperium.telegram.choices import AllowedRole
+from imperium.telegram.dispatch import UpdateHandler, register_handler
+from imperium.telegram.messaging import bot_username, reply_to
+from imperium.telegram.models import TelegramAllowedUser
+from imperium.telegram.status import status_report
+from imperium.telegram.texts import render
+from imperium.telegram.updates import IncomingUpdate, ParsedCommand, TelegramUser
+from tenants.choices import ReleaseChannel
+from tenants.models import Client
+from tenants.selectors import client_get_by_slug
+from tenants.services import client_set_release_channel
+
+logger = logging.getLogger(__name__)
+
+ALL_ROLES = frozenset(AllowedRole.values)
+CEO_ONLY = frozenset({AllowedRole.CEO})
+
+
+class CommandUsageError(Exception):
+    """Arguments do not fit: the reply is the command's usage, with `detail` when given."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnknownTenantError(Exception):
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    update: IncomingUpdate
+    command: ParsedCommand
+    sender: TelegramUser
+    allowed_user: TelegramAllowedUser
+    actor: Actor
+
+    @property
+    def args(self) -> list[str]:
+        return self.command.args
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    roles: frozenset[str]
+    func: Callable[[CommandContext], str]
+
+    @property
+    def summary(self) -> str:
+        return texts.COMMAND_SUMMARIES.get(self.name, "")
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+_BACKENDS: dict[str, Callable[..., str]] = {}
+
+
+def command(name: str, *, usage: str, roles: frozenset[str] = ALL_ROLES) -> Callable[[Callable[[CommandContext], str]], Any]:
+    def decorator(func: Callable[[CommandContext], str]) -> Callable[[CommandContext], str]:
+        COMMANDS[name] = CommandSpec(name=name, usage=usage, roles=frozenset(roles), func=func)
+        return func
+
+    return decorator
+
+
+def register_command_backend(name: str, func: Callable[..., str]) -> None:
+    _BACKENDS[name] = func
+
+
+def command_backend(name: str) -> Callable[..., str] | None:
+    return _BACKENDS.get(name)
+
+
+def _run_backend(name: str, ctx: CommandContext, *args: Any) -> str:
+    backend = command_backend(name)
+    if backend is None:
+        return render("not_configured", command=f"/{ctx.command.name}", backend=name)
+    return backend(ctx, *args)
+
+
+def tenant_from_arg(slug: str) -> Client:
+    tenant = client_get_by_slug(slug.lower())
+    if tenant is None:
+        raise UnknownTenantError(slug)
+    return tenant
+
+
+def help_text(role: str, *, unknown: str = "") -> str:
+    specs = [spec for spec in COMMANDS.values() if role in spec.roles]  # registration order
+    return render("help", commands=specs, unknown=unknown, role=role)
+
+
+# --- the handler ----------------------------------------------------------------------------
+@register_handler
+class CommandHandler(UpdateHandler):
+    name = "command"
+    priority = 20
+
+    def matches(self, update: IncomingUpdate) -> bool:
+        return update.command is not None and update.sender is not None and not update.sender.is_bot
+
+    def process(self, update: IncomingUpdate) -> str:
+        parsed = update.command
+        sender = update.sender
+        assert parsed is not None and sender is not None
+        if parsed.bot_username:
+            ours = bot_username()
+            if ours and parsed.bot_username.lower() != ours.lower():
+                return "ignored: command for another bot"
+        actor = Actor.telegram(sender.id, sender.label)
+        allowlist_seed_from_settings()
+        allowed = allowed_user_get(sender.id)
+        if allowed is None:
+            _audit_refusal(actor, parsed, update, "not_allowlisted")
+            reply_to(update, render("refused", user=sender))
+            return f"/{parsed.name}: refused (not on the allow-list)"
+        if parsed.name in ("help", "start"):
+            reply_to(update, help_text(allowed.role))
+            return "help"
+        spec = COMMANDS.get(parsed.name)
+        if spec is None:
+            reply_to(update, help_text(allowed.role, unknown=parsed.name))
+            return f"/{parsed.name}: unknown, help sent"
+        if allowed.role not in spec.roles:
+            _audit_refusal(actor, parsed, update, "role")
+            reply_to(update, render("role_refused", command=f"/{parsed.name}", role=allowed.get_role_display()))
+            return f"/{parsed.name}: refused (role {allowed.role})"
+        ctx = CommandContext(update=update, command=parsed, sender=sender, allowed_user=allowed, actor=actor)
+        try:
+            text = spec.func(ctx)
+            outcome = "ok"
+        except CommandUsageError as exc:
+            text, outcome = render("usage", usage=spec.usage, detail=exc.detail), "usage"
+        except UnknownTenantError as exc:
+            text, outcome = render("unknown_tenant", slug=exc.slug, known=_known_slugs()), "unknown tenant"
+        except ApplicationError as exc:
+            text, outcome = render("command_error", message=exc.message), "refused by service"
+        reply_to(update, text)
+        return f"/{parsed.name}: {outcome}"
+
+
+def _audit_refusal(actor: Actor, parsed: ParsedCommand, update: IncomingUpdate, reason: str) -> None:
+    audit_record(
+        actor=actor, action="telegram.command_refused",
+        payload={"command": parsed.name, "args": parsed.args[:10], "chat_id": update.chat_id, "reason": reason},
+    )
+
+
+def _known_slugs() -> list[str]:
+    return list(Client.objects.order_by("slug").values_list("slug", flat=True)[:20])
+
+
+# --- commands -------------------------------------------------------------------------------
+@command("help", usage="/help")
+def command_help(ctx: CommandContext) -> str:  # routed by the handler; kept for the /help listing
+    return help_text(ctx.allowed_user.role)
+
+
+@command("status", usage="/status <клиент>")
+def command_status(ctx: CommandContext) -> str:
+    if len(ctx.args) != 1:
+        raise CommandUsageError()
+    return status_report(tenant_from_arg(ctx.args[0]))
+
+
+@command("incident", usage="/incident <номер>")
+def command_incident(ctx: CommandContext) -> str:
+    if len(ctx.args) != 1 or not ctx.args[0].lstrip("#").isdigit():
+        raise CommandUsageError()
+    return _run_backend("incident.show", ctx, int(ctx.args[0].lstrip("#")))
+
+
+@command("deploy", usage="/deploy canary <клиент>\n/deploy stable <клиент>", roles=CEO_ONLY)
+def command_deploy(ctx: CommandContext) -> str:
+    if len(ctx.args) != 2 or ctx.args[0].lower() not in ReleaseChannel.values:
+        raise CommandUsageError()
+    channel, tenant = ctx.args[0].lower(), tenant_from_arg(ctx.args[1])
+    if channel == ReleaseChannel.CANARY:
+        return _run_backend("tenant.deploy_canary", ctx, tenant)
+    return _run_backend("tenant.deploy_stable", ctx, tenant)
+
+
+@command("rollback", usage="/rollback <клиент>")
+def command_rollback(ctx: CommandContext) -> str:
+    if len(ctx.args) != 1:
+        raise CommandUsageError()
+    return _run_backend("tenant.rollback", ctx, tenant_from_arg(ctx.args[0]))
+
+
+@command("kb", usage="/kb promote <клиент> <версия>", roles=CEO_ONLY)
+def command_kb(ctx: CommandContext) -> str:
+    if len(ctx.args) != 3 or ctx.args[0].lower() != "promote":
+        raise CommandUsageError()
+    if not ctx.args[2].lstrip("v").isdigit():
+        raise CommandUsageError(render("kb_version_not_number", value=ctx.args[2]))
+    tenant = tenant_from_arg(ctx.args[1])
+    return _run_backend("kb.promote", ctx, tenant, int(ctx.args[2].lstrip("v")))
+
+
+# --- default backends -----------------------------------------------------------------------
+def tenant_set_channel_from_telegram(ctx: CommandContext, tenant: Client, channel: str) -> str:
+    """Flip the tenant's release channel (audited as tenant.release_channel_changed with the
+    Telegram user as actor). The releases part replaces this with its policy-routed services."""
+    before = tenant.settings.release_channel
+    client_set_release_channel(actor=ctx.actor, client=tenant, channel=channel)
+    return render("channel_changed", tenant=tenant, before=before, after=channel, changed=before != channel)
+
+
+def tenant_deploy_canary_backend(ctx: CommandContext, tenant: Client) -> str:
+    return tenant_set_channel_from_telegram(ctx, tenant, ReleaseChannel.CANARY)
+
+
+def tenant_rollback_backend(ctx: CommandContext, tenant: Client) -> str:
+    return tenant_set_channel_from_telegram(ctx, tenant, ReleaseChannel.STABLE)
+
+
+register_command_backend("tenant.deploy_canary", tenant_deploy_canary_backend)
+register_command_backend("tenant.rollback", tenant_rollback_backend)

@@ -1,0 +1,19 @@
+"""Thin Celery wrappers over Telegram control-plane services (routes in imperium/celery_routes.py)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="telegram.update_process")
+def telegram_update_process_task(update_pk: int) -> str:
+    from imperium.telegram.services import telegram_update_process
+
+    return telegram_update_process(update_pk=update_pk)
+
+
+@shared_task(name="telegram.updates_sweep")
+def telegram_updates_sweep_task() -> int:
+    from imperium.telegram.services import telegram_updates_sweep
+
+    return len(telegram_updates_sweep())

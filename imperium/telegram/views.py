@@ -1,0 +1,118 @@
+"""HTTP entry points: the Telegram webhook and the test alert."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+
+from imperium.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.exceptions import ApplicationError
+from imperium.telegram.services import telegram_update_store_body
+from incidents.alerts import alert_send_test
+from tenants.models import Client
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_secret_valid(request: HttpRequest) -> bool:
+    expected = settings.TELEGRAM_WEBHOOK_SECRET
+    supplied = request.headers.get(SECRET_HEADER, "")
+    # No secret configured means nobody can prove they are Telegram: refuse everything.
+    return bool(expected) and hmac.compare_digest(supplied.encode(), expected.encode())
+
+
+@extend_schema(
+    summary="Telegram Bot API updates (header X-Telegram-Bot-Api-Secret-Token)",
+    request={"application/json": {"type": "object", "description": "A Telegram Update object"}},
+    responses={
+        200: OpenApiResponse(description="stored (accepted), already stored (duplicate) or kept as a dead letter"),
+        403: OpenApiResponse(description="missing or wrong secret token; nothing stored"),
+    },
+    tags=["telegram"],
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def telegram_webhook(request: Request) -> JsonResponse:
+    """Verify, store (dedup by update_id), answer 200 at once; a task handles the update."""
+    if not webhook_secret_valid(request._request):
+        logger.warning("telegram webhook: refused a request without the right secret token")
+        return JsonResponse({"error": "forbidden"}, status=403)
+    result = telegram_update_store_body(body=request._request.body, source="webhook")
+    return JsonResponse({"status": result.status})
+
+
+_alert_test_request = inline_serializer(
+    "AlertTestRequest", {"text": serializers.CharField(required=False), "tenant": serializers.CharField(required=False)}
+)
+_alert_test_response = inline_serializer(
+    "AlertTestResponse",
+    {
+        "status": serializers.CharField(),
+        "alert_id": serializers.IntegerField(),
+        "message_id": serializers.IntegerField(allow_null=True),
+        "error": serializers.CharField(),
+        "retry_after": serializers.FloatField(allow_null=True),
+    },
+)
+
+
+@extend_schema(
+    summary="Send a test alert now and report what Telegram said (staff or admin token)",
+    request=_alert_test_request,
+    responses={
+        200: _alert_test_response,
+        400: OpenApiResponse(description="the tenant has no Telegram chat"),
+        404: OpenApiResponse(description="unknown tenant"),
+        502: OpenApiResponse(description="Telegram refused or failed (error, telegram_status, retry_after)"),
+        503: OpenApiResponse(description="Telegram is not configured, or the chat's rate limit is reached"),
+    },
+    tags=["telegram"],
+)
+@api_view(["POST"])
+@authentication_classes(OPERATOR_AUTHENTICATION)
+@permission_classes(OPERATOR_PERMISSIONS)
+def alerts_test(request: Request) -> JsonResponse:
+    """Sends synchronously (one attempt, no later retry): to ALERT_CHAT_ID, or with
+    `{"tenant": "<slug>"}` to that tenant's chat/topic (a staff user must see the tenant)."""
+    data = request.data if isinstance(request.data, dict) else {}
+    tenant = None
+    slug = str(data.get("tenant") or "").strip()
+    if slug:
+        tenant = Client.objects.filter(slug=slug).first()
+        user = getattr(request, "user", None)
+        if tenant is not None and user is not None and user.is_authenticated:
+            tenant = Client.objects.visible_to(user).filter(pk=tenant.pk).first()
+        if tenant is None:
+            return JsonResponse({"error": f"Unknown tenant {slug!r}."}, status=404)
+    try:
+        outcome = alert_send_test(actor=request_actor(request), text=str(data.get("text") or ""), tenant=tenant)
+    except ApplicationError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    body = {
+        "status": outcome.status,
+        "alert_id": outcome.alert.pk if outcome.alert else None,
+        "message_id": outcome.message_id,
+        "chat_id": outcome.alert.chat_id if outcome.alert else "",
+        "error": outcome.error,
+        "telegram_status": outcome.telegram_status,
+        "retry_after": outcome.retry_after,
+    }
+    if outcome.status == "sent":
+        return JsonResponse(body, status=200)
+    if outcome.status in ("not_configured", "rate_limited"):
+        response = JsonResponse(body, status=503)
+        if outcome.retry_after:
+            response["Retry-After"] = str(int(outcome.retry_after + 0.999))
+        return response
+    return JsonResponse(body, status=502)
