@@ -235,3 +235,14 @@ def test_two_workers_sending_one_alert_send_it_once(telegram_bot, celery_eager):
     assert alert_send(alert_id=alert.pk).status == "sent"
     assert alert_send(alert_id=alert.pk).status == "skipped"
     assert len(telegram_bot.sent_messages()) == 1
+
+
+def test_a_sent_message_leads_back_to_its_outbox_row(outbox, telegram_bot, tenant_a):
+    from incidents.selectors import alert_for_message
+
+    tenant_a.settings.telegram_chat_id = -1001234567890
+    tenant_a.settings.save()
+    note = outbox(tenant_notify, tenant=tenant_a, text="Эскалация")
+    note.refresh_from_db()
+    assert alert_for_message(chat_id=-1001234567890, message_id=note.sent_message_id) == note
+    assert alert_for_message(chat_id=-1001234567890, message_id=note.sent_message_id + 1) is None

@@ -23,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--delete-webhook", action="store_true", help="delete a webhook first (Telegram answers 409 otherwise)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._poll(options)
+        except KeyboardInterrupt:
+            self.stdout.write("stopped")
+
+    def _poll(self, options: dict[str, Any]) -> None:
         client = get_client()
         if not client.configured:
             raise CommandError("ALERT_BOT_TOKEN is empty: nothing to poll.")
