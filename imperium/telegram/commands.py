@@ -17,8 +17,12 @@ Backends (names follow the write-risk policy actions):
     tenant.deploy_canary (ctx, tenant) -> str   default: client_set_release_channel(canary)
     tenant.rollback      (ctx, tenant) -> str   default: client_set_release_channel(stable)
     tenant.deploy_stable (ctx, tenant) -> str   none yet: answers "not configured"
-    kb.promote           (ctx, tenant, version: int) -> str   none yet
     incident.show        (ctx, incident_id: int) -> str       none yet
+
+`/kb promote <tenant> <version>` goes through the write-risk policy instead:
+`policy_execute("kb.promote", actor, {"tenant": slug, "version": n})` — high risk, so it becomes
+a verification request the CEO approves with a button; it answers "not configured" while no
+app has registered an executor for `kb.promote` (`@register_action` in a policy_actions.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from imperium import policy
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.services import audit_record
@@ -115,6 +120,20 @@ def _run_backend(name: str, ctx: CommandContext, *args: Any) -> str:
     if backend is None:
         return render("not_configured", command=f"/{ctx.command.name}", backend=name)
     return backend(ctx, *args)
+
+
+def _policy_action_available(action: str) -> bool:
+    # The policy raises ApplicationError for an action without an executor; asking first lets the
+    # command say "not configured" instead of showing that error.
+    policy._discover()
+    return action in policy._ACTIONS
+
+
+def _run_policy(action: str, ctx: CommandContext, params: dict[str, Any], *, tenant: Client, summary: str) -> str:
+    if not _policy_action_available(action):
+        return render("not_configured", command=f"/{ctx.command.name}", backend=action)
+    outcome = policy.policy_execute(action, ctx.actor, params, tenant=tenant, reason=f"Telegram: {ctx.update.text[:200]}")
+    return render("policy_outcome", outcome=outcome, summary=outcome.request.summary if outcome.request else summary)
 
 
 def tenant_from_arg(slug: str) -> Client:
@@ -232,8 +251,9 @@ def command_kb(ctx: CommandContext) -> str:
         raise CommandUsageError()
     if not ctx.args[2].lstrip("v").isdigit():
         raise CommandUsageError(render("kb_version_not_number", value=ctx.args[2]))
-    tenant = tenant_from_arg(ctx.args[1])
-    return _run_backend("kb.promote", ctx, tenant, int(ctx.args[2].lstrip("v")))
+    tenant, version = tenant_from_arg(ctx.args[1]), int(ctx.args[2].lstrip("v"))
+    return _run_policy("kb.promote", ctx, {"tenant": tenant.slug, "version": version}, tenant=tenant,
+                       summary=render("kb_promote_summary", tenant=tenant, version=version))
 
 
 # --- default backends -----------------------------------------------------------------------

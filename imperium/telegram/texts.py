@@ -25,6 +25,14 @@ CALLBACK_ALREADY_DONE = "Уже сделано."
 ALERT_ACKNOWLEDGED = "Принято. Остальные увидят, что вы занялись этим."
 ALERT_ALREADY_ACKNOWLEDGED = "Уже принял(а) {who}."
 ALERT_NOT_FOUND = "Оповещение не найдено."
+VERIFY_APPROVE_BUTTON = "✅ Подтвердить"
+VERIFY_REJECT_BUTTON = "✖️ Отклонить"
+VERIFY_APPROVED = "Подтверждено и выполнено."
+VERIFY_REJECTED = "Отклонено."
+VERIFY_FAILED = "Подтверждено, но выполнить не удалось: {error}"
+VERIFY_ALREADY = "Уже решено: {status}."
+VERIFY_REFUSED = "Не выполнено: {message}"
+VERIFY_NOT_VERIFIER = "Подтверждать и отклонять такие запросы может только CEO."
 
 
 def render(name: str, **context: Any) -> str:

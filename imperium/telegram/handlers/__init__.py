@@ -3,7 +3,11 @@
 Add a module here when you add handlers (e.g. escalation buttons and manager replies):
 handlers live in the Telegram control plane (an entry point) and call services of any app;
 no app imports them back.
+
+- callbacks: button presses (priority 10); commands: /commands (priority 20);
+- verification: the write-risk policy's verifier check, notifier and approve/reject buttons;
+- handlers.alerts: the «Принял» button under alerts.
 """
 
-from imperium.telegram import callbacks, commands  # noqa: F401  (built-in handlers)
+from imperium.telegram import callbacks, commands, verification  # noqa: F401
 from imperium.telegram.handlers import alerts  # noqa: F401

@@ -134,9 +134,9 @@ def test_a_registered_backend_takes_over_the_command(deliver, telegram_bot, ceo_
     from imperium.telegram import commands
 
     calls = []
-    monkeypatch.setitem(commands._BACKENDS, "kb.promote", lambda ctx, tenant, version: calls.append((tenant.slug, version)) or "ok")
-    deliver(message_update("/kb promote alpha v7"))
-    assert calls == [("alpha", 7)] and last_reply(telegram_bot, CEO["id"]) == "ok"
+    monkeypatch.setitem(commands._BACKENDS, "incident.show", lambda ctx, incident_id: calls.append(incident_id) or "ok")
+    deliver(message_update("/incident #7"))
+    assert calls == [7] and last_reply(telegram_bot, CEO["id"]) == "ok"
 
 
 def test_it_reports_status_of_a_tenant(deliver, telegram_bot, ceo_allowed, tenant_a, tenant_b):
