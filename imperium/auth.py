@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.permissions import BasePermission
 
@@ -53,6 +54,14 @@ class IsStaffOrAdminToken(BasePermission):
             return True
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+class AdminTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "imperium.auth.AdminTokenAuthentication"
+    name = "adminToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "description": "ADMIN_API_TOKEN"}
 
 
 OPERATOR_AUTHENTICATION = [AdminTokenAuthentication, SessionAuthentication]

@@ -103,6 +103,12 @@ def register_verification_notifier(notifier: Callable[[VerificationRequest], Non
         _NOTIFIERS.append(notifier)
 
 
+def action_registered(name: str) -> bool:
+    """Whether an executor exists for `name` (so callers can say "not available" up front)."""
+    _discover()
+    return name in _ACTIONS
+
+
 def _discover() -> None:
     global _discovered
     if not _discovered:

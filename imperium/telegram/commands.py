@@ -125,8 +125,7 @@ def _run_backend(name: str, ctx: CommandContext, *args: Any) -> str:
 def _policy_action_available(action: str) -> bool:
     # The policy raises ApplicationError for an action without an executor; asking first lets the
     # command say "not configured" instead of showing that error.
-    policy._discover()
-    return action in policy._ACTIONS
+    return policy.action_registered(action)
 
 
 def _run_policy(action: str, ctx: CommandContext, params: dict[str, Any], *, tenant: Client, summary: str) -> str:
