@@ -226,6 +226,12 @@ ALERT_TOPIC_ID = env.int("ALERT_TOPIC_ID", 0, minimum=0) or None
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET")
 TELEGRAM_ADMIN_IDS = env.int_list("TELEGRAM_ADMIN_IDS")
 
+# --- releases / CI ----------------------------------------------------------------------
+# Shared secret of POST /releases/ci-webhook (GitHub "X-Hub-Signature-256"); empty = endpoint off (503).
+CI_WEBHOOK_SECRET = env.str("CI_WEBHOOK_SECRET")
+# Only this GitHub Actions workflow's workflow_run events move fix proposals (empty = any workflow).
+CI_WORKFLOW_NAME = env.str("CI_WORKFLOW_NAME", "ci")
+
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOG_FORMAT = env.choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))

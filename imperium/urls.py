@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
@@ -15,6 +15,7 @@ urlpatterns = [
     # Registered before the admin catch-all so /admin/health is not taken for a model page.
     path("admin/health", views.admin_health, name="admin-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("releases/", include("releases.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
