@@ -3,8 +3,9 @@
 A `Release` is immutable once it leaves draft. Three guards keep it so, because the bundle a
 tenant was served must stay what it was (traces name the release version):
 1. services refuse (`releases.services`), admin shows released bundles read-only;
-2. `Release.save()` and the `Release.objects` queryset refuse to change a released bundle;
-3. a database trigger (migration 0002) refuses it for any SQL that gets past both.
+2. `Release.save()` and the `Release.objects` queryset refuse to change a released bundle (and
+   releases are never deleted: traces and audit entries name them);
+3. a database trigger (migration 0002, Postgres and SQLite) refuses it for any SQL that gets past both.
 """
 
 from __future__ import annotations

@@ -144,3 +144,14 @@ def test_the_tenant_settings_form_flips_channels_only_for_the_ceo(login, operato
         assert client.post(url, data).status_code == 302
         assert ClientSettings.objects.get(pk=tenant_a.settings.pk).release_channel == expected
     assert TenantChannelEvent.objects.get().actor_label == "root"
+
+
+def test_the_ceo_records_a_fix_proposal_in_admin(login, superuser, tenant_a):
+    response = login(superuser).post(reverse("admin:releases_fixproposal_add"), {
+        "title": "Escalate voice notes", "branch": "fix/voice", "pr_url": "https://github.com/acme/imperium/pull/7",
+        "commit_sha": "", "incident_ref": "12", "tenant": tenant_a.pk, "notes": "",
+    })
+    assert response.status_code == 302
+    proposal = FixProposal.objects.get()
+    assert (proposal.status, proposal.incident_ref, proposal.tenant, proposal.created_by_label) == ("proposed", 12, tenant_a, "root")
+    assert AuditLog.objects.filter(action="policy.executed", payload__action="fixer.propose_fix").exists()

@@ -56,6 +56,18 @@ def test_rollback_stable_prints_the_pending_request_as_json(make_stable):
     assert request.params["from_version"] == "1.1.0" and request.params["to_version"] == "1.0.0"
 
 
+def test_canary_rollback_takes_the_canary_down(tenant_a, make_stable, make_release, system):
+    from releases import services
+
+    make_stable("1.0.0")
+    make_release("1.1.0")
+    services.release_start_canary(actor=system, version="1.1.0")
+    services.tenant_deploy_canary(actor=system, tenant=tenant_a)
+    assert "executed canary.auto_rollback" in run("canary_rollback", "--reason", "wrong prices on canary")
+    assert release_for_tenant(tenant_a).version == "1.0.0"
+    assert Release.objects.get(version="1.1.0").status == "rolled_back"
+
+
 def test_commands_report_refusals_as_errors(tenant_a, tmp_path):
     with pytest.raises(CommandError, match="Unknown tenant"):
         run("deploy_canary", "--tenant", "nosuch")
