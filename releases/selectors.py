@@ -156,6 +156,17 @@ def stable_tenants() -> QuerySet[Client]:
     return tenants_on_channel(Channel.STABLE)
 
 
+def canary_release() -> Release | None:
+    """The release the canary pointer names now (None: no canary running)."""
+    pointer = ReleasePointer.objects.select_related("release").filter(channel=Channel.CANARY).first()
+    return pointer.release if pointer is not None and pointer.release_id else None
+
+
+def fix_proposals_on_canary() -> QuerySet[FixProposal]:
+    """Fix proposals whose release is on canary now (canary analysis verifies or rolls them back)."""
+    return FixProposal.objects.filter(status=FixStatus.CANARY, release__status=ReleaseStatus.CANARY).select_related("release", "tenant")
+
+
 def stable_rollback_target(current: Release | None = None) -> Release | None:
     """The release stable served before `current` (default: the stable pointer's release), skipping
     releases that were rolled back; None means the built-in defaults.
@@ -169,7 +180,7 @@ def stable_rollback_target(current: Release | None = None) -> Release | None:
         current = pointer.release if pointer is not None else None
     if current is None:
         return None
-    events = ReleasePointerEvent.objects.filter(channel=Channel.STABLE).select_related("from_release").order_by("-created_at", "-id")
+    events = ReleasePointerEvent.objects.filter(channel=Channel.STABLE).select_related("from_release").order_by("-id")
     for event in events:
         candidate = event.from_release
         if event.from_release_id is None:

@@ -14,7 +14,7 @@ from imperium.policy import verification_approve
 from releases import operations, services
 from releases.ci import sign
 from releases.models import FixProposal, Release
-from releases.selectors import next_fix_version, release_for_tenant
+from releases.selectors import fix_proposals_on_canary, next_fix_version, release_for_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +94,10 @@ def test_a_failing_canary_rolls_the_fix_back(tenant_a, proposal, settings, syste
     ci_passes(settings)
     operations.canary_fix(actor=system, proposal=proposal.pk, version="0.0.1-fix.1")
     services.tenant_deploy_canary(actor=system, tenant=tenant_a)
+    assert list(fix_proposals_on_canary()) == [proposal]
     operations.canary_auto_rollback(actor=Actor.system("canary-analysis"), reason="send failures 10%")
     assert FixProposal.objects.get(pk=proposal.pk).status == "rolled_back"
+    assert list(fix_proposals_on_canary()) == []
     assert release_for_tenant(tenant_a).version == "defaults"
 
 

@@ -178,3 +178,14 @@ def test_release_for_tenant_costs_two_queries(tenant_a, make_stable, django_asse
     with django_assert_max_num_queries(2):
         resolved = release_for_tenant(tenant_a.pk)
     assert resolved.version == "1.0.0" and resolved.pointer_revision == 1
+
+
+def test_canary_selectors(make_release, system):
+    from releases.selectors import canary_release
+
+    assert canary_release() is None
+    make_release("1.0.0")
+    services.release_start_canary(actor=system, version="1.0.0")
+    assert canary_release().version == "1.0.0"
+    services.release_promote_stable(actor=system, version="1.0.0")
+    assert canary_release() is None
