@@ -16,6 +16,11 @@ and every entry point (admin action, Telegram command, management command) calls
 Low risk → executed now and audited. High risk → a `VerificationRequest` (pending, with expiry)
 that verifiers approve or reject in Telegram or admin; approval executes exactly once.
 
+Preconditions (`register_precondition(action, check)`) are facts an action needs — e.g. a KB
+version's evaluation above the release thresholds. A check raises ApplicationError to refuse; it
+runs when the action is requested (a verifier is never asked to approve something that would be
+refused) and again right before it executes (facts may change while a request waits).
+
 Who may verify is decided by registered verifier checks (superusers always; the Telegram app
 registers its allow-list roles), and pending requests are announced by registered notifiers —
 so this base module imports no app.
@@ -79,6 +84,7 @@ class PolicyOutcome:
 _ACTIONS: dict[str, RegisteredAction] = {}
 _VERIFIER_CHECKS: list[Callable[[Actor], bool]] = []
 _NOTIFIERS: list[Callable[[VerificationRequest], None]] = []
+_PRECONDITIONS: dict[str, list[Callable[..., None]]] = {}
 _discovered = False
 
 
@@ -107,6 +113,19 @@ def action_registered(name: str) -> bool:
     """Whether an executor exists for `name` (so callers can say "not available" up front)."""
     _discover()
     return name in _ACTIONS
+
+
+def register_precondition(action: str, check: Callable[..., None]) -> None:
+    """`check(actor=..., params=...)` raises ApplicationError to refuse `action` (see module doc)."""
+    checks = _PRECONDITIONS.setdefault(action, [])
+    if check not in checks:
+        checks.append(check)
+
+
+def check_preconditions(action: str, actor: Actor, params: dict[str, Any]) -> None:
+    _discover()
+    for check in _PRECONDITIONS.get(action, ()):
+        check(actor=actor, params=params)
 
 
 def _discover() -> None:
@@ -160,6 +179,7 @@ def _run(name: str, actor: Actor, params: dict[str, Any]) -> Any:
     registered = _ACTIONS.get(name)
     if registered is None:
         raise ApplicationError(f"No executor is registered for action {name!r}.")
+    check_preconditions(name, actor, params)
     return registered.run(actor=actor, **params)
 
 
@@ -191,6 +211,7 @@ def policy_execute(
                          payload={"action": action, "risk": "low", "params": params, "reason": reason})
         return PolicyOutcome(status="executed", action=action, risk="low", result=result)
 
+    check_preconditions(action, actor, params)
     with transaction.atomic():
         request = VerificationRequest.objects.create(
             action=action,

@@ -230,6 +230,12 @@ TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", 10.0, minimum=0.1)
 # Telegram allows about 20 messages a minute into one group; more earns 429s for the whole chat.
 TELEGRAM_CHAT_MESSAGES_PER_MINUTE = env.int("TELEGRAM_CHAT_MESSAGES_PER_MINUTE", 20, minimum=1)
 
+# --- releases / CI ----------------------------------------------------------------------
+# Shared secret of POST /releases/ci-webhook (GitHub "X-Hub-Signature-256"); empty = endpoint off (503).
+CI_WEBHOOK_SECRET = env.str("CI_WEBHOOK_SECRET")
+# Only this GitHub Actions workflow's workflow_run events move fix proposals (empty = any workflow).
+CI_WORKFLOW_NAME = env.str("CI_WORKFLOW_NAME", "ci")
+
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOG_FORMAT = env.choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))

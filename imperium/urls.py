@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/health", views.admin_health, name="admin-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("imperium.telegram.urls")),
+    path("releases/", include("releases.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

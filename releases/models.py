@@ -1,1 +1,310 @@
-# Models arrive with the issue that builds this app.
+"""Release bundles, the stable/canary pointers, tenant channel flips, fix proposals — and their event logs.
+
+A `Release` is immutable once it leaves draft. Three guards keep it so, because the bundle a
+tenant was served must stay what it was (traces name the release version):
+1. services refuse (`releases.services`), admin shows released bundles read-only;
+2. `Release.save()` and the `Release.objects` queryset refuse to change a released bundle (and
+   releases are never deleted: traces and audit entries name them);
+3. a database trigger (migration 0002, Postgres and SQLite) refuses it for any SQL that gets past both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from imperium.choices import ActorKind
+from imperium.exceptions import ApplicationError
+from releases.choices import Channel, CIOutcome, EventSource, FixStatus, ReleaseStatus
+from releases.config import SECTION_FIELDS, effective_bundle
+from tenants.scoping import TenantScopedQuerySet
+
+SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z][0-9A-Za-z.-]*)?(\+[0-9A-Za-z][0-9A-Za-z.-]*)?$"
+validate_release_version = RegexValidator(
+    SEMVER_PATTERN, "Use a semantic version such as 1.4.0, 1.5.0-rc1 or 1.5.0+fix.12 (no leading 'v')."
+)
+
+# Everything but the status (and its timestamp) is frozen once a release leaves draft.
+FROZEN_FIELDS: tuple[str, ...] = (
+    "version", "image_tag", "prompts", "gate", "eval_thresholds", "replies", "flags", "notes",
+    "author_kind", "author_id", "author_label", "created_at",
+)
+
+
+class ReleaseImmutableError(ApplicationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=409)
+
+
+class ActorFields(models.Model):
+    """Who did it (an `imperium.actors.Actor`, flattened) and through which entry point."""
+
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64, blank=True, default="")
+    actor_label = models.CharField(max_length=150, blank=True, default="")
+    source = models.CharField(max_length=10, choices=EventSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class AppendOnly(models.Model):
+    """Event rows are written once by a service and never changed or deleted through the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ApplicationError(f"{type(self).__name__} rows are append-only.", status=409)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ApplicationError(f"{type(self).__name__} rows are append-only.", status=409)
+
+
+class ReleaseQuerySet(models.QuerySet):
+    def released(self) -> ReleaseQuerySet:
+        return self.exclude(status=ReleaseStatus.DRAFT)
+
+    def drafts(self) -> ReleaseQuerySet:
+        return self.filter(status=ReleaseStatus.DRAFT)
+
+    def update(self, **kwargs: Any) -> int:
+        frozen = sorted(set(kwargs) & set(FROZEN_FIELDS))
+        if frozen and self.released().exists():
+            raise ReleaseImmutableError(f"Released bundles are immutable; refusing to update {', '.join(frozen)}.")
+        if kwargs.get("status") == ReleaseStatus.DRAFT and self.released().exists():
+            raise ReleaseImmutableError("A release that left draft cannot go back to draft.")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        if set(fields) & (set(FROZEN_FIELDS) | {"status"}):
+            raise ReleaseImmutableError("Release bundles change only through releases.services.")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def delete(self) -> Any:
+        raise ReleaseImmutableError("Releases cannot be deleted: they are kept for the audit trail.")
+
+
+class Release(models.Model):
+    """An immutable bundle of behaviour. Section fields hold overrides of `releases.defaults`."""
+
+    version = models.CharField(max_length=64, unique=True, validators=[validate_release_version])
+    status = models.CharField(max_length=12, choices=ReleaseStatus.choices, default=ReleaseStatus.DRAFT, db_index=True)
+    image_tag = models.CharField(
+        max_length=128, blank=True, default="",
+        help_text="App version / Docker image tag this bundle is meant for (IMAGE_TAG / CANARY_TAG).",
+    )
+    prompts = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'prompts'.")
+    gate = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'gate' (quality-gate rules and thresholds).")
+    eval_thresholds = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'eval' (kb_eval thresholds).")
+    replies = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'replies' (Russian reply templates).")
+    flags = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'flags'.")
+    notes = models.TextField(blank=True, default="")
+    author_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    author_id = models.CharField(max_length=64, blank=True, default="")
+    author_label = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values("status", *FROZEN_FIELDS).first()
+            if stored and stored["status"] != ReleaseStatus.DRAFT:
+                changed = [f for f in FROZEN_FIELDS if getattr(self, f) != stored[f]]
+                if changed:
+                    raise ReleaseImmutableError(
+                        f"Release {stored['version']} left draft ({stored['status']}); its bundle is immutable "
+                        f"(tried to change {', '.join(changed)}). Create a new version instead."
+                    )
+                if self.status == ReleaseStatus.DRAFT:
+                    raise ReleaseImmutableError("A release that left draft cannot go back to draft.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        # Traces and audit entries name release versions; a deleted release would leave them dangling.
+        raise ReleaseImmutableError(f"Release {self.version} cannot be deleted: releases are kept for the audit trail.")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ReleaseStatus.DRAFT
+
+    def overrides(self) -> dict[str, dict[str, Any]]:
+        """The bundle sections this release overrides (only non-empty ones)."""
+        return {section: dict(getattr(self, field)) for section, field in SECTION_FIELDS.items() if getattr(self, field)}
+
+    def effective_config(self) -> dict[str, Any]:
+        """The built-in defaults deep-merged with this release's overrides (a fresh dict)."""
+        return effective_bundle(self.overrides())
+
+
+class ReleaseEvent(AppendOnly, ActorFields):
+    """One status transition of a release (append-only)."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=12, choices=ReleaseStatus.choices, blank=True, default="")
+    to_status = models.CharField(max_length=12, choices=ReleaseStatus.choices)
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.release.version}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class ReleasePointer(models.Model):
+    """Which release a channel serves. One row per channel; `release=None` means the built-in defaults
+    (stable) or "same as stable" (canary). Changed only by `releases.services`; each change bumps
+    `revision` and writes a ReleasePointerEvent."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, unique=True)
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = "releases board"
+        verbose_name_plural = "releases board"
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.release.version if self.release_id else 'defaults'}"
+
+
+class ReleasePointerEvent(AppendOnly, ActorFields):
+    """One change of a channel pointer (append-only): from which release to which, by whom, why."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, db_index=True)
+    from_release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    operation = models.CharField(max_length=40, help_text="start_canary, promote_stable, rollback_stable, canary_rollback, ...")
+    revision = models.PositiveIntegerField(help_text="Pointer revision after this change.")
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        def name(release_id: int | None, release: Release | None) -> str:
+            return release.version if release_id and release else "defaults"
+
+        return f"{self.channel}: {name(self.from_release_id, self.from_release)} → {name(self.to_release_id, self.to_release)}"
+
+
+class TenantChannelEvent(AppendOnly, ActorFields):
+    """One flip of a tenant's release channel (append-only); tenant-owned."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="+")
+    from_channel = models.CharField(max_length=10, choices=Channel.choices)
+    to_channel = models.CharField(max_length=10, choices=Channel.choices)
+    operation = models.CharField(max_length=40, help_text="deploy_canary, rollback, canary_rollback")
+    release_version = models.CharField(max_length=64, blank=True, default="", help_text="Release the tenant serves after the flip.")
+    reason = models.TextField(blank=True, default="")
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="chanevent_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.from_channel} → {self.to_channel}"
+
+
+class FixProposal(models.Model):
+    """A code fix on its way through PR → CI → canary → stable (the Fixer loop)."""
+
+    tenant_scope_path = "tenant"
+
+    title = models.CharField(max_length=200)
+    # incidents.Incident does not exist yet: this holds its primary key. When it lands, this becomes
+    # `incident = ForeignKey("incidents.Incident", db_column="incident_ref", ...)` (RenameField +
+    # AlterField keep the column and its values).
+    incident_ref = models.PositiveBigIntegerField(null=True, blank=True, db_index=True, help_text="Incident id (incidents app).")
+    tenant = models.ForeignKey(
+        "tenants.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Tenant whose incident this fixes (empty: not tenant-specific; visible to superusers only).",
+    )
+    pr_url = models.URLField(max_length=500, blank=True, default="")
+    branch = models.CharField(max_length=255, db_index=True)
+    commit_sha = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    status = models.CharField(max_length=12, choices=FixStatus.choices, default=FixStatus.PROPOSED, db_index=True)
+    ci_url = models.URLField(max_length=500, blank=True, default="")
+    ci_conclusion = models.CharField(max_length=40, blank=True, default="")
+    # Time of the last CI status applied (the CI's own clock): deliveries may arrive out of order,
+    # and an older one must not undo a newer one.
+    ci_updated_at = models.DateTimeField(null=True, blank=True)
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="fix_proposals")
+    notes = models.TextField(blank=True, default="")
+    created_by_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    created_by_id = models.CharField(max_length=64, blank=True, default="")
+    created_by_label = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title} ({self.status})"
+
+
+class FixProposalEvent(AppendOnly, ActorFields):
+    """One status transition of a fix proposal (append-only)."""
+
+    tenant_scope_path = "proposal__tenant"
+
+    proposal = models.ForeignKey(FixProposal, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, choices=FixStatus.choices, blank=True, default="")
+    to_status = models.CharField(max_length=12, choices=FixStatus.choices)
+    note = models.TextField(blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.proposal_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class CIDelivery(models.Model):
+    """One accepted CI webhook delivery; the unique delivery id makes redeliveries no-ops."""
+
+    delivery_id = models.CharField(max_length=100, unique=True)
+    event = models.CharField(max_length=40)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    branch = models.CharField(max_length=255, blank=True, default="")
+    commit_sha = models.CharField(max_length=40, blank=True, default="")
+    ci_status = models.CharField(max_length=40, blank=True, default="")
+    proposal = models.ForeignKey(FixProposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="ci_deliveries")
+    outcome = models.CharField(max_length=10, choices=CIOutcome.choices)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "CI delivery"
+        verbose_name_plural = "CI deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.event} ({self.outcome})"

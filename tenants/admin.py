@@ -203,7 +203,16 @@ class ClientSettingsAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
                 {"tenant": client.slug, "holding_reply_template": data["holding_reply_template"]}, tenant=client,
             ))
         if data.get("release_channel") and data["release_channel"] != current.release_channel:
-            services.client_set_release_channel(actor=actor, client=client, channel=data["release_channel"])
+            # Channel flips are release operations (event log, canary pointer check) run by the CEO.
+            if request.user.is_superuser:
+                action = "tenant.deploy_canary" if data["release_channel"] == "canary" else "tenant.rollback"
+                try:
+                    _report(self, request, policy_execute(action, actor, {"tenant": client.slug, "source": "admin"}, tenant=client))
+                except ApplicationError as exc:
+                    self.message_user(request, f"Release channel not changed: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, "Only the CEO moves a tenant between release channels (releases board or Telegram); "
+                                  "the channel was not changed.", messages.ERROR)
         if data.get("new_chatflow_token"):
             services.chatflow_token_set(actor=actor, client=client, token=data["new_chatflow_token"])
 
