@@ -48,7 +48,6 @@ from imperium.telegram.updates import IncomingUpdate, ParsedCommand, TelegramUse
 from tenants.choices import ReleaseChannel
 from tenants.models import Client
 from tenants.selectors import client_get_by_slug
-from tenants.services import client_set_release_channel
 
 logger = logging.getLogger(__name__)
 
@@ -255,22 +254,41 @@ def command_kb(ctx: CommandContext) -> str:
                        summary=render("kb_promote_summary", tenant=tenant, version=version))
 
 
-# --- default backends -----------------------------------------------------------------------
-def tenant_set_channel_from_telegram(ctx: CommandContext, tenant: Client, channel: str) -> str:
-    """Flip the tenant's release channel (audited as tenant.release_channel_changed with the
-    Telegram user as actor). The releases part replaces this with its policy-routed services."""
-    before = tenant.settings.release_channel
-    client_set_release_channel(actor=ctx.actor, client=tenant, channel=channel)
-    return render("channel_changed", tenant=tenant, before=before, after=channel, changed=before != channel)
+# --- release backends -----------------------------------------------------------------------
+# The Telegram commands run the same release operations as admin and the management commands,
+# through the write-risk policy: a CEO's /deploy canary is itself the verification (low risk),
+# /deploy stable waits for an approval.
+def _release_outcome(ctx: CommandContext, outcome: policy.PolicyOutcome, summary: str) -> str:
+    return render("policy_outcome", outcome=outcome, summary=outcome.request.summary if outcome.request else summary)
+
+
+def _channel_flip_reply(tenant: Client, outcome: policy.PolicyOutcome) -> str:
+    flip = outcome.result or {}
+    return render("channel_changed", tenant=tenant, before=flip.get("from_channel"), after=flip.get("to_channel"),
+                  changed=flip.get("changed"), release=flip.get("release_version"))
 
 
 def tenant_deploy_canary_backend(ctx: CommandContext, tenant: Client) -> str:
-    return tenant_set_channel_from_telegram(ctx, tenant, ReleaseChannel.CANARY)
+    from releases import operations
+
+    outcome = operations.deploy_canary(actor=ctx.actor, tenant=tenant, source="telegram", reason=ctx.update.text[:200])
+    return _channel_flip_reply(tenant, outcome)
 
 
 def tenant_rollback_backend(ctx: CommandContext, tenant: Client) -> str:
-    return tenant_set_channel_from_telegram(ctx, tenant, ReleaseChannel.STABLE)
+    from releases import operations
+
+    outcome = operations.rollback(actor=ctx.actor, tenant=tenant, source="telegram", reason=ctx.update.text[:200])
+    return _channel_flip_reply(tenant, outcome)
+
+
+def tenant_deploy_stable_backend(ctx: CommandContext, tenant: Client) -> str:
+    from releases import operations
+
+    outcome = operations.deploy_stable(actor=ctx.actor, tenant=tenant, source="telegram", reason=ctx.update.text[:200])
+    return _release_outcome(ctx, outcome, "canary release → stable")
 
 
 register_command_backend("tenant.deploy_canary", tenant_deploy_canary_backend)
 register_command_backend("tenant.rollback", tenant_rollback_backend)
+register_command_backend("tenant.deploy_stable", tenant_deploy_stable_backend)

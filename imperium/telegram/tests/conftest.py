@@ -36,3 +36,13 @@ def operator_allowed(db):
 def replies(api, chat_id):
     """Texts the bot sent into a chat."""
     return [params["text"] for params in api.sent_messages(chat_id)]
+
+
+@pytest.fixture
+def canary_release(db):
+    """A canary release to deploy tenants to (deploy canary is refused without one)."""
+    from imperium.actors import Actor
+    from releases import services
+
+    services.release_create_draft(actor=Actor.system("test"), version="1.1.0")
+    return services.release_start_canary(actor=Actor.system("test"), version="1.1.0")

@@ -91,12 +91,13 @@ def test_it_answers_bad_arguments_with_usage(deliver, telegram_bot, ceo_allowed,
     assert tenant_a.settings.release_channel == "stable"
 
 
-def test_it_moves_a_tenant_to_canary_and_back(deliver, telegram_bot, ceo_allowed, tenant_a):
+def test_it_moves_a_tenant_to_canary_and_back(deliver, telegram_bot, ceo_allowed, tenant_a, canary_release):
     deliver(message_update("/deploy canary alpha"))
     tenant_a.settings.refresh_from_db()
     assert tenant_a.settings.release_channel == "canary"
-    assert "stable → canary" in last_reply(telegram_bot, CEO["id"])
+    assert "stable → canary, релиз 1.1.0" in last_reply(telegram_bot, CEO["id"])
     entry = AuditLog.objects.get(action="tenant.release_channel_changed")
+    assert AuditLog.objects.filter(action="policy.executed", payload__action="tenant.deploy_canary").exists()
     assert entry.actor_kind == "telegram" and entry.actor_id == str(CEO["id"]) and entry.tenant_id == tenant_a.pk
 
     deliver(message_update("/deploy canary alpha"))
@@ -122,12 +123,30 @@ def test_it_lets_operators_roll_back_but_not_deploy(deliver, telegram_bot, opera
 
 @pytest.mark.parametrize(
     ("text", "backend"),
-    [("/kb promote alpha 3", "kb.promote"), ("/incident 12", "incident.show"), ("/deploy stable alpha", "tenant.deploy_stable")],
+    [("/kb promote alpha 3", "kb.promote"), ("/incident 12", "incident.show")],
 )
 def test_it_says_plainly_when_a_command_has_no_backing_service(deliver, telegram_bot, ceo_allowed, tenant_a, text, backend):
     deliver(message_update(text))
     reply = last_reply(telegram_bot, CEO["id"])
     assert "не настроено" in reply and backend in reply and "Ничего не изменено" in reply
+
+
+def test_it_turns_deploy_stable_into_a_verification_request(deliver, telegram_bot, ceo_allowed, tenant_a, canary_release):
+    from imperium.models import VerificationRequest
+
+    deliver(message_update("/deploy stable alpha"))
+    request = VerificationRequest.objects.get(action="release.promote_stable")
+    assert request.status == "pending" and request.params["version"] == "1.1.0"
+    reply = last_reply(telegram_bot, CEO["id"])
+    assert f"Запрос #{request.pk}" in reply and "подтвердит" in reply
+
+
+def test_it_refuses_deploy_stable_without_a_canary_release(deliver, telegram_bot, ceo_allowed, tenant_a):
+    from imperium.models import VerificationRequest
+
+    deliver(message_update("/deploy stable alpha"))
+    assert "Не выполнено" in last_reply(telegram_bot, CEO["id"])
+    assert not VerificationRequest.objects.exists()
 
 
 def test_a_registered_backend_takes_over_the_command(deliver, telegram_bot, ceo_allowed, tenant_a, monkeypatch):
@@ -162,7 +181,7 @@ def test_a_status_section_that_breaks_does_not_hide_the_report(deliver, telegram
     assert "Раздел «traffic» недоступен" in text and "Alpha Salon" in text and "Ошибки за 24 ч" in text
 
 
-def test_it_seeds_ceo_entries_from_settings_before_the_first_command(deliver, telegram_bot, settings, tenant_a):
+def test_it_seeds_ceo_entries_from_settings_before_the_first_command(deliver, telegram_bot, settings, tenant_a, canary_release):
     settings.TELEGRAM_ADMIN_IDS = [CEO["id"]]
     deliver(message_update("/deploy canary alpha"))
     entry = TelegramAllowedUser.objects.get(telegram_user_id=CEO["id"])
@@ -206,7 +225,7 @@ def test_it_answers_in_the_topic_the_command_came_from(deliver, telegram_bot, ce
     assert reply["message_thread_id"] == "42" and "Alpha Salon" in reply["text"]
 
 
-def test_it_ignores_commands_addressed_to_another_bot(deliver, telegram_bot, ceo_allowed, tenant_a):
+def test_it_ignores_commands_addressed_to_another_bot(deliver, telegram_bot, ceo_allowed, tenant_a, canary_release):
     deliver(message_update("/deploy@other_bot canary alpha", chat=TENANT_GROUP))
     tenant_a.settings.refresh_from_db()
     assert tenant_a.settings.release_channel == "stable" and telegram_bot.sent_messages() == []
