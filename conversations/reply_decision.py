@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from conversations.choices import EscalationReason
 
 ANSWER = "answer"
 ESCALATE = "escalate"
@@ -50,6 +49,13 @@ def decide_reply(
     """Decide how to answer a burst of customer messages. Never raises for a bad message;
     a failing dependency becomes an escalation with reason `dependency_down`.
 
-    Placeholder until the knowledge issue lands: always escalates.
+    `kb_version`: a KnowledgeVersion, its number, or None for the version the tenant serves
+    now (stable), or its newest draft when it serves none yet; the turn task passes
+    `knowledge.selectors.kb_version_serving(tenant, channel=...)`. `release`: None, or a
+    dict/object whose "answering" part overrides gate thresholds and prompt templates
+    (see conversations/answering/defaults.py). `conversation` may be None (ask, kb_eval);
+    only its `.pk` is read.
     """
-    return Decision(action=ESCALATE, reason=EscalationReason.NO_KNOWLEDGE)
+    from conversations.answering.brain import decide
+
+    return decide(tenant, conversation, messages, kb_version=kb_version, release=release)

@@ -212,6 +212,18 @@ LLM_BASE_URL = env.url("LLM_BASE_URL")
 LLM_API_KEY = env.str("LLM_API_KEY")
 LLM_MODEL = env.str("LLM_MODEL")
 LLM_TIMEOUT = env.float("LLM_TIMEOUT", 20.0, minimum=0.1)
+LLM_RETRIES = env.int("LLM_RETRIES", 2, minimum=0)
+EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", "bge-m3")
+EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", 1024, minimum=1)
+EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY")
+EMBEDDINGS_RETRIES = env.int("EMBEDDINGS_RETRIES", 3, minimum=0)
+EMBEDDINGS_BATCH_SIZE = env.int("EMBEDDINGS_BATCH_SIZE", 32, minimum=1)
+# Embedded index when QDRANT_URL is empty: memory (numpy, default) | qdrant-local (qdrant-client :memory:).
+KNOWLEDGE_INDEX = env.choice("KNOWLEDGE_INDEX", "memory", ("memory", "qdrant-local"))
+KNOWLEDGE_HASHING_DIM = env.int("KNOWLEDGE_HASHING_DIM", 512, minimum=64)
+# kb_eval release thresholds: exit 1 (and promotion refused) below them.
+KB_EVAL_MIN_ACCURACY = env.float("KB_EVAL_MIN_ACCURACY", 0.8, minimum=0.0)
+KB_EVAL_MAX_SHAME_RATE = env.float("KB_EVAL_MAX_SHAME_RATE", 0.0, minimum=0.0)
 if LLM_BACKEND == "openai" and not (LLM_BASE_URL and LLM_MODEL):
     raise ImproperlyConfigured("LLM_BACKEND=openai needs LLM_BASE_URL and LLM_MODEL.")
 
@@ -264,7 +276,9 @@ HEALTH_CHECKS = [
     "imperium.health.check_database",
     "imperium.health.check_redis",
     "imperium.health.check_broker",
-    "imperium.health.check_qdrant",
+    "knowledge.health.check_qdrant",
+    "knowledge.health.check_embeddings",
+    "knowledge.health.check_llm",
     "imperium.telegram.health.check_telegram",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)

@@ -1,0 +1,114 @@
+"""Message intents that always go to a human: prompt injection, toxicity and harassment,
+complaints and refunds, booking a specific slot, asking for a person, plainly off-topic.
+
+General word patterns in Russian, Kazakh (folded to Russian letters) and English; nothing
+here refers to one business. They are a first net only: the qualifier check (a word the
+knowledge does not cover) catches most of what they miss.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.text import fold, translit
+
+
+def _compile(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+INJECTION = _compile(
+    r"(игнорир|забудь|забуд|забыть|отбрось|отмени)\w*\s+(?:\w+\s+){0,3}(инструкц|правил|указани|промпт|ограничени|настройк)",
+    r"ignore\s+(?:\w+\s+){0,3}(instruction|rule|prompt|guideline)",
+    r"forget\s+(?:\w+\s+){0,3}(instruction|rule|prompt)",
+    r"system\s*prompt|системн\w*\s+(промпт|инструкц|сообщени|настройк)|\bпромпт",
+    r"(^|\n|\s)(system|admin|developer|assistant|систем\w*)\s*:",
+    r"режим\w*\s+(отладк|разработчик|бога|администратор)|debug\s*mode|developer\s*mode|god\s*mode|jailbreak|\bdan\b",
+    r"(покажи|выведи|выдай|скинь|распечатай|print|show|reveal|dump|output)\w*\s+(?:\w+\s+){0,5}"
+    r"(конфиг|config|api|ключ|keys?\b|парол|password|токен|token|промпт|prompt|баз\w* знаний|базу|database|инструкц|"
+    r"список\s+клиент|клиентов)",
+    r"(я|i am|i'm)\s+(владелец|хозяин|админ|администратор|разработчик|программист|developer|owner|admin)\b",
+    r"код\s+доступа|access\s+code|пароль\s+администратора|override",
+    r"\bты\s+теперь\b|you\s+are\s+now|act\s+as|представь,?\s+что\s+ты|притворись|pretend\s+(to|you)",
+    r"нов\w+\s+политик|new\s+policy|тест\s+от\s+разработчик",
+    r"подтверди\w*\s+(?:\w+\s+){0,5}(бесплатн|согласован|скидк|free|discount)",
+)
+
+TOXIC = _compile(
+    r"\bтуп(ой|ая|ые|ица|орыл)|идиот|дебил|\bдур(а|ак|очка|ацк\w*|ень)\b|придур|\bурод|\bмраз|сволоч|скотин|\bчмо\b|\bлох\b|\bтвар[ьи]|\bовц[аы]\b",
+    r"шарлатан|колхоз|быдл|\bсук[аи]\b|\bбля|\bхуй|\bхуе|пизд|\bебан|\bебал|нахер|нахрен|заткнись|\bотвали\b|железяк|железк",
+    r"развлеки|скажи\s+что-?нибудь\s+смешн|расскажи\s+анекдот|поговори\s+со\s+мной",
+    r"симпатичн|красотк|сексуальн|секси|\bsexy|голы[ей]|личн\w+\s+номер|номер\s+(её|ее|его)|скинь\s+(её|ее|его)|фото\s+(её|ее)",
+    r"\bstupid|\bidiot|\bdumb\b|\bfuck|\bshit|\bbitch|\bmoron|\bscam\b|useless\s+bot",
+    r"акымак|есек|жынды|малсын",
+)
+
+COMPLAINT = _compile(
+    r"верн(ите|уть|ёте|ете|и)\s+(мне\s+)?(деньги|денег|оплату|предоплату)|возврат\w*\s+(денег|средств)|refund|money\s+back",
+    r"недовол|не\s+понравил|ужасн|кошмар|отвратител|безобрази|возмущ|в\s+шоке|жалоб|претензи|руководств|начальств",
+    r"нагруб|хамил|хамств|хамк|испортил|испорчен|обожгл|ожог|порезал|порез|кров[ьи]|покраснен|высыпан|раздражени|воспален|\bот[её]к",
+    r"аллергическ\w+\s+реакц|отслоил|отвалил|слезл|сломал|облез|не\s+тот\s+цвет|цвет\s+(вообще\s+)?не\s+тот|обманул|обман\b",
+    r"complain|terrible|awful|disappointed|шагым|нашар",
+)
+
+_BOOK_STRONG = _compile(
+    r"запиш(и|ите|ешь|ете)\b|записать\s+меня|запишусь|перенес(и|ите)\b|перенест\w*\s+(мою|мне|меня)|"
+    r"отмен(и|ите)\s+(мою|мне|меня|запис)|забронир|\bбронь\b|book\s+(me|a|an|for)\b|make\s+an\s+appointment|reschedule|"
+    r"cancel\s+my|жазыныз|жазылгым|жазылайын|жазып\s+кой",
+)
+_BOOK_WEAK = _compile(
+    r"хочу\s+(записаться|подстричься|покраситься|на\s+\w+|к\s+\w+|прийти)|можно\s+(записаться|к\s+\w+|на\s+\w+)|"
+    r"есть\s+(ли\s+)?(свободн|окошк|окно|время|мест)|свободн\w*\s+(мест|окошк|окно|время|мастер)|окошк|"
+    r"can\s+i\s+(book|come)|availab|appointment|slot",
+)
+_WHEN = _compile(
+    r"\b(завтра|послезавтра|сегодня|сейчас|вечером|утром|днём|днем)\b|"
+    r"\b(в|во|на)\s+(понедельник|вторник|среду|четверг|пятницу|субботу|воскресенье|выходные)\b|"
+    r"\d{1,2}[:.]\d{2}|\b\d{1,2}\s*(утра|вечера|часов|час|am|pm)\b|\bна\s+\d{1,2}\b|после\s+\d|"
+    r"\b(tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(ертен|бугин)\b",
+)
+
+MANAGER = _compile(
+    r"(позов|соедин|переключ|передай|дайте|дай)\w*\s+(меня\s+)?(с\s+|на\s+)?(администратор|менеджер|человек|оператор|руководител)",
+    r"(хочу|можно)\s+(поговорить|пообщаться)\s+с\s+(администратор|менеджер|человек|оператор)",
+    r"(talk|speak)\s+to\s+(a\s+)?(human|person|manager|operator)|real\s+person",
+)
+
+OFFTOPIC = _compile(
+    r"погод|прогноз\s+погоды|курс\s+(доллар|валют|евро|тенге|рубл)|биткоин|bitcoin|крипт|crypto|акци[ия]\s+(apple|tesla)",
+    r"\bвыбор(ы|ах|ов)\b|президент|\bвойн[аеуы]\b|election|politic",
+    r"рецепт|сочинени|эссе|домашн\w*\s+задани|реши(ть)?\s+(задач|пример|уравнени)|уравнени|\d+\s*[a-zа-я]\s*[+\-*/]\s*\d+\s*=",
+    r"футбол|football|champions\s+league|лига\s+чемпионов|сериал|фильм|movie|анекдот|гороскоп|homework|weather",
+)
+
+
+def _prepared(text: str) -> str:
+    """Folded text, plus its Latin words transliterated ("zapishite menya" → "запишите меня")."""
+    folded = fold(text)
+    latin = re.findall(r"[a-z']+", folded)
+    if latin:
+        folded = f"{folded}\n{' '.join(translit(w) for w in latin)}"
+    return folded
+
+
+def detect(text: str) -> dict[str, bool]:
+    folded = _prepared(text)
+    booking = bool(_BOOK_STRONG.search(folded)) or (bool(_BOOK_WEAK.search(folded)) and bool(_WHEN.search(folded)))
+    return {
+        "injection": bool(INJECTION.search(folded)),
+        "toxic": bool(TOXIC.search(folded)),
+        "complaint": bool(COMPLAINT.search(folded)),
+        "booking": booking,
+        "manager_request": bool(MANAGER.search(folded)),
+        "offtopic": bool(OFFTOPIC.search(folded)),
+    }
+
+
+def matched_fragment(pattern_name: str, text: str) -> str:
+    pattern = {"injection": INJECTION, "toxic": TOXIC, "complaint": COMPLAINT, "manager_request": MANAGER,
+               "offtopic": OFFTOPIC}.get(pattern_name)
+    if pattern is None:
+        found = _BOOK_STRONG.search(_prepared(text)) or _BOOK_WEAK.search(_prepared(text))
+    else:
+        found = pattern.search(_prepared(text))
+    return found.group(0)[:60] if found else ""

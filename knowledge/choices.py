@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    STABLE = "stable", "Stable"
+    ARCHIVED = "archived", "Archived"
+
+
+class SourceKind(models.TextChoices):
+    JSONL = "jsonl", "JSONL"
+    MARKDOWN = "markdown", "Markdown"
+    MANUAL = "manual", "Manual (admin / clone)"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    OK = "ok", "OK"
+    FAILED = "failed", "Failed"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

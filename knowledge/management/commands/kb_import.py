@@ -1,0 +1,46 @@
+"""kb_import --tenant S FILE → a new draft KB version, indexed; prints its number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from imperium.actors import Actor
+from imperium.exceptions import ApplicationError, IntegrationError
+from knowledge.services import kb_import
+from tenants.selectors import client_get_by_slug
+
+
+class Command(BaseCommand):
+    help = "Import a JSONL or Markdown knowledge file as a new draft version of a tenant's KB (all or nothing)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tenant", required=True, help="tenant slug")
+        parser.add_argument("file", help="JSONL (one item a line) or Markdown (## question headings)")
+        parser.add_argument("--format", choices=("jsonl", "markdown"), default=None, help="override detection by extension")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenant = client_get_by_slug(options["tenant"])
+        if tenant is None:
+            raise CommandError(f"Unknown tenant '{options['tenant']}'.")
+        path = Path(options["file"])
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from None
+        try:
+            version = kb_import(actor=Actor.system("kb_import"), tenant=tenant, file_name=path.name, content=content,
+                                kind=options["format"])
+        except (ApplicationError, IntegrationError) as exc:
+            raise CommandError(exc.message) from None
+        if options["json"]:
+            self.stdout.write(json.dumps({"tenant": tenant.slug, "version": version.number, "items": version.item_count,
+                                          "status": version.status, "content_hash": version.content_hash}))
+        else:
+            self.stdout.write(str(version.number))
+            self.stderr.write(f"{tenant.slug}: draft KB v{version.number} with {version.item_count} items, indexed. "
+                              f"Try: manage.py ask --tenant {tenant.slug} --kb-version {version.number} \"...\"")

@@ -1,0 +1,365 @@
+"""Lexical evidence: which knowledge item answers which part of a message, and how well.
+
+The index proposes candidates (hybrid dense + sparse, see `knowledge.index`); this module
+decides, for each candidate, whether it actually covers what was asked. Pure Python over a
+`KBSnapshot` (the items of one version with precomputed features), no Django.
+
+A message is split into segments (messages of a burst, questions, "… и сколько …" clauses).
+An item can answer a segment only when:
+- every content word of the segment is found in the item (its stem, a synonym, a typo or
+  transliteration of a word the KB uses, or a Kazakh/English word mapped to Russian);
+- the words not found in the item's question occur together in ONE fragment of its answer
+  (a sentence, list entry or parenthetical), so "стаж Даны" is not answered from a sentence
+  that gives Айгерим's experience and merely mentions Дана;
+- every number in the segment occurs in the item;
+- a price question gets an item that states a price, an opening-hours question one that
+  states clock times.
+Words in no item at all (an unknown service, a medical condition, a town) can never be
+covered, so such questions go to a human: the qualifier check.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from knowledge import text as T
+
+CONTENT, SOFT, FILLER = "content", "soft", "filler"
+
+_CLAUSE_SPLIT = re.compile(
+    r"[?!\n]+|\s(?:и|а|а также|плюс|and|also)\s+(?=(?:еще |ещё |потом |вообще )?"
+    r"(?:сколько|скока|скольк|какие|какой|какая|каких|кто|где|когда|как|можно|есть|до скольки|во сколько|"
+    r"what|how|where|who|when|do|is|are|can|қанша|кай)\b)"
+)
+
+
+@dataclass(frozen=True)
+class ItemDoc:
+    """What retrieval needs of one knowledge item (built from Postgres rows)."""
+
+    external_id: str
+    question: str
+    answer: str
+    alt_questions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class ItemFeatures:
+    doc: ItemDoc
+    question_keys: set[str]
+    question_content: list[frozenset[str]]  # content words of each question / alt phrasing
+    fragment_keys: list[set[str]]
+    all_keys: set[str]
+    numbers: set[str]
+    money: bool
+    clock: bool
+
+
+@dataclass(frozen=True)
+class QToken:
+    text: str
+    keys: frozenset[str]
+    kind: str
+    weight: float
+    known: bool  # some item of the KB has it
+
+
+@dataclass
+class Segment:
+    text: str
+    tokens: list[QToken]
+    numbers: set[str]
+
+    @property
+    def content(self) -> list[QToken]:
+        return [t for t in self.tokens if t.kind == CONTENT]
+
+    @property
+    def soft(self) -> list[QToken]:
+        return [t for t in self.tokens if t.kind == SOFT]
+
+
+@dataclass
+class ItemMatch:
+    external_id: str
+    valid: bool
+    score: float
+    confidence: float
+    uncovered: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def _prefixes(word: str, minimum: int = 5) -> Iterable[str]:
+    for end in range(len(word) - 1, minimum - 1, -1):
+        yield word[:end]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+class KBSnapshot:
+    """The items of one KB version with their features, vocabulary and IDF. Immutable once
+    built; cached per process by version id and content hash."""
+
+    def __init__(self, docs: Sequence[ItemDoc], *, key: str = "") -> None:
+        self.key = key
+        self.docs = list(docs)
+        self.features: dict[str, ItemFeatures] = {}
+        df: Counter[str] = Counter()
+        for doc in self.docs:
+            feats = self._features(doc)
+            self.features[doc.external_id] = feats
+            df.update(feats.all_keys)
+        n = max(1, len(self.docs))
+        self.vocabulary = set(df)
+        self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
+        self.unknown_weight = math.log(1 + n) + 0.5
+        self._stem_deletes: dict[str, set[str]] = {}
+        for key in self.vocabulary:
+            if len(key) >= 5 and not key.isascii():
+                for deleted in _deletes(key) | {key}:
+                    self._stem_deletes.setdefault(deleted, set()).add(key)
+
+    # --- item side ------------------------------------------------------------------------
+    @staticmethod
+    def _features(doc: ItemDoc) -> ItemFeatures:
+        questions = [doc.question, *doc.alt_questions]
+        question_keys: set[str] = set()
+        question_content = []
+        for phrasing in questions:
+            keys = T.key_set(phrasing)
+            question_keys |= keys
+            content = [
+                T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
+            ]
+            question_content.append(content)
+        fragment_keys = [T.key_set(part) for part in T.fragments(doc.answer)]
+        all_keys = set(question_keys)
+        for keys in fragment_keys:
+            all_keys |= keys
+        everything = " ".join([*questions, doc.answer])
+        return ItemFeatures(
+            doc=doc,
+            question_keys=question_keys,
+            question_content=question_content,
+            fragment_keys=fragment_keys,
+            all_keys=all_keys,
+            numbers=T.numbers_in(everything),
+            money=T.has_money(doc.answer),
+            clock=T.has_clock_time(doc.answer),
+        )
+
+    # --- query side -----------------------------------------------------------------------
+    def _known(self, keys: Iterable[str]) -> bool:
+        return any(k in self.vocabulary for k in keys)
+
+    def _weight(self, keys: Iterable[str]) -> float:
+        weights = [self.idf[k] for k in keys if k in self.idf]
+        return max(weights) if weights else self.unknown_weight
+
+    def _correct(self, word: str) -> str | None:
+        """The KB word one edit away from an unknown word (typo, transliteration)."""
+        stem = T.stem(word)
+        for probe in (stem, word):
+            if len(probe) < 5:
+                continue
+            candidates: set[str] = set()
+            for deleted in _deletes(probe) | {probe}:
+                candidates |= self._stem_deletes.get(deleted, set())
+            close = sorted(c for c in candidates if _within_one_edit(c, probe))
+            if close:
+                return close[0]
+        return None
+
+    def _russian_token(self, word: str) -> QToken:
+        if T.is_filler(word):
+            return QToken(word, frozenset(), FILLER, 0.0, False)
+        kind = SOFT if T.is_soft(word) else CONTENT
+        keys = set(T.concept(word))
+        if not self._known(keys):
+            found, russian = T.kazakh_lookup(word)
+            if found:
+                if russian is None:
+                    return QToken(word, frozenset(), FILLER, 0.0, False)
+                keys |= T.concept(russian)
+                if T.is_filler(russian):
+                    return QToken(word, frozenset(), FILLER, 0.0, False)
+        if not self._known(keys):
+            corrected = self._correct(word)
+            if corrected:
+                keys |= T.concept(corrected)
+        if not self._known(keys):
+            for prefix in _prefixes(word):
+                if prefix in self.vocabulary:
+                    keys |= T.concept(prefix)
+                    break
+        frozen = frozenset(keys)
+        return QToken(word, frozen, kind, self._weight(frozen), self._known(frozen))
+
+    def analyze(self, text: str) -> list[QToken]:
+        tokens = []
+        for word in T.words(T.normalize(text)):
+            if word.isdigit():
+                continue
+            if word.isascii():
+                if word in self.vocabulary:
+                    keys = frozenset({word, T.stem(word)})
+                    tokens.append(QToken(word, keys, CONTENT, self._weight(keys), True))
+                    continue
+                english = T.ENGLISH.get(word, T.ENGLISH.get(T.stem(word), "?"))
+                if english is None:
+                    tokens.append(QToken(word, frozenset(), FILLER, 0.0, False))
+                    continue
+                if english != "?":
+                    token = self._russian_token(T.fold(english))
+                    tokens.append(QToken(word, token.keys, CONTENT if token.kind != FILLER else FILLER, token.weight, token.known))
+                    continue
+                word = T.translit(word)
+            tokens.append(self._russian_token(word))
+        return tokens
+
+    def segments(self, messages: Sequence[str]) -> list[Segment]:
+        raw: list[str] = []
+        for message in messages:
+            raw.extend(part for part in _CLAUSE_SPLIT.split(T.normalize(message)) if part and part.strip())
+        segments = [Segment(text=part.strip(), tokens=self.analyze(part), numbers=T.numbers_in(part)) for part in raw]
+        merged: list[Segment] = []
+        pending: list[Segment] = []
+        for segment in segments:
+            if not segment.content and not segment.numbers:
+                pending.append(segment)  # "цена?", "привет": belongs to its neighbour
+                continue
+            for earlier in pending:
+                segment = _join(earlier, segment)
+            pending = []
+            merged.append(segment)
+        if pending:
+            if merged:
+                for later in pending:
+                    merged[-1] = _join(merged[-1], later)
+            else:
+                merged = [_join_all(pending)]
+        return merged
+
+    # --- evidence -------------------------------------------------------------------------
+    @staticmethod
+    def _covered(token: QToken, keys: set[str]) -> bool:
+        if token.keys & keys:
+            return True
+        return any(prefix in keys for prefix in _prefixes(token.text))
+
+    def match(
+        self,
+        external_id: str,
+        segment: Segment,
+        *,
+        context: Sequence[QToken] = (),
+        asks_price: bool = False,
+        asks_hours: bool = False,
+        answer_field_weight: float = 0.8,
+    ) -> ItemMatch:
+        feats = self.features[external_id]
+        failures: list[str] = []
+        uncovered: list[str] = []
+        in_question: list[QToken] = []
+        rest: list[QToken] = []
+        for token in segment.content:
+            if self._covered(token, feats.question_keys):
+                in_question.append(token)
+            elif self._covered(token, feats.all_keys):
+                rest.append(token)
+            else:
+                uncovered.append(token.text)
+        if uncovered:
+            failures.append("uncovered")
+        if rest and not uncovered and not any(all(self._covered(t, keys) for t in rest) for keys in feats.fragment_keys):
+            failures.append("scattered")
+            uncovered.extend(t.text for t in rest)
+        missing_numbers = sorted(n for n in segment.numbers if n not in feats.numbers)
+        if missing_numbers:
+            failures.append("numbers")
+            uncovered.extend(missing_numbers)
+        if asks_price and not feats.money:
+            failures.append("no_price")
+        if asks_hours and not feats.clock:
+            failures.append("no_hours")
+
+        total = sum(t.weight for t in segment.content) or 1.0
+        matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in rest)
+        soft = sum(0.3 * t.weight for t in segment.soft if self._covered(t, feats.all_keys))
+        ctx = sum(0.3 * t.weight for t in context if self._covered(t, feats.all_keys))
+        overlap = 0.0
+        query_keys = set().union(*(t.keys for t in segment.tokens)) if segment.tokens else set()
+        for content in feats.question_content:
+            if content:
+                hit = sum(1 for concept in content if concept & query_keys)
+                overlap = max(overlap, hit / len(content))
+        shape = 0.6 + 0.4 * overlap
+        confidence = (matched / total) * shape if segment.content else 0.0
+        score = (matched + soft + ctx) * shape
+        return ItemMatch(
+            external_id=external_id,
+            valid=not failures and bool(segment.content or segment.numbers),
+            score=round(score, 4),
+            confidence=round(confidence, 4),
+            uncovered=uncovered,
+            failures=failures,
+        )
+
+
+def _join(a: Segment, b: Segment) -> Segment:
+    return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers)
+
+
+def _join_all(segments: list[Segment]) -> Segment:
+    result = segments[0]
+    for segment in segments[1:]:
+        result = _join(result, segment)
+    return result
+
+
+def query_weighted_keys(tokens: Sequence[QToken], weight: float = 1.0) -> dict[str, float]:
+    """Sparse query terms: every key of every non-filler token (stems, synonyms, corrections)."""
+    weighted: dict[str, float] = {}
+    for token in tokens:
+        if token.kind == FILLER:
+            continue
+        for key in token.keys:
+            weighted[key] = max(weighted.get(key, 0.0), weight * (0.5 if token.kind == SOFT else 1.0))
+    return weighted
+
+
+def item_weighted_keys(feats: ItemFeatures) -> dict[str, float]:
+    weighted = {key: 1.0 for key in feats.all_keys}
+    for key in feats.question_keys:
+        weighted[key] = 2.0
+    return weighted
+
+
+def dense_words(tokens: Sequence[QToken]) -> list[str]:
+    return [t.text for t in tokens if t.kind != FILLER]
+
+
+def item_dense_words(doc: ItemDoc) -> list[str]:
+    text = " ".join([doc.question, doc.question, *doc.alt_questions, doc.answer])
+    return [w for w in T.words(T.normalize(text)) if not w.isdigit() and not T.is_filler(w)]

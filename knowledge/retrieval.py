@@ -1,0 +1,176 @@
+"""Retrieval: from a burst of customer messages to the knowledge items that answer it.
+
+1. The version's `KBSnapshot` (items + features) is loaded from Postgres once per process and
+   cached by (version id, content hash); the index is ensured for the same key.
+2. The burst is split into segments (see `knowledge.matching`); for each, the index returns
+   hybrid candidates (dense + sparse, RRF) filtered by tenant and version.
+3. Each candidate is checked for lexical evidence (`KBSnapshot.match`); the best valid item
+   per segment is chosen, and an ambiguous segment is resolved by an item another segment
+   of the same burst already chose ("и сколько по времени" after "педикюр сколько?").
+The quality gate (conversations.answering) turns the result into pass/fail rules.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge import matching as M
+from knowledge import text as T
+from knowledge.index import Embedder, IndexKey, embedder_from_settings, get_index
+from knowledge.models import KnowledgeVersion
+from knowledge.selectors import kb_items_for
+
+_snapshots: OrderedDict[tuple[int, str], M.KBSnapshot] = OrderedDict()
+_snapshots_lock = threading.Lock()
+MAX_SNAPSHOTS = 32
+
+
+def snapshot_for(version: KnowledgeVersion) -> M.KBSnapshot:
+    key = (version.pk, version.content_hash)
+    with _snapshots_lock:
+        cached = _snapshots.get(key)
+        if cached is not None:
+            _snapshots.move_to_end(key)
+            return cached
+    docs = [
+        M.ItemDoc(external_id=i.external_id, question=i.question, answer=i.answer,
+                  alt_questions=tuple(i.alt_questions or ()), tags=tuple(i.tags or ()))
+        for i in kb_items_for(version)
+    ]
+    snapshot = M.KBSnapshot(docs, key=f"{version.pk}:{version.content_hash}")
+    with _snapshots_lock:
+        for stale in [k for k in _snapshots if k[0] == version.pk and k != key]:
+            del _snapshots[stale]
+        _snapshots[key] = snapshot
+        while len(_snapshots) > MAX_SNAPSHOTS:
+            _snapshots.popitem(last=False)
+    return snapshot
+
+
+def clear_caches() -> None:
+    with _snapshots_lock:
+        _snapshots.clear()
+
+
+@dataclass
+class SegmentResult:
+    text: str
+    content_words: list[str]
+    unknown_words: list[str]
+    asks_price: bool
+    asks_hours: bool
+    candidates: list[M.ItemMatch] = field(default_factory=list)
+    chosen: M.ItemMatch | None = None
+    runner_up: M.ItemMatch | None = None
+    resolved_by_context: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "content_words": self.content_words,
+            "unknown_words": self.unknown_words,
+            "chosen": self.chosen.external_id if self.chosen else None,
+            "score": self.chosen.score if self.chosen else 0.0,
+            "confidence": self.chosen.confidence if self.chosen else 0.0,
+            "runner_up": self.runner_up.external_id if self.runner_up else None,
+            "runner_up_score": self.runner_up.score if self.runner_up else 0.0,
+            "resolved_by_context": self.resolved_by_context,
+            "nearest": [{"id": c.external_id, "valid": c.valid, "score": c.score, "failures": c.failures, "uncovered": c.uncovered}
+                        for c in self.candidates[:3]],
+        }
+
+
+@dataclass
+class Retrieval:
+    version_number: int
+    item_count: int
+    segments: list[SegmentResult]
+    items: list[str]
+    rag_ms: float
+    snapshot: M.KBSnapshot
+
+    def answer_texts(self) -> dict[str, str]:
+        return {item_id: self.snapshot.features[item_id].doc.answer for item_id in self.items}
+
+
+def _ambiguous(segment: SegmentResult, ratio: float) -> bool:
+    return bool(segment.chosen and segment.runner_up and segment.runner_up.score >= ratio * segment.chosen.score)
+
+
+def retrieve(
+    version: KnowledgeVersion,
+    messages: Sequence[str],
+    *,
+    candidates: int = 12,
+    ambiguity_ratio: float = 0.9,
+    embedder: Embedder | None = None,
+) -> Retrieval:
+    """Raises `IntegrationError` when a configured outside service (embeddings, Qdrant) fails."""
+    started = time.perf_counter()
+    snapshot = snapshot_for(version)
+    embedder = embedder or embedder_from_settings()
+    index = get_index()
+    key = IndexKey(version.tenant_id, version.pk, version.content_hash)
+    if snapshot.docs:
+        index.ensure(key, snapshot, embedder)
+    segments = snapshot.segments(messages)
+    all_tokens = [t for s in segments for t in s.tokens]
+    results: list[SegmentResult] = []
+    for segment in segments:
+        normalized = T.normalize(segment.text)
+        result = SegmentResult(
+            text=segment.text,
+            content_words=[t.text for t in segment.content],
+            unknown_words=[t.text for t in segment.content if not t.known],
+            asks_price=T.asks_price(normalized),
+            asks_hours=T.asks_hours(normalized),
+        )
+        results.append(result)
+        if not snapshot.docs:
+            continue
+        context = [t for t in all_tokens if t not in segment.tokens and t.kind != M.FILLER]
+        sparse = T.sparse_from_keys({**M.query_weighted_keys(context, 0.3), **M.query_weighted_keys(segment.tokens)})
+        dense = embedder.embed_query(segment.tokens, segment.text)
+        hits = index.search(key, embedder, dense=dense, sparse=sparse, limit=candidates)
+        matches = [
+            snapshot.match(item_id, segment, context=context, asks_price=result.asks_price, asks_hours=result.asks_hours)
+            for item_id, _ in hits if item_id in snapshot.features
+        ]
+        matches.sort(key=lambda m: (not m.valid, -m.score, m.external_id))
+        result.candidates = matches
+        valid = [m for m in matches if m.valid]
+        result.chosen = valid[0] if valid else None
+        result.runner_up = valid[1] if len(valid) > 1 else None
+
+    # Context: a segment that is ambiguous or uncovered alone takes an item that another,
+    # clearly answered segment of the same burst chose, when that item covers it too.
+    settled = {r.chosen.external_id for r in results if r.chosen and not _ambiguous(r, ambiguity_ratio)}
+    for result, segment in zip(results, segments, strict=True):
+        if result.chosen and not _ambiguous(result, ambiguity_ratio):
+            continue
+        for item_id in settled:
+            if result.chosen and result.chosen.external_id == item_id:
+                result.runner_up, result.resolved_by_context = None, True
+                break
+            match = snapshot.match(item_id, segment, asks_price=result.asks_price, asks_hours=result.asks_hours)
+            if match.valid:
+                result.chosen, result.runner_up, result.resolved_by_context = match, None, True
+                break
+
+    chosen: list[str] = []
+    for result in results:
+        if result.chosen and result.chosen.external_id not in chosen:
+            chosen.append(result.chosen.external_id)
+    return Retrieval(
+        version_number=version.number,
+        item_count=len(snapshot.docs),
+        segments=results,
+        items=chosen,
+        rag_ms=round((time.perf_counter() - started) * 1000, 2),
+        snapshot=snapshot,
+    )

@@ -1,0 +1,65 @@
+"""Knowledge reads, always scoped to one tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from knowledge.choices import VersionStatus
+from knowledge.models import KnowledgeItem, KnowledgeVersion
+
+
+def kb_versions_for(tenant: Any) -> QuerySet[KnowledgeVersion]:
+    return KnowledgeVersion.objects.for_tenant(tenant).order_by("-number")
+
+
+def kb_version_get(tenant: Any, number: int) -> KnowledgeVersion | None:
+    return KnowledgeVersion.objects.for_tenant(tenant).filter(number=number).first()
+
+
+def kb_version_stable(tenant: Any) -> KnowledgeVersion | None:
+    return KnowledgeVersion.objects.for_tenant(tenant).filter(status=VersionStatus.STABLE).first()
+
+
+def kb_version_serving(tenant: Any, *, channel: str = "stable") -> KnowledgeVersion | None:
+    """The version a tenant's customers get on `channel`: stable → its stable version;
+    canary → its newest candidate draft if any, else the stable one."""
+    if channel == "canary":
+        candidate = (
+            KnowledgeVersion.objects.for_tenant(tenant).filter(status=VersionStatus.DRAFT, candidate=True).order_by("-number").first()
+        )
+        if candidate is not None:
+            return candidate
+    return kb_version_stable(tenant)
+
+
+def kb_version_default(tenant: Any) -> KnowledgeVersion | None:
+    """For `ask` / `kb_eval` / the pipeline without an explicit version: the version the tenant
+    serves now, or its newest draft when it serves none yet."""
+    return kb_version_stable(tenant) or (
+        KnowledgeVersion.objects.for_tenant(tenant).filter(status=VersionStatus.DRAFT).order_by("-number").first()
+    )
+
+
+def kb_items_for(version: KnowledgeVersion) -> QuerySet[KnowledgeItem]:
+    return KnowledgeItem.objects.filter(version=version).order_by("position", "id")
+
+
+def kb_version_diff(old: KnowledgeVersion, new: KnowledgeVersion) -> dict[str, list[dict[str, Any]]]:
+    """Items added, removed and changed between two versions of the same tenant (by id)."""
+    if old.tenant_id != new.tenant_id:
+        raise ValueError("versions of different tenants cannot be compared")
+    fields = ("question", "answer", "tags", "alt_questions")
+    before = {i.external_id: i for i in kb_items_for(old)}
+    after = {i.external_id: i for i in kb_items_for(new)}
+    added = [{"id": k, "question": after[k].question, "answer": after[k].answer} for k in after if k not in before]
+    removed = [{"id": k, "question": before[k].question, "answer": before[k].answer} for k in before if k not in after]
+    changed = []
+    for key in after:
+        if key in before:
+            diffs = {f: {"from": getattr(before[key], f), "to": getattr(after[key], f)} for f in fields
+                     if getattr(before[key], f) != getattr(after[key], f)}
+            if diffs:
+                changed.append({"id": key, "changes": diffs})
+    return {"added": added, "removed": removed, "changed": changed}

@@ -1,0 +1,225 @@
+"""Offline text analysis for Russian (plus Kazakh and English customer messages).
+
+Pure functions, no Django: normalisation, tokens, Snowball stems, Latin→Cyrillic
+transliteration ("skolko stoit manikur"), numbers and times, answer fragments, and the
+vectors the index stores (lexical sparse + character n-gram dense).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import snowballstemmer
+
+from knowledge import lexicon
+
+_RU = snowballstemmer.stemmer("russian")
+_EN = snowballstemmer.stemmer("english")
+
+# Kazakh letters folded onto Russian ones: Kazakh words then share stems and n-grams with
+# the Russian words they borrow ("маникюр", "филиал", "Самал").
+_FOLD = str.maketrans({"ё": "е", "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и"})
+_WORD = re.compile(r"[a-zа-я]+(?:'[a-z]+)?|\d+")
+_TIME = re.compile(r"(?<!\d)(\d{1,2})[:.](\d{2})(?!\d)")
+_NUMBER = re.compile(r"(?<![\d:])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d:])|(?<![\d:.,])\d+(?![\d:])")
+_MONEY = re.compile(r"\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)|бесплатн", re.IGNORECASE)
+_HAS_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+_SENTENCE = re.compile(r"(?<=[^\s.]{4}[.!?])\s+|[;\n]+|\(|\)")
+
+_TRANSLIT = [
+    ("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("tz", "ц"),
+    ("ya", "я"), ("ja", "я"), ("yu", "ю"), ("ju", "ю"), ("yo", "е"), ("jo", "е"), ("ye", "е"), ("je", "е"),
+    ("iy", "ий"), ("yy", "ый"), ("oy", "ой"), ("ey", "ей"), ("ay", "ай"), ("x", "кс"), ("'", "ь"),
+    ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"),
+    ("j", "й"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"),
+    ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("c", "к"), ("q", "к"), ("y", "ы"),
+]
+
+
+def fold(text: str) -> str:
+    return text.lower().translate(_FOLD)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, fold Kazakh letters and ё, drop greeting phrases."""
+    folded = fold(text)
+    for phrase in _GREETINGS:
+        folded = folded.replace(phrase, " ")
+    return folded
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    if word.isdigit():
+        return word
+    if word.isascii():
+        return _EN.stemWord(word)
+    return _RU.stemWord(word)
+
+
+@lru_cache(maxsize=50_000)
+def translit(word: str) -> str:
+    out, i = [], 0
+    while i < len(word):
+        for latin, cyr in _TRANSLIT:
+            if word.startswith(latin, i):
+                out.append(cyr)
+                i += len(latin)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return "".join(out)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Canonical numbers and times: '9 000 ₸' → '9000'; '09:00' → '9:00' and '9'."""
+    found: set[str] = set()
+    for hours, minutes in _TIME.findall(text):
+        found.add(f"{int(hours)}:{minutes}")
+        found.add(str(int(hours)))
+    stripped = _TIME.sub(" ", text)
+    for match in _NUMBER.findall(stripped):
+        digits = re.sub(r"\D", "", match)
+        if digits:
+            found.add(str(int(digits)))
+    return found
+
+
+def has_money(text: str) -> bool:
+    return bool(_MONEY.search(text))
+
+
+def has_clock_time(text: str) -> bool:
+    return bool(_HAS_TIME.search(text))
+
+
+def fragments(text: str) -> list[str]:
+    """Sentences, list entries (;), line breaks and parenthetical remarks of an answer: the
+    units inside which a fact and what it is about are written together."""
+    return [part.strip() for part in _SENTENCE.split(text) if part and part.strip()]
+
+
+def key_set(text: str) -> set[str]:
+    """Every normalised word and its stem: what an item 'contains' for coverage."""
+    keys: set[str] = set()
+    for word in words(normalize(text)):
+        if word.isdigit():
+            continue
+        keys.add(word)
+        keys.add(stem(word))
+        if word.isascii():
+            cyr = translit(word)
+            keys.add(cyr)
+            keys.add(stem(cyr))
+    return keys
+
+
+# --- lexicons, normalised once -----------------------------------------------------------------
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in words(fold(text))}
+
+
+_GREETINGS = sorted((fold(p) for p in lexicon.GREETING_PHRASES), key=len, reverse=True)
+FILLER_WORDS = set(words(fold(lexicon.FILLER_RU)))
+FILLER_STEMS = {stem(w) for w in FILLER_WORDS}
+SOFT_WORDS = set(words(fold(lexicon.SOFT_RU)))
+SOFT_STEMS = {stem(w) for w in SOFT_WORDS}
+SYNONYM_GROUPS: dict[str, frozenset[str]] = {}
+for _group in lexicon.SYNONYMS:
+    _keys = frozenset(_stems(_group) | set(words(fold(_group))))
+    for _key in _keys:
+        SYNONYM_GROUPS[_key] = SYNONYM_GROUPS.get(_key, frozenset()) | _keys
+KAZAKH: dict[str, str | None] = {fold(k): (fold(v) if v else None) for k, v in lexicon.KAZAKH.items()}
+_KAZAKH_PREFIXES = sorted((k for k in KAZAKH if len(k) >= 4), key=len, reverse=True)
+ENGLISH: dict[str, str | None] = {}
+for _word, _ru in lexicon.ENGLISH.items():
+    ENGLISH[_word] = _ru
+    ENGLISH.setdefault(_EN.stemWord(_word), _ru)
+PRICE_CUES = [fold(c) for c in lexicon.PRICE_CUES]
+HOURS_CUES = [fold(c) for c in lexicon.HOURS_CUES]
+
+
+def kazakh_lookup(word: str) -> tuple[bool, str | None]:
+    """(found, Russian word or None for filler). Kazakh suffixes are agglutinative, so a known
+    stem at the start of the word is enough ("жексенбіде" → "жексенбі")."""
+    if word in KAZAKH:
+        return True, KAZAKH[word]
+    for prefix in _KAZAKH_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) <= 6:
+            return True, KAZAKH[prefix]
+    return False, None
+
+
+def concept(word: str) -> frozenset[str]:
+    """The keys that satisfy a (Russian) word: its form, its stem and its synonyms."""
+    base = {word, stem(word)}
+    for key in tuple(base):
+        base |= SYNONYM_GROUPS.get(key, frozenset())
+    return frozenset(base)
+
+
+def is_filler(word: str) -> bool:
+    return word in FILLER_WORDS or stem(word) in FILLER_STEMS
+
+
+def is_soft(word: str) -> bool:
+    return word in SOFT_WORDS or stem(word) in SOFT_STEMS
+
+
+def asks_price(normalized: str) -> bool:
+    return any(cue in normalized for cue in PRICE_CUES)
+
+
+def asks_hours(normalized: str) -> bool:
+    return any(cue in normalized for cue in HOURS_CUES)
+
+
+# --- vectors --------------------------------------------------------------------------------------
+
+def _bucket(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8")) & 0x7FFFFFFF
+
+
+@dataclass
+class SparseVector:
+    indices: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    @classmethod
+    def from_counts(cls, counts: Counter[str]) -> SparseVector:
+        merged: dict[int, float] = {}
+        for token, weight in counts.items():
+            index = _bucket(token)
+            merged[index] = merged.get(index, 0.0) + weight
+        ordered = sorted(merged.items())
+        return cls(indices=[i for i, _ in ordered], values=[float(v) for _, v in ordered])
+
+
+def sparse_from_keys(weighted: dict[str, float]) -> SparseVector:
+    return SparseVector.from_counts(Counter(weighted))
+
+
+def dense_char_ngrams(text_words: list[str], dim: int) -> list[float]:
+    """Signed hashing of character 3- and 4-grams of each word: close spellings (typos,
+    transliteration) share most n-grams, so their vectors stay close."""
+    vector = [0.0] * dim
+    for word in text_words:
+        padded = f"#{word}#"
+        for size in (3, 4):
+            for start in range(max(1, len(padded) - size + 1)):
+                gram = padded[start : start + size]
+                h = zlib.crc32(gram.encode("utf-8"))
+                vector[h % dim] += 1.0 if (h >> 31) & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    return [v / norm for v in vector] if norm else vector
