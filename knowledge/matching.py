@@ -31,8 +31,8 @@ from knowledge import text as T
 CONTENT, SOFT, FILLER = "content", "soft", "filler"
 
 _CLAUSE_SPLIT = re.compile(
-    r"[?!\n]+|\s(?:и|а|а также|плюс|and|also)\s+(?=(?:еще |ещё |потом |вообще )?"
-    r"(?:сколько|скока|скольк|какие|какой|какая|каких|кто|где|когда|как|можно|есть|до скольки|во сколько|"
+    r"[?!\n]+|\s\+\s|\s(?:и|а|а также|плюс|and|also)\s+(?=(?:еще |ещё |потом |вообще )?(?:в |во |на |с |по |за |до |у )?"
+    r"(?:сколько|скока|скольк|какие|какой|какая|каких|каком|какое|какую|кто|где|когда|как|можно|есть|до скольки|во сколько|"
     r"what|how|where|who|when|do|is|are|can|қанша|кай)\b)"
 )
 
@@ -54,6 +54,7 @@ class ItemFeatures:
     question_keys: set[str]
     question_content: list[frozenset[str]]  # content words of each question / alt phrasing
     fragment_keys: list[set[str]]
+    fragment_positions: list[list[set[str]]]
     all_keys: set[str]
     numbers: set[str]
     money: bool
@@ -135,6 +136,11 @@ class KBSnapshot:
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = math.log(1 + n) + 0.5
         self._stem_deletes: dict[str, set[str]] = {}
+        # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
+        self._extensions: dict[str, set[str]] = {}
+        for key in self.vocabulary:
+            for cut in range(max(5, len(key) - 3), len(key)):
+                self._extensions.setdefault(key[:cut], set()).add(key)
         for key in self.vocabulary:
             if len(key) >= 5 and not key.isascii():
                 for deleted in _deletes(key) | {key}:
@@ -153,7 +159,8 @@ class KBSnapshot:
                 T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
             ]
             question_content.append(content)
-        fragment_keys = [T.key_set(part) for part in T.fragments(doc.answer)]
+        fragment_positions = [T.key_positions(part) for part in T.fragments(doc.answer)]
+        fragment_keys = [set().union(*positions) if positions else set() for positions in fragment_positions]
         all_keys = set(question_keys)
         for keys in fragment_keys:
             all_keys |= keys
@@ -163,6 +170,7 @@ class KBSnapshot:
             question_keys=question_keys,
             question_content=question_content,
             fragment_keys=fragment_keys,
+            fragment_positions=fragment_positions,
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
             money=T.has_money(doc.answer),
@@ -208,6 +216,9 @@ class KBSnapshot:
             corrected = self._correct(word)
             if corrected:
                 keys |= T.concept(corrected)
+        for key in (T.stem(word), word):
+            if len(key) >= 5 and key in self._extensions:
+                keys |= self._extensions[key]
         if not self._known(keys):
             for prefix in _prefixes(word):
                 if prefix in self.vocabulary:
@@ -268,6 +279,25 @@ class KBSnapshot:
             return True
         return any(prefix in keys for prefix in _prefixes(token.text))
 
+    def _close(self, tokens: list[QToken], positions: list[set[str]]) -> bool:
+        """The words occur near each other (a phrase, not two mentions in a long list)."""
+        if len(tokens) < 2:
+            return True
+        hits = sorted((i, j) for i, keys in enumerate(positions) for j, t in enumerate(tokens) if self._covered(t, keys))
+        best = None
+        counts: dict[int, int] = {}
+        left = 0
+        for right in range(len(hits)):
+            counts[hits[right][1]] = counts.get(hits[right][1], 0) + 1
+            while len(counts) == len(tokens):
+                span = hits[right][0] - hits[left][0]
+                best = span if best is None else min(best, span)
+                counts[hits[left][1]] -= 1
+                if counts[hits[left][1]] == 0:
+                    del counts[hits[left][1]]
+                left += 1
+        return best is not None and best <= len(tokens) + 2
+
     def match(
         self,
         external_id: str,
@@ -292,7 +322,10 @@ class KBSnapshot:
                 uncovered.append(token.text)
         if uncovered:
             failures.append("uncovered")
-        if rest and not uncovered and not any(all(self._covered(t, keys) for t in rest) for keys in feats.fragment_keys):
+        if rest and not uncovered and not any(
+            all(self._covered(t, keys) for t in rest) and self._close(rest, positions)
+            for keys, positions in zip(feats.fragment_keys, feats.fragment_positions, strict=True)
+        ):
             failures.append("scattered")
             uncovered.extend(t.text for t in rest)
         missing_numbers = sorted(n for n in segment.numbers if n not in feats.numbers)

@@ -103,25 +103,84 @@ def has_clock_time(text: str) -> bool:
     return bool(_HAS_TIME.search(text))
 
 
+_SENTENCE_END = re.compile(r"[.!?]+\s+(?=[A-ZА-ЯЁ«\"0-9])|\n+")
+_ABBREVIATIONS = {"г", "ул", "пр", "пр-т", "мкр", "д", "тел", "им", "обл", "р", "кв", "стр", "корп", "эт", "т", "см", "мин"}
+
+
+def sentences(text: str) -> list[str]:
+    """Split at sentence ends, but not after address abbreviations ("ул. Абая", "г. Алматы")."""
+    parts, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        before = re.findall(r"[\w-]+$", text[start : match.start()])
+        if match.group(0).startswith((".",)) and before and before[0].lower() in _ABBREVIATIONS:
+            continue
+        parts.append(text[start : match.end()])
+        start = match.end()
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+_HEADING = re.compile(r"^([^:;]{1,80}):\s*(.+)$", re.DOTALL)
+_PAREN = re.compile(r"([^\s(]+)\s*\(([^)]*)\)")
+
+
 def fragments(text: str) -> list[str]:
-    """Sentences, list entries (;), line breaks and parenthetical remarks of an answer: the
-    units inside which a fact and what it is about are written together."""
-    return [part.strip() for part in _SENTENCE.split(text) if part and part.strip()]
+    """The units inside which a fact and what it is about are written together: list entries
+    (;) of each sentence, each carrying the sentence's lead-in before a colon ("Примерное
+    время: …; …"); a parenthetical remark is its own unit together with the word it follows
+    ("Айгерим (топ-мастер, стаж 8 лет) и Дана" → "Айгерим топ-мастер, стаж 8 лет" / "Айгерим и Дана")."""
+    units: list[str] = []
+    for sentence in sentences(text):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        heading, body = "", sentence
+        match = _HEADING.match(sentence)
+        if match:
+            heading, body = match.group(1), match.group(2)
+        for entry in body.split(";"):
+            if not entry.strip():
+                continue
+            for paren in _PAREN.finditer(entry):
+                units.append(f"{heading} {paren.group(1)} {paren.group(2)}".strip())
+            units.append(f"{heading} {_PAREN.sub(lambda m: m.group(1), entry)}".strip())
+    return units
+
+
+_DERIVATION = ("ировани", "овани", "евани", "ивани", "ывани", "ани", "ени", "ен")
+
+
+def root(stem_: str) -> str:
+    """A verb and its noun share a root after Snowball: "удалить" → "удал", "удаление" →
+    "удален" → "удал"."""
+    for suffix in _DERIVATION:
+        if stem_.endswith(suffix) and len(stem_) - len(suffix) >= 4:
+            return stem_[: -len(suffix)]
+    return stem_
 
 
 def key_set(text: str) -> set[str]:
     """Every normalised word and its stem: what an item 'contains' for coverage."""
     keys: set[str] = set()
+    for position in key_positions(text):
+        keys |= position
+    return keys
+
+
+def key_positions(text: str) -> list[set[str]]:
+    """The keys of each word, in order (for proximity checks)."""
+    positions = []
     for word in words(normalize(text)):
         if word.isdigit():
             continue
+        keys: set[str] = set()
+        positions.append(keys)
         keys.add(word)
         keys.add(stem(word))
+        keys.add(root(stem(word)))
         if word.isascii():
             cyr = translit(word)
             keys.add(cyr)
             keys.add(stem(cyr))
-    return keys
+    return positions
 
 
 # --- lexicons, normalised once -----------------------------------------------------------------
@@ -166,6 +225,7 @@ def concept(word: str) -> frozenset[str]:
     base = {word, stem(word)}
     for key in tuple(base):
         base |= SYNONYM_GROUPS.get(key, frozenset())
+    base |= {root(stem(k)) for k in tuple(base)}
     return frozenset(base)
 
 

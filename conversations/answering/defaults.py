@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
         "ambiguity_ratio": 0.9,
         # Share of the question's weight found in the chosen item (question field counts 1.0,
         # answer text 0.8), shaped by how much of the item's own question was asked.
-        "min_confidence": 0.5,
+        "min_confidence": 0.4,
         "candidates": 12,
     },
     "templates": {
