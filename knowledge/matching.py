@@ -55,6 +55,8 @@ class ItemFeatures:
     question_content: list[frozenset[str]]  # content words of each question / alt phrasing
     fragment_keys: list[set[str]]
     fragment_positions: list[list[set[str]]]
+    fragment_sentence: list[int]
+    units: set[str]
     all_keys: set[str]
     numbers: set[str]
     money: bool
@@ -75,6 +77,7 @@ class Segment:
     text: str
     tokens: list[QToken]
     numbers: set[str]
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def content(self) -> list[QToken]:
@@ -91,6 +94,7 @@ class ItemMatch:
     valid: bool
     score: float
     confidence: float
+    base: float = 0.0  # score without the burst's other segments (used for ambiguity)
     uncovered: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -159,7 +163,11 @@ class KBSnapshot:
                 T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
             ]
             question_content.append(content)
-        fragment_positions = [T.key_positions(part) for part in T.fragments(doc.answer)]
+        fragment_positions, fragment_sentence = [], []
+        for index, sentence in enumerate(T.sentences(doc.answer)):
+            for part in T.fragments(sentence):
+                fragment_positions.append(T.key_positions(part))
+                fragment_sentence.append(index)
         fragment_keys = [set().union(*positions) if positions else set() for positions in fragment_positions]
         all_keys = set(question_keys)
         for keys in fragment_keys:
@@ -171,6 +179,8 @@ class KBSnapshot:
             question_content=question_content,
             fragment_keys=fragment_keys,
             fragment_positions=fragment_positions,
+            fragment_sentence=fragment_sentence,
+            units=set(T.quantity_units(doc.answer).values()),
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
             money=T.has_money(doc.answer),
@@ -253,7 +263,8 @@ class KBSnapshot:
         raw: list[str] = []
         for message in messages:
             raw.extend(part for part in _CLAUSE_SPLIT.split(T.normalize(message)) if part and part.strip())
-        segments = [Segment(text=part.strip(), tokens=self.analyze(part), numbers=T.numbers_in(part)) for part in raw]
+        segments = [Segment(text=part.strip(), tokens=self.analyze(part), numbers=T.numbers_in(part), units=T.quantity_units(part))
+                    for part in raw]
         merged: list[Segment] = []
         pending: list[Segment] = []
         for segment in segments:
@@ -279,6 +290,26 @@ class KBSnapshot:
             return True
         return any(prefix in keys for prefix in _prefixes(token.text))
 
+    def _co_located(self, rest: list[QToken], feats: ItemFeatures, *, pairs: bool = False) -> bool:
+        covers = [
+            [t for t in rest if self._covered(t, keys)] for keys in feats.fragment_keys
+        ]
+        for i, found in enumerate(covers):
+            if len(found) == len(rest) and self._close(rest, feats.fragment_positions[i]):
+                return True
+        if not pairs:
+            return False
+        for i, first in enumerate(covers):
+            if not first or not self._close(first, feats.fragment_positions[i]):
+                continue
+            remaining = [t for t in rest if t not in first]
+            for j, second in enumerate(covers):
+                if feats.fragment_sentence[j] == feats.fragment_sentence[i] or not remaining:
+                    continue
+                if all(t in second for t in remaining) and self._close(remaining, feats.fragment_positions[j]):
+                    return True
+        return False
+
     def _close(self, tokens: list[QToken], positions: list[set[str]]) -> bool:
         """The words occur near each other (a phrase, not two mentions in a long list)."""
         if len(tokens) < 2:
@@ -296,7 +327,8 @@ class KBSnapshot:
                 if counts[hits[left][1]] == 0:
                     del counts[hits[left][1]]
                 left += 1
-        return best is not None and best <= len(tokens) + 2
+        window = len(tokens) + 2 if len(tokens) <= 2 else 4 * len(tokens)
+        return best is not None and best <= window
 
     def match(
         self,
@@ -322,13 +354,19 @@ class KBSnapshot:
                 uncovered.append(token.text)
         if uncovered:
             failures.append("uncovered")
-        if rest and not uncovered and not any(
-            all(self._covered(t, keys) for t in rest) and self._close(rest, positions)
-            for keys, positions in zip(feats.fragment_keys, feats.fragment_positions, strict=True)
-        ):
-            failures.append("scattered")
-            uncovered.extend(t.text for t in rest)
-        missing_numbers = sorted(n for n in segment.numbers if n not in feats.numbers)
+        split = False
+        if rest and not uncovered and not self._co_located(rest, feats):
+            # Two facts from two different sentences of one item may answer one question
+            # ("если отменю кератин, предоплату вернёте?"), but only when the item's own
+            # question anchors the topic.
+            if in_question and self._co_located(rest, feats, pairs=True):
+                split = True
+            else:
+                failures.append("scattered")
+                uncovered.extend(t.text for t in rest)
+        missing_numbers = sorted(
+            n for n in segment.numbers if n not in feats.numbers and segment.units.get(n) not in feats.units
+        )
         if missing_numbers:
             failures.append("numbers")
             uncovered.extend(missing_numbers)
@@ -348,20 +386,22 @@ class KBSnapshot:
                 hit = sum(1 for concept in content if concept & query_keys)
                 overlap = max(overlap, hit / len(content))
         shape = 0.6 + 0.4 * overlap
-        confidence = (matched / total) * shape if segment.content else 0.0
+        confidence = (matched / total) * shape * (0.9 if split else 1.0) if segment.content else 0.0
         score = (matched + soft + ctx) * shape
         return ItemMatch(
             external_id=external_id,
             valid=not failures and bool(segment.content or segment.numbers),
             score=round(score, 4),
             confidence=round(confidence, 4),
+            base=round((matched + soft) * shape, 4),
             uncovered=uncovered,
             failures=failures,
         )
 
 
 def _join(a: Segment, b: Segment) -> Segment:
-    return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers)
+    return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
+                   units={**a.units, **b.units})
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -98,8 +98,15 @@ class Retrieval:
         return {item_id: self.snapshot.features[item_id].doc.answer for item_id in self.items}
 
 
+def is_ambiguous(chosen: M.ItemMatch | None, runner_up: M.ItemMatch | None, ratio: float) -> bool:
+    """Two items answer about equally well — on their own merits and with the burst's context."""
+    if not chosen or not runner_up:
+        return False
+    return runner_up.score >= ratio * chosen.score and runner_up.base >= ratio * chosen.base
+
+
 def _ambiguous(segment: SegmentResult, ratio: float) -> bool:
-    return bool(segment.chosen and segment.runner_up and segment.runner_up.score >= ratio * segment.chosen.score)
+    return not segment.resolved_by_context and is_ambiguous(segment.chosen, segment.runner_up, ratio)
 
 
 def retrieve(

@@ -95,6 +95,18 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+_UNIT = re.compile(r"(\d+)(?:[,.–-]\d+)?\s*(лет|год|года|мин|минут|минуты|час|часа|часов|дн|дней|дня|недел\w*|месяц\w*)\b")
+
+
+def quantity_units(text: str) -> dict[str, str]:
+    """Numbers that measure something ("15 лет", "20 минут") → the unit's stem. A question
+    "опоздаю на 20 минут" is about the rule that states minutes, not about the number 20."""
+    found = {}
+    for number, unit in _UNIT.findall(fold(text)):
+        found[str(int(number))] = unit[:3]
+    return found
+
+
 def has_money(text: str) -> bool:
     return bool(_MONEY.search(text))
 

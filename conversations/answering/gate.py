@@ -16,7 +16,7 @@ from conversations.answering import intents
 from conversations.answering.composer import Composition
 from conversations.choices import EscalationReason
 from knowledge import text as T
-from knowledge.retrieval import Retrieval
+from knowledge.retrieval import Retrieval, is_ambiguous
 
 
 @dataclass
@@ -118,7 +118,7 @@ def rule_ambiguity(ctx: GateContext) -> RuleResult:
     ratio = ctx.thresholds["ambiguity_ratio"]
     for segment in ctx.retrieval.segments:
         best, second = segment.chosen, segment.runner_up
-        if best and second and not segment.resolved_by_context and second.score >= ratio * best.score:
+        if best and second and not segment.resolved_by_context and is_ambiguous(best, second, ratio):
             return _fail("ambiguity", EscalationReason.AMBIGUOUS,
                          f"'{segment.text}': {best.external_id} {best.score} vs {second.external_id} {second.score}")
     return _ok("ambiguity")
