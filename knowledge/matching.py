@@ -56,6 +56,7 @@ class ItemFeatures:
     fragment_keys: list[set[str]]
     fragment_positions: list[list[set[str]]]
     fragment_sentence: list[int]
+    fragment_clauses: list[list[set[str]]]
     units: set[str]
     all_keys: set[str]
     numbers: set[str]
@@ -163,11 +164,12 @@ class KBSnapshot:
                 T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
             ]
             question_content.append(content)
-        fragment_positions, fragment_sentence = [], []
+        fragment_positions, fragment_sentence, fragment_clauses = [], [], []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for part in T.fragments(sentence):
                 fragment_positions.append(T.key_positions(part))
                 fragment_sentence.append(index)
+                fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
         fragment_keys = [set().union(*positions) if positions else set() for positions in fragment_positions]
         all_keys = set(question_keys)
         for keys in fragment_keys:
@@ -180,6 +182,7 @@ class KBSnapshot:
             fragment_keys=fragment_keys,
             fragment_positions=fragment_positions,
             fragment_sentence=fragment_sentence,
+            fragment_clauses=fragment_clauses,
             units=set(T.quantity_units(doc.answer).values()),
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
@@ -295,7 +298,9 @@ class KBSnapshot:
             [t for t in rest if self._covered(t, keys)] for keys in feats.fragment_keys
         ]
         for i, found in enumerate(covers):
-            if len(found) == len(rest) and self._close(rest, feats.fragment_positions[i]):
+            if len(found) == len(rest) and self._close(rest, feats.fragment_positions[i]) and self._same_clause(
+                rest, feats.fragment_clauses[i]
+            ):
                 return True
         if not pairs:
             return False
@@ -330,6 +335,11 @@ class KBSnapshot:
         window = len(tokens) + 2 if len(tokens) <= 2 else 4 * len(tokens)
         return best is not None and best <= window
 
+    def _same_clause(self, tokens: list[QToken], clauses: list[set[str]]) -> bool:
+        """Two words asked together must sit in one comma-separated clause: "шугаринг" and
+        "мужские" in "массаж, шугаринг, мужские и детские стрижки" are two list entries."""
+        return len(tokens) != 2 or any(all(self._covered(t, keys) for t in tokens) for keys in clauses)
+
     def match(
         self,
         external_id: str,
@@ -359,11 +369,8 @@ class KBSnapshot:
             # Two facts from two different sentences of one item may answer one question
             # ("если отменю кератин, предоплату вернёте?"), but only when the item's own
             # question anchors the topic.
-            if in_question and self._co_located(rest, feats, pairs=True):
-                split = True
-            else:
-                failures.append("scattered")
-                uncovered.extend(t.text for t in rest)
+            failures.append("scattered")
+            uncovered.extend(t.text for t in rest)
         missing_numbers = sorted(
             n for n in segment.numbers if n not in feats.numbers and segment.units.get(n) not in feats.units
         )

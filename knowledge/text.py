@@ -148,6 +148,10 @@ def fragments(text: str) -> list[str]:
         match = _HEADING.match(sentence)
         if match:
             heading, body = match.group(1), match.group(2)
+            # A remark in the lead-in belongs to the word before it, not to every entry.
+            for paren in _PAREN.finditer(heading):
+                units.append(f"{paren.group(1)} {paren.group(2)}")
+            heading = _PAREN.sub(lambda m: m.group(1), heading)
         for entry in body.split(";"):
             if not entry.strip():
                 continue
@@ -155,6 +159,13 @@ def fragments(text: str) -> list[str]:
                 units.append(f"{heading} {paren.group(1)} {paren.group(2)}".strip())
             units.append(f"{heading} {_PAREN.sub(lambda m: m.group(1), entry)}".strip())
     return units
+
+
+def clauses(fragment: str) -> list[str]:
+    """Comma/dash-separated clauses of a fragment; a lead-in before a colon joins each."""
+    heading, _, body = fragment.rpartition(":") if ":" in fragment[:80] else ("", "", fragment)
+    parts = [p for p in re.split(r",|\s[—–]\s|\sи\s", body) if p.strip()]
+    return [f"{heading} {p}" for p in parts] or [fragment]
 
 
 _DERIVATION = ("ировани", "овани", "евани", "ивани", "ывани", "ани", "ени", "ен")
