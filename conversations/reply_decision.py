@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-
 ANSWER = "answer"
 ESCALATE = "escalate"
 

@@ -18,6 +18,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "incidents.alerts_sweep": {"queue": "default"},
     "telegram.update_process": {"queue": "default"},
     "telegram.updates_sweep": {"queue": "default"},
+    "knowledge.tasks.kb_import_job_run": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators

@@ -78,7 +78,9 @@ class KnowledgeItem(models.Model):
     version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="items")
     external_id = models.CharField(max_length=200, help_text="Stable id (kebab-case); eval cases refer to it.")
     question = models.TextField()
-    alt_questions = models.JSONField(default=list, blank=True, help_text="Other phrasings customers use; retrieval treats them like the question.")
+    alt_questions = models.JSONField(
+        default=list, blank=True, help_text="Other phrasings customers use; retrieval treats them like the question."
+    )
     answer = models.TextField()
     tags = models.JSONField(default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -112,6 +114,9 @@ class KnowledgeSyncLog(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sync v{self.version_id} {self.backend} {self.status}"
 
 
 class KnowledgeImportJob(models.Model):
@@ -151,6 +156,9 @@ class KnowledgeEvalSet(models.Model):
 
     objects = TenantScopedQuerySet.as_manager()
 
+    def __str__(self) -> str:
+        return f"eval cases of tenant {self.tenant_id} ({len(self.cases)})"
+
 
 class KnowledgeEvalRun(models.Model):
     tenant_scope_path = "version__tenant"
@@ -165,3 +173,6 @@ class KnowledgeEvalRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"eval of v{self.version_id}: {'passed' if self.passed else 'failed'}"

@@ -63,4 +63,11 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def _seed_demo(self, demo: Client) -> None:
-        """Extension point: later issues seed the demo tenant's knowledge here."""
+        """The demo tenant serves the bundled Lotus Beauty knowledge (public eval set) as its
+        first stable version, so `make run` answers real questions."""
+        from knowledge.services import kb_import, kb_version_make_first_stable
+
+        path = settings.BASE_DIR / "knowledge" / "fixtures" / "eval" / "lotus-beauty" / "kb.jsonl"
+        actor = Actor.system("bootstrap_local")
+        version = kb_import(actor=actor, tenant=demo, file_name=path.name, content=path.read_text(encoding="utf-8"), index=False)
+        kb_version_make_first_stable(actor=actor, version=version)

@@ -77,7 +77,8 @@ class Command(BaseCommand):
         w(f"  shame rate           {summary['shame_rate']:.1%}  {summary['shame_cases'] or ''}")
         w(f"  escalation recall    {summary['escalation_recall']:.1%}")
         w(f"  escalation precision {summary['escalation_precision']:.1%}")
-        w(f"  latency ms           p50 {summary['latency_ms']['p50']}  p95 {summary['latency_ms']['p95']}  max {summary['latency_ms']['max']}")
+        latency = summary["latency_ms"]
+        w(f"  latency ms           p50 {latency['p50']}  p95 {latency['p95']}  max {latency['max']}")
         w(f"  {'category':<12} {'cases':>5} {'correct':>7} {'accuracy':>8} {'shame':>5}")
         for name, cat in summary["categories"].items():
             w(f"  {name:<12} {cat['cases']:>5} {cat['correct']:>7} {cat['accuracy']:>8.1%} {cat['shame']:>5}")
@@ -86,4 +87,4 @@ class Command(BaseCommand):
             w("  misses:")
             for r in wrong:
                 w(f"    {r['id']} [{r['category']}] expected {r['expected']} got {r['actual']} ({r['gate']})")
-        w(("PASSED" if summary["passed"] else "FAILED: " + "; ".join(summary["failed_thresholds"])))
+        w("PASSED" if summary["passed"] else "FAILED: " + "; ".join(summary["failed_thresholds"]))

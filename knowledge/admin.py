@@ -1,0 +1,262 @@
+"""Knowledge admin: versions with their items, draft editing (through services), clone,
+diff, uploads with progress. Everything is scoped to the operator's tenants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from imperium.actors import Actor
+from imperium.exceptions import ApplicationError
+from knowledge import services
+from knowledge.choices import ImportJobStatus
+from knowledge.models import (
+    KnowledgeEvalRun,
+    KnowledgeImportJob,
+    KnowledgeItem,
+    KnowledgeSource,
+    KnowledgeSyncLog,
+    KnowledgeVersion,
+)
+from knowledge.selectors import kb_version_diff
+from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedAdminMixin
+from tenants.models import Client
+from tenants.scoping import EDIT_ROLES, scope_queryset, user_can_access
+
+
+class LinesField(forms.CharField):
+    """A list of strings edited one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 80})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class KnowledgeItemForm(forms.ModelForm):
+    alt_questions = LinesField(required=False, help_text="Other phrasings customers use, one per line.")
+    tags = forms.CharField(required=False, help_text="Comma-separated.")
+
+    class Meta:
+        model = KnowledgeItem
+        fields = ["external_id", "question", "alt_questions", "answer", "tags"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tags"] = ", ".join(self.instance.tags or [])
+
+    def clean_tags(self) -> list[str]:
+        return [t.strip() for t in (self.cleaned_data.get("tags") or "").split(",") if t.strip()]
+
+
+class KnowledgeItemInline(admin.StackedInline):
+    model = KnowledgeItem
+    form = KnowledgeItemForm
+    extra = 0
+    fields = ["external_id", "question", "alt_questions", "answer", "tags"]
+
+    def _draft(self, obj: Any) -> bool:
+        return obj is not None and obj.editable
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._draft(obj) and user_can_access(request.user, obj, EDIT_ROLES)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._draft(obj) and user_can_access(request.user, obj, EDIT_ROLES)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._draft(obj) and user_can_access(request.user, obj, EDIT_ROLES)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or user_can_access(request.user, obj)
+
+
+@admin.register(KnowledgeVersion)
+class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
+    allow_add = False
+    list_display = ["tenant", "number", "status", "candidate", "item_count", "created_at", "created_by", "promoted_at", "links"]
+    list_filter = ["status", "candidate"]
+    search_fields = ["tenant__slug", "notes"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["tenant", "number", "status", "candidate", "source", "based_on", "content_hash", "item_count",
+                       "created_at", "created_by", "promoted_at", "promoted_by", "links"]
+    fields = readonly_fields + ["notes"]
+    inlines = [KnowledgeItemInline]
+    actions = ["clone_into_draft", "mark_candidate", "unmark_candidate"]
+
+    @admin.display(description="")
+    def links(self, obj: KnowledgeVersion) -> str:
+        return format_html('<a href="{}">diff</a>', reverse("admin:knowledge_knowledgeversion_diff", args=[obj.pk]))
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="knowledge_knowledgeversion_upload"),
+            path("<int:pk>/diff/", self.admin_site.admin_view(self.diff_view), name="knowledge_knowledgeversion_diff"),
+        ]
+        return urls + super().get_urls()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "title": "Knowledge versions (upload a file: /admin/knowledge/knowledgeversion/upload/)"}
+        return super().changelist_view(request, extra_context)
+
+    # Items of a draft go through services, so the content hash, the index key and the audit follow.
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not KnowledgeItem:
+            return super().save_formset(request, form, formset, change)
+        version = form.instance
+        actor = Actor.from_user(request.user)
+        try:
+            with transaction.atomic():
+                for obj in formset.deleted_objects:
+                    services.kb_item_delete(actor=actor, item=obj)
+                for inline_form in formset.forms:
+                    if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                        continue
+                    data = inline_form.cleaned_data
+                    if not data:
+                        continue
+                    services.kb_item_save(
+                        actor=actor, version=version, external_id=data["external_id"], question=data["question"],
+                        answer=data["answer"], tags=data.get("tags") or [], alt_questions=data.get("alt_questions") or [],
+                        item=inline_form.instance if inline_form.instance.pk else None,
+                    )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+
+    def save_model(self, request: HttpRequest, obj: KnowledgeVersion, form: Any, change: bool) -> None:
+        if change and "notes" in form.changed_data:
+            KnowledgeVersion.objects.filter(pk=obj.pk).update(notes=obj.notes)
+
+    @admin.action(description="Clone into a new draft")
+    def clone_into_draft(self, request: HttpRequest, queryset: Any) -> None:
+        for version in queryset.editable_by(request.user):
+            draft = services.kb_version_clone(actor=Actor.from_user(request.user), version=version)
+            self.message_user(request, f"{version.tenant.slug}: v{version.number} cloned into draft v{draft.number}.")
+
+    @admin.action(description="Offer to canary tenants (candidate)")
+    def mark_candidate(self, request: HttpRequest, queryset: Any) -> None:
+        self._candidate(request, queryset, True)
+
+    @admin.action(description="Withdraw from canary")
+    def unmark_candidate(self, request: HttpRequest, queryset: Any) -> None:
+        self._candidate(request, queryset, False)
+
+    def _candidate(self, request: HttpRequest, queryset: Any, value: bool) -> None:
+        for version in queryset.editable_by(request.user):
+            try:
+                services.kb_version_mark_candidate(actor=Actor.from_user(request.user), version=version, candidate=value)
+            except ApplicationError as exc:
+                self.message_user(request, f"v{version.number}: {exc.message}", messages.ERROR)
+
+    def diff_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        new = get_object_or_404(scope_queryset(KnowledgeVersion.objects.select_related("tenant"), request.user), pk=pk)
+        versions = list(KnowledgeVersion.objects.for_tenant(new.tenant_id).exclude(pk=new.pk).order_by("-number"))
+        other_id = request.GET.get("other")
+        old = next((v for v in versions if str(v.pk) == other_id), None) if other_id else (
+            new.based_on if new.based_on_id else next(iter(versions), None))
+        if old is None:
+            old = new
+        if old.tenant_id != new.tenant_id:
+            raise Http404
+        context = {**self.admin_site.each_context(request), "title": "KB diff", "tenant": new.tenant, "old": old, "new": new,
+                   "versions": versions, "diff": kb_version_diff(old, new)}
+        return TemplateResponse(request, "admin/knowledge/diff.html", context)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        tenants = scope_queryset(Client.objects.all(), request.user, EDIT_ROLES)
+
+        class UploadForm(forms.Form):
+            tenant = forms.ModelChoiceField(queryset=tenants)
+            file = forms.FileField(help_text="JSONL or Markdown, UTF-8")
+
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                content = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                form.add_error("file", "The file is not UTF-8 text.")
+            else:
+                job = services.kb_import_job_create(actor=Actor.from_user(request.user), tenant=form.cleaned_data["tenant"],
+                                                    file_name=upload.name, content=content)
+                if settings.TESTING or settings.CELERY_TASK_ALWAYS_EAGER:
+                    services.kb_import_job_run(job_id=job.pk)
+                else:
+                    from knowledge.tasks import kb_import_job_run
+
+                    transaction.on_commit(lambda: kb_import_job_run.delay(job.pk))
+                return HttpResponseRedirect(reverse("admin:knowledge_knowledgeimportjob_change", args=[job.pk]))
+        context = {**self.admin_site.each_context(request), "title": "Upload knowledge", "form": form}
+        return TemplateResponse(request, "admin/knowledge/upload.html", context)
+
+
+@admin.register(KnowledgeItem)
+class KnowledgeItemAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    """Direct item editing (search across versions); writes go through `kb_item_save`."""
+
+    form = KnowledgeItemForm
+    allow_add = False
+    list_display = ["external_id", "version", "question"]
+    list_filter = ["version__status"]
+    search_fields = ["external_id", "question", "answer", "version__tenant__slug"]
+    list_select_related = ["version", "version__tenant"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.version.editable)
+
+    def save_model(self, request: HttpRequest, obj: KnowledgeItem, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            services.kb_item_save(actor=Actor.from_user(request.user), version=obj.version, external_id=data["external_id"],
+                                  question=data["question"], answer=data["answer"], tags=data.get("tags") or [],
+                                  alt_questions=data.get("alt_questions") or [], item=KnowledgeItem.objects.get(pk=obj.pk))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+
+
+@admin.register(KnowledgeImportJob)
+class KnowledgeImportJobAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["file_name", "tenant", "status", "progress_bar", "version", "created_at", "created_by"]
+    list_filter = ["status"]
+    list_select_related = ["tenant", "version"]
+    fields = ["tenant", "file_name", "kind", "status", "progress_bar", "message", "version", "created_at", "created_by", "finished_at"]
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress_bar(self, obj: KnowledgeImportJob) -> str:
+        refresh = obj.status in (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
+        return format_html('<progress value="{}" max="100"></progress> {}%{}', obj.progress, obj.progress,
+                           format_html('<meta http-equiv="refresh" content="2">') if refresh else "")
+
+
+@admin.register(KnowledgeSyncLog)
+class KnowledgeSyncLogAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["version", "backend", "status", "items", "started_at", "finished_at", "timings"]
+    list_filter = ["status", "backend"]
+    list_select_related = ["version", "version__tenant"]
+
+
+@admin.register(KnowledgeSource)
+class KnowledgeSourceAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["name", "tenant", "kind", "created_at", "created_by"]
+    list_select_related = ["tenant"]
+
+
+@admin.register(KnowledgeEvalRun)
+class KnowledgeEvalRunAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["version", "cases", "passed", "created_at"]
+    list_select_related = ["version", "version__tenant"]
