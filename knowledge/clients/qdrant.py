@@ -84,8 +84,10 @@ class QdrantStore:
                     vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
                     sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 )
-                for key, schema in (("tenant", models.PayloadSchemaType.INTEGER), ("version", models.PayloadSchemaType.INTEGER)):
-                    self.client.create_payload_index(self.collection, key, field_schema=schema)
+                if self.url:  # payload indexes only exist on a server (local mode scans anyway)
+                    for key, schema in (("tenant", models.PayloadSchemaType.INTEGER),
+                                        ("version", models.PayloadSchemaType.INTEGER)):
+                        self.client.create_payload_index(self.collection, key, field_schema=schema)
         except IntegrationError:
             raise
         except Exception as exc:
