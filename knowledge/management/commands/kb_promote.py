@@ -36,6 +36,10 @@ def eval_check(version: Any) -> tuple[bool, dict[str, Any]]:
 class Command(BaseCommand):
     help = "Promote a draft KB version to stable (archives the previous stable one)."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # The contract's --version N means the KB version; Django's own --version yields to it.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", required=True)
         parser.add_argument("--version", type=int, required=True)

@@ -18,6 +18,10 @@ class Command(BaseCommand):
     help = ("Rebuild the knowledge index from Postgres (every live version, one tenant's, or one version). With the "
             "embedded index this only proves the build works: each process rebuilds its own on first use.")
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # The contract's --version N means the KB version; Django's own --version yields to it.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", default=None)
         parser.add_argument("--version", type=int, default=None)

@@ -1,0 +1,75 @@
+"""The regression gate: kb_eval on the public set and on our own second set."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from imperium.actors import Actor
+from knowledge import services
+from knowledge.conftest import EVAL_DIR
+from knowledge.models import KnowledgeEvalRun, KnowledgeEvalSet
+
+ACTOR = Actor.system("test")
+
+
+def _eval(tenant, name: str, *extra: str) -> tuple[int, dict]:
+    kb = (EVAL_DIR / name / "kb.jsonl").read_text(encoding="utf-8")
+    services.kb_import(actor=ACTOR, tenant=tenant, file_name="kb.jsonl", content=kb)
+    out = StringIO()
+    try:
+        call_command("kb_eval", "--tenant", tenant.slug, "--cases", str(EVAL_DIR / name / "cases.jsonl"), "--json", *extra,
+                     stdout=out)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code)
+    return code, json.loads(out.getvalue())
+
+
+def test_public_set_meets_the_release_targets(tenant_a):
+    code, result = _eval(tenant_a, "lotus-beauty")
+    summary = result["summary"]
+    shame = [c for c in result["cases"] if c["shame"]]
+    assert summary["shame_rate"] == 0.0, shame
+    assert summary["categories"]["faq"]["accuracy"] >= 0.80, [c["id"] for c in result["cases"] if not c["correct"]]
+    assert code == 0 and summary["passed"]
+
+
+def test_our_second_business_has_no_shame(tenant_a):
+    code, result = _eval(tenant_a, "smile-dent", "--min-accuracy", "0.7")
+    summary = result["summary"]
+    assert summary["shame_rate"] == 0.0, [c for c in result["cases"] if c["shame"]]
+    assert summary["escalation_recall"] == 1.0
+    assert summary["categories"]["faq"]["accuracy"] >= 0.75
+    assert code == 0
+
+
+def test_kb_eval_json_reports_every_case_and_exits_1_below_thresholds(tenant_a):
+    code, result = _eval(tenant_a, "lotus-beauty", "--min-accuracy", "0.99", "--save-cases")
+    assert code == 1 and not result["summary"]["passed"]
+    assert "answer accuracy" in result["summary"]["failed_thresholds"][0]
+    case = result["cases"][0]
+    assert {"id", "category", "expected", "actual", "reply", "gate", "reason", "latency_ms"} <= set(case)
+    assert {"escalation_recall", "escalation_precision", "categories", "latency_ms", "shame_rate"} <= set(result["summary"])
+    # --save-cases stores the tenant's cases and the failing run: promotion is now refused.
+    assert KnowledgeEvalSet.objects.get(tenant=tenant_a).cases
+    assert KnowledgeEvalRun.objects.get().passed is False
+
+
+def test_kb_promote_runs_the_tenants_cases_first(tenant_a):
+    from django.core.management.base import CommandError
+
+    kb = (EVAL_DIR / "lotus-beauty" / "kb.jsonl").read_text(encoding="utf-8")
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=kb)
+    cases = [json.loads(line) for line in (EVAL_DIR / "lotus-beauty" / "cases.jsonl").read_text().splitlines()[:20]]
+    services.kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=cases)
+    out = StringIO()
+    call_command("kb_promote", "--tenant", tenant_a.slug, "--version", str(version.number), stdout=out)
+    assert "is now stable" in out.getvalue()
+    assert KnowledgeEvalRun.objects.get(version=version).passed
+    broken = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="b.md", content="## Погода\nСегодня солнечно.")
+    with pytest.raises(CommandError, match="below the release thresholds"):
+        call_command("kb_promote", "--tenant", tenant_a.slug, "--version", str(broken.number), stdout=StringIO())
