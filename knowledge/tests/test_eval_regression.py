@@ -59,8 +59,12 @@ def test_kb_eval_json_reports_every_case_and_exits_1_below_thresholds(tenant_a):
     assert KnowledgeEvalRun.objects.get().passed is False
 
 
-def test_kb_promote_runs_the_tenants_cases_first(tenant_a):
+def test_kb_promote_goes_through_verification_and_the_tenants_cases(tenant_a, superuser):
     from django.core.management.base import CommandError
+
+    from imperium.models import VerificationRequest
+    from imperium.policy import verification_approve
+    from knowledge.choices import VersionStatus
 
     kb = (EVAL_DIR / "lotus-beauty" / "kb.jsonl").read_text(encoding="utf-8")
     version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=kb)
@@ -68,8 +72,15 @@ def test_kb_promote_runs_the_tenants_cases_first(tenant_a):
     services.kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=cases)
     out = StringIO()
     call_command("kb_promote", "--tenant", tenant_a.slug, "--version", str(version.number), stdout=out)
-    assert "is now stable" in out.getvalue()
-    assert KnowledgeEvalRun.objects.get(version=version).passed
+    request = VerificationRequest.objects.get(action="kb.promote")
+    assert f"request #{request.pk}" in out.getvalue() and request.params == {"tenant": tenant_a.slug, "version": version.number}
+    version.refresh_from_db()
+    assert version.status == VersionStatus.DRAFT  # nothing changes before a verifier approves
+    outcome = verification_approve(request_id=request.pk, actor=Actor.from_user(superuser))
+    version.refresh_from_db()
+    assert outcome.executed and version.status == VersionStatus.STABLE
+    assert KnowledgeEvalRun.objects.filter(version=version, passed=True).count() == 2  # precheck and at execution
     broken = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="b.md", content="## Погода\nСегодня солнечно.")
     with pytest.raises(CommandError, match="below the release thresholds"):
         call_command("kb_promote", "--tenant", tenant_a.slug, "--version", str(broken.number), stdout=StringIO())
+    assert VerificationRequest.objects.count() == 1  # a failing version never reaches the verifier

@@ -165,10 +165,11 @@ def test_onboard_tenant_with_kb_serves_it_at_once(db, tmp_path):
     out = StringIO()
     call_command("onboard_tenant", "--slug", "new-salon", "--name", "New", "--kb", str(path), "--json", stdout=out)
     body = json.loads(out.getvalue())
-    assert body["kb_version"] == 1 and body["kb_items"] == 2
+    assert body["kb_version"] == 1 and body["kb_items"] == 2 and body["kb_status"] == "stable"
     version = KnowledgeVersion.objects.get(tenant__slug="new-salon")
     assert version.status == VersionStatus.STABLE
     assert AuditLog.objects.filter(action="kb.first_stable", tenant_id=version.tenant_id).exists()
+    assert AuditLog.objects.filter(action="policy.executed", payload__action="kb.first_stable").exists()
     path.write_text("oops", encoding="utf-8")
     with pytest.raises(CommandError, match="line 1"):
         call_command("onboard_tenant", "--slug", "other-salon", "--name", "Other", "--kb", str(path), stdout=StringIO())

@@ -18,8 +18,11 @@ ALERT_CHAT = "-1001000000001"
 
 @pytest.fixture
 def kb_promote_executor():
-    """A stand-in for the knowledge app's `kb.promote` executor, recording its runs."""
+    """A stand-in for the knowledge app's `kb.promote` executor, recording its runs; the real one
+    (knowledge/policy_actions.py) is discovered first and put back afterwards."""
     runs = []
+    policy._discover()
+    real = policy._ACTIONS.get("kb.promote")
 
     @policy.register_action("kb.promote", summary="Promote KB v{version} of {tenant}")
     def promote(*, actor, tenant, version):
@@ -27,7 +30,10 @@ def kb_promote_executor():
         return {"stable_version": version}
 
     yield runs
-    policy._ACTIONS.pop("kb.promote", None)
+    if real is not None:
+        policy._ACTIONS["kb.promote"] = real
+    else:
+        policy._ACTIONS.pop("kb.promote", None)
 
 
 def announcement(api):
