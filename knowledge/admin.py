@@ -96,7 +96,7 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
                        "created_at", "created_by", "promoted_at", "promoted_by", "links"]
     fields = readonly_fields + ["notes"]
     inlines = [KnowledgeItemInline]
-    actions = ["clone_into_draft", "mark_candidate", "unmark_candidate"]
+    actions = ["clone_into_draft", "request_promotion", "mark_candidate", "unmark_candidate"]
 
     @admin.display(description="")
     def links(self, obj: KnowledgeVersion) -> str:
@@ -146,6 +146,25 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         for version in queryset.editable_by(request.user):
             draft = services.kb_version_clone(actor=Actor.from_user(request.user), version=version)
             self.message_user(request, f"{version.tenant.slug}: v{version.number} cloned into draft v{draft.number}.")
+
+    @admin.action(description="Promote to stable (asks a verifier; runs the tenant's eval cases first)")
+    def request_promotion(self, request: HttpRequest, queryset: Any) -> None:
+        from imperium.policy import policy_execute
+        from knowledge.policy_actions import eval_precheck
+
+        for version in queryset.editable_by(request.user).select_related("tenant"):
+            try:
+                eval_precheck(version)
+                outcome = policy_execute("kb.promote", Actor.from_user(request.user),
+                                         {"tenant": version.tenant.slug, "version": version.number}, tenant=version.tenant)
+            except ApplicationError as exc:
+                self.message_user(request, f"{version.tenant.slug} v{version.number}: {exc.message}", messages.ERROR)
+                continue
+            if outcome.executed:
+                self.message_user(request, f"{version.tenant.slug}: v{version.number} is now stable.")
+            else:
+                self.message_user(request, f"{version.tenant.slug}: promotion of v{version.number} waits for verification "
+                                           f"(request #{outcome.request.pk}).")
 
     @admin.action(description="Offer to canary tenants (candidate)")
     def mark_candidate(self, request: HttpRequest, queryset: Any) -> None:

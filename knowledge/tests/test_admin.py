@@ -88,3 +88,14 @@ def test_kb_reindex_rebuilds_from_postgres(tenant_a):
     assert "alpha v1: 1 items, ok" in out.getvalue()
     assert version.sync_logs.count() == 2
     assert AuditLog.objects.filter(action="kb.reindexed", tenant_id=tenant_a.pk).exists()
+
+
+def test_promotion_from_admin_waits_for_a_verifier(tenant_a, operator_a, login):
+    from imperium.models import VerificationRequest
+
+    draft = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="a.jsonl", content=KB)
+    login(operator_a).post("/admin/knowledge/knowledgeversion/", {"action": "request_promotion", "_selected_action": [draft.pk]})
+    request = VerificationRequest.objects.get(action="kb.promote")
+    assert request.params == {"tenant": tenant_a.slug, "version": draft.number} and request.requested_by_label == "op-a"
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT
