@@ -221,9 +221,6 @@ EMBEDDINGS_BATCH_SIZE = env.int("EMBEDDINGS_BATCH_SIZE", 32, minimum=1)
 # Embedded index when QDRANT_URL is empty: memory (numpy, default) | qdrant-local (qdrant-client :memory:).
 KNOWLEDGE_INDEX = env.choice("KNOWLEDGE_INDEX", "memory", ("memory", "qdrant-local"))
 KNOWLEDGE_HASHING_DIM = env.int("KNOWLEDGE_HASHING_DIM", 512, minimum=64)
-# kb_eval release thresholds: exit 1 (and promotion refused) below them.
-KB_EVAL_MIN_ACCURACY = env.float("KB_EVAL_MIN_ACCURACY", 0.8, minimum=0.0)
-KB_EVAL_MAX_SHAME_RATE = env.float("KB_EVAL_MAX_SHAME_RATE", 0.0, minimum=0.0)
 if LLM_BACKEND == "openai" and not (LLM_BASE_URL and LLM_MODEL):
     raise ImproperlyConfigured("LLM_BACKEND=openai needs LLM_BASE_URL and LLM_MODEL.")
 

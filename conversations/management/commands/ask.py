@@ -32,13 +32,15 @@ class Command(BaseCommand):
                 raise CommandError(f"{tenant.slug} has no KB v{options['kb_version']}.")
         else:
             version = kb_version_default(tenant)
-        decision = decide_reply(tenant, None, options["messages"], kb_version=version)
+        from releases.selectors import release_for_tenant  # entry point: may read the release
+
+        decision = decide_reply(tenant, None, options["messages"], kb_version=version, release=release_for_tenant(tenant))
         if options["json"]:
             self.stdout.write(json.dumps(decision.as_dict(), ensure_ascii=False, indent=1))
             return
         w = self.stdout.write
         w(f"decision:   {decision.action}" + (f" ({decision.reason})" if decision.reason else ""))
-        w(f"kb version: {decision.kb_version}")
+        w(f"kb version: {decision.kb_version}   release: {decision.release}")
         w(f"confidence: {decision.confidence}")
         w(f"sources:    {', '.join(decision.sources) or '-'}")
         w("gate:")

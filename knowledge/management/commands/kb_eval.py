@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imperium.actors import Actor
@@ -18,8 +17,11 @@ from knowledge.selectors import kb_version_default, kb_version_get
 from tenants.selectors import client_get_by_slug
 
 
-def thresholds_from_settings() -> Thresholds:
-    return Thresholds(min_accuracy=settings.KB_EVAL_MIN_ACCURACY, max_shame_rate=settings.KB_EVAL_MAX_SHAME_RATE)
+def release_thresholds(tenant: Any) -> Thresholds:
+    """The release thresholds: the `eval` section of the stable release (what promotion needs)."""
+    from releases.selectors import eval_thresholds_for
+
+    return Thresholds.from_mapping(eval_thresholds_for(tenant))
 
 
 class Command(BaseCommand):
@@ -30,8 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--cases", required=True, help="JSONL cases file (shared eval format)")
         parser.add_argument("--kb-version", type=int, default=None)
         parser.add_argument("--json", action="store_true", help="print the summary and every case as JSON")
-        parser.add_argument("--min-accuracy", type=float, default=None, help="override KB_EVAL_MIN_ACCURACY")
-        parser.add_argument("--max-shame", type=float, default=None, help="override KB_EVAL_MAX_SHAME_RATE")
+        parser.add_argument("--min-accuracy", type=float, default=None, help="override the release's eval.min_accuracy")
+        parser.add_argument("--max-shame", type=float, default=None, help="override the release's eval.max_shame_rate")
         parser.add_argument("--save-cases", action="store_true",
                             help="store these cases as the tenant's evaluation set (promotion then requires a passing run)")
         parser.add_argument("--record", action="store_true", help="record the run on the KB version (used by kb_promote)")
@@ -52,13 +54,17 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {options['cases']}: {exc}") from None
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
-        thresholds = thresholds_from_settings()
+        thresholds = release_thresholds(tenant)
         if options["min_accuracy"] is not None:
             thresholds.min_accuracy = options["min_accuracy"]
         if options["max_shame"] is not None:
             thresholds.max_shame_rate = options["max_shame"]
-        result = run_eval(cases, lambda messages: decide_reply(tenant, None, messages, kb_version=version), thresholds=thresholds)
-        summary = {"tenant": tenant.slug, "kb_version": version.number, **result["summary"]}
+        from releases.selectors import release_for_tenant
+
+        release = release_for_tenant(tenant)
+        result = run_eval(cases, lambda messages: decide_reply(tenant, None, messages, kb_version=version, release=release),
+                          thresholds=thresholds)
+        summary = {"tenant": tenant.slug, "kb_version": version.number, "release": release.version, **result["summary"]}
         if options["save_cases"]:
             kb_eval_set_save(actor=Actor.system("kb_eval"), tenant=tenant, cases=cases)
         if options["record"] or options["save_cases"]:

@@ -1,7 +1,8 @@
 """kb_promote --tenant S --version N → through the write-risk policy (`kb.promote`, high risk):
 a verification request that a verifier (CEO) approves in Telegram or admin; approval promotes
-the draft to stable. When the tenant has evaluation cases, the version must pass them — checked
-now (so nobody is asked to approve a failing version) and again when the promotion runs."""
+the draft to stable. When the tenant has evaluation cases, the version must meet the stable
+release's eval thresholds — checked now (so nobody is asked to approve a failing version) and
+again when the promotion runs (policy precondition, releases.kb_gate)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.policy import policy_execute
 from knowledge.choices import VersionStatus
-from knowledge.policy_actions import eval_precheck
 from knowledge.selectors import kb_version_get
 from tenants.selectors import client_get_by_slug
 
@@ -40,7 +40,6 @@ class Command(BaseCommand):
         if version.status != VersionStatus.DRAFT:
             raise CommandError(f"KB v{version.number} is {version.status}; only a draft can be promoted.")
         try:
-            eval_precheck(version)
             outcome = policy_execute("kb.promote", Actor.system("kb_promote"), {"tenant": tenant.slug, "version": version.number},
                                      tenant=tenant, reason=options["reason"])
         except ApplicationError as exc:
