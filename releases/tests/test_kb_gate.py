@@ -48,7 +48,7 @@ def test_it_refuses_a_promotion_request_below_the_thresholds_without_asking_the_
     with pytest.raises(ApplicationError) as excinfo:
         policy_execute("kb.promote", Actor.telegram(1001, "ceo"), {"tenant": "alpha", "version": 3}, tenant=tenant_a)
     assert excinfo.value.status == 409
-    assert "accuracy 0.710 < 0.9" in excinfo.value.message and "shame rate 0.030 > 0.0" in excinfo.value.message
+    assert "accuracy 0.710 < 0.8" in excinfo.value.message and "shame rate 0.030 > 0.0" in excinfo.value.message
     assert not VerificationRequest.objects.exists() and promoted == []
 
 
