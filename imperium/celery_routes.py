@@ -19,6 +19,13 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "telegram.update_process": {"queue": "default"},
     "telegram.updates_sweep": {"queue": "default"},
     "knowledge.tasks.kb_import_job_run": {"queue": "default"},
+    # Customer work: published with queue=turn_queue_for(tenant); the route is the fallback.
+    "conversations.turn_run": {"queue": "stable"},
+    "conversations.turn_resume": {"queue": "stable"},
+    "conversations.outbound_deliver": {"queue": "stable"},
+    "conversations.escalation_notify": {"queue": "default"},
+    "conversations.turn_forward_notify": {"queue": "default"},
+    "conversations.outbox_sweep": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
@@ -27,6 +34,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "verification-expire": {"task": "imperium.tasks.verification_expire_due", "schedule": 300.0},
     "alerts-sweep": {"task": "incidents.alerts_sweep", "schedule": 30.0},
     "telegram-updates-sweep": {"task": "telegram.updates_sweep", "schedule": 60.0},
+    "conversations-outbox-sweep": {
+        "task": "conversations.outbox_sweep",
+        "schedule": 5.0,  # settings.OUTBOX_SWEEP_SECONDS overrides it
+        "options": {"expires": 30},
+    },
 }
 
 

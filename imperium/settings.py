@@ -164,6 +164,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The webhook is a plain Django view (speed); this hook documents it in the schema.
+    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints"],
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -227,6 +229,20 @@ if LLM_BACKEND == "openai" and not (LLM_BASE_URL and LLM_MODEL):
 # --- ChatFlow -------------------------------------------------------------------------------
 CHATFLOW_BASE_URL = env.url("CHATFLOW_BASE_URL")
 CHATFLOW_TIMEOUT = env.float("CHATFLOW_TIMEOUT", 10.0, minimum=0.1)
+CHATFLOW_MAX_RETRIES = env.int("CHATFLOW_MAX_RETRIES", 3, minimum=0)
+CHATFLOW_RETRY_BACKOFF = env.float("CHATFLOW_RETRY_BACKOFF", 0.5, minimum=0.0)
+CHATFLOW_RETRY_MAX_DELAY = env.float("CHATFLOW_RETRY_MAX_DELAY", 20.0, minimum=0.0)
+
+# --- reply pipeline (see docs/PIPELINE.md) --------------------------------------------------
+WEBHOOK_TENANT_CACHE_SECONDS = env.float("WEBHOOK_TENANT_CACHE_SECONDS", 5.0, minimum=0.0)
+WEBHOOK_DEDUP_TTL_SECONDS = env.int("WEBHOOK_DEDUP_TTL_SECONDS", 86400, minimum=60)
+WEBHOOK_DEDUP_KEY_PREFIX = env.str("WEBHOOK_DEDUP_KEY_PREFIX", "imperium:wh")
+TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", 120, minimum=5)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.5)
+OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", 30, minimum=1)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
+CONVERSATION_NOTIFIER = env.str("CONVERSATION_NOTIFIER", "conversations.notifier.LoggingNotifier")
+CELERY_BEAT_SCHEDULE["conversations-outbox-sweep"]["schedule"] = OUTBOX_SWEEP_SECONDS
 
 # --- Telegram -------------------------------------------------------------------------------
 TELEGRAM_API_URL = env.url("TELEGRAM_API_URL", "https://api.telegram.org")

@@ -14,6 +14,8 @@ urlpatterns = [
     path("db-check", views.db_check, name="db-check"),
     # Registered before the admin catch-all so /admin/health is not taken for a model page.
     path("admin/health", views.admin_health, name="admin-health"),
+    # Webhook and /admin/outbox/process (also before the admin catch-all).
+    path("", include("conversations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("imperium.telegram.urls")),
     path("releases/", include("releases.urls")),

@@ -1,0 +1,134 @@
+"""Fixtures for the pipeline tests.
+
+- every test gets a clean webhook tenant cache and its own Redis key prefix;
+- `queued`: task messages are recorded instead of being sent to a broker (autouse), so tests
+  drive the pipeline step by step with services and `time_machine`;
+- `fake_chatflow`: a real HTTP fake of the gateway, wired in as CHATFLOW_BASE_URL;
+- `webhook`: signs requests with the `standardwebhooks` package (an implementation we did not
+  write) and posts them through the Django test client.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from conversations.testing.fake_chatflow import FakeChatFlow
+from conversations.webhook import webhook_tenant_cache_clear
+
+
+@dataclass
+class Queued:
+    task: str
+    args: list[Any]
+    queue: str
+    eta: datetime | None
+
+
+@pytest.fixture(autouse=True)
+def _pipeline_isolation(settings):
+    webhook_tenant_cache_clear()
+    settings.WEBHOOK_DEDUP_KEY_PREFIX = f"test:{uuid.uuid4().hex}"
+    settings.CHATFLOW_RETRY_BACKOFF = 0.01
+    settings.CHATFLOW_RETRY_MAX_DELAY = 2.0
+    settings.CHATFLOW_TIMEOUT = 2.0
+    settings.CHATFLOW_BASE_URL = ""
+    settings.CONVERSATION_NOTIFIER = "conversations.tests.helpers.RecordingNotifier"
+    from conversations.tests.helpers import RecordingNotifier
+
+    RecordingNotifier.reset()
+    yield
+    webhook_tenant_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def queued(monkeypatch) -> list[Queued]:
+    calls: list[Queued] = []
+
+    def record(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:
+        calls.append(Queued(task_name, list(args), queue, eta))
+
+    monkeypatch.setattr("conversations.dispatch._publish", record)
+    return calls
+
+
+@pytest.fixture
+def fake_chatflow(settings):
+    with FakeChatFlow() as fake:
+        settings.CHATFLOW_BASE_URL = fake.url
+        yield fake
+
+
+def message_body(**overrides: Any) -> dict[str, Any]:
+    body = {"message_id": f"wamid.{uuid.uuid4().hex}", "from": "+77011234567", "name": "Айгерим", "type": "text",
+            "text": "Сколько стоит маникюр?", "timestamp": int(time.time())}
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+class WebhookSender:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def headers(self, secret: str, body: bytes, *, msg_id: str | None = None, timestamp: datetime | None = None) -> dict[str, str]:
+        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+        timestamp = timestamp or datetime.now(tz=UTC)
+        signature = Webhook(secret).sign(msg_id, timestamp, body.decode())
+        return {"webhook-id": msg_id, "webhook-timestamp": str(int(timestamp.timestamp())), "webhook-signature": signature}
+
+    def post(
+        self, tenant: Any, payload: dict[str, Any] | None = None, *, raw: bytes | None = None, secret: str | None = None,
+        headers: dict[str, str] | None = None, path: str | None = None, timestamp: datetime | None = None, **message: Any,
+    ) -> Any:
+        if raw is None:
+            raw = json.dumps(payload if payload is not None else message_body(**message), ensure_ascii=False).encode()
+        body = raw
+        signed = self.headers(secret or tenant.settings.webhook_secret, body, timestamp=timestamp)
+        if headers is not None:
+            signed.update(headers)
+            signed = {k: v for k, v in signed.items() if v is not None}
+        return self.client.post(
+            path or f"/webhook/{tenant.slug}", data=body, content_type="application/json",
+            headers=signed,
+        )
+
+
+@pytest.fixture
+def webhook(client) -> WebhookSender:
+    return WebhookSender(client)
+
+
+@pytest.fixture
+def brain(monkeypatch):
+    """brain(...) -> replace `decide_reply` for the pipeline with a scripted `Answering`."""
+
+    def install(*args: Any, **kwargs: Any) -> Any:
+        from conversations.tests.helpers import Answering
+
+        fake = Answering(*args, **kwargs)
+        monkeypatch.setattr("conversations.services.turns.decide_reply", fake)
+        return fake
+
+    return install
+
+
+@pytest.fixture
+def inline(django_capture_on_commit_callbacks):
+    """`with inline():` — run after-commit work and queued tasks in this process, as a worker would."""
+    from contextlib import contextmanager
+
+    from conversations import dispatch
+
+    @contextmanager
+    def _inline():
+        with dispatch.inline(), django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return _inline

@@ -1,0 +1,51 @@
+"""How managers hear about conversations: one pluggable interface.
+
+The implementation is chosen by the `CONVERSATION_NOTIFIER` setting (a dotted path to a class
+with no constructor arguments). The default, `LoggingNotifier`, only logs: escalations and the
+messages are visible in admin anyway. The Telegram work plugs its implementation in here.
+
+Notifier methods are called from Celery tasks after the rows are committed — never on the
+webhook request path — and may be called again for the same object when an earlier call failed
+(at-least-once): implementations should tolerate a repeat. Raising marks the call failed;
+the sweeper retries it later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from conversations.models import Escalation, InboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+class ConversationNotifier(Protocol):
+    def escalation_opened(self, escalation: Escalation) -> None:
+        """A conversation was handed to a human (reason in `escalation.reason`). Tell the tenant's managers."""
+
+    def customer_message_while_human(self, inbound_message: InboundMessage) -> None:
+        """A customer wrote while a manager holds the conversation (the bot stays silent)."""
+
+
+class LoggingNotifier:
+    """Default: a log line per event. Open escalations are listed in admin."""
+
+    def escalation_opened(self, escalation: Escalation) -> None:
+        logger.warning(
+            "escalation %s opened for conversation %s (%s): %s",
+            escalation.pk, escalation.conversation_id, escalation.conversation.customer_phone_masked, escalation.reason,
+        )
+
+    def customer_message_while_human(self, inbound_message: InboundMessage) -> None:
+        logger.info(
+            "message %s in conversation %s held by a manager", inbound_message.pk, inbound_message.conversation_id
+        )
+
+
+def get_notifier() -> ConversationNotifier:
+    return import_string(settings.CONVERSATION_NOTIFIER)()

@@ -1,0 +1,133 @@
+"""Reads of the reply pipeline, always tenant-scoped (`for_tenant` / `visible_to`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from conversations.choices import EscalationStatus, OutboundStatus, TurnStatus
+from conversations.models import (
+    Conversation,
+    ConversationEvent,
+    DeadLetter,
+    Escalation,
+    InboundMessage,
+    MessageTrace,
+    OutboundMessage,
+    Turn,
+)
+from incidents.models import ErrorLog
+
+
+def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
+    return Conversation.objects.visible_to(user).select_related("tenant")
+
+
+def conversation_get(*, tenant: Any, conversation_id: int) -> Conversation | None:
+    """A conversation of this tenant (None for another tenant's id)."""
+    return Conversation.objects.for_tenant(tenant).select_related("tenant__settings").filter(pk=conversation_id).first()
+
+
+def escalations_open(*, tenant: Any = None) -> QuerySet[Escalation]:
+    rows = Escalation.objects.filter(status__in=[EscalationStatus.OPEN, EscalationStatus.TAKEN])
+    if tenant is not None:
+        rows = rows.for_tenant(tenant)
+    return rows.select_related("conversation", "tenant").order_by("created_at")
+
+
+def dead_letters_new(*, tenant: Any = None) -> QuerySet[DeadLetter]:
+    rows = DeadLetter.objects.filter(status="new")
+    return rows.for_tenant(tenant) if tenant is not None else rows
+
+
+def trace_error_logs(trace: MessageTrace) -> QuerySet[ErrorLog]:
+    """ErrorLogs written while this turn was processed or delivered (same correlation id)."""
+    if not trace.correlation_id:
+        return ErrorLog.objects.none()
+    return ErrorLog.objects.for_tenant(trace.tenant_id).filter(correlation_id=trace.correlation_id)
+
+
+def recent_messages(*, conversation: Conversation, limit: int = 10) -> list[InboundMessage]:
+    """The conversation's last inbound messages, oldest first (context for a manager)."""
+    rows = InboundMessage.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation).order_by("-received_at", "-id")
+    return list(reversed(rows[:limit]))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # inbound | turn | outbound | escalation | event | error
+    obj: Any
+
+
+def conversation_timeline(conversation: Conversation, *, limit: int = 200) -> list[TimelineEntry]:
+    """Everything that happened in a conversation, oldest first: messages, turns with their
+    traces, outbound messages, escalations, state changes and errors of its turns."""
+    tenant_id = conversation.tenant_id
+    entries: list[TimelineEntry] = []
+    for message in InboundMessage.objects.for_tenant(tenant_id).filter(conversation=conversation).order_by("-received_at")[:limit]:
+        entries.append(TimelineEntry(message.received_at, "inbound", message))
+    turns = list(
+        Turn.objects.for_tenant(tenant_id).filter(conversation=conversation).select_related("trace").order_by("-created_at")[:limit]
+    )
+    for turn in turns:
+        entries.append(TimelineEntry(turn.created_at, "turn", turn))
+    for outbound in OutboundMessage.objects.for_tenant(tenant_id).filter(conversation=conversation).order_by("-created_at")[:limit]:
+        entries.append(TimelineEntry(outbound.created_at, "outbound", outbound))
+    for escalation in Escalation.objects.for_tenant(tenant_id).filter(conversation=conversation).order_by("-created_at")[:limit]:
+        entries.append(TimelineEntry(escalation.created_at, "escalation", escalation))
+    for event in ConversationEvent.objects.for_tenant(tenant_id).filter(conversation=conversation).order_by("-created_at")[:limit]:
+        entries.append(TimelineEntry(event.created_at, "event", event))
+    correlation_ids = [t.correlation_id for t in turns if t.correlation_id]
+    if correlation_ids:
+        for error in ErrorLog.objects.for_tenant(tenant_id).filter(correlation_id__in=correlation_ids)[:limit]:
+            entries.append(TimelineEntry(error.created_at, "error", error))
+    order = {"inbound": 0, "turn": 1, "event": 2, "escalation": 3, "outbound": 4, "error": 5}
+    entries.sort(key=lambda e: (e.at, order[e.kind], e.obj.pk))
+    return entries
+
+
+def pipeline_stats(*, tenant_ids: Iterable[int] | None = None, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+    """Health numbers of the reply path over a period, for /status, sentinel checks and canary
+    analysis: turns by outcome, escalation and send-failure rates, latency percentiles, errors."""
+    turns = Turn.objects.filter(created_at__gte=since)
+    outbound = OutboundMessage.objects.filter(created_at__gte=since)
+    traces = MessageTrace.objects.filter(created_at__gte=since)
+    errors = ErrorLog.objects.filter(created_at__gte=since)
+    if until is not None:
+        turns, outbound, traces, errors = (q.filter(created_at__lt=until) for q in (turns, outbound, traces, errors))
+    if tenant_ids is not None:
+        ids = list(tenant_ids)
+        turns, outbound, traces, errors = (q.filter(tenant_id__in=ids) for q in (turns, outbound, traces, errors))
+    by_status = dict(turns.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    finished = sum(n for status, n in by_status.items() if status != TurnStatus.PROCESSING)
+    decided = by_status.get(TurnStatus.ANSWERED, 0) + by_status.get(TurnStatus.ESCALATED, 0)
+    sends = outbound.aggregate(
+        sent=Count("id", filter=Q(status=OutboundStatus.SENT)), failed=Count("id", filter=Q(status=OutboundStatus.FAILED)),
+    )
+    totals = sorted(v for v in traces.exclude(total_ms__isnull=True).values_list("total_ms", flat=True))
+    return {
+        "turns": sum(by_status.values()),
+        "turns_finished": finished,
+        "answered": by_status.get(TurnStatus.ANSWERED, 0),
+        "escalated": by_status.get(TurnStatus.ESCALATED, 0),
+        "forwarded": by_status.get(TurnStatus.FORWARDED, 0) + by_status.get(TurnStatus.SUPPRESSED, 0),
+        "escalation_rate": round(by_status.get(TurnStatus.ESCALATED, 0) / decided, 4) if decided else 0.0,
+        "sent": sends["sent"],
+        "send_failed": sends["failed"],
+        "send_failure_rate": round(sends["failed"] / (sends["sent"] + sends["failed"]), 4) if sends["sent"] + sends["failed"] else 0.0,
+        "errors": errors.count(),
+        "total_ms_p50": _percentile(totals, 50),
+        "total_ms_p95": _percentile(totals, 95),
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    index = min(len(values) - 1, max(0, round(pct / 100 * len(values) + 0.5) - 1))
+    return values[index]

@@ -1,0 +1,247 @@
+"""Outbound delivery: write the message first, then send it with its idempotency key.
+
+Exactly once at the customer, through crashes and retries:
+- the `OutboundMessage` row (unique idempotency key) exists before any call to ChatFlow;
+- a delivery run claims the row (pending/unknown → sending, with a lease and a claim token),
+  and every attempt renews the lease with a conditional update;
+- each attempt sends the same key, and the gateway drops repeats of a key;
+- a worker that dies mid-call leaves `sending` with a lease that expires; the sweeper marks it
+  `unknown` and queues it again, and the re-send with the same key cannot make a second message.
+
+Retries: 5xx, 429 and timeouts are retried up to CHATFLOW_MAX_RETRIES times per run with
+exponential backoff and jitter, never sooner than the gateway's Retry-After (a wait longer than
+CHATFLOW_RETRY_MAX_DELAY is rescheduled instead of slept). Other 4xx are final. A final
+failure writes an ErrorLog, hands the conversation to a human (escalation `delivery_failed`)
+and calls the alert hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from conversations.choices import ConversationState, EscalationReason, OutboundKind, OutboundStatus
+from conversations.clients.chatflow import chatflow_client, retry_delay
+from conversations.models import Conversation, MessageTrace, OutboundMessage
+from imperium.actors import Actor
+from imperium.correlation import correlation_scope, get_correlation_id
+from imperium.exceptions import ApplicationError, IntegrationError
+from imperium.services import audit_record
+from incidents.services import error_log_record
+
+logger = logging.getLogger(__name__)
+
+
+def _lease() -> timedelta:
+    # One attempt plus the longest wait before the next one, with a margin.
+    return timedelta(seconds=settings.CHATFLOW_TIMEOUT + settings.CHATFLOW_RETRY_MAX_DELAY + 10)
+
+
+def outbound_enqueue(
+    *,
+    tenant: Any,
+    conversation: Conversation,
+    text: str,
+    kind: str,
+    idempotency_key: str,
+    turn: Any = None,
+    escalation: Any = None,
+    created_by: str = "",
+    dispatch: bool = True,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Write an outbound message (status pending) and, after commit, queue its delivery.
+
+    Idempotent by `idempotency_key`: a repeat returns the existing row and queues nothing.
+    With `dispatch=False` the caller delivers it itself (the turn task does, inline).
+    """
+    existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            outbound = OutboundMessage.objects.create(
+                tenant_id=conversation.tenant_id, conversation=conversation, turn=turn, escalation=escalation, kind=kind,
+                text=text, idempotency_key=idempotency_key, status=OutboundStatus.PENDING, created_at=now, updated_at=now,
+                dispatched_at=now, created_by=created_by, correlation_id=get_correlation_id(),
+            )
+    except IntegrityError:  # a concurrent call with the same key won
+        return OutboundMessage.objects.get(idempotency_key=idempotency_key)
+    if dispatch:
+        from conversations.dispatch import dispatch_delivery
+
+        transaction.on_commit(lambda: dispatch_delivery(outbound_id=outbound.pk, tenant=tenant))
+    return outbound
+
+
+def outbound_deliver(*, outbound_id: int) -> OutboundMessage:
+    """Deliver one outbound message if it is deliverable now (see module docstring).
+
+    Safe to call any number of times and concurrently: only the caller that claims the row
+    sends; the others return the row as it is.
+    """
+    outbound = OutboundMessage.objects.select_related("conversation", "tenant__settings", "turn").get(pk=outbound_id)
+    with correlation_scope(outbound.correlation_id or None, outbound.tenant.slug):
+        return _deliver(outbound)
+
+
+def _deliver(outbound: OutboundMessage) -> OutboundMessage:
+    now = timezone.now()
+    rows = OutboundMessage.objects.filter(pk=outbound.pk)
+    if (
+        outbound.kind == OutboundKind.REPLY
+        and outbound.status == OutboundStatus.PENDING
+        and outbound.attempts == 0
+        and outbound.conversation.state != ConversationState.BOT
+    ):
+        # A manager took the conversation before the bot's answer left: the bot stays silent.
+        if rows.filter(status=OutboundStatus.PENDING, attempts=0).update(status=OutboundStatus.CANCELLED, updated_at=now):
+            logger.info("bot reply %s cancelled: conversation held by a human", outbound.pk)
+            _trace_update(outbound, OutboundStatus.CANCELLED, None)
+        outbound.refresh_from_db()
+        return outbound
+    token = uuid.uuid4().hex
+    claimable = Q(status__in=[OutboundStatus.PENDING, OutboundStatus.UNKNOWN]) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
+    )
+    if rows.filter(claimable).update(
+        status=OutboundStatus.SENDING, claim_token=token, lease_expires_at=now + _lease(), dispatched_at=now, updated_at=now,
+        next_attempt_at=None,
+    ) != 1:
+        outbound.refresh_from_db()
+        return outbound
+
+    mine = rows.filter(claim_token=token, status=OutboundStatus.SENDING)
+    client = chatflow_client()
+    tenant_settings = outbound.tenant.settings
+    max_attempts = 1 + settings.CHATFLOW_MAX_RETRIES
+    started = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        now = timezone.now()
+        if mine.update(attempts=F("attempts") + 1, lease_expires_at=now + _lease(), updated_at=now) != 1:
+            logger.warning("outbound %s: lease lost to another worker; stopping", outbound.pk)
+            break
+        try:
+            if settings.CHATFLOW_BASE_URL and not tenant_settings.chatflow_token:
+                raise IntegrationError(f"Tenant {outbound.tenant.slug} has no ChatFlow token configured", permanent=True)
+            result = client.send_text(
+                tenant_id=outbound.tenant_id, token=tenant_settings.chatflow_token, instance_id=tenant_settings.chatflow_instance_id,
+                to=outbound.conversation.customer_phone, text=outbound.text, idempotency_key=outbound.idempotency_key,
+            )
+        except IntegrationError as exc:
+            send_ms = _ms(started)
+            mine.update(last_error=exc.message[:2000], last_status_code=exc.status, send_ms=send_ms)
+            if exc.permanent or attempt >= max_attempts:
+                _delivery_failed(outbound, mine, exc, send_ms, attempt)
+                break
+            delay = retry_delay(attempt, exc.retry_after)
+            if delay > settings.CHATFLOW_RETRY_MAX_DELAY:
+                _reschedule(outbound, mine, delay)
+                break
+            logger.info("outbound %s: attempt %s failed (%s); retrying in %.2fs", outbound.pk, attempt, exc.message[:120], delay)
+            time.sleep(delay)
+            continue
+        except Exception as exc:  # a bug or a broken secret: retrying cannot help
+            send_ms = _ms(started)
+            mine.update(last_error=f"{type(exc).__name__}: {exc}"[:2000], send_ms=send_ms)
+            _delivery_failed(outbound, mine, exc, send_ms, attempt)
+            break
+        send_ms = _ms(started)
+        if mine.update(
+            status=OutboundStatus.SENT, provider_message_id=result.provider_message_id[:200], sent_at=timezone.now(),
+            updated_at=timezone.now(), last_error="", last_status_code=result.status_code, send_ms=send_ms, lease_expires_at=None,
+        ):
+            _trace_update(outbound, OutboundStatus.SENT, send_ms)
+            if result.duplicate:
+                logger.info("outbound %s: the gateway had this key already (re-send after a crash)", outbound.pk)
+        break
+    outbound.refresh_from_db()
+    return outbound
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _reschedule(outbound: OutboundMessage, mine: Any, delay: float) -> None:
+    """Honour a long Retry-After without holding a worker: release the claim until then."""
+    from conversations.dispatch import dispatch_delivery
+
+    when = timezone.now() + timedelta(seconds=delay)
+    if mine.update(
+        status=OutboundStatus.PENDING, next_attempt_at=when, claim_token="", lease_expires_at=None, dispatched_at=timezone.now()
+    ):
+        logger.info("outbound %s: gateway asked to wait %.0fs; rescheduled", outbound.pk, delay)
+        dispatch_delivery(outbound_id=outbound.pk, tenant=outbound.tenant, eta=when)
+
+
+def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_ms: float, attempts: int) -> None:
+    from conversations.services.handover import escalation_open
+
+    with transaction.atomic():
+        if not mine.update(status=OutboundStatus.FAILED, lease_expires_at=None, updated_at=timezone.now()):
+            return
+        error_log_record(
+            where="chatflow.send", exc=exc, tenant=outbound.tenant,
+            context={"outbound_id": outbound.pk, "kind": outbound.kind, "attempts_this_run": attempts,
+                     "status": getattr(exc, "status", None), "conversation_id": outbound.conversation_id},
+        )
+        escalation_open(
+            conversation=outbound.conversation, reason=EscalationReason.DELIVERY_FAILED, turn=outbound.turn,
+            detail={"outbound_id": outbound.pk, "error": str(exc)[:300]}, send_holding=False,
+        )
+        tenant = outbound.tenant
+
+        def _alert() -> None:
+            from incidents.alerts import alert_raise
+
+            alert_raise(
+                title=f"Reply delivery failed for {tenant.slug}",
+                text=f"Outbound message {outbound.pk} ({outbound.kind}) could not be delivered: {str(exc)[:200]}. "
+                     "The conversation was handed to a manager.",
+                severity="critical", tenant=tenant, key=f"delivery_failed:{tenant.slug}",
+            )
+
+        transaction.on_commit(_alert)
+    _trace_update(outbound, OutboundStatus.FAILED, send_ms)
+
+
+def _trace_update(outbound: OutboundMessage, status: str, send_ms: float | None) -> None:
+    if outbound.turn_id is None:
+        return
+    fields: dict[str, Any] = {"send_status": status}
+    if send_ms is not None:
+        fields["send_ms"] = send_ms
+    if outbound.turn is not None:
+        fields["total_ms"] = round((timezone.now() - outbound.turn.created_at).total_seconds() * 1000, 2)
+    MessageTrace.objects.filter(turn_id=outbound.turn_id).update(**fields)
+
+
+@transaction.atomic
+def outbound_retry(*, actor: Actor, outbound: OutboundMessage) -> OutboundMessage:
+    """Send a failed message again, with the same idempotency key (a copy the gateway already
+    has is dropped). Audited as `conversation.outbound_retry`."""
+    from conversations.dispatch import dispatch_delivery
+
+    now = timezone.now()
+    if not OutboundMessage.objects.filter(pk=outbound.pk, status=OutboundStatus.FAILED).update(
+        status=OutboundStatus.PENDING, next_attempt_at=None, dispatched_at=now, updated_at=now
+    ):
+        raise ApplicationError(f"Outbound message {outbound.pk} is {outbound.status}; only failed messages can be retried.")
+    audit_record(actor=actor, action="conversation.outbound_retry", tenant=outbound.tenant_id, obj=outbound,
+                 payload={"idempotency_key": outbound.idempotency_key})
+    tenant = outbound.tenant
+    transaction.on_commit(lambda: dispatch_delivery(outbound_id=outbound.pk, tenant=tenant))
+    outbound.refresh_from_db()
+    return outbound

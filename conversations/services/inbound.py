@@ -1,0 +1,281 @@
+"""Accepting inbound webhook messages: parse, deduplicate, store, mark the conversation due.
+
+This is the hot path of the webhook (ACK first): no work here that a worker can do later. On
+Postgres and SQLite alike it is two statements in one transaction — an upsert of the
+conversation that opens a coalescing window if none is open, and an `INSERT … ON CONFLICT DO
+NOTHING` of the message. The unique constraint (tenant, provider message id) is the truth of
+deduplication; with REDIS_URL set, a Redis `SET NX` in front answers most repeats without a
+transaction (a hit is confirmed by one indexed SELECT, so a key left by a crashed request can
+never make us drop a message).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from conversations.choices import DeadLetterStatus, MessageType
+from conversations.customers import customer_key, mask_phones_in_text, phone_normalize
+from conversations.models import Conversation, DeadLetter, InboundMessage
+from imperium.actors import Actor
+from imperium.crypto import mask_phone
+from imperium.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 10_000
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+
+
+class MalformedPayload(ValueError):
+    """The body is not a message we understand; `str(exc)` says why (shown to the caller)."""
+
+
+@dataclass(frozen=True)
+class InboundPayload:
+    message_id: str
+    phone: str
+    name: str
+    message_type: str
+    text: str
+    provider_timestamp: datetime | None
+    stored_payload: str  # JSON of the body with the phone masked
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    status: str  # ACCEPTED | DUPLICATE
+    conversation_id: int | None = None
+    inbound_id: int | None = None
+    burst_started: bool = False
+
+
+def _str_field(data: dict[str, Any], name: str, *, required: bool, max_length: int) -> str:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise MalformedPayload(f"'{name}' is required")
+        return ""
+    if not isinstance(value, str):
+        raise MalformedPayload(f"'{name}' must be a string")
+    if len(value) > max_length:
+        raise MalformedPayload(f"'{name}' is longer than {max_length} characters")
+    if "\x00" in value:
+        raise MalformedPayload(f"'{name}' contains a NUL character")
+    return value
+
+
+def payload_parse(data: Any) -> InboundPayload:
+    """Validate a decoded webhook body (DESIGN "Inbound webhook"). Raises MalformedPayload."""
+    if not isinstance(data, dict):
+        raise MalformedPayload("body must be a JSON object")
+    message_id = _str_field(data, "message_id", required=True, max_length=200)
+    phone = phone_normalize(data.get("from"))
+    if phone is None:
+        raise MalformedPayload("'from' must be a phone number like +77011234567")
+    name = _str_field(data, "name", required=False, max_length=200)
+    message_type = _str_field(data, "type", required=False, max_length=20).lower() or MessageType.TEXT
+    text = _str_field(data, "text", required=False, max_length=MAX_TEXT_LENGTH)
+    if message_type == MessageType.TEXT and not text.strip():
+        raise MalformedPayload("'text' is required for a text message")
+    provider_timestamp = None
+    raw_ts = data.get("timestamp")
+    if raw_ts is not None:
+        if isinstance(raw_ts, bool) or not isinstance(raw_ts, int | float):
+            raise MalformedPayload("'timestamp' must be unix seconds")
+        try:
+            provider_timestamp = datetime.fromtimestamp(raw_ts, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise MalformedPayload("'timestamp' is out of range") from None
+    stored = dict(data)
+    stored["from"] = mask_phone(phone)
+    try:
+        stored_payload = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        raise MalformedPayload("body cannot be stored as JSON") from None
+    if "\\u0000" in stored_payload:
+        raise MalformedPayload("body contains a NUL character")
+    return InboundPayload(
+        message_id=message_id, phone=phone, name=name, message_type=message_type, text=text,
+        provider_timestamp=provider_timestamp, stored_payload=stored_payload,
+    )
+
+
+# --- Redis fast path ------------------------------------------------------------------------
+_redis_client: Any = None
+_redis_error_logged_at = 0.0
+
+
+def _redis() -> Any:
+    global _redis_client
+    if not settings.REDIS_URL:
+        return None
+    if _redis_client is None:
+        import redis
+
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25)
+    return _redis_client
+
+
+def _dedup_key(tenant_id: int, message_id: str) -> str:
+    return f"{settings.WEBHOOK_DEDUP_KEY_PREFIX}:{tenant_id}:{message_id}"
+
+
+def _redis_seen_before(tenant_id: int, message_id: str) -> bool:
+    """SET NX the message key; True when it already existed. Never raises: Redis is only a cache."""
+    global _redis_error_logged_at
+    client = _redis()
+    if client is None:
+        return False
+    try:
+        return not client.set(_dedup_key(tenant_id, message_id), b"1", nx=True, ex=settings.WEBHOOK_DEDUP_TTL_SECONDS)
+    except Exception as exc:  # any Redis failure: fall back to the database alone
+        if time.monotonic() - _redis_error_logged_at > 30:
+            _redis_error_logged_at = time.monotonic()
+            logger.error("webhook dedup: Redis unavailable (%s); using the database only", type(exc).__name__)
+        return False
+
+
+# --- the accept statements ------------------------------------------------------------------
+class _Duplicate(Exception):
+    pass
+
+
+_SQL: dict[str, tuple[str, str, str]] = {}
+
+
+def _statements() -> tuple[str, str, str]:
+    vendor = connection.vendor
+    if vendor not in _SQL:
+        conv = Conversation._meta.db_table
+        inbound = InboundMessage._meta.db_table
+        payload_param = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
+        # Table names come from model metadata; every value is a query parameter.
+        upsert = f"""
+            INSERT INTO {conv} (tenant_id, customer_key, customer_phone, customer_phone_masked, customer_name, state,
+                                created_at, updated_at, last_inbound_at, reply_due_at, dispatched_at)
+            VALUES (%s, %s, %s, %s, %s, 'bot', %s, %s, %s, %s, %s)
+            ON CONFLICT (tenant_id, customer_key) DO UPDATE SET
+                last_inbound_at = excluded.last_inbound_at,
+                updated_at = excluded.updated_at,
+                customer_name = CASE WHEN excluded.customer_name <> '' THEN excluded.customer_name ELSE {conv}.customer_name END,
+                state = CASE WHEN {conv}.state = 'closed' THEN 'bot' ELSE {conv}.state END,
+                reply_due_at = COALESCE({conv}.reply_due_at, excluded.reply_due_at),
+                dispatched_at = CASE WHEN {conv}.reply_due_at IS NULL THEN excluded.dispatched_at ELSE {conv}.dispatched_at END
+            RETURNING id, CASE WHEN dispatched_at = %s THEN 1 ELSE 0 END
+        """  # noqa: S608
+        insert = f"""
+            INSERT INTO {inbound} (tenant_id, conversation_id, provider_message_id, message_type, text, payload,
+                                   provider_timestamp, received_at, webhook_id, correlation_id)
+            VALUES (%s, %s, %s, %s, %s, {payload_param}, %s, %s, %s, %s)
+            ON CONFLICT (tenant_id, provider_message_id) DO NOTHING
+            RETURNING id
+        """  # noqa: S608
+        exists = f"SELECT 1 FROM {inbound} WHERE tenant_id = %s AND provider_message_id = %s"  # noqa: S608
+        _SQL[vendor] = (upsert, insert, exists)
+    return _SQL[vendor]
+
+
+_phone_field = Conversation._meta.get_field("customer_phone")
+
+
+def inbound_accept(
+    *,
+    tenant: Any,
+    message: InboundPayload,
+    webhook_id: str = "",
+    correlation_id: str = "",
+    now: datetime | None = None,
+) -> AcceptResult:
+    """Store one inbound message exactly once and open (or join) its conversation's coalescing window.
+
+    Idempotent: a repeat of (tenant, message_id) changes nothing and returns DUPLICATE.
+    Concurrent repeats are serialised by the unique index; the loser's transaction is rolled
+    back whole, so a duplicate never moves the conversation's timers. When this message opens
+    a new window, the turn task is queued after commit with the window as countdown.
+    """
+    tenant_id = tenant.pk
+    upsert_sql, insert_sql, exists_sql = _statements()
+    if _redis_seen_before(tenant_id, message.message_id):
+        with connection.cursor() as cursor:
+            cursor.execute(exists_sql, [tenant_id, message.message_id])
+            if cursor.fetchone() is not None:
+                return AcceptResult(status=DUPLICATE)
+    now = now or timezone.now()
+    tenant_settings = tenant.settings
+    first_due = now + timedelta(seconds=min(tenant_settings.coalesce_window_seconds, tenant_settings.coalesce_max_seconds))
+    adapt = connection.ops.adapt_datetimefield_value
+    now_db = adapt(now)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                upsert_sql,
+                [
+                    tenant_id, customer_key(message.phone), _phone_field.get_prep_value(message.phone), mask_phone(message.phone),
+                    message.name, now_db, now_db, now_db, adapt(first_due), now_db, now_db,
+                ],
+            )
+            conversation_id, started = cursor.fetchone()
+            cursor.execute(
+                insert_sql,
+                [
+                    tenant_id, conversation_id, message.message_id, message.message_type, message.text, message.stored_payload,
+                    adapt(message.provider_timestamp) if message.provider_timestamp else None, now_db, webhook_id[:200],
+                    correlation_id[:128],
+                ],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise _Duplicate
+            if started:
+                from conversations.dispatch import dispatch_turn
+
+                transaction.on_commit(lambda: dispatch_turn(conversation_id=conversation_id, tenant=tenant, eta=first_due))
+    except _Duplicate:
+        return AcceptResult(status=DUPLICATE)
+    return AcceptResult(status=ACCEPTED, conversation_id=conversation_id, inbound_id=row[0], burst_started=bool(started))
+
+
+def dead_letter_record(
+    *, tenant: Any, body: bytes, error: str, webhook_id: str = "", headers: dict[str, str] | None = None, correlation_id: str = ""
+) -> DeadLetter:
+    """Keep a correctly signed delivery we could not parse (phone numbers masked) and raise an
+    alert after commit: a changed gateway format must not go unnoticed."""
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\\u0000")
+    letter = DeadLetter.objects.create(
+        tenant=tenant, webhook_id=webhook_id[:200], error=error[:2000], body=mask_phones_in_text(text),
+        headers=headers or {}, correlation_id=correlation_id[:128],
+    )
+
+    def _alert() -> None:
+        from incidents.alerts import alert_raise
+
+        alert_raise(
+            title=f"Webhook dead letter for {tenant.slug}",
+            text=f"A signed delivery could not be understood: {error[:200]} (dead letter {letter.pk}).",
+            severity="warning", tenant=tenant, key=f"dead_letter:{tenant.slug}",
+        )
+
+    transaction.on_commit(_alert)
+    return letter
+
+
+@transaction.atomic
+def dead_letter_resolve(*, actor: Actor, dead_letter: DeadLetter) -> DeadLetter:
+    """Mark a dead letter handled. Idempotent; audited as `conversation.dead_letter_resolved`."""
+    updated = DeadLetter.objects.filter(pk=dead_letter.pk, status=DeadLetterStatus.NEW).update(
+        status=DeadLetterStatus.RESOLVED, resolved_at=timezone.now(), resolved_by=actor.label[:150]
+    )
+    dead_letter.refresh_from_db()
+    if updated:
+        audit_record(actor=actor, action="conversation.dead_letter_resolved", tenant=dead_letter.tenant_id, obj=dead_letter)
+    return dead_letter

@@ -1,0 +1,311 @@
+"""Turns: answering a conversation's unanswered messages together, once.
+
+1. `turn_claim_due` (short transaction): lock the conversation (`SELECT … FOR UPDATE SKIP
+   LOCKED` on Postgres; SQLite serialises writers and the claim is a conditional update on
+   `reply_due_at` either way), recompute the coalescing deadline from the unanswered messages
+   (last + window, at most first + max) and, when it has passed, create a `Turn` with a lease
+   and attach the messages to it.
+2. `turn_process`: outside any transaction, decide (`decide_reply`, the one seam to the answer
+   brain; a raising brain becomes the escalation `dependency_down`), then in one transaction
+   finish the turn (guarded by its claim token), write its trace and its one outbound message
+   (answer or holding reply) or escalation, and deliver the message inline.
+
+A worker that dies anywhere leaves a row that says what is left to do: a due conversation, a
+processing turn whose lease expires, a pending/sending outbound message. The sweeper
+(`services.outbox`) queues each again; every step is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from conversations.choices import (
+    ConversationState,
+    EscalationReason,
+    OutboundKind,
+    TurnDecision,
+    TurnStatus,
+)
+from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
+from conversations.reply_decision import ANSWER, ESCALATE, Decision, decide_reply
+from imperium.correlation import correlation_scope, get_correlation_id
+from incidents.services import error_log_record
+
+logger = logging.getLogger(__name__)
+
+MAX_TURN_RUNS = 3  # a turn that killed its worker this many times is handed to a human
+MAX_REPLY_LENGTH = 4096
+
+CLAIMED = "claimed"
+NOT_DUE = "not_due"
+IDLE = "idle"
+LOCKED = "locked"
+
+ContextResolver = Callable[[Any], tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    outcome: str  # CLAIMED | NOT_DUE | IDLE | LOCKED
+    turn: Turn | None = None
+    due_at: datetime | None = None
+
+
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.TURN_LEASE_SECONDS)
+
+
+def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> ClaimResult:
+    """Claim the conversation's unanswered messages as a new turn if their window has passed.
+
+    Returns NOT_DUE with the new deadline when more messages extended the window (the
+    conversation's `reply_due_at` is moved there), IDLE when nothing is pending, LOCKED when
+    another worker holds the row right now.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = Conversation.objects.select_related("tenant__settings").filter(pk=conversation_id)
+        if connection.vendor == "postgresql":
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        conversation = rows.first()
+        if conversation is None:
+            if connection.vendor == "postgresql" and Conversation.objects.filter(pk=conversation_id).exists():
+                return ClaimResult(LOCKED)
+            return ClaimResult(IDLE)
+        seen_due = conversation.reply_due_at
+        if seen_due is None:
+            return ClaimResult(IDLE)
+        this_row = Conversation.objects.filter(pk=conversation_id, reply_due_at=seen_due)
+        if seen_due > now:
+            return ClaimResult(NOT_DUE, due_at=seen_due)
+        pending = list(
+            InboundMessage.objects.filter(conversation_id=conversation_id, turn__isnull=True)
+            .order_by("received_at", "id")
+            .values_list("pk", "received_at")
+        )
+        if not pending:
+            this_row.update(reply_due_at=None, dispatched_at=None)
+            return ClaimResult(IDLE)
+        tenant_settings = conversation.tenant.settings
+        due = min(
+            pending[-1][1] + timedelta(seconds=tenant_settings.coalesce_window_seconds),
+            pending[0][1] + timedelta(seconds=tenant_settings.coalesce_max_seconds),
+        )
+        if due > now:
+            this_row.update(reply_due_at=due, dispatched_at=now)
+            return ClaimResult(NOT_DUE, due_at=due)
+        if this_row.update(reply_due_at=None, dispatched_at=None, updated_at=now) != 1:
+            return ClaimResult(LOCKED)
+        turn = Turn.objects.create(
+            tenant_id=conversation.tenant_id, conversation=conversation, status=TurnStatus.PROCESSING, created_at=now,
+            claim_token=uuid.uuid4().hex, lease_expires_at=_lease_until(now), correlation_id=get_correlation_id(),
+            message_count=len(pending),
+        )
+        InboundMessage.objects.filter(pk__in=[pk for pk, _ in pending], turn__isnull=True).update(turn=turn)
+    return ClaimResult(CLAIMED, turn=turn)
+
+
+def turn_run_due(*, conversation_id: int, resolve_context: ContextResolver | None = None, now: datetime | None = None) -> str:
+    """The turn task's body: claim what is due and process it; re-queue what is not due yet."""
+    from conversations.dispatch import dispatch_turn
+
+    result = turn_claim_due(conversation_id=conversation_id, now=now)
+    if result.outcome == NOT_DUE:
+        conversation = Conversation.objects.select_related("tenant__settings").get(pk=conversation_id)
+        dispatch_turn(conversation_id=conversation_id, tenant=conversation.tenant, eta=result.due_at)
+        return NOT_DUE
+    if result.outcome == LOCKED:
+        # Usually the webhook adding a message this very millisecond; look again shortly.
+        conversation = Conversation.objects.select_related("tenant__settings").get(pk=conversation_id)
+        dispatch_turn(conversation_id=conversation_id, tenant=conversation.tenant, eta=timezone.now() + timedelta(seconds=1))
+        return LOCKED
+    if result.outcome == IDLE:
+        return IDLE
+    assert result.turn is not None
+    turn = turn_process(turn_id=result.turn.pk, claim_token=result.turn.claim_token, resolve_context=resolve_context)
+    return turn.status if turn is not None else LOCKED
+
+
+def turn_resume_claim(*, turn_id: int, now: datetime | None = None) -> str | None:
+    """Take over a processing turn whose lease expired (its worker died). Returns the new claim
+    token, or None when the turn is finished or still leased."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    from django.db.models import F
+
+    updated = Turn.objects.filter(pk=turn_id, status=TurnStatus.PROCESSING, lease_expires_at__lte=now).update(
+        claim_token=token, lease_expires_at=_lease_until(now), runs=F("runs") + 1
+    )
+    return token if updated == 1 else None
+
+
+def turn_process(*, turn_id: int, claim_token: str, resolve_context: ContextResolver | None = None) -> Turn | None:
+    """Decide, finish and deliver one claimed turn. Returns the turn, or None if the claim was lost."""
+    turn = Turn.objects.select_related("conversation", "tenant__settings").filter(pk=turn_id).first()
+    if turn is None or turn.status != TurnStatus.PROCESSING or turn.claim_token != claim_token:
+        return turn
+    tenant = turn.tenant
+    with correlation_scope(turn.correlation_id or None, tenant.slug):
+        return _process(turn, claim_token, resolve_context)
+
+
+def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | None) -> Turn | None:
+    tenant = turn.tenant
+    conversation = turn.conversation
+    messages = list(InboundMessage.objects.filter(turn=turn).order_by("received_at", "id"))
+    wait_ms = round((turn.created_at - messages[-1].received_at).total_seconds() * 1000, 2) if messages else None
+    started = time.perf_counter()
+    kb_version = release = None
+    decision: Decision | None = None
+    if conversation.state != ConversationState.BOT:
+        decision = None  # forwarded to the manager
+    elif turn.runs > MAX_TURN_RUNS:
+        decision = Decision(action=ESCALATE, reason=EscalationReason.DEPENDENCY_DOWN,
+                            detail={"error": f"processing was interrupted {turn.runs - 1} times"})
+        error_log_record(where="conversations.turn", message=f"turn {turn.pk} abandoned after {turn.runs - 1} interrupted runs",
+                         tenant=tenant, context={"turn_id": turn.pk})
+    elif not messages:
+        decision = Decision(action=ESCALATE, reason=EscalationReason.OTHER, detail={"error": "turn without messages"})
+    elif any(not m.is_text for m in messages):
+        decision = Decision(action=ESCALATE, reason=EscalationReason.NON_TEXT,
+                            detail={"types": sorted({m.message_type for m in messages if not m.is_text})})
+    else:
+        decision = _decide(turn, tenant, conversation, [m.text for m in messages], resolve_context)
+        kb_version, release = decision.kb_version, decision.release
+    decide_ms = round((time.perf_counter() - started) * 1000, 2)
+
+    outbound = _finish(turn, claim_token, conversation, decision, messages, wait_ms=wait_ms, decide_ms=decide_ms,
+                       kb_version=kb_version, release=release)
+    if outbound is None:
+        return Turn.objects.filter(pk=turn.pk).first()
+    from conversations.services.delivery import outbound_deliver
+
+    outbound_deliver(outbound_id=outbound.pk)
+    return Turn.objects.filter(pk=turn.pk).first()
+
+
+def _decide(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str], resolve_context: ContextResolver | None) -> Decision:
+    try:
+        kb_version, release = resolve_context(tenant) if resolve_context else (None, None)
+        decision = decide_reply(tenant, conversation, texts, kb_version=kb_version, release=release)
+    except Exception as exc:  # the brain or a service it needs failed: a human answers instead
+        error_log_record(where="conversations.decide_reply", exc=exc, tenant=tenant,
+                         context={"turn_id": turn.pk, "conversation_id": conversation.pk})
+        return Decision(action=ESCALATE, reason=EscalationReason.DEPENDENCY_DOWN, detail={"error": type(exc).__name__})
+    if not isinstance(decision, Decision) or decision.action not in (ANSWER, ESCALATE):
+        error_log_record(where="conversations.decide_reply", message=f"invalid decision: {decision!r}"[:500], tenant=tenant,
+                         context={"turn_id": turn.pk})
+        return Decision(action=ESCALATE, reason=EscalationReason.OTHER, detail={"error": "invalid decision"})
+    if decision.action == ANSWER and not decision.text.strip():
+        error_log_record(where="conversations.decide_reply", message="answer with an empty text", tenant=tenant,
+                         context={"turn_id": turn.pk})
+        return _escalated_copy(decision, EscalationReason.OTHER, "empty answer")
+    if decision.action == ANSWER and len(decision.text) > MAX_REPLY_LENGTH:
+        return _escalated_copy(decision, EscalationReason.TOO_LONG, f"answer of {len(decision.text)} characters")
+    if decision.action == ESCALATE and not decision.reason:
+        decision.reason = EscalationReason.OTHER
+    return decision
+
+
+def _escalated_copy(decision: Decision, reason: str, why: str) -> Decision:
+    decision.detail = {**decision.detail, "error": why, "answer_withheld": True}
+    decision.action, decision.reason = ESCALATE, reason
+    return decision
+
+
+def _finish(
+    turn: Turn, claim_token: str, conversation: Conversation, decision: Decision | None, messages: list[InboundMessage], *,
+    wait_ms: float | None, decide_ms: float, kb_version: Any, release: Any,
+) -> OutboundMessage | None:
+    """Record the outcome in one transaction; returns the outbound message to deliver, if any."""
+    from conversations.dispatch import dispatch_forward_notify
+    from conversations.services.delivery import outbound_enqueue
+    from conversations.services.handover import escalation_open, turn_idempotency_key
+
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Conversation.objects.select_related("tenant__settings").filter(pk=conversation.pk)
+        if connection.vendor == "postgresql":
+            locked = locked.select_for_update(of=("self",))
+        conversation = locked.get()
+        if decision is None:
+            status, turn_decision, reason = TurnStatus.FORWARDED, TurnDecision.FORWARD, ""
+        elif conversation.state != ConversationState.BOT:
+            # A manager took the conversation while the bot was deciding: the bot stays silent.
+            status, turn_decision, reason = TurnStatus.SUPPRESSED, TurnDecision.FORWARD, ""
+        elif decision.action == ANSWER:
+            status, turn_decision, reason = TurnStatus.ANSWERED, TurnDecision.ANSWER, ""
+        else:
+            status, turn_decision, reason = TurnStatus.ESCALATED, TurnDecision.ESCALATE, decision.reason
+        finished = Turn.objects.filter(pk=turn.pk, status=TurnStatus.PROCESSING, claim_token=claim_token).update(
+            status=status, decision=turn_decision, reason=reason[:32], finished_at=now, lease_expires_at=None,
+            kb_version=_int_or_none(kb_version), release=str(release or "")[:64],
+        )
+        if finished != 1:
+            logger.warning("turn %s: claim lost before finishing; another worker owns it", turn.pk)
+            return None
+        turn.status = status
+        timings = decision.timings if decision is not None else {}
+        MessageTrace.objects.create(
+            tenant_id=turn.tenant_id, conversation=conversation, turn=turn, created_at=now, correlation_id=turn.correlation_id,
+            decision=turn_decision, reason=reason, confidence=decision.confidence if decision is not None else None,
+            scores=_jsonable(decision.scores) if decision else {}, sources=_jsonable(decision.sources) if decision else [],
+            gate=_jsonable(decision.gate) if decision else [],
+            detail=_jsonable({**(decision.detail if decision else {}), **({"text": decision.text} if decision and decision.text else {})}),
+            message_count=len(messages), wait_ms=wait_ms, rag_ms=_num(timings.get("rag_ms")), llm_ms=_num(timings.get("llm_ms")),
+            qc_ms=_num(timings.get("qc_ms")), decide_ms=decide_ms, kb_version=_int_or_none(kb_version),
+            release=str(release or "")[:64],
+            total_ms=_ms_between(turn.created_at, now) if status in (TurnStatus.FORWARDED, TurnStatus.SUPPRESSED) else None,
+        )
+        if status in (TurnStatus.FORWARDED, TurnStatus.SUPPRESSED):
+            Turn.objects.filter(pk=turn.pk).update(notify_dispatched_at=now)
+            transaction.on_commit(lambda: dispatch_forward_notify(turn_id=turn.pk))
+            return None
+        assert decision is not None
+        if status == TurnStatus.ANSWERED:
+            return outbound_enqueue(
+                tenant=conversation.tenant, conversation=conversation, text=decision.text, kind=OutboundKind.REPLY,
+                idempotency_key=turn_idempotency_key(turn), turn=turn, dispatch=False, now=now,
+            )
+        _, holding = escalation_open(
+            conversation=conversation, reason=decision.reason, turn=turn, detail=_jsonable(decision.detail),
+            dispatch_holding=False, now=now,
+        )
+        return holding
+
+
+def _ms_between(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds() * 1000, 2)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None else round(float(value), 2)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    number = getattr(value, "number", value)
+    try:
+        return int(number)
+    except (TypeError, ValueError):
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))

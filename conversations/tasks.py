@@ -1,0 +1,81 @@
+"""Celery entry points of the reply pipeline. Thin: ids in, a service call, nothing else.
+
+Two seams for the releases work live here, because a task (an entry point) may look at
+releases while `conversations` may not:
+- `turn_queue_for(tenant)`: the queue a tenant's turn and delivery tasks go to;
+- `turn_release_context(tenant)`: the KB version and release handed to `decide_reply`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+
+def turn_queue_for(tenant: Any) -> str:
+    """Celery queue for this tenant's customer work: its release channel ("stable" or "canary"),
+    so canary tenants are served by workers running the canary image."""
+    settings = getattr(tenant, "settings", None)
+    channel = getattr(settings, "release_channel", None)
+    return channel if channel in ("stable", "canary") else "stable"
+
+
+def turn_release_context(tenant: Any) -> tuple[Any, Any]:
+    """(kb_version, release) for `decide_reply`. None, None = the brain's own defaults (the KB
+    version the tenant serves, the built-in behaviour). The releases work refines this."""
+    return None, None
+
+
+def turn_run_now(conversation_id: int) -> str:
+    from conversations.services.turns import turn_run_due
+
+    return turn_run_due(conversation_id=conversation_id, resolve_context=turn_release_context)
+
+
+def turn_resume_now(turn_id: int, claim_token: str) -> str:
+    from conversations.services.turns import turn_process
+
+    turn = turn_process(turn_id=turn_id, claim_token=claim_token, resolve_context=turn_release_context)
+    return turn.status if turn is not None else "lost"
+
+
+@shared_task(name="conversations.turn_run")
+def turn_run(conversation_id: int) -> str:
+    """Answer a conversation's unanswered messages if their coalescing window has passed."""
+    return turn_run_now(conversation_id)
+
+
+@shared_task(name="conversations.turn_resume")
+def turn_resume(turn_id: int, claim_token: str) -> str:
+    """Finish a turn whose first worker died (re-claimed by the sweeper with `claim_token`)."""
+    return turn_resume_now(turn_id, claim_token)
+
+
+@shared_task(name="conversations.outbound_deliver")
+def outbound_deliver(outbound_id: int) -> str:
+    from conversations.services.delivery import outbound_deliver as deliver
+
+    return deliver(outbound_id=outbound_id).status
+
+
+@shared_task(name="conversations.escalation_notify")
+def escalation_notify(escalation_id: int) -> None:
+    from conversations.services.handover import escalation_notify as notify
+
+    notify(escalation_id=escalation_id)
+
+
+@shared_task(name="conversations.turn_forward_notify")
+def turn_forward_notify(turn_id: int) -> None:
+    from conversations.services.handover import turn_forward_notify as notify
+
+    notify(turn_id=turn_id)
+
+
+@shared_task(name="conversations.outbox_sweep")
+def outbox_sweep() -> dict[str, int]:
+    """Beat job: queue again whatever is due and not done (lost messages, dead workers)."""
+    from conversations.services.outbox import outbox_sweep as sweep
+
+    return sweep().as_dict()

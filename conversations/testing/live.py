@@ -1,0 +1,184 @@
+"""Real processes for `live` tests and benchmarks: a Celery worker and a gunicorn web server
+running this code against the current database.
+
+They run with their own VAR_DIR (so the worker's filesystem broker folder is private to the
+test) and the test process's secrets, so they can decrypt what the test wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """A URL for the database this process is connected to (the test database under pytest)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(db["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("live processes need a file database; set DATABASES['default']['TEST']['NAME'] for SQLite")
+        return f"sqlite:///{Path(name).resolve()}"
+    user = db.get("USER") or ""
+    password = db.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def process_env(var_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="imperium.settings",
+        DATABASE_URL=database_url(),
+        VAR_DIR=str(var_dir),
+        SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEY=",".join(settings.FIELD_ENCRYPTION_KEYS),
+        CELERY_BROKER_URL="filesystem://",
+        CHATFLOW_BASE_URL=settings.CHATFLOW_BASE_URL or "",
+        LOG_LEVEL="info",
+        LOG_FORMAT="text",
+        PYTHONUNBUFFERED="1",
+    )
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    env.update(extra)
+    return env
+
+
+class _Process:
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args = args
+        self.env = env
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: deque[str] = deque(maxlen=400)
+        self._line = threading.Condition()
+
+    def start(self) -> None:
+        # A new session: the process and its children (prefork pool, gunicorn workers) form
+        # one group we can signal by its id.
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            self.args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._line:
+                self.output.append(line.rstrip())
+                self._line.notify_all()
+
+    def wait_for_output(self, needle: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._line:
+            while not any(needle in line for line in self.output):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.proc is not None and self.proc.poll() is not None):
+                    return False
+                self._line.wait(min(remaining, 0.5))
+        return True
+
+    def signal_group(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (no cleanup, like an OOM kill or a pulled plug)."""
+        self.signal_group(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.signal_group(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def log(self) -> str:
+        return "\n".join(self.output)
+
+
+class LiveWorker(_Process):
+    """`celery -A imperium worker` on a private filesystem broker under `var_dir`."""
+
+    def __init__(self, var_dir: Path, *, queues: str = "default,stable,canary", concurrency: int = 1, **env: str) -> None:
+        self.var_dir = var_dir
+        super().__init__(
+            [sys.executable, "-m", "celery", "-A", "imperium", "worker", "--queues", queues, "--concurrency", str(concurrency),
+             "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip", "--pool", "prefork"],
+            process_env(var_dir, **env),
+        )
+
+    def start(self, timeout: float = 60.0) -> LiveWorker:
+        super().start()
+        if not self.wait_for_output("ready.", timeout):
+            self.stop()
+            raise RuntimeError(f"celery worker did not start:\n{self.log()}")
+        return self
+
+    def send(self, task_name: str, args: list[Any], *, queue: str = "stable") -> None:
+        """Publish a task to this worker's broker folder (not the test process's broker)."""
+        from kombu import Connection
+
+        from imperium.celery import app
+
+        folder = self.var_dir / "broker"
+        options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
+                   "processed_folder": str(folder / "processed"), "store_processed": False}
+        with Connection("filesystem://", transport_options=options) as conn:
+            producer = app.amqp.Producer(conn, auto_declare=True)
+            app.send_task(task_name, args=args, queue=queue, producer=producer)
+
+
+class LiveWeb(_Process):
+    """gunicorn serving `imperium.wsgi` on a free port."""
+
+    def __init__(self, var_dir: Path, *, workers: int = 3, **env: str) -> None:
+        self.port = free_port()
+        super().__init__(
+            [sys.executable, "-m", "gunicorn", "imperium.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--config", str(ROOT / "gunicorn.conf.py")],
+            process_env(var_dir, **env),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> LiveWeb:
+        super().start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                break
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            self.wait_for_output("\x00never", 0.2)  # poll interval without a bare sleep
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start:\n{self.log()}")
