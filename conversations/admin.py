@@ -12,7 +12,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from conversations import selectors
 from conversations.models import (
@@ -236,10 +237,8 @@ class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
         rows = list(selectors.trace_error_logs(obj)[:20])
         if not rows:
             return "-"
-        return format_html(
-            "<br>".join(
-                format_html('<a href="{}">{}</a>', reverse("admin:incidents_errorlog_change", args=[e.pk]), str(e)) for e in rows
-            )
+        return format_html_join(
+            mark_safe("<br>"), '<a href="{}">{}</a>', ((reverse("admin:incidents_errorlog_change", args=[e.pk]), str(e)) for e in rows)
         )
 
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import requests
 from django.conf import settings
@@ -119,6 +119,12 @@ class _Process:
 
     def log(self) -> str:
         return "\n".join(self.output)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class LiveWorker(_Process):
