@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,14 +42,89 @@ def is_inline() -> bool:
     return _inline.get()
 
 
+_local = threading.local()
+
+
+def _producer(app: Any) -> Any:
+    """One kombu producer per process and thread, kept for its lifetime (acquiring one per
+    message costs more than the publish)."""
+    producer = getattr(_local, "producer", None)
+    if producer is None or getattr(_local, "pid", None) != os.getpid():
+        producer = _local.producer = app.producer_pool.acquire(block=True)
+        _local.pid = os.getpid()
+    return producer
+
+
+def _drop_producer() -> None:
+    producer, _local.producer = getattr(_local, "producer", None), None
+    if producer is not None:
+        try:
+            producer.release()
+        except Exception:  # a broken connection may fail to release; it is discarded anyway
+            logger.debug("could not release a broken producer", exc_info=True)
+
+
+_redis_clients: dict[tuple[str, int], Any] = {}
+
+
+def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> None:
+    """Put a Celery task message straight into a Redis broker queue (one LPUSH).
+
+    kombu's Redis transport builds a new client object for every message, which costs more CPU
+    than the rest of the webhook; this writes the same envelope kombu does (checked by
+    `test_dispatch.py` against kombu's own output) with a pooled client.
+    """
+    import base64
+    import json
+
+    import redis
+    from celery import signals
+
+    key = (broker_url, os.getpid())
+    client = _redis_clients.get(key)
+    if client is None:
+        client = _redis_clients[key] = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+    headers, properties, body = message.headers, dict(message.properties), message.body
+    signals.before_task_publish.send(sender=task_name, body=body, exchange="", routing_key=queue, headers=headers,
+                                     properties=properties, declare=[], retry_policy={})
+    properties.update(
+        delivery_mode=2, delivery_info={"exchange": "", "routing_key": queue}, priority=0, body_encoding="base64",
+        delivery_tag=str(uuid.uuid4()),
+    )
+    envelope = {
+        "body": base64.b64encode(json.dumps(body).encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": headers,
+        "properties": properties,
+    }
+    client.lpush(queue, json.dumps(envelope))
+
+
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:
-    """Send one task message. Kept tiny so tests can replace it and observe what was queued."""
+    """Send one task message (Celery protocol 2, `before_task_publish` signals included).
+
+    Builds the message directly instead of `send_task`, which does routing, result and
+    parent-task bookkeeping this pipeline does not use; on a Redis broker it is one LPUSH.
+    Kept small so tests can replace it and observe what was queued.
+    """
     from imperium.celery import app
 
-    options: dict[str, Any] = {"queue": queue, "retry": True, "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}}
-    if eta is not None and eta > timezone.now():
-        options["eta"] = eta
-    app.send_task(task_name, args=args, **options)
+    message = app.amqp.as_task_v2(
+        str(uuid.uuid4()), task_name, args=list(args), kwargs={}, eta=eta if eta is not None and eta > timezone.now() else None
+    )
+    broker_url = app.conf.broker_url or ""
+    if broker_url.startswith(("redis://", "rediss://")):
+        redis_publish(broker_url, queue, task_name, message)
+        return
+    for attempt in (1, 2):
+        try:
+            app.amqp.send_task_message(_producer(app), task_name, message, queue=queue, retry=False)
+            return
+        except Exception:
+            _drop_producer()  # a dead connection: one more try on a fresh one
+            if attempt == 2:
+                raise
 
 
 def _send(task_name: str, args: list[Any], *, queue: str, eta: datetime | None, run_inline: Callable[[], Any]) -> None:

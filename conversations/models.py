@@ -35,7 +35,9 @@ class Conversation(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    # Indexes are few on purpose: every inbound message writes this row on the webhook path.
+    # (tenant) is covered by the unique (tenant, customer_key).
+    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
     # The phone is needed to reply, so it is stored encrypted; lookups go through a keyed hash.
     customer_key = models.CharField(max_length=64, help_text="Keyed hash of the phone number (lookup key).")
     customer_phone = EncryptedTextField()
@@ -53,11 +55,10 @@ class Conversation(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-last_inbound_at", "-id"]
+        ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "customer_key"], name="uniq_conversation_tenant_customer")]
         indexes = [
             models.Index(fields=["reply_due_at"], condition=Q(reply_due_at__isnull=False), name="conv_reply_due"),
-            models.Index(fields=["tenant", "-last_inbound_at"], name="conv_tenant_last_inbound"),
         ]
 
     def __str__(self) -> str:
@@ -70,8 +71,9 @@ class InboundMessage(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="inbound_messages")
+    # Written on the webhook path: (tenant) and (conversation) are covered by composite indexes.
+    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="inbound_messages", db_index=False)
     provider_message_id = models.CharField(max_length=200)
     message_type = models.CharField(max_length=20, default=MessageType.TEXT)
     text = models.TextField(blank=True, default="")
@@ -80,7 +82,7 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField()
     webhook_id = models.CharField(max_length=200, blank=True, default="")
     correlation_id = models.CharField(max_length=128, blank=True, default="")
-    turn = models.ForeignKey("Turn", null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
+    turn = models.ForeignKey("Turn", null=True, blank=True, on_delete=models.PROTECT, related_name="messages", db_index=False)
     forwarded_at = models.DateTimeField(null=True, blank=True, help_text="Handed to the manager notifier (conversation held by a human).")
 
     objects = TenantScopedQuerySet.as_manager()
@@ -92,7 +94,8 @@ class InboundMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "received_at"], name="inbound_conv_received"),
-            models.Index(fields=["received_at"], condition=Q(turn__isnull=True), name="inbound_unanswered"),
+            # Partial: a new message (no turn yet) costs no entry here.
+            models.Index(fields=["turn"], condition=Q(turn__isnull=False), name="inbound_turn"),
         ]
 
     def __str__(self) -> str:

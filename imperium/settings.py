@@ -234,6 +234,7 @@ CHATFLOW_RETRY_BACKOFF = env.float("CHATFLOW_RETRY_BACKOFF", 0.5, minimum=0.0)
 CHATFLOW_RETRY_MAX_DELAY = env.float("CHATFLOW_RETRY_MAX_DELAY", 20.0, minimum=0.0)
 
 # --- reply pipeline (see docs/PIPELINE.md) --------------------------------------------------
+WEBHOOK_FAST_PATH = env.bool("WEBHOOK_FAST_PATH", True)
 WEBHOOK_TENANT_CACHE_SECONDS = env.float("WEBHOOK_TENANT_CACHE_SECONDS", 5.0, minimum=0.0)
 WEBHOOK_DEDUP_TTL_SECONDS = env.int("WEBHOOK_DEDUP_TTL_SECONDS", 86400, minimum=60)
 WEBHOOK_DEDUP_KEY_PREFIX = env.str("WEBHOOK_DEDUP_KEY_PREFIX", "imperium:wh")

@@ -150,38 +150,73 @@ class _Duplicate(Exception):
     pass
 
 
-_SQL: dict[str, tuple[str, str, str]] = {}
+_CONVERSATION_COLUMNS = """tenant_id, customer_key, customer_phone, customer_phone_masked, customer_name, state,
+                        created_at, updated_at, last_inbound_at, reply_due_at, dispatched_at"""
+_CONVERSATION_VALUES = "%(tenant)s, %(key)s, %(phone)s, %(masked)s, %(name)s, 'bot', %(now)s, %(now)s, %(now)s, %(due)s, %(now)s"
+# A message opens a coalescing window only when none is open; a closed conversation reopens.
+_CONVERSATION_CONFLICT = """ON CONFLICT (tenant_id, customer_key) DO UPDATE SET
+        last_inbound_at = excluded.last_inbound_at,
+        updated_at = excluded.updated_at,
+        customer_name = CASE WHEN excluded.customer_name <> '' THEN excluded.customer_name ELSE {conv}.customer_name END,
+        state = CASE WHEN {conv}.state = 'closed' THEN 'bot' ELSE {conv}.state END,
+        reply_due_at = COALESCE({conv}.reply_due_at, excluded.reply_due_at),
+        dispatched_at = CASE WHEN {conv}.reply_due_at IS NULL THEN excluded.dispatched_at ELSE {conv}.dispatched_at END
+    RETURNING id, CASE WHEN dispatched_at = %(now)s THEN 1 ELSE 0 END AS started"""
+_MESSAGE_COLUMNS = """tenant_id, conversation_id, provider_message_id, message_type, text, payload,
+                           provider_timestamp, received_at, webhook_id, correlation_id"""
+_MESSAGE_CONFLICT = "ON CONFLICT (tenant_id, provider_message_id) DO NOTHING RETURNING id, conversation_id"
+
+# Postgres: the whole accept as one statement (data-modifying CTEs): one round trip, no
+# BEGIN/COMMIT. The NOT EXISTS guard keeps a repeat from touching the conversation; a concurrent
+# repeat that passes it loses on the unique index (DO NOTHING) and changes nothing but the
+# conversation's last_inbound_at by a few milliseconds.
+_COMBINED = """
+WITH conv AS (
+    INSERT INTO {conv} ({conv_columns})
+    SELECT {conv_values}
+    WHERE NOT EXISTS (SELECT 1 FROM {inbound} WHERE tenant_id = %(tenant)s AND provider_message_id = %(mid)s)
+    {conv_conflict}
+), msg AS (
+    INSERT INTO {inbound} ({message_columns})
+    SELECT %(tenant)s, conv.id, %(mid)s, %(type)s, %(text)s, CAST(%(payload)s AS jsonb), %(pts)s, %(now)s, %(wid)s, %(cid)s
+    FROM conv
+    {message_conflict}
+)
+SELECT msg.id, msg.conversation_id, conv.started FROM msg JOIN conv ON conv.id = msg.conversation_id
+"""
+_UPSERT = "INSERT INTO {conv} ({conv_columns}) VALUES ({conv_values}) {conv_conflict}"
+_INSERT = """INSERT INTO {inbound} ({message_columns})
+    VALUES (%(tenant)s, %(conversation)s, %(mid)s, %(type)s, %(text)s, %(payload)s, %(pts)s, %(now)s, %(wid)s, %(cid)s)
+    {message_conflict}"""
+_EXISTS = "SELECT 1 FROM {inbound} WHERE tenant_id = %(tenant)s AND provider_message_id = %(mid)s"
 
 
-def _statements() -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class _Statements:
+    combined: str  # Postgres
+    upsert: str  # elsewhere (SQLite has no data-modifying CTEs): two statements in one transaction
+    insert: str
+    exists: str
+
+
+_SQL: dict[str, _Statements] = {}
+
+
+def _statements() -> _Statements:
+    """SQL built once per database vendor. Table names come from model metadata; every value is a
+    query parameter."""
     vendor = connection.vendor
     if vendor not in _SQL:
         conv = Conversation._meta.db_table
-        inbound = InboundMessage._meta.db_table
-        payload_param = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
-        # Table names come from model metadata; every value is a query parameter.
-        upsert = f"""
-            INSERT INTO {conv} (tenant_id, customer_key, customer_phone, customer_phone_masked, customer_name, state,
-                                created_at, updated_at, last_inbound_at, reply_due_at, dispatched_at)
-            VALUES (%s, %s, %s, %s, %s, 'bot', %s, %s, %s, %s, %s)
-            ON CONFLICT (tenant_id, customer_key) DO UPDATE SET
-                last_inbound_at = excluded.last_inbound_at,
-                updated_at = excluded.updated_at,
-                customer_name = CASE WHEN excluded.customer_name <> '' THEN excluded.customer_name ELSE {conv}.customer_name END,
-                state = CASE WHEN {conv}.state = 'closed' THEN 'bot' ELSE {conv}.state END,
-                reply_due_at = COALESCE({conv}.reply_due_at, excluded.reply_due_at),
-                dispatched_at = CASE WHEN {conv}.reply_due_at IS NULL THEN excluded.dispatched_at ELSE {conv}.dispatched_at END
-            RETURNING id, CASE WHEN dispatched_at = %s THEN 1 ELSE 0 END
-        """  # noqa: S608
-        insert = f"""
-            INSERT INTO {inbound} (tenant_id, conversation_id, provider_message_id, message_type, text, payload,
-                                   provider_timestamp, received_at, webhook_id, correlation_id)
-            VALUES (%s, %s, %s, %s, %s, {payload_param}, %s, %s, %s, %s)
-            ON CONFLICT (tenant_id, provider_message_id) DO NOTHING
-            RETURNING id
-        """  # noqa: S608
-        exists = f"SELECT 1 FROM {inbound} WHERE tenant_id = %s AND provider_message_id = %s"  # noqa: S608
-        _SQL[vendor] = (upsert, insert, exists)
+        parts = {
+            "conv": conv, "inbound": InboundMessage._meta.db_table, "conv_columns": _CONVERSATION_COLUMNS,
+            "conv_values": _CONVERSATION_VALUES, "conv_conflict": _CONVERSATION_CONFLICT.format(conv=conv),
+            "message_columns": _MESSAGE_COLUMNS, "message_conflict": _MESSAGE_CONFLICT,
+        }
+        _SQL[vendor] = _Statements(
+            combined=_COMBINED.format(**parts), upsert=_UPSERT.format(**parts), insert=_INSERT.format(**parts),
+            exists=_EXISTS.format(**parts),
+        )
     return _SQL[vendor]
 
 
@@ -198,51 +233,52 @@ def inbound_accept(
 ) -> AcceptResult:
     """Store one inbound message exactly once and open (or join) its conversation's coalescing window.
 
-    Idempotent: a repeat of (tenant, message_id) changes nothing and returns DUPLICATE.
-    Concurrent repeats are serialised by the unique index; the loser's transaction is rolled
-    back whole, so a duplicate never moves the conversation's timers. When this message opens
-    a new window, the turn task is queued after commit with the window as countdown.
+    Idempotent: a repeat of (tenant, message_id) changes nothing and returns DUPLICATE;
+    concurrent repeats are serialised by the unique index. When this message opens a new
+    window, the turn task is queued after commit, due when the window closes.
     """
-    tenant_id = tenant.pk
-    upsert_sql, insert_sql, exists_sql = _statements()
-    if _redis_seen_before(tenant_id, message.message_id):
+    statements = _statements()
+    params: dict[str, Any] = {"tenant": tenant.pk, "mid": message.message_id}
+    if _redis_seen_before(tenant.pk, message.message_id):
         with connection.cursor() as cursor:
-            cursor.execute(exists_sql, [tenant_id, message.message_id])
+            cursor.execute(statements.exists, params)
             if cursor.fetchone() is not None:
                 return AcceptResult(status=DUPLICATE)
     now = now or timezone.now()
     tenant_settings = tenant.settings
     first_due = now + timedelta(seconds=min(tenant_settings.coalesce_window_seconds, tenant_settings.coalesce_max_seconds))
     adapt = connection.ops.adapt_datetimefield_value
-    now_db = adapt(now)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                upsert_sql,
-                [
-                    tenant_id, customer_key(message.phone), _phone_field.get_prep_value(message.phone), mask_phone(message.phone),
-                    message.name, now_db, now_db, now_db, adapt(first_due), now_db, now_db,
-                ],
-            )
-            conversation_id, started = cursor.fetchone()
-            cursor.execute(
-                insert_sql,
-                [
-                    tenant_id, conversation_id, message.message_id, message.message_type, message.text, message.stored_payload,
-                    adapt(message.provider_timestamp) if message.provider_timestamp else None, now_db, webhook_id[:200],
-                    correlation_id[:128],
-                ],
-            )
+    params.update(
+        key=customer_key(message.phone), phone=_phone_field.get_prep_value(message.phone), masked=mask_phone(message.phone),
+        name=message.name, now=adapt(now), due=adapt(first_due), type=message.message_type, text=message.text,
+        payload=message.stored_payload, pts=adapt(message.provider_timestamp) if message.provider_timestamp else None,
+        wid=webhook_id[:200], cid=correlation_id[:128],
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(statements.combined, params)
             row = cursor.fetchone()
-            if row is None:
-                raise _Duplicate
-            if started:
-                from conversations.dispatch import dispatch_turn
+        if row is None:
+            return AcceptResult(status=DUPLICATE)
+        inbound_id, conversation_id, started = row
+    else:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statements.upsert, params)
+                params["conversation"], started = cursor.fetchone()
+                cursor.execute(statements.insert, params)
+                row = cursor.fetchone()
+                if row is None:
+                    raise _Duplicate  # roll the conversation upsert back: a repeat changes nothing
+        except _Duplicate:
+            return AcceptResult(status=DUPLICATE)
+        inbound_id, conversation_id = row
+    if started:
+        from conversations.dispatch import dispatch_turn
 
-                transaction.on_commit(lambda: dispatch_turn(conversation_id=conversation_id, tenant=tenant, eta=first_due))
-    except _Duplicate:
-        return AcceptResult(status=DUPLICATE)
-    return AcceptResult(status=ACCEPTED, conversation_id=conversation_id, inbound_id=row[0], burst_started=bool(started))
+        # After commit (outside a transaction the single statement above has committed already).
+        transaction.on_commit(lambda: dispatch_turn(conversation_id=conversation_id, tenant=tenant, eta=first_due))
+    return AcceptResult(status=ACCEPTED, conversation_id=conversation_id, inbound_id=inbound_id, burst_started=bool(started))
 
 
 def dead_letter_record(

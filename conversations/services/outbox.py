@@ -4,7 +4,6 @@ Run by beat every OUTBOX_SWEEP_SECONDS and by `POST /admin/outbox/process`. Each
 that is due and not done and queues it again:
 - conversations whose reply is due but whose turn task was queued more than
   OUTBOX_REDISPATCH_SECONDS ago (lost broker message, worker killed holding it);
-- unanswered messages whose conversation lost its due time (defensive; should never happen);
 - processing turns whose lease expired (worker died while deciding): re-claimed and resumed;
 - outbound messages `sending` with an expired lease → `unknown`, then re-sent with the same key;
 - pending/unknown outbound messages not queued recently;
@@ -38,7 +37,6 @@ logger = logging.getLogger(__name__)
 class SweepReport:
     turns_dispatched: int = 0
     turns_resumed: int = 0
-    orphans_rescheduled: int = 0
     deliveries_marked_unknown: int = 0
     deliveries_dispatched: int = 0
     escalations_renotified: int = 0
@@ -88,12 +86,6 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     limit = limit or settings.OUTBOX_SWEEP_BATCH
     stale = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS if redispatch_seconds is None else redispatch_seconds)
     report = SweepReport()
-
-    # Unanswered messages whose conversation has no due time: make it due now.
-    orphaned = Conversation.objects.filter(reply_due_at__isnull=True).filter(
-        Exists(InboundMessage.objects.filter(conversation=OuterRef("pk"), turn__isnull=True, received_at__lte=stale))
-    )
-    report.orphans_rescheduled = len(_claim(orphaned, limit, reply_due_at=now, dispatched_at=None))
 
     due = Conversation.objects.filter(reply_due_at__lte=now).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale))
     ids = _claim(due, limit, dispatched_at=now)
