@@ -10,12 +10,13 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench venv clean help
+.PHONY: run test lint bench bench-webhook bench-pipeline venv clean help
 
 help:
 	@echo "make run   - start Imperium locally (http://127.0.0.1:$(PORT))"
 	@echo "make test  - run the whole test suite"
 	@echo "make lint  - ruff"
+	@echo "make bench - webhook and pipeline benchmarks (Postgres, Redis, wrk; see docs/BENCHMARKS.md)"
 
 $(VENV)/bin/python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11+ is required (python3 --version)"; exit 1; fi
@@ -46,6 +47,16 @@ test: $(VENV)/.deps-dev
 
 lint: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
+
+# Benchmarks (docs/BENCHMARKS.md): need Postgres, Redis and wrk; BENCH_DATABASE_URL / BENCH_REDIS_URL
+# name a database and a Redis db the benchmark may empty (defaults: imperium_bench, db 13).
+bench-webhook: $(VENV)/.deps-dev
+	bench/run_webhook.sh
+
+bench-pipeline: $(VENV)/.deps-dev
+	bench/run_pipeline.sh
+
+bench: bench-webhook bench-pipeline
 
 clean:
 	rm -rf $(VENV) var

@@ -67,38 +67,46 @@ def _drop_producer() -> None:
 _redis_clients: dict[tuple[str, int], Any] = {}
 
 
-def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> None:
-    """Put a Celery task message straight into a Redis broker queue (one LPUSH).
-
-    kombu's Redis transport builds a new client object for every message, which costs more CPU
-    than the rest of the webhook; this writes the same envelope kombu does (checked by
-    `test_dispatch.py` against kombu's own output) with a pooled client.
-    """
+def redis_envelope(queue: str, task_name: str, message: Any) -> dict[str, Any]:
+    """The message as kombu's Redis transport stores it (body base64-encoded JSON, delivery info
+    for the anonymous exchange), after Celery's `before_task_publish` signal has run."""
     import base64
     import json
 
-    import redis
     from celery import signals
 
-    key = (broker_url, os.getpid())
-    client = _redis_clients.get(key)
-    if client is None:
-        client = _redis_clients[key] = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
-    headers, properties, body = message.headers, dict(message.properties), message.body
+    headers, properties, body = dict(message.headers), dict(message.properties), message.body
     signals.before_task_publish.send(sender=task_name, body=body, exchange="", routing_key=queue, headers=headers,
                                      properties=properties, declare=[], retry_policy={})
     properties.update(
         delivery_mode=2, delivery_info={"exchange": "", "routing_key": queue}, priority=0, body_encoding="base64",
         delivery_tag=str(uuid.uuid4()),
     )
-    envelope = {
+    return {
         "body": base64.b64encode(json.dumps(body).encode()).decode(),
         "content-encoding": "utf-8",
         "content-type": "application/json",
         "headers": headers,
         "properties": properties,
     }
-    client.lpush(queue, json.dumps(envelope))
+
+
+def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> None:
+    """Put a Celery task message straight into a Redis broker queue (one LPUSH).
+
+    kombu's Redis transport builds a new client object for every message, which costs more CPU
+    than the rest of the webhook; this writes the same envelope (checked against kombu's own
+    in `tests/test_dispatch.py`, and consumed by a real worker there) with a pooled client.
+    """
+    import json
+
+    import redis
+
+    key = (broker_url, os.getpid())
+    client = _redis_clients.get(key)
+    if client is None:
+        client = _redis_clients[key] = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+    client.lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
 
 
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:

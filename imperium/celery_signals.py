@@ -21,6 +21,19 @@ def _attach_correlation(headers: dict[str, Any] | None = None, **kwargs: Any) ->
 
 
 @task_prerun.connect
+def _database_housekeeping(task: Any = None, **kwargs: Any) -> None:
+    """What Django does at the start of each web request: drop connections that are broken or
+    older than CONN_MAX_AGE and re-arm the health check. Celery keeps connections across tasks
+    (CELERY_DB_REUSE_MAX), so without this a connection broken by a database restart would fail
+    every task until Celery's next recycle."""
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@task_prerun.connect
 def _enter_correlation(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
     request = getattr(task, "request", None)
     incoming = getattr(request, HEADER, None) or (getattr(request, "headers", None) or {}).get(HEADER)

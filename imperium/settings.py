@@ -194,6 +194,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is set,
+# which costs a new Postgres connection per task; with it, connections follow CONN_MAX_AGE and
+# health checks like web requests do (imperium.celery_signals runs close_old_connections).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = _BEAT_SCHEDULE
 DJANGO_CELERY_BEAT_TZ_AWARE = True

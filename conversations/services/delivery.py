@@ -45,6 +45,33 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.CHATFLOW_TIMEOUT + settings.CHATFLOW_RETRY_MAX_DELAY + 10)
 
 
+def outbound_create(
+    *,
+    conversation: Conversation,
+    text: str,
+    kind: str,
+    idempotency_key: str,
+    turn: Any = None,
+    escalation: Any = None,
+    created_by: str = "",
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Insert an outbound message (status pending) whose key the caller knows to be new.
+
+    No look-up and no savepoint: for callers inside their own transaction that guarantee the key
+    (the turn's one message, written together with the turn's status change). Raises
+    IntegrityError otherwise; `outbound_enqueue` is the idempotent entry point.
+    """
+    now = now or timezone.now()
+    outbound = OutboundMessage.objects.create(
+        tenant_id=conversation.tenant_id, conversation=conversation, turn=turn, escalation=escalation, kind=kind, text=text,
+        idempotency_key=idempotency_key, status=OutboundStatus.PENDING, created_at=now, updated_at=now, dispatched_at=now,
+        created_by=created_by, correlation_id=get_correlation_id(),
+    )
+    outbound.tenant = conversation.tenant
+    return outbound
+
+
 def outbound_enqueue(
     *,
     tenant: Any,
@@ -66,13 +93,11 @@ def outbound_enqueue(
     existing = OutboundMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
-    now = now or timezone.now()
     try:
         with transaction.atomic():
-            outbound = OutboundMessage.objects.create(
-                tenant_id=conversation.tenant_id, conversation=conversation, turn=turn, escalation=escalation, kind=kind,
-                text=text, idempotency_key=idempotency_key, status=OutboundStatus.PENDING, created_at=now, updated_at=now,
-                dispatched_at=now, created_by=created_by, correlation_id=get_correlation_id(),
+            outbound = outbound_create(
+                conversation=conversation, text=text, kind=kind, idempotency_key=idempotency_key, turn=turn,
+                escalation=escalation, created_by=created_by, now=now,
             )
     except IntegrityError:  # a concurrent call with the same key won
         return OutboundMessage.objects.get(idempotency_key=idempotency_key)
@@ -90,6 +115,12 @@ def outbound_deliver(*, outbound_id: int) -> OutboundMessage:
     sends; the others return the row as it is.
     """
     outbound = OutboundMessage.objects.select_related("conversation", "tenant__settings", "turn").get(pk=outbound_id)
+    return deliver_loaded(outbound)
+
+
+def deliver_loaded(outbound: OutboundMessage) -> OutboundMessage:
+    """`outbound_deliver` for a row the caller has just loaded or written, with its conversation,
+    tenant (and settings) and turn attached — the turn task saves a query this way."""
     with correlation_scope(outbound.correlation_id or None, outbound.tenant.slug):
         return _deliver(outbound)
 
@@ -113,9 +144,10 @@ def _deliver(outbound: OutboundMessage) -> OutboundMessage:
     claimable = Q(status__in=[OutboundStatus.PENDING, OutboundStatus.UNKNOWN]) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
     )
+    # Claiming counts the first attempt too (one UPDATE less per message).
     if rows.filter(claimable).update(
         status=OutboundStatus.SENDING, claim_token=token, lease_expires_at=now + _lease(), dispatched_at=now, updated_at=now,
-        next_attempt_at=None,
+        next_attempt_at=None, attempts=F("attempts") + 1,
     ) != 1:
         outbound.refresh_from_db()
         return outbound
@@ -129,7 +161,7 @@ def _deliver(outbound: OutboundMessage) -> OutboundMessage:
     while True:
         attempt += 1
         now = timezone.now()
-        if mine.update(attempts=F("attempts") + 1, lease_expires_at=now + _lease(), updated_at=now) != 1:
+        if attempt > 1 and mine.update(attempts=F("attempts") + 1, lease_expires_at=now + _lease(), updated_at=now) != 1:
             logger.warning("outbound %s: lease lost to another worker; stopping", outbound.pk)
             break
         try:
@@ -158,13 +190,21 @@ def _deliver(outbound: OutboundMessage) -> OutboundMessage:
             _delivery_failed(outbound, mine, exc, send_ms, attempt)
             break
         send_ms = _ms(started)
-        if mine.update(
-            status=OutboundStatus.SENT, provider_message_id=result.provider_message_id[:200], sent_at=timezone.now(),
-            updated_at=timezone.now(), last_error="", last_status_code=result.status_code, send_ms=send_ms, lease_expires_at=None,
-        ):
+        sent_at = timezone.now()
+        fields = {
+            "status": OutboundStatus.SENT, "provider_message_id": result.provider_message_id[:200], "sent_at": sent_at,
+            "updated_at": sent_at, "last_error": "", "last_status_code": result.status_code, "send_ms": send_ms,
+            "lease_expires_at": None,
+        }
+        if mine.update(**fields):
             _trace_update(outbound, OutboundStatus.SENT, send_ms)
             if result.duplicate:
                 logger.info("outbound %s: the gateway had this key already (re-send after a crash)", outbound.pk)
+            for name, value in fields.items():
+                setattr(outbound, name, value)
+            outbound.claim_token = token
+            outbound.attempts += attempt
+            return outbound
         break
     outbound.refresh_from_db()
     return outbound

@@ -60,15 +60,19 @@ def manager_idempotency_key(tenant_id: int, key: str) -> str:
 
 def conversation_transition(
     *, conversation: Conversation, to_state: str, allowed_from: tuple[str, ...], actor: Actor, note: str = "",
-    now: datetime | None = None,
+    now: datetime | None = None, state_known: bool = False,
 ) -> bool:
     """Move the conversation to `to_state` if it is in one of `allowed_from`; record the event.
 
     Guarded by a conditional update (exactly one row or nothing), so concurrent transitions
     cannot both apply. Returns True when the state changed. Updates `conversation` in place.
+    `state_known`: the caller holds the row locked and `conversation.state` is current.
     """
     now = now or timezone.now()
-    current = Conversation.objects.filter(pk=conversation.pk).values_list("state", flat=True).first()
+    if state_known:
+        current = conversation.state
+    else:
+        current = Conversation.objects.filter(pk=conversation.pk).values_list("state", flat=True).first()
     if current is None or current == to_state or current not in allowed_from:
         if current is not None:
             conversation.state = current
@@ -90,7 +94,7 @@ def holding_reply_text(tenant: Any) -> str:
     return template.strip() or DEFAULT_HOLDING_REPLY
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def escalation_open(
     *,
     conversation: Conversation,
@@ -100,6 +104,7 @@ def escalation_open(
     send_holding: bool = True,
     dispatch_holding: bool = True,
     now: datetime | None = None,
+    state_known: bool = False,
 ) -> tuple[Escalation, OutboundMessage | None]:
     """Hand the conversation to a human: an `Escalation` row, state → human (the bot goes silent),
     the tenant's holding reply to the customer (unless `send_holding` is False, e.g. when
@@ -107,8 +112,8 @@ def escalation_open(
 
     The holding reply uses the turn's idempotency key, so a re-run of the turn cannot send it twice.
     """
-    from conversations.dispatch import dispatch_escalation_notify
-    from conversations.services.delivery import outbound_enqueue
+    from conversations.dispatch import dispatch_delivery, dispatch_escalation_notify
+    from conversations.services.delivery import outbound_create
 
     now = now or timezone.now()
     if reason not in EscalationReason.values:
@@ -121,15 +126,19 @@ def escalation_open(
     )
     conversation_transition(
         conversation=conversation, to_state=ConversationState.HUMAN, allowed_from=(ConversationState.BOT, ConversationState.CLOSED),
-        actor=Actor.system("escalation"), note=f"escalated: {reason}", now=now,
+        actor=Actor.system("escalation"), note=f"escalated: {reason}", now=now, state_known=state_known,
     )
     holding = None
     if send_holding:
+        # New keys by construction: the turn's one message (its status change commits with it)
+        # or this new escalation's.
         key = turn_idempotency_key(turn) if turn is not None else f"t{conversation.tenant_id}-esc{escalation.pk}"
-        holding = outbound_enqueue(
-            tenant=tenant, conversation=conversation, text=holding_reply_text(tenant), kind=OutboundKind.HOLDING,
-            idempotency_key=key, turn=turn, escalation=escalation, dispatch=dispatch_holding, now=now,
+        holding = outbound_create(
+            conversation=conversation, text=holding_reply_text(tenant), kind=OutboundKind.HOLDING, idempotency_key=key, turn=turn,
+            escalation=escalation, now=now,
         )
+        if dispatch_holding:
+            transaction.on_commit(lambda: dispatch_delivery(outbound_id=holding.pk, tenant=tenant))
     transaction.on_commit(lambda: dispatch_escalation_notify(escalation_id=escalation.pk))
     logger.info("conversation %s escalated: %s", conversation.pk, reason, extra={"escalation_id": escalation.pk})
     return escalation, holding

@@ -57,8 +57,9 @@ ContextResolver = Callable[[Any], tuple[Any, Any]]
 @dataclass(frozen=True)
 class ClaimResult:
     outcome: str  # CLAIMED | NOT_DUE | IDLE | LOCKED
-    turn: Turn | None = None
+    turn: Turn | None = None  # with conversation, tenant and settings loaded
     due_at: datetime | None = None
+    messages: tuple[InboundMessage, ...] = ()
 
 
 def _lease_until(now: datetime) -> datetime:
@@ -91,15 +92,15 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> Clai
         pending = list(
             InboundMessage.objects.filter(conversation_id=conversation_id, turn__isnull=True)
             .order_by("received_at", "id")
-            .values_list("pk", "received_at")
+            .defer("payload")
         )
         if not pending:
             this_row.update(reply_due_at=None, dispatched_at=None)
             return ClaimResult(IDLE)
         tenant_settings = conversation.tenant.settings
         due = min(
-            pending[-1][1] + timedelta(seconds=tenant_settings.coalesce_window_seconds),
-            pending[0][1] + timedelta(seconds=tenant_settings.coalesce_max_seconds),
+            pending[-1].received_at + timedelta(seconds=tenant_settings.coalesce_window_seconds),
+            pending[0].received_at + timedelta(seconds=tenant_settings.coalesce_max_seconds),
         )
         if due > now:
             this_row.update(reply_due_at=due, dispatched_at=now)
@@ -111,8 +112,11 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> Clai
             claim_token=uuid.uuid4().hex, lease_expires_at=_lease_until(now), correlation_id=get_correlation_id(),
             message_count=len(pending),
         )
-        InboundMessage.objects.filter(pk__in=[pk for pk, _ in pending], turn__isnull=True).update(turn=turn)
-    return ClaimResult(CLAIMED, turn=turn)
+        InboundMessage.objects.filter(pk__in=[m.pk for m in pending], turn__isnull=True).update(turn=turn)
+        turn.tenant = conversation.tenant
+        for message in pending:
+            message.turn = turn
+    return ClaimResult(CLAIMED, turn=turn, messages=tuple(pending))
 
 
 def turn_run_due(*, conversation_id: int, resolve_context: ContextResolver | None = None, now: datetime | None = None) -> str:
@@ -131,9 +135,11 @@ def turn_run_due(*, conversation_id: int, resolve_context: ContextResolver | Non
         return LOCKED
     if result.outcome == IDLE:
         return IDLE
-    assert result.turn is not None
-    turn = turn_process(turn_id=result.turn.pk, claim_token=result.turn.claim_token, resolve_context=resolve_context)
-    return turn.status if turn is not None else LOCKED
+    turn = result.turn
+    assert turn is not None
+    with correlation_scope(turn.correlation_id or None, turn.tenant.slug):
+        _process(turn, turn.claim_token, resolve_context, list(result.messages))
+    return turn.status
 
 
 def turn_resume_claim(*, turn_id: int, now: datetime | None = None) -> str | None:
@@ -154,15 +160,16 @@ def turn_process(*, turn_id: int, claim_token: str, resolve_context: ContextReso
     turn = Turn.objects.select_related("conversation", "tenant__settings").filter(pk=turn_id).first()
     if turn is None or turn.status != TurnStatus.PROCESSING or turn.claim_token != claim_token:
         return turn
-    tenant = turn.tenant
-    with correlation_scope(turn.correlation_id or None, tenant.slug):
-        return _process(turn, claim_token, resolve_context)
+    messages = list(InboundMessage.objects.filter(turn=turn).order_by("received_at", "id").defer("payload"))
+    with correlation_scope(turn.correlation_id or None, turn.tenant.slug):
+        _process(turn, claim_token, resolve_context, messages)
+    return turn
 
 
-def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | None) -> Turn | None:
+def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | None, messages: list[InboundMessage]) -> None:
+    """Decide, then finish and deliver. Updates `turn` in place (status)."""
     tenant = turn.tenant
     conversation = turn.conversation
-    messages = list(InboundMessage.objects.filter(turn=turn).order_by("received_at", "id"))
     wait_ms = round((turn.created_at - messages[-1].received_at).total_seconds() * 1000, 2) if messages else None
     started = time.perf_counter()
     kb_version = release = None
@@ -186,12 +193,10 @@ def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | No
 
     outbound = _finish(turn, claim_token, conversation, decision, messages, wait_ms=wait_ms, decide_ms=decide_ms,
                        kb_version=kb_version, release=release)
-    if outbound is None:
-        return Turn.objects.filter(pk=turn.pk).first()
-    from conversations.services.delivery import outbound_deliver
+    if outbound is not None:
+        from conversations.services.delivery import deliver_loaded
 
-    outbound_deliver(outbound_id=outbound.pk)
-    return Turn.objects.filter(pk=turn.pk).first()
+        deliver_loaded(outbound)
 
 
 def _decide(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str], resolve_context: ContextResolver | None) -> Decision:
@@ -229,7 +234,7 @@ def _finish(
 ) -> OutboundMessage | None:
     """Record the outcome in one transaction; returns the outbound message to deliver, if any."""
     from conversations.dispatch import dispatch_forward_notify
-    from conversations.services.delivery import outbound_enqueue
+    from conversations.services.delivery import outbound_create
     from conversations.services.handover import escalation_open, turn_idempotency_key
 
     now = timezone.now()
@@ -253,8 +258,10 @@ def _finish(
         )
         if finished != 1:
             logger.warning("turn %s: claim lost before finishing; another worker owns it", turn.pk)
+            turn.refresh_from_db()
             return None
-        turn.status = status
+        turn.status, turn.decision, turn.reason, turn.finished_at = status, turn_decision, reason[:32], now
+        turn.conversation = conversation
         timings = decision.timings if decision is not None else {}
         MessageTrace.objects.create(
             tenant_id=turn.tenant_id, conversation=conversation, turn=turn, created_at=now, correlation_id=turn.correlation_id,
@@ -273,13 +280,15 @@ def _finish(
             return None
         assert decision is not None
         if status == TurnStatus.ANSWERED:
-            return outbound_enqueue(
-                tenant=conversation.tenant, conversation=conversation, text=decision.text, kind=OutboundKind.REPLY,
-                idempotency_key=turn_idempotency_key(turn), turn=turn, dispatch=False, now=now,
+            # The turn's one outbound message: its key cannot exist yet (this update above
+            # succeeded once for this turn), so no look-up first.
+            return outbound_create(
+                conversation=conversation, text=decision.text, kind=OutboundKind.REPLY, idempotency_key=turn_idempotency_key(turn),
+                turn=turn, now=now,
             )
         _, holding = escalation_open(
             conversation=conversation, reason=decision.reason, turn=turn, detail=_jsonable(decision.detail),
-            dispatch_holding=False, now=now,
+            dispatch_holding=False, now=now, state_known=True,
         )
         return holding
 

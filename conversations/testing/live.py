@@ -130,17 +130,20 @@ class _Process:
 class LiveWorker(_Process):
     """`celery -A imperium worker` on a private filesystem broker under `var_dir`."""
 
-    def __init__(self, var_dir: Path, *, queues: str = "default,stable,canary", concurrency: int = 1, **env: str) -> None:
+    def __init__(self, var_dir: Path, *, queues: str = "default,stable,canary", concurrency: int = 1, pool: str = "prefork",
+                 loglevel: str = "INFO", **env: str) -> None:
         self.var_dir = var_dir
         super().__init__(
             [sys.executable, "-m", "celery", "-A", "imperium", "worker", "--queues", queues, "--concurrency", str(concurrency),
-             "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip", "--pool", "prefork"],
+             "--loglevel", loglevel, "--without-heartbeat", "--without-mingle", "--without-gossip", "--pool", pool],
             process_env(var_dir, **env),
         )
 
     def start(self, timeout: float = 60.0) -> LiveWorker:
         super().start()
-        if not self.wait_for_output("ready.", timeout):
+        # "ready." is logged at INFO; the startup banner's queue list is printed at any level.
+        if not self.wait_for_output("ready." if self.args[self.args.index("--loglevel") + 1].upper() in ("DEBUG", "INFO") else "[queues]",
+                                    timeout):
             self.stop()
             raise RuntimeError(f"celery worker did not start:\n{self.log()}")
         return self
