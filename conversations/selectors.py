@@ -131,3 +131,12 @@ def _percentile(values: list[float], pct: float) -> float | None:
         return None
     index = min(len(values) - 1, max(0, round(pct / 100 * len(values) + 0.5) - 1))
     return values[index]
+
+
+def delivery_stats(tenant: Any, *, hours: int = 24) -> dict[str, Any]:
+    """`pipeline_stats` of one tenant over the last `hours` (for /status and sentinel checks)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return pipeline_stats(tenant_ids=[getattr(tenant, "pk", tenant)], since=timezone.now() - timedelta(hours=hours))

@@ -1,7 +1,7 @@
 """Celery entry points of the reply pipeline. Thin: ids in, a service call, nothing else.
 
-Two seams for the releases work live here, because a task (an entry point) may look at
-releases while `conversations` may not:
+Two seams to releases live here, because a task (an entry point) may look at releases and
+knowledge while `conversations` services may not:
 - `turn_queue_for(tenant)`: the queue a tenant's turn and delivery tasks go to;
 - `turn_release_context(tenant)`: the KB version and release handed to `decide_reply`.
 """
@@ -22,9 +22,14 @@ def turn_queue_for(tenant: Any) -> str:
 
 
 def turn_release_context(tenant: Any) -> tuple[Any, Any]:
-    """(kb_version, release) for `decide_reply`. None, None = the brain's own defaults (the KB
-    version the tenant serves, the built-in behaviour). The releases work refines this."""
-    return None, None
+    """(kb_version, release) for `decide_reply`: the release the tenant's channel points at now
+    (read fresh, so a flip shows on the next turn) and the KB version its customers get on that
+    channel (canary: its candidate draft if any; stable: its stable version)."""
+    from knowledge.selectors import kb_version_serving
+    from releases.selectors import release_for_tenant
+
+    release = release_for_tenant(tenant)
+    return kb_version_serving(tenant, channel=release.channel), release
 
 
 def turn_run_now(conversation_id: int) -> str:

@@ -156,7 +156,7 @@ class LiveWorker(_Process):
 
         folder = self.var_dir / "broker"
         options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-                   "processed_folder": str(folder / "processed"), "store_processed": False}
+                   "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"), "store_processed": False}
         with Connection("filesystem://", transport_options=options) as conn:
             producer = app.amqp.Producer(conn, auto_declare=True)
             app.send_task(task_name, args=args, queue=queue, producer=producer)

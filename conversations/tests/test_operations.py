@@ -145,3 +145,18 @@ def test_pipeline_stats_report_outcomes_and_rates(webhook, tenant_a, tenant_b, i
     assert stats["turns"] == 1 and stats["answered"] == 1 and stats["sent"] == 1 and stats["send_failure_rate"] == 0.0
     assert stats["total_ms_p95"] is not None
     assert selectors.pipeline_stats(since=T0 - timedelta(minutes=1))["turns"] == 2
+
+
+def test_turns_get_the_release_and_kb_version_their_tenant_is_served(tenant_a):
+    from conversations.tasks import turn_release_context
+
+    kb_version, release = turn_release_context(tenant_a)
+    assert kb_version is None  # no knowledge imported for this tenant
+    assert release.channel == "stable" and release.version
+
+
+def test_delivery_stats_cover_the_last_hours(webhook, tenant_a):
+    from conversations import selectors
+
+    webhook.post(tenant_a)
+    assert selectors.delivery_stats(tenant_a, hours=1)["turns"] == 0  # nothing answered yet
