@@ -1,7 +1,8 @@
 """Database chores of the benchmarks (run with bench/env.sh loaded).
 
     python bench/bench_db.py ensure            create the bench database if missing, migrate
-    python bench/bench_db.py tenant            print the bench tenant's slug and webhook secret (creates it)
+    python bench/bench_db.py tenant            print the bench tenant's slug and webhook secret (creates it;
+                                               BENCH_KB=lotus gives it the Lotus Beauty KB as stable)
     python bench/bench_db.py reset             empty the pipeline tables and the bare reference's table
     python bench/bench_db.py verify-webhook N  check the N accepted messages are stored exactly once
 """
@@ -36,6 +37,26 @@ def django_setup() -> None:
     django.setup()
 
 
+LOTUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "knowledge", "fixtures", "eval", "lotus-beauty")
+
+
+def _has_stable_kb(client) -> bool:  # type: ignore[no-untyped-def]
+    from knowledge.selectors import kb_version_stable
+
+    return kb_version_stable(client) is not None
+
+
+def _import_lotus_kb(client) -> None:  # type: ignore[no-untyped-def]
+    """The public Lotus Beauty KB as the bench tenant's first stable version (like the demo tenant)."""
+    from imperium.actors import Actor
+    from knowledge.services import kb_import, kb_version_make_first_stable
+
+    with open(os.path.join(LOTUS, "kb.jsonl"), encoding="utf-8") as f:
+        content = f.read()
+    version = kb_import(actor=Actor.system("bench"), tenant=client, file_name="kb.jsonl", content=content, index=False)
+    kb_version_make_first_stable(actor=Actor.system("bench"), version=version)
+
+
 def main(argv: list[str]) -> None:
     command = argv[0]
     if command == "ensure":
@@ -66,6 +87,8 @@ def main(argv: list[str]) -> None:
         if client is None:
             client = client_onboard(actor=Actor.system("bench"), slug=SLUG, name="Bench Salon", chatflow_token="bench-token",
                                     chatflow_instance_id="bench-instance").client
+        if os.environ.get("BENCH_KB") == "lotus" and not _has_stable_kb(client):
+            _import_lotus_kb(client)
         window = int(os.environ.get("BENCH_COALESCE_WINDOW", "3"))
         client.settings.coalesce_window_seconds = window
         client.settings.coalesce_max_seconds = max(window, 12)

@@ -56,13 +56,21 @@ def main() -> None:
 
     tenant = Client.objects.select_related("settings").get(slug="bench-salon")
     fake = FakeChatFlow().start()
-    print(f"decide_reply: {brain.decide_reply.__module__}.{brain.decide_reply.__qualname__}  "
-          f"({(brain.decide_reply.__doc__ or '').strip().splitlines()[-1][:80]})")
+    from knowledge.selectors import kb_version_stable
+
+    stable = kb_version_stable(tenant)
+    texts = ["Здравствуйте! Сколько стоит маникюр с покрытием?"]
+    cases = Path(__file__).resolve().parent.parent / "knowledge" / "fixtures" / "eval" / "lotus-beauty" / "cases.jsonl"
+    if stable is not None and cases.is_file():
+        # The public eval messages: answers, escalations (booking, complaints, off-topic...) alike.
+        texts = [" ".join(json.loads(line)["messages"]) for line in cases.read_text(encoding="utf-8").splitlines() if line.strip()]
+    print(f"decide_reply: {brain.decide_reply.__module__}; tenant KB: "
+          f"{f'v{stable.number} (stable)' if stable else 'none'}; {len(texts)} distinct message(s) cycled")
     print(f"queueing {args.turns} turns (one message each, coalescing window {tenant.settings.coalesce_window_seconds}s) ...")
     run = f"{time.time():.0f}"
     for n in range(args.turns):
         message = payload_parse({"message_id": f"wamid.pipe-{run}-{n}", "from": f"+7{7600000000 + n}", "type": "text",
-                                 "text": "Здравствуйте! Сколько стоит маникюр с покрытием?"})
+                                 "text": texts[n % len(texts)]})
         inbound_accept(tenant=tenant, message=message)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,6 +93,10 @@ def main() -> None:
     span = turns.aggregate(first=Min("created_at"))["first"], OutboundMessage.objects.filter(tenant=tenant).aggregate(
         last=Max("sent_at"))["last"]
     traces = list(MessageTrace.objects.filter(tenant=tenant).values_list("total_ms", "decide_ms", "send_ms"))
+    outcomes: dict[str, int] = {}
+    for status, reason in turns.values_list("status", "reason"):
+        key = f"{status}:{reason}" if reason else status
+        outcomes[key] = outcomes.get(key, 0) + 1
     totals = [t for t, _, _ in traces if t is not None]
     decides = [d for _, d, _ in traces if d is not None]
     sends = [s for _, _, s in traces if s is not None]
@@ -98,6 +110,7 @@ def main() -> None:
         "gateway_distinct_keys": len(set(keys)),
         "gateway_repeats_dropped": sum(1 for r in fake.requests if r.outcome == "duplicate"),
         "seconds": round((span[1] - span[0]).total_seconds(), 2) if all(span) else None,
+        "outcomes": dict(sorted(outcomes.items(), key=lambda kv: -kv[1])),
     }
     if result["seconds"]:
         result["turns_per_second"] = round(result["turns_finished"] / result["seconds"], 1)
@@ -111,6 +124,7 @@ def main() -> None:
     print("RESULT " + json.dumps(result))
     print(f"\n {result.get('turns_per_second')} turns/s on one worker process; processing p50 {result.get('total_ms_p50')} ms, "
           f"p95 {result.get('total_ms_p95')} ms, p99 {result.get('total_ms_p99')} ms (claim to end of delivery)")
+    print(f" turn outcomes: {result['outcomes']}; decide p95 {result.get('decide_ms_p95')} ms")
     print(f" gateway: {result['gateway_messages']} messages for {args.turns} turns, "
           f"{result['gateway_distinct_keys']} distinct keys -> {'OK: exactly one per turn' if ok else 'MISMATCH'}")
     sys.exit(0 if ok else 1)

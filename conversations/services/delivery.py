@@ -55,20 +55,31 @@ def outbound_create(
     escalation: Any = None,
     created_by: str = "",
     now: datetime | None = None,
+    claim_for_inline_delivery: bool = False,
 ) -> OutboundMessage:
     """Insert an outbound message (status pending) whose key the caller knows to be new.
 
     No look-up and no savepoint: for callers inside their own transaction that guarantee the key
     (the turn's one message, written together with the turn's status change). Raises
     IntegrityError otherwise; `outbound_enqueue` is the idempotent entry point.
+
+    `claim_for_inline_delivery`: the row is born claimed (`sending`, lease, first attempt
+    counted) for the caller to pass to `deliver_loaded` right after commit — one statement and
+    one commit less per turn. If the caller dies first, the lease expires and the sweeper re-sends.
     """
     now = now or timezone.now()
+    fields: dict[str, Any] = {"status": OutboundStatus.PENDING}
+    if claim_for_inline_delivery:
+        fields = {"status": OutboundStatus.SENDING, "claim_token": uuid.uuid4().hex, "lease_expires_at": now + _lease(), "attempts": 1}
     outbound = OutboundMessage.objects.create(
         tenant_id=conversation.tenant_id, conversation=conversation, turn=turn, escalation=escalation, kind=kind, text=text,
-        idempotency_key=idempotency_key, status=OutboundStatus.PENDING, created_at=now, updated_at=now, dispatched_at=now,
-        created_by=created_by, correlation_id=get_correlation_id(),
+        idempotency_key=idempotency_key, created_at=now, updated_at=now, dispatched_at=now, created_by=created_by,
+        correlation_id=get_correlation_id(), **fields,
     )
     outbound.tenant = conversation.tenant
+    # Only this in-memory object carries the claim: a row loaded from the database never does,
+    # so another worker can never skip the claim step.
+    outbound._inline_claim = fields.get("claim_token")  # type: ignore[attr-defined]
     return outbound
 
 
@@ -128,6 +139,18 @@ def deliver_loaded(outbound: OutboundMessage) -> OutboundMessage:
 def _deliver(outbound: OutboundMessage) -> OutboundMessage:
     now = timezone.now()
     rows = OutboundMessage.objects.filter(pk=outbound.pk)
+    inline_claim = getattr(outbound, "_inline_claim", None)
+    if inline_claim:
+        # Born claimed by outbound_create(claim_for_inline_delivery=True) in this process. The
+        # claim can only be taken over after its lease expires, so while well inside it no
+        # check is needed; later (a stalled process) it must still be ours.
+        outbound._inline_claim = None  # type: ignore[attr-defined]
+        if now >= outbound.lease_expires_at - timedelta(seconds=5) and not rows.filter(
+            claim_token=inline_claim, status=OutboundStatus.SENDING
+        ).update(lease_expires_at=now + _lease(), updated_at=now):
+            outbound.refresh_from_db()
+            return outbound
+        return _send_claimed(outbound, inline_claim)
     if (
         outbound.kind == OutboundKind.REPLY
         and outbound.status == OutboundStatus.PENDING
@@ -151,7 +174,12 @@ def _deliver(outbound: OutboundMessage) -> OutboundMessage:
     ) != 1:
         outbound.refresh_from_db()
         return outbound
+    return _send_claimed(outbound, token)
 
+
+def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
+    """The attempt loop of a delivery run that holds the row's claim (`token`, first attempt counted)."""
+    rows = OutboundMessage.objects.filter(pk=outbound.pk)
     mine = rows.filter(claim_token=token, status=OutboundStatus.SENDING)
     client = chatflow_client()
     tenant_settings = outbound.tenant.settings
@@ -196,8 +224,11 @@ def _deliver(outbound: OutboundMessage) -> OutboundMessage:
             "updated_at": sent_at, "last_error": "", "last_status_code": result.status_code, "send_ms": send_ms,
             "lease_expires_at": None,
         }
-        if mine.update(**fields):
-            _trace_update(outbound, OutboundStatus.SENT, send_ms)
+        with transaction.atomic():  # one commit for the message and its trace
+            marked = mine.update(**fields)
+            if marked:
+                _trace_update(outbound, OutboundStatus.SENT, send_ms)
+        if marked:
             if result.duplicate:
                 logger.info("outbound %s: the gateway had this key already (re-send after a crash)", outbound.pk)
             for name, value in fields.items():

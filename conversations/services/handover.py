@@ -102,7 +102,7 @@ def escalation_open(
     turn: Turn | None = None,
     detail: dict[str, Any] | None = None,
     send_holding: bool = True,
-    dispatch_holding: bool = True,
+    dispatch_holding: bool = True,  # False: the caller delivers the holding reply inline (it is born claimed)
     now: datetime | None = None,
     state_known: bool = False,
 ) -> tuple[Escalation, OutboundMessage | None]:
@@ -135,7 +135,7 @@ def escalation_open(
         key = turn_idempotency_key(turn) if turn is not None else f"t{conversation.tenant_id}-esc{escalation.pk}"
         holding = outbound_create(
             conversation=conversation, text=holding_reply_text(tenant), kind=OutboundKind.HOLDING, idempotency_key=key, turn=turn,
-            escalation=escalation, now=now,
+            escalation=escalation, now=now, claim_for_inline_delivery=not dispatch_holding,
         )
         if dispatch_holding:
             transaction.on_commit(lambda: dispatch_delivery(outbound_id=holding.pk, tenant=tenant))

@@ -284,7 +284,7 @@ def _finish(
             # succeeded once for this turn), so no look-up first.
             return outbound_create(
                 conversation=conversation, text=decision.text, kind=OutboundKind.REPLY, idempotency_key=turn_idempotency_key(turn),
-                turn=turn, now=now,
+                turn=turn, now=now, claim_for_inline_delivery=True,
             )
         _, holding = escalation_open(
             conversation=conversation, reason=decision.reason, turn=turn, detail=_jsonable(decision.detail),

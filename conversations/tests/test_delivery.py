@@ -213,3 +213,20 @@ def test_retry_after_parsing_and_backoff(settings):
     for retry in (1, 2, 3):
         assert 2 ** (retry - 1) / 2 <= retry_delay(retry) <= 2 ** (retry - 1)
     assert retry_delay(1, retry_after=7) == 7
+
+
+def test_a_message_born_claimed_is_sent_only_by_its_creator_or_after_its_lease(fake_chatflow, conversation, inline):
+    from conversations.services.delivery import deliver_loaded, outbound_create
+
+    outbound = outbound_create(conversation=conversation, text="ответ", kind="reply", idempotency_key="t-born",
+                               claim_for_inline_delivery=True)
+    # Another worker loading the row must not take the creator's claim.
+    assert outbound_deliver(outbound_id=outbound.pk).status == "sending"
+    assert fake_chatflow.requests == []
+    # The creator died before sending: after the lease the sweeper re-sends, once.
+    with time_machine.travel(timezone.now() + timedelta(seconds=60)), inline():
+        assert outbox_sweep().deliveries_marked_unknown == 1
+    assert OutboundMessage.objects.get(pk=outbound.pk).status == "sent"
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert deliver_loaded(outbound).status == "sent"  # the creator waking up late sends nothing more
+    assert len(fake_chatflow.messages) == 1 and len(fake_chatflow.requests) == 1
