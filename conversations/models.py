@@ -1,8 +1,8 @@
 """The reply pipeline's records: conversations, inbound messages, turns, outbound messages,
 traces, escalations, dead letters and the ChatFlow sandbox.
 
-Rows are written only by `conversations.services` (and the webhook's accept statement in
-`conversations.webhook`). Every model is tenant-scoped (`tenant_scope_path = "tenant"`).
+Rows are written only by `conversations.services` (the webhook's accept is raw SQL in
+`services/inbound.py`; the sandbox client records `SandboxMessage`). Every model is tenant-scoped (`tenant_scope_path = "tenant"`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Accepting inbound webhook messages: parse, deduplicate, store, mark the conversation due.
 
-This is the hot path of the webhook (ACK first): no work here that a worker can do later. On
-Postgres and SQLite alike it is two statements in one transaction — an upsert of the
-conversation that opens a coalescing window if none is open, and an `INSERT … ON CONFLICT DO
-NOTHING` of the message. The unique constraint (tenant, provider message id) is the truth of
+This is the hot path of the webhook (ACK first): no work here that a worker can do later. It
+upserts the conversation (opening a coalescing window if none is open) and inserts the message
+with `ON CONFLICT DO NOTHING` — one statement on Postgres (data-modifying CTEs), two in one
+transaction elsewhere. The unique constraint (tenant, provider message id) is the truth of
 deduplication; with REDIS_URL set, a Redis `SET NX` in front answers most repeats without a
 transaction (a hit is confirmed by one indexed SELECT, so a key left by a crashed request can
 never make us drop a message).
