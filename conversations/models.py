@@ -189,6 +189,13 @@ class Escalation(models.Model):
     notify_attempts = models.PositiveSmallIntegerField(default=0)
     last_notify_error = models.TextField(blank=True, default="")
     correlation_id = models.CharField(max_length=128, blank=True, default="")
+    # SLA follow-ups (services.reminders): managers reminded while nobody takes it, the customer
+    # told once more that a human is coming.
+    reminders_sent = models.PositiveSmallIntegerField(default=0, help_text="Reminders sent to managers (nobody took it).")
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
+    holding_followup_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer got the second holding message (waited beyond the SLA)."
+    )
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -315,6 +322,30 @@ class ConversationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state} by {self.actor_label or self.actor_kind}"
+
+
+class ConversationNote(models.Model):
+    """An internal note of a manager about a conversation (Telegram `note: …`, admin): kept on the
+    conversation, never sent to the customer. `idempotency_key` makes a redelivered note one row."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    created_at = models.DateTimeField()
+    text = models.TextField()
+    source = models.CharField(max_length=10, choices=EventSource.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_label = models.CharField(max_length=150, blank=True, default="")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note by {self.actor_label or self.actor_kind}: {self.text[:40]}"
 
 
 class SandboxMessage(models.Model):

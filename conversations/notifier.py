@@ -1,8 +1,9 @@
 """How managers hear about conversations: one pluggable interface.
 
 The implementation is chosen by the `CONVERSATION_NOTIFIER` setting (a dotted path to a class
-with no constructor arguments). The default, `LoggingNotifier`, only logs: escalations and the
-messages are visible in admin anyway. The Telegram work plugs its implementation in here.
+with no constructor arguments). The default is the Telegram notifier
+(`imperium.telegram.notifier.TelegramNotifier`: the tenant's managers' chat, docs/TELEGRAM.md);
+`LoggingNotifier` only logs (escalations and messages are visible in admin anyway).
 
 Notifier methods are called from Celery tasks after the rows are committed — never on the
 webhook request path — and may be called again for the same object when an earlier call failed
@@ -31,6 +32,10 @@ class ConversationNotifier(Protocol):
     def customer_message_while_human(self, inbound_message: InboundMessage) -> None:
         """A customer wrote while a manager holds the conversation (the bot stays silent)."""
 
+    def escalation_reminder(self, escalation: Escalation, *, number: int, waited_minutes: int) -> None:
+        """Nobody has taken the escalation within the tenant's SLA: remind the managers (the
+        `number`-th reminder; `services.reminders` decides when and how many)."""
+
 
 class LoggingNotifier:
     """Default: a log line per event. Open escalations are listed in admin."""
@@ -44,6 +49,12 @@ class LoggingNotifier:
     def customer_message_while_human(self, inbound_message: InboundMessage) -> None:
         logger.info(
             "message %s in conversation %s held by a manager", inbound_message.pk, inbound_message.conversation_id
+        )
+
+    def escalation_reminder(self, escalation: Escalation, *, number: int, waited_minutes: int) -> None:
+        logger.warning(
+            "escalation %s (conversation %s) still not taken after %s min (reminder %s)",
+            escalation.pk, escalation.conversation_id, waited_minutes, number,
         )
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
-from conversations.choices import EscalationStatus, OutboundStatus, TurnStatus
+from conversations.choices import ConversationState, EscalationStatus, OutboundKind, OutboundStatus, TurnStatus
 from conversations.models import (
     Conversation,
     ConversationEvent,
+    ConversationNote,
     DeadLetter,
     Escalation,
     InboundMessage,
@@ -60,7 +61,7 @@ def recent_messages(*, conversation: Conversation, limit: int = 10) -> list[Inbo
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # inbound | turn | outbound | escalation | event | error
+    kind: str  # inbound | turn | outbound | escalation | event | note | error
     obj: Any
 
 
@@ -82,11 +83,13 @@ def conversation_timeline(conversation: Conversation, *, limit: int = 200) -> li
         entries.append(TimelineEntry(escalation.created_at, "escalation", escalation))
     for event in ConversationEvent.objects.for_tenant(tenant_id).filter(conversation=conversation).order_by("-created_at")[:limit]:
         entries.append(TimelineEntry(event.created_at, "event", event))
+    for note in ConversationNote.objects.for_tenant(tenant_id).filter(conversation=conversation).order_by("-created_at")[:limit]:
+        entries.append(TimelineEntry(note.created_at, "note", note))
     correlation_ids = [t.correlation_id for t in turns if t.correlation_id]
     if correlation_ids:
         for error in ErrorLog.objects.for_tenant(tenant_id).filter(correlation_id__in=correlation_ids)[:limit]:
             entries.append(TimelineEntry(error.created_at, "error", error))
-    order = {"inbound": 0, "turn": 1, "event": 2, "escalation": 3, "outbound": 4, "error": 5}
+    order = {"inbound": 0, "turn": 1, "event": 2, "escalation": 3, "outbound": 4, "note": 5, "error": 6}
     entries.sort(key=lambda e: (e.at, order[e.kind], e.obj.pk))
     return entries
 
@@ -140,3 +143,76 @@ def delivery_stats(tenant: Any, *, hours: int = 24) -> dict[str, Any]:
     from django.utils import timezone
 
     return pipeline_stats(tenant_ids=[getattr(tenant, "pk", tenant)], since=timezone.now() - timedelta(hours=hours))
+
+
+def escalations_for_sla(*, now: datetime, reminders_max: int, limit: int, tenant: Any = None) -> list[Escalation]:
+    """Open or taken escalations of conversations a human holds, at least a minute old (the
+    shortest SLA), that may still need a manager reminder or the customer's follow-up, oldest
+    first, with the tenant's settings and the conversation loaded and two annotations:
+    `holding_sent` (the escalation's holding reply was delivered) and `manager_replied` (a
+    manager reply was written in the conversation since the escalation)."""
+    from tenants.choices import ClientStatus
+
+    rows = Escalation.objects.filter(
+        status__in=[EscalationStatus.OPEN, EscalationStatus.TAKEN], conversation__state=ConversationState.HUMAN,
+        created_at__lte=now - timedelta(minutes=1),
+    ).filter(Q(status=EscalationStatus.OPEN, reminders_sent__lt=reminders_max) | Q(holding_followup_at__isnull=True))
+    if tenant is not None:
+        rows = rows.for_tenant(tenant)
+    rows = rows.exclude(tenant__status=ClientStatus.DISABLED).annotate(
+        holding_sent=Exists(OutboundMessage.objects.filter(escalation=OuterRef("pk"), kind=OutboundKind.HOLDING,
+                                                           status=OutboundStatus.SENT)),
+        manager_replied=Exists(OutboundMessage.objects.filter(conversation=OuterRef("conversation"), kind=OutboundKind.MANAGER,
+                                                              created_at__gte=OuterRef("created_at"))),
+    )
+    return list(rows.select_related("tenant__settings", "conversation").order_by("created_at", "id")[:limit])
+
+
+def conversation_latest_escalation(conversation: Conversation) -> Escalation | None:
+    return Escalation.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation).order_by("-created_at", "-id").first()
+
+
+def tenant_activity(tenant: Any, *, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+    """What a tenant's reply path did over a period, for `/status`: inbound messages, turns by
+    outcome, outbound messages by kind and delivery result, escalations by reason, and what is
+    waiting for a human right now. Tenant-scoped; a handful of grouped queries."""
+    tenant_id = getattr(tenant, "pk", tenant)
+
+    def window(queryset: QuerySet, field: str) -> QuerySet:
+        queryset = queryset.for_tenant(tenant_id).filter(**{f"{field}__gte": since})
+        return queryset.filter(**{f"{field}__lt": until}) if until is not None else queryset
+
+    inbound = window(InboundMessage.objects.all(), "received_at").count()
+    turns = dict(window(Turn.objects.all(), "created_at").values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    sends: dict[str, dict[str, int]] = {}
+    for kind, status, n in window(OutboundMessage.objects.all(), "created_at").values_list("kind", "status").annotate(n=Count("id")) \
+            .values_list("kind", "status", "n"):
+        sends.setdefault(kind, {})[status] = n
+    sent = sum(by_status.get(OutboundStatus.SENT, 0) for by_status in sends.values())
+    failed = sum(by_status.get(OutboundStatus.FAILED, 0) for by_status in sends.values())
+    escalations = dict(
+        window(Escalation.objects.all(), "created_at").values_list("reason").annotate(n=Count("id")).values_list("reason", "n")
+    )
+    waiting = Escalation.objects.for_tenant(tenant_id).filter(status=EscalationStatus.OPEN).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
+    return {
+        "inbound": inbound,
+        "turns": sum(turns.values()),
+        "answered": turns.get(TurnStatus.ANSWERED, 0),
+        "escalated": turns.get(TurnStatus.ESCALATED, 0),
+        "forwarded": turns.get(TurnStatus.FORWARDED, 0) + turns.get(TurnStatus.SUPPRESSED, 0),
+        "replies_sent": sends.get(OutboundKind.REPLY, {}).get(OutboundStatus.SENT, 0),
+        "holding_sent": sends.get(OutboundKind.HOLDING, {}).get(OutboundStatus.SENT, 0),
+        "manager_sent": sends.get(OutboundKind.MANAGER, {}).get(OutboundStatus.SENT, 0),
+        "sent": sent,
+        "send_failed": failed,
+        "send_pending": sum(n for by_status in sends.values() for status, n in by_status.items()
+                            if status in (OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.UNKNOWN)),
+        "delivery_success_rate": round(sent / (sent + failed), 4) if sent + failed else None,
+        "escalations": sum(escalations.values()),
+        "escalations_by_reason": dict(sorted(escalations.items(), key=lambda item: (-item[1], item[0]))),
+        "waiting_for_manager": waiting["n"],
+        "oldest_waiting_since": waiting["oldest"],
+        "held_by_manager": Conversation.objects.for_tenant(tenant_id).filter(state=ConversationState.HUMAN).count(),
+    }

@@ -84,3 +84,13 @@ def outbox_sweep() -> dict[str, int]:
     from conversations.services.outbox import outbox_sweep as sweep
 
     return sweep().as_dict()
+
+
+@shared_task(name="conversations.reminders_process")
+def reminders_process() -> dict[str, int]:
+    """Beat job: escalation SLA reminders to managers and the customer's one follow-up."""
+    from conversations.services.reminders import escalation_reminders_process
+
+    report = escalation_reminders_process()
+    return {"checked": report.checked, "reminders": len(report.reminders), "holding_followups": len(report.holding_followups),
+            "failed": len(report.failed)}

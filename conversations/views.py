@@ -1,4 +1,5 @@
-"""HTTP entry points of the pipeline: the inbound webhook and POST /admin/outbox/process.
+"""HTTP entry points of the pipeline: the inbound webhook, POST /admin/outbox/process and
+POST /reminders/process.
 
 The webhook is the hottest path in the product and does only what cannot wait (size, tenant,
 signature, parse, one statement). Its logic is `conversations.webhook.webhook_receive`; its
@@ -19,6 +20,7 @@ from rest_framework.request import Request
 
 from conversations import dispatch
 from conversations.services.outbox import outbox_sweep
+from conversations.services.reminders import escalation_reminders_process
 from conversations.webhook import MAX_BODY_BYTES, TOO_LARGE, declared_length, webhook_receive
 from imperium.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
 from imperium.services import audit_record
@@ -92,3 +94,44 @@ def outbox_process(request: Request) -> JsonResponse:
         report = outbox_sweep(limit=limit)
     audit_record(actor=request_actor(request), action="outbox.process", payload={"inline": inline, **report.as_dict()})
     return JsonResponse({"status": "ok", "inline": inline, "report": report.as_dict()})
+
+
+_reminders_report = inline_serializer(
+    "RemindersReport",
+    {
+        "checked": serializers.IntegerField(help_text="Open escalations looked at."),
+        "reminders_sent": serializers.IntegerField(),
+        "holding_followups_sent": serializers.IntegerField(),
+        "reminders": inline_serializer("ReminderSent", {"escalation_id": serializers.IntegerField(),
+                                                        "conversation_id": serializers.IntegerField(),
+                                                        "number": serializers.IntegerField()}, many=True),
+        "holding_followups": inline_serializer("HoldingFollowupSent", {"escalation_id": serializers.IntegerField(),
+                                                                       "conversation_id": serializers.IntegerField(),
+                                                                       "outbound_id": serializers.IntegerField()}, many=True),
+        "failed": inline_serializer("ReminderFailed", {"escalation_id": serializers.IntegerField(), "step": serializers.CharField(),
+                                                       "error": serializers.CharField()}, many=True),
+    },
+)
+
+
+@extend_schema(
+    summary="Run the escalation SLA job now (staff or admin token)",
+    description="Like the beat job: an escalation nobody took within the tenant's SLA gets a reminder in the managers' "
+                "Telegram topic (once per SLA period, at most ESCALATION_REMINDERS_MAX), and a customer still waiting for a "
+                "human after the SLA gets one more holding message (the tenant's template), once. Answers what was done; "
+                "Telegram messages and customer messages are queued (outboxes), not sent within the request.",
+    request=None,
+    responses={200: inline_serializer("RemindersProcessResult", {"status": serializers.CharField(), "report": _reminders_report}),
+               401: OpenApiResponse(description="no staff session or admin token"),
+               403: OpenApiResponse(description="not staff")},
+    tags=["operations"],
+)
+@api_view(["POST"])
+@authentication_classes(OPERATOR_AUTHENTICATION)
+@permission_classes(OPERATOR_PERMISSIONS)
+def reminders_process(request: Request) -> JsonResponse:
+    report = escalation_reminders_process()
+    data = report.as_dict()
+    audit_record(actor=request_actor(request), action="reminders.process",
+                 payload={k: data[k] for k in ("checked", "reminders_sent", "holding_followups_sent")} | {"failed": len(report.failed)})
+    return JsonResponse({"status": "ok", "report": data})

@@ -18,6 +18,8 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "incidents.alerts_sweep": {"queue": "default"},
     "telegram.update_process": {"queue": "default"},
     "telegram.updates_sweep": {"queue": "default"},
+    "telegram.notices_flush": {"queue": "default"},
+    "telegram.notices_sweep": {"queue": "default"},
     "knowledge.tasks.kb_import_job_run": {"queue": "default"},
     # Customer work: published with queue=turn_queue_for(tenant); the route is the fallback.
     "conversations.turn_run": {"queue": "stable"},
@@ -26,6 +28,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "conversations.escalation_notify": {"queue": "default"},
     "conversations.turn_forward_notify": {"queue": "default"},
     "conversations.outbox_sweep": {"queue": "default"},
+    "conversations.reminders_process": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
@@ -34,6 +37,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "verification-expire": {"task": "imperium.tasks.verification_expire_due", "schedule": 300.0},
     "alerts-sweep": {"task": "incidents.alerts_sweep", "schedule": 30.0},
     "telegram-updates-sweep": {"task": "telegram.updates_sweep", "schedule": 60.0},
+    # Manager notices waiting for their forum topic (Telegram was down when they were written).
+    "telegram-notices-sweep": {"task": "telegram.notices_sweep", "schedule": 30.0, "options": {"expires": 60}},
+    "conversations-reminders": {
+        "task": "conversations.reminders_process",
+        "schedule": 60.0,  # settings.REMINDERS_SWEEP_SECONDS overrides it
+        "options": {"expires": 120},
+    },
     "conversations-outbox-sweep": {
         "task": "conversations.outbox_sweep",
         "schedule": 5.0,  # settings.OUTBOX_SWEEP_SECONDS overrides it

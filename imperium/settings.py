@@ -248,8 +248,12 @@ TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", 120, minimum=5)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.5)
 OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", 30, minimum=1)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
-CONVERSATION_NOTIFIER = env.str("CONVERSATION_NOTIFIER", "conversations.notifier.LoggingNotifier")
+CONVERSATION_NOTIFIER = env.str("CONVERSATION_NOTIFIER", "imperium.telegram.notifier.TelegramNotifier")
 CELERY_BEAT_SCHEDULE["conversations-outbox-sweep"]["schedule"] = OUTBOX_SWEEP_SECONDS
+# Escalation SLA follow-ups (conversations/services/reminders.py; the SLA itself is per tenant).
+ESCALATION_REMINDERS_MAX = env.int("ESCALATION_REMINDERS_MAX", 3, minimum=0)
+REMINDERS_SWEEP_SECONDS = env.float("REMINDERS_SWEEP_SECONDS", 60.0, minimum=5.0)
+CELERY_BEAT_SCHEDULE["conversations-reminders"]["schedule"] = REMINDERS_SWEEP_SECONDS
 
 # --- Telegram -------------------------------------------------------------------------------
 TELEGRAM_API_URL = env.url("TELEGRAM_API_URL", "https://api.telegram.org")
@@ -261,6 +265,8 @@ TELEGRAM_ADMIN_IDS = env.int_list("TELEGRAM_ADMIN_IDS")
 TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", 10.0, minimum=0.1)
 # Telegram allows about 20 messages a minute into one group; more earns 429s for the whole chat.
 TELEGRAM_CHAT_MESSAGES_PER_MINUTE = env.int("TELEGRAM_CHAT_MESSAGES_PER_MINUTE", 20, minimum=1)
+# In a tenant chat that is a forum, open one topic per conversation (needs the bot's "Manage topics" right).
+TELEGRAM_TOPIC_PER_CONVERSATION = env.bool("TELEGRAM_TOPIC_PER_CONVERSATION", True)
 
 # --- releases / CI ----------------------------------------------------------------------
 # Shared secret of POST /releases/ci-webhook (GitHub "X-Hub-Signature-256"); empty = endpoint off (503).

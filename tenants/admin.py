@@ -151,6 +151,7 @@ class ClientSettingsForm(forms.ModelForm):
             "coalesce_window_seconds",
             "coalesce_max_seconds",
             "holding_reply_template",
+            "holding_followup_template",
             "escalation_sla_minutes",
         ]
 
@@ -192,16 +193,15 @@ class ClientSettingsAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         client = obj.client
         current = ClientSettings.objects.get(pk=obj.pk)
         changes = {
-            f: data[f] for f in services.EDITABLE_SETTINGS - {"holding_reply_template"}
+            f: data[f] for f in services.EDITABLE_SETTINGS - services.CUSTOMER_FACING_SETTINGS
             if f in data and data[f] != getattr(current, f)
         }
         if changes:
             policy_execute("tenant.settings_change", actor, {"tenant": client.slug, "changes": changes}, tenant=client)
-        if "holding_reply_template" in data and data["holding_reply_template"] != current.holding_reply_template:
-            _report(self, request, policy_execute(
-                "tenant.holding_reply_change", actor,
-                {"tenant": client.slug, "holding_reply_template": data["holding_reply_template"]}, tenant=client,
-            ))
+        texts = {f: data[f] for f in sorted(services.CUSTOMER_FACING_SETTINGS) if f in data and data[f] != getattr(current, f)}
+        if texts:
+            # Texts customers read: high risk, the CEO verifies them.
+            _report(self, request, policy_execute("tenant.holding_reply_change", actor, {"tenant": client.slug, **texts}, tenant=client))
         if data.get("release_channel") and data["release_channel"] != current.release_channel:
             # Channel flips are release operations (event log, canary pointer check) run by the CEO.
             if request.user.is_superuser:

@@ -12,6 +12,7 @@ from tenants.scoping import TenantScopedQuerySet
 from tenants.validators import validate_telegram_chat_id, validate_tenant_slug, validate_timezone
 
 DEFAULT_HOLDING_REPLY = "Спасибо! Передаю ваш вопрос администратору — он ответит в этом чате."
+DEFAULT_HOLDING_FOLLOWUP = "Извините за ожидание! Администратор уже видит ваш вопрос и ответит вам здесь в ближайшее время."
 
 
 class Client(models.Model):
@@ -67,6 +68,10 @@ class ClientSettings(models.Model):
         help_text="Never wait longer than this after the first unanswered message.",
     )
     holding_reply_template = models.TextField(default=DEFAULT_HOLDING_REPLY)
+    holding_followup_template = models.TextField(
+        blank=True, default=DEFAULT_HOLDING_FOLLOWUP,
+        help_text="Sent once more to a customer still waiting for a manager after the escalation SLA (empty: the default text).",
+    )
     escalation_sla_minutes = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -36,9 +36,13 @@ def settings_change(*, actor: Actor, tenant: str, changes: dict[str, Any]) -> di
 
 
 @register_action("tenant.holding_reply_change", summary="Change the holding reply of {tenant} to: {holding_reply_template}")
-def holding_reply_change(*, actor: Actor, tenant: str, holding_reply_template: str) -> dict[str, Any]:
-    services.client_settings_update(actor=actor, client=_client(tenant), holding_reply_template=holding_reply_template)
-    return {"changed": ["holding_reply_template"]}
+def holding_reply_change(*, actor: Actor, tenant: str, **texts: str) -> dict[str, Any]:
+    """The holding reply and/or the SLA follow-up (`holding_followup_template`) customers receive."""
+    unknown = set(texts) - services.CUSTOMER_FACING_SETTINGS
+    if unknown or not texts:
+        raise ApplicationError(f"Expected holding texts, got {sorted(texts) or 'nothing'}.")
+    services.client_settings_update(actor=actor, client=_client(tenant), **texts)
+    return {"changed": sorted(texts)}
 
 
 @register_action("tenant.disable", summary="Disable tenant {tenant} (its customers stop getting answers)")

@@ -26,9 +26,13 @@ EDITABLE_SETTINGS = frozenset(
         "coalesce_window_seconds",
         "coalesce_max_seconds",
         "holding_reply_template",
+        "holding_followup_template",
         "escalation_sla_minutes",
     }
 )
+
+# Of those, the texts customers read (changes need the CEO's verification: tenant.holding_reply_change).
+CUSTOMER_FACING_SETTINGS = frozenset({"holding_reply_template", "holding_followup_template"})
 
 
 @dataclass(frozen=True)

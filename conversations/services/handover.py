@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,7 +24,15 @@ from conversations.choices import (
     EventSource,
     OutboundKind,
 )
-from conversations.models import Conversation, ConversationEvent, Escalation, InboundMessage, OutboundMessage, Turn
+from conversations.models import (
+    Conversation,
+    ConversationEvent,
+    ConversationNote,
+    Escalation,
+    InboundMessage,
+    OutboundMessage,
+    Turn,
+)
 from imperium.actors import Actor
 from imperium.choices import ActorKind
 from imperium.correlation import get_correlation_id
@@ -37,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 MAX_NOTIFY_ATTEMPTS = 5
 MAX_MANAGER_TEXT = 4096
+MAX_NOTE_TEXT = 4096
 
 _SOURCES = {
     ActorKind.USER: EventSource.WEB,
@@ -291,3 +300,37 @@ def manager_reply_send(*, actor: Actor, conversation: Conversation, text: str, i
     audit_record(actor=actor, action="conversation.manager_reply", tenant=conversation.tenant_id, obj=conversation,
                  payload={"outbound_id": outbound.pk, "length": len(text)})
     return outbound
+
+
+@transaction.atomic
+def conversation_note_add(*, actor: Actor, conversation: Conversation, text: str, idempotency_key: str) -> tuple[ConversationNote, bool]:
+    """Record a manager's internal note on the conversation; nothing goes to the customer and the
+    conversation's state does not change.
+
+    Idempotent by `idempotency_key` (e.g. the Telegram chat and message id): a repeat returns the
+    first note and `False`. Audited as `conversation.note` (length only, not the text).
+    Raises ApplicationError for an empty or too long note.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError("The note is empty.")
+    if len(text) > MAX_NOTE_TEXT:
+        raise ApplicationError(f"The note is longer than {MAX_NOTE_TEXT} characters.")
+    if not idempotency_key or not idempotency_key.strip():
+        raise ApplicationError("An idempotency key is required.")
+    key = manager_idempotency_key(conversation.tenant_id, idempotency_key).replace("-mgr-", "-note-", 1)
+    existing = ConversationNote.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            note = ConversationNote.objects.create(
+                tenant_id=conversation.tenant_id, conversation=conversation, created_at=timezone.now(), text=text,
+                source=_SOURCES.get(actor.kind, EventSource.SYSTEM), actor_kind=actor.kind, actor_label=actor.label[:150],
+                idempotency_key=key,
+            )
+    except IntegrityError:  # the same note, concurrently
+        return ConversationNote.objects.get(idempotency_key=key), False
+    audit_record(actor=actor, action="conversation.note", tenant=conversation.tenant_id, obj=conversation,
+                 payload={"note_id": note.pk, "length": len(text)})
+    return note, True

@@ -1,8 +1,9 @@
 """Admin for the Telegram control plane.
 
-These models belong to no tenant (updates come from the CEO chat and every tenant's group;
-the allow-list grants company-wide commands), so tenant scoping cannot apply: they are
-visible to superusers only, and tenant operators do not see them at all.
+Updates, dead letters, presses and the allow-list belong to no tenant (updates come from the CEO
+chat and every tenant's group; the allow-list grants company-wide commands), so tenant scoping
+cannot apply: they are visible to superusers only. Conversation topics and manager notices are
+tenant rows: read-only and tenant-scoped like the pipeline's records.
 """
 
 from __future__ import annotations
@@ -11,10 +12,20 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from imperium.actors import Actor
 from imperium.telegram.allowlist import allowed_user_delete, allowed_user_save
-from imperium.telegram.models import TelegramAllowedUser, TelegramCallbackPress, TelegramDeadLetter, TelegramUpdate
+from imperium.telegram.models import (
+    ConversationNotice,
+    ConversationTopic,
+    TelegramAllowedUser,
+    TelegramCallbackPress,
+    TelegramDeadLetter,
+    TelegramUpdate,
+)
+from tenants.admin_scoping import ReadOnlyTenantScopedAdmin
 
 
 class SuperuserOnlyAdmin(admin.ModelAdmin):
@@ -88,3 +99,41 @@ class TelegramCallbackPressAdmin(SuperuserOnlyAdmin):
     list_filter = ["status", "action"]
     search_fields = ["data", "from_label", "=callback_query_id"]
     readonly_fields = [f.name for f in TelegramCallbackPress._meta.fields]
+
+
+def _conversation_link(conversation_id: int) -> str:
+    url = reverse("admin:conversations_conversation_change", args=[conversation_id])
+    return format_html('<a href="{}">#{}</a>', url, conversation_id)
+
+
+@admin.register(ConversationTopic)
+class ConversationTopicAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["id", "tenant", "conversation_link", "chat_id", "thread_id", "name", "status", "attempts", "last_error"]
+    list_filter = ["status", "tenant"]
+    search_fields = ["=chat_id", "=thread_id", "name"]
+    list_select_related = ["tenant"]
+
+    @admin.display(description="conversation")
+    def conversation_link(self, obj: ConversationTopic) -> str:
+        return _conversation_link(obj.conversation_id)
+
+
+@admin.register(ConversationNotice)
+class ConversationNoticeAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["id", "created_at", "tenant", "conversation_link", "kind", "status", "chat_id", "topic_id", "alert_status",
+                    "attempts", "last_error"]
+    list_filter = ["kind", "status", "tenant"]
+    search_fields = ["key", "=chat_id"]
+    list_select_related = ["tenant", "alert"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="conversation")
+    def conversation_link(self, obj: ConversationNotice) -> str:
+        return _conversation_link(obj.conversation_id)
+
+    @admin.display(description="delivery")
+    def alert_status(self, obj: ConversationNotice) -> str:
+        if obj.alert is None:
+            return "-"
+        url = reverse("admin:incidents_alert_change", args=[obj.alert_id])
+        return format_html('<a href="{}">{}</a>', url, obj.alert.status)

@@ -27,3 +27,20 @@ class PressStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+class TopicStatus(models.TextChoices):
+    PENDING = "pending", "Pending (to be created)"
+    CREATED = "created", "Created"
+    UNAVAILABLE = "unavailable", "Unavailable (not a forum, or the bot may not create topics)"
+
+
+class NoticeKind(models.TextChoices):
+    ESCALATION = "escalation", "Escalation"
+    CUSTOMER_MESSAGE = "customer_message", "Customer message (manager holds the conversation)"
+    REMINDER = "reminder", "SLA reminder"
+
+
+class NoticeStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting (for the conversation's topic)"
+    QUEUED = "queued", "Queued in the Telegram outbox"

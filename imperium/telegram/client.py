@@ -237,6 +237,10 @@ class TelegramClient:
             )
         )
 
+    def get_chat(self, *, chat_id: int | str) -> dict[str, Any]:
+        """The `ChatFullInfo` of a chat (`is_forum` is present and true for a forum supergroup)."""
+        return self._call("getChat", apihelper.get_chat, chat_id)
+
     def create_forum_topic(self, *, chat_id: int | str, name: str) -> dict[str, Any]:
         """Create a topic in a forum supergroup; the result's `message_thread_id` addresses it."""
         return self._call("createForumTopic", apihelper.create_forum_topic, chat_id, name[:128])

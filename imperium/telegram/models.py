@@ -1,5 +1,9 @@
-"""Telegram control-plane records. None of them belongs to one tenant: Telegram updates come
-from the CEO chat and from every tenant's group, so these pages are for superusers only."""
+"""Telegram control-plane records.
+
+Updates, dead letters, button presses and the allow-list belong to no tenant (Telegram updates
+come from the CEO chat and from every tenant's group): superusers only. The manager hand-over
+records — a conversation's forum topic and the messages sent about it — belong to the tenant
+(tenant-scoped like every tenant-owned row)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from imperium.telegram.choices import AllowedRole, PressStatus, UpdateKind, UpdateStatus
+from imperium.telegram.choices import AllowedRole, NoticeKind, NoticeStatus, PressStatus, TopicStatus, UpdateKind, UpdateStatus
+from tenants.scoping import TenantScopedQuerySet
 
 
 class TelegramUpdate(models.Model):
@@ -104,3 +109,83 @@ class TelegramCallbackPress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data} by {self.from_label or self.from_user_id}"
+
+
+class ConversationTopic(models.Model):
+    """The forum topic opened for one conversation in its tenant's managers' chat.
+
+    Created lazily by the first notice that needs it (`imperium.telegram.notices`): `pending`
+    until createForumTopic succeeds (retried while Telegram is down), `unavailable` when the
+    chat is not a forum or the bot may not create topics (notices then go to the tenant's
+    topic, as replies to the escalation message). A manager's message in the topic is a reply
+    to the customer: (chat_id, thread_id) leads back to the conversation."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="+")
+    conversation = models.OneToOneField("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
+    chat_id = models.BigIntegerField()
+    thread_id = models.BigIntegerField(null=True, blank=True, help_text="message_thread_id of the topic.")
+    name = models.CharField(max_length=128, blank=True, default="")
+    status = models.CharField(max_length=12, choices=TopicStatus.choices, default=TopicStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True, help_text="A worker is creating the topic until then.")
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat_id", "thread_id"], condition=models.Q(thread_id__isnull=False),
+                                    name="uniq_conversation_topic_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"topic {self.thread_id or '-'} of conversation {self.conversation_id} ({self.status})"
+
+
+class ConversationNotice(models.Model):
+    """One message to a tenant's managers about a conversation: the escalation card with its
+    buttons, a customer message forwarded while a manager holds the conversation, an SLA
+    reminder. `key` makes a repeated notifier call one notice.
+
+    `waiting` while the conversation's topic is being created; then `queued`: the Telegram
+    outbox (`incidents.Alert`, `alert`) delivers it with retries. Once sent, (chat, message id)
+    of that Alert leads a manager's reply-to back to the conversation."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
+    escalation = models.ForeignKey("conversations.Escalation", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    inbound_message = models.ForeignKey("conversations.InboundMessage", null=True, blank=True, on_delete=models.CASCADE,
+                                        related_name="+")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.WAITING)
+    text = models.TextField(help_text="As rendered for the managers (before any status line a button adds).")
+    with_buttons = models.BooleanField(default=False)
+    context = models.JSONField(default=dict, blank=True, help_text="What the text needs besides the rows (reminder number…).")
+    alert = models.ForeignKey("incidents.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    chat_id = models.BigIntegerField(null=True, blank=True)
+    topic_id = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="waiting"), name="tgnotice_waiting"),
+            models.Index(fields=["conversation", "kind"], name="tgnotice_conversation_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice {self.pk} for conversation {self.conversation_id} ({self.status})"

@@ -2,14 +2,17 @@
 
     from imperium.telegram.status import register_status_section
 
-    def traffic_section(tenant: Client) -> str:      # Russian text, rendered from a template
-        stats = conversations.selectors.delivery_stats(tenant, hours=24)
-        return render("status/traffic", stats=stats)
+    def queue_section(tenant: Client) -> str:        # Russian text, rendered from a template
+        return render("status/queue", depth=...)
 
-    register_status_section("traffic", traffic_section, order=30)
+    register_status_section("queue", queue_section, order=40)
 
-Built-in sections: tenant (10), health (20), errors (80), alerts (90). A section that raises
-shows a one-line "unavailable" note instead of breaking the whole report.
+Built-in sections (each reads through selectors): tenant (10: status, release channel and
+release, KB version serving, Telegram chat), health (20: /admin/health), traffic (30: the last
+24 h of the reply path — inbound, replies, escalations by reason, delivery success rate, what
+waits for a manager now), incidents (70: open incidents once the incidents app has its model;
+re-register "incidents" to replace it), errors (80), alerts (90). A section that raises shows a
+one-line "unavailable" note instead of breaking the whole report.
 """
 
 from __future__ import annotations
@@ -22,9 +25,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from imperium.health import run_health_checks
-from imperium.telegram.texts import render
-from incidents.choices import AlertStatus
-from incidents.models import Alert, ErrorLog
+from imperium.telegram import selectors
+from imperium.telegram.texts import ESCALATION_REASONS, render
 from tenants.models import Client
 
 logger = logging.getLogger(__name__)
@@ -60,8 +62,13 @@ def status_report(tenant: Client) -> str:
 
 
 def tenant_section(tenant: Client) -> str:
+    from knowledge.selectors import kb_version_serving
+    from releases.selectors import release_for_tenant
+
     settings_row = getattr(tenant, "settings", None)
-    return render("status/tenant", tenant=tenant, settings=settings_row)
+    release = release_for_tenant(tenant)
+    kb_version = kb_version_serving(tenant, channel=release.channel)
+    return render("status/tenant", tenant=tenant, settings=settings_row, release=release, kb_version=kb_version)
 
 
 def health_section(tenant: Client) -> str:
@@ -69,28 +76,37 @@ def health_section(tenant: Client) -> str:
     return render("status/health", failing=[r for r in results if not r.ok], results=results)
 
 
+def traffic_section(tenant: Client) -> str:
+    from conversations.selectors import tenant_activity
+
+    now = timezone.now()
+    activity = tenant_activity(tenant, since=now - WINDOW)
+    reasons = [(ESCALATION_REASONS.get(reason, reason), n) for reason, n in activity["escalations_by_reason"].items()]
+    oldest = activity["oldest_waiting_since"]
+    waited = int((now - oldest).total_seconds() // 60) if oldest else None
+    rate = activity["delivery_success_rate"]
+    return render("status/traffic", a=activity, reasons=reasons, waited=waited,
+                  rate=f"{rate * 100:.1f}".rstrip("0").rstrip(".") if rate is not None else None)
+
+
+def incidents_section(tenant: Client) -> str:
+    return render("status/incidents", incidents=selectors.incidents_open(tenant))
+
+
 def errors_section(tenant: Client) -> str:
     since = timezone.now() - WINDOW
-    tenant_errors = ErrorLog.objects.for_tenant(tenant).filter(created_at__gte=since)
-    system_errors = ErrorLog.objects.filter(tenant__isnull=True, created_at__gte=since).count()
-    return render(
-        "status/errors", count=tenant_errors.count(), last=list(tenant_errors.order_by("-created_at", "-id")[:3]),
-        system_count=system_errors,
-    )
+    tenant_errors = selectors.error_logs_recent(tenant, since=since)
+    return render("status/errors", count=tenant_errors.count(), last=list(tenant_errors[:3]),
+                  system_count=selectors.system_error_count(since=since))
 
 
 def alerts_section(tenant: Client) -> str:
-    since = timezone.now() - WINDOW
-    alerts = Alert.objects.for_tenant(tenant).filter(created_at__gte=since)
-    return render(
-        "status/alerts",
-        total=alerts.count(),
-        waiting=alerts.filter(status__in=[AlertStatus.PENDING, AlertStatus.SENDING]).count(),
-        failed=alerts.filter(status=AlertStatus.FAILED).count(),
-    )
+    return render("status/alerts", **selectors.alert_counts(tenant, since=timezone.now() - WINDOW))
 
 
 register_status_section("tenant", tenant_section, order=10)
 register_status_section("health", health_section, order=20)
+register_status_section("traffic", traffic_section, order=30)
+register_status_section("incidents", incidents_section, order=70)
 register_status_section("errors", errors_section, order=80)
 register_status_section("alerts", alerts_section, order=90)

@@ -17,3 +17,17 @@ def telegram_updates_sweep_task() -> int:
     from imperium.telegram.services import telegram_updates_sweep
 
     return len(telegram_updates_sweep())
+
+
+@shared_task(name="telegram.notices_flush")
+def telegram_notices_flush_task(conversation_id: int) -> int:
+    from imperium.telegram.notices import notices_flush
+
+    return notices_flush(conversation_id=conversation_id)
+
+
+@shared_task(name="telegram.notices_sweep")
+def telegram_notices_sweep_task() -> int:
+    from imperium.telegram.notices import notices_sweep
+
+    return len(notices_sweep())

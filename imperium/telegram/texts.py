@@ -10,7 +10,7 @@ from imperium.plaintext import render_plain
 # Command summaries shown by /help, keyed by command name.
 COMMAND_SUMMARIES = {
     "help": "список команд",
-    "status": "здоровье системы, канал релиза, ошибки и оповещения клиента",
+    "status": "клиент: здоровье, канал и релиз, версия базы знаний, трафик за 24 ч, эскалации, доставка, инциденты, ошибки",
     "incident": "инцидент: хронология, трасса, логи",
     "deploy": "перевести клиента на канал canary / выкатить stable",
     "rollback": "немедленно вернуть клиента на stable",
@@ -33,6 +33,47 @@ VERIFY_FAILED = "Подтверждено, но выполнить не удал
 VERIFY_ALREADY = "Уже решено: {status}."
 VERIFY_REFUSED = "Не выполнено: {message}"
 VERIFY_NOT_VERIFIER = "Подтверждать и отклонять такие запросы может только CEO."
+
+
+# --- manager hand-over (conversations in tenant chats) ---------------------------------------
+# Why a conversation came to a human, as managers read it (conversations.choices.EscalationReason).
+ESCALATION_REASONS = {
+    "no_knowledge": "в базе знаний нет ответа",
+    "low_confidence": "бот не уверен в ответе",
+    "ambiguous": "вопрос понятен неоднозначно",
+    "ungrounded": "ответ не подтверждается базой знаний",
+    "unsupported_qualifier": "спрашивают о том, чего нет в базе знаний",
+    "offtopic": "вопрос не по теме",
+    "toxic": "грубость или оскорбления",
+    "injection": "попытка управлять ботом",
+    "booking": "запись, перенос или отмена",
+    "complaint": "жалоба или возврат",
+    "non_text": "не текст (фото, голосовое, файл)",
+    "too_long": "слишком длинное сообщение или ответ",
+    "delivery_failed": "ответ не удалось доставить клиенту",
+    "dependency_down": "сервис, нужный для ответа, недоступен",
+    "manager_requested": "клиент просит менеджера",
+    "other": "другое",
+}
+# How a non-text customer message is shown (conversations.choices.MessageType).
+MESSAGE_TYPES = {
+    "image": "фото", "audio": "аудио", "voice": "голосовое", "video": "видео", "document": "документ", "sticker": "стикер",
+    "location": "геопозиция", "contact": "контакт", "other": "вложение",
+}
+BUTTON_TAKE = "✋ Взять"
+BUTTON_RETURN_TO_BOT = "🤖 Вернуть боту"
+BUTTON_CLOSE = "✅ Закрыть"
+CONVERSATION_TAKEN = "Диалог ваш: бот молчит. Ответ клиенту — сообщением в теме или ответом (reply) на карточку."
+CONVERSATION_RETURNED = "Диалог снова ведёт бот."
+CONVERSATION_CLOSED = "Диалог закрыт."
+CONVERSATION_ALREADY_TAKEN = "Диалог уже у менеджера{who}."
+CONVERSATION_ALREADY_BOT = "Диалог уже ведёт бот."
+CONVERSATION_ALREADY_CLOSED = "Диалог уже закрыт."
+CONVERSATION_NOT_FOUND = "Диалог не найден."
+MANAGER_EDIT_NOT_SENT = "✏️ Исправления не отправляются клиенту — он уже получил первый вариант. Напишите новое сообщение."
+MANAGER_MEDIA_NOT_SENT = "📎 Клиенту уходят только текстовые сообщения: фото, файлы и голосовые не пересылаются. Напишите текстом."
+MANAGER_REPLY_REFUSED = "⚠️ Не отправлено клиенту: {message}"
+MANAGER_NOTE_EMPTY = "Заметка пустая — нечего сохранить."
 
 
 def render(name: str, **context: Any) -> str:

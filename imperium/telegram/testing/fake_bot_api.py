@@ -153,6 +153,7 @@ class FakeBotApi:
             self._updates: list[dict[str, Any]] = []
             self.webhook: dict[str, Any] = {}
             self.answered_callbacks: dict[str, dict[str, Any]] = {}
+            self.chats: dict[str, dict[str, Any]] = {}
 
     def fail_next(
         self,
@@ -181,6 +182,12 @@ class FakeBotApi:
         with self._lock:
             for _ in range(count):
                 self._failures.append(_Failure(0, method, None, None, False, seconds))
+
+    def set_chat(self, chat_id: int | str, **fields: Any) -> None:
+        """Override what the fake says about a chat (getChat, messages' `chat`), e.g.
+        `set_chat(-100123, is_forum=False)` for a plain supergroup without topics."""
+        with self._lock:
+            self.chats[str(chat_id)] = {**self.chats.get(str(chat_id), {}), **fields}
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """Queue an Update object for getUpdates (long polls waiting now return it)."""
@@ -333,14 +340,18 @@ class FakeBotApi:
             "username": "imperium_test_bot",
         }
 
-    @staticmethod
-    def _chat(chat_id: str) -> dict[str, Any]:
+    def _chat(self, chat_id: str) -> dict[str, Any]:
         if chat_id.startswith("@"):
-            return {"id": -1009000000001, "type": "channel", "title": chat_id[1:], "username": chat_id[1:]}
-        number = int(chat_id)
-        if number > 0:
-            return {"id": number, "type": "private", "first_name": "Test"}
-        return {"id": number, "type": "supergroup", "title": "Test group", "is_forum": True}
+            chat: dict[str, Any] = {"id": -1009000000001, "type": "channel", "title": chat_id[1:], "username": chat_id[1:]}
+        elif int(chat_id) > 0:
+            chat = {"id": int(chat_id), "type": "private", "first_name": "Test"}
+        else:
+            chat = {"id": int(chat_id), "type": "supergroup", "title": "Test group", "is_forum": True}
+        chat.update(self.chats.get(chat_id, {}))
+        chat.pop("missing", None)
+        if not chat.get("is_forum", True):
+            chat.pop("is_forum")  # Telegram omits false booleans
+        return chat
 
     @staticmethod
     def _require(params: dict[str, Any], name: str, description: str) -> Any:
@@ -448,10 +459,18 @@ class FakeBotApi:
     def _m_createForumTopic(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         chat_id = str(self._require(params, "chat_id", "Bad Request: chat_id is empty"))
         name = str(self._require(params, "name", "Bad Request: topic name is empty"))
-        if not chat_id.startswith("-100"):
+        if not chat_id.startswith("-100") or not self._chat(chat_id).get("is_forum"):
             raise _ApiError(400, "Bad Request: the chat is not a forum")
         with self._lock:
             return {"message_thread_id": next(self._topic_ids), "name": name, "icon_color": 7322096}
+
+    def _m_getChat(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        chat_id = str(self._require(params, "chat_id", "Bad Request: chat_id is empty"))
+        with self._lock:
+            if self.chats.get(chat_id, {}).get("missing"):
+                raise _ApiError(400, "Bad Request: chat not found")
+            chat = self._chat(chat_id)
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11}
 
     def _m_setWebhook(self, params: dict[str, Any], token: str) -> bool:
         url = str(params.get("url") or "")

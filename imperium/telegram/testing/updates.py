@@ -16,6 +16,8 @@ MANAGER = {"id": 2222222, "is_bot": False, "first_name": "Алия", "username":
 STRANGER = {"id": 9999999, "is_bot": False, "first_name": "Stranger", "language_code": "en"}
 BOT = {"id": 123456789, "is_bot": True, "first_name": "Imperium", "username": "imperium_test_bot"}
 TENANT_GROUP = {"id": -1001234567890, "title": "Alpha Salon — менеджеры", "is_forum": True, "type": "supergroup"}
+PLAIN_GROUP = {"id": -1002345678901, "title": "Bravo Barbers — менеджеры", "type": "supergroup"}  # no topics
+OTHER_GROUP = {"id": -1009876543210, "title": "Чужая группа", "is_forum": True, "type": "supergroup"}
 
 
 def private_chat(user: dict[str, Any]) -> dict[str, Any]:
@@ -38,8 +40,10 @@ def message_update(
     chat: dict[str, Any] | None = None,
     update_id: int | None = None,
     message_id: int | None = None,
+    reply_to: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A new message (a command when `text` starts with '/') in a private chat by default."""
+    """A new message (a command when `text` starts with '/') in a private chat by default;
+    `reply_to` (a Message, e.g. the card the bot sent) makes it a reply to that message."""
     message: dict[str, Any] = {
         "message_id": message_id or next(_message_ids),
         "from": user,
@@ -49,6 +53,8 @@ def message_update(
     }
     if _entities(text):
         message["entities"] = _entities(text)
+    if reply_to is not None:
+        message["reply_to_message"] = reply_to
     return {"update_id": update_id or next(_update_ids), "message": message}
 
 
@@ -88,14 +94,16 @@ def topic_message_update(
 
 
 def edited_message_update(text: str, *, user: dict[str, Any] = CEO, message_id: int = 5000,
-                          update_id: int | None = None) -> dict[str, Any]:
+                          update_id: int | None = None, chat: dict[str, Any] | None = None,
+                          thread_id: int | None = None) -> dict[str, Any]:
+    """An edit of an earlier message (private chat by default; `chat` + `thread_id` for a forum topic)."""
     now = int(time.time())
-    return {
-        "update_id": update_id or next(_update_ids),
-        "edited_message": {
-            "message_id": message_id, "from": user, "chat": private_chat(user), "date": now - 60, "edit_date": now, "text": text,
-        },
+    message: dict[str, Any] = {
+        "message_id": message_id, "from": user, "chat": chat or private_chat(user), "date": now - 60, "edit_date": now, "text": text,
     }
+    if thread_id is not None:
+        message.update(message_thread_id=thread_id, is_topic_message=True)
+    return {"update_id": update_id or next(_update_ids), "edited_message": message}
 
 
 def callback_query_update(

@@ -46,3 +46,86 @@ def canary_release(db):
 
     services.release_create_draft(actor=Actor.system("test"), version="1.1.0")
     return services.release_start_canary(actor=Actor.system("test"), version="1.1.0")
+
+
+# --- the manager hand-over: the pipeline wired to the fake Bot API and the fake ChatFlow ------
+@pytest.fixture
+def pipeline(settings, monkeypatch, telegram_bot, celery_eager):
+    """The reply pipeline with the Telegram notifier (the default), fast ChatFlow retries and no
+    broker: pipeline tasks are recorded (returned list) and run only inside `inline()`; Celery
+    tasks (Telegram outbox, notice flushes, update processing) run eagerly."""
+    import uuid
+
+    from django.core.cache import cache
+
+    from conversations.webhook import webhook_tenant_cache_clear
+
+    webhook_tenant_cache_clear()
+    cache.clear()
+    settings.CONVERSATION_NOTIFIER = "imperium.telegram.notifier.TelegramNotifier"
+    settings.TELEGRAM_TOPIC_PER_CONVERSATION = True
+    settings.ESCALATION_REMINDERS_MAX = 3
+    settings.WEBHOOK_DEDUP_KEY_PREFIX = f"test:{uuid.uuid4().hex}"
+    settings.CHATFLOW_RETRY_BACKOFF = 0.01
+    settings.CHATFLOW_RETRY_MAX_DELAY = 2.0
+    settings.CHATFLOW_TIMEOUT = 2.0
+    queued: list[tuple[str, list]] = []
+    monkeypatch.setattr("conversations.dispatch._publish", lambda name, args, *, queue, eta=None: queued.append((name, list(args))))
+    yield queued
+    webhook_tenant_cache_clear()
+    cache.clear()
+
+
+@pytest.fixture
+def fake_chatflow(settings):
+    from conversations.testing.fake_chatflow import FakeChatFlow
+
+    with FakeChatFlow() as fake:
+        settings.CHATFLOW_BASE_URL = fake.url
+        yield fake
+
+
+@pytest.fixture
+def webhook(client):
+    """Signed ChatFlow webhook calls (the pipeline tests' sender)."""
+    from conversations.conftest import WebhookSender
+
+    return WebhookSender(client)
+
+
+@pytest.fixture
+def salon(tenant_a):
+    """Tenant A with its managers' chat: the forum supergroup TENANT_GROUP."""
+    from imperium.telegram.testing.updates import TENANT_GROUP
+
+    tenant_a.settings.telegram_chat_id = TENANT_GROUP["id"]
+    tenant_a.settings.save()
+    return tenant_a
+
+
+@pytest.fixture
+def inline(django_capture_on_commit_callbacks):
+    """`with inline():` — after-commit work and queued pipeline tasks run here, as a worker would."""
+    from contextlib import contextmanager
+
+    from conversations import dispatch
+
+    @contextmanager
+    def _inline():
+        with dispatch.inline(), django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return _inline
+
+
+@pytest.fixture
+def tg(deliver):
+    """tg(update) -> response: deliver a Telegram update with the pipeline running inline (a
+    manager's reply is delivered to the fake ChatFlow before this returns)."""
+    from conversations import dispatch
+
+    def _tg(update, **kwargs):
+        with dispatch.inline():
+            return deliver(update, **kwargs)
+
+    return _tg

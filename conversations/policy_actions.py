@@ -1,0 +1,64 @@
+"""What the write-risk policy runs for conversation actions (all low risk: IMPERIUM_DECISIONS.yaml).
+
+Entry points (Telegram buttons, admin) call
+`policy_execute("conversation.take_over", actor, {"tenant": slug, "conversation_id": id}, tenant=client)`;
+the policy runs the executor in a transaction and audits `policy.executed`, the service audits
+the state change itself. Every executor is idempotent like its service and answers what it did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conversations.models import Conversation, Escalation
+from conversations.services import conversation_close, conversation_return_to_bot, conversation_take_over, manager_reply_send
+from imperium.actors import Actor
+from imperium.exceptions import ApplicationError
+from imperium.policy import register_action
+from tenants.models import Client
+
+
+def _conversation(tenant: str, conversation_id: int) -> Conversation:
+    client = Client.objects.filter(slug=tenant).first()
+    if client is None:
+        raise ApplicationError(f"Unknown tenant '{tenant}'.", status=404)
+    conversation = Conversation.objects.for_tenant(client).select_related("tenant__settings").filter(pk=int(conversation_id)).first()
+    if conversation is None:
+        raise ApplicationError(f"{client.slug} has no conversation {conversation_id}.", status=404)
+    return conversation
+
+
+def _result(conversation: Conversation, before: str) -> dict[str, Any]:
+    escalation = Escalation.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation).order_by("-id").first()
+    return {
+        "conversation_id": conversation.pk, "from_state": before, "state": conversation.state, "changed": before != conversation.state,
+        "escalation_status": escalation.status if escalation else None,
+    }
+
+
+@register_action("conversation.take_over", summary="Take over conversation {conversation_id} of {tenant}")
+def take_over(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
+    conversation = _conversation(tenant, conversation_id)
+    before = conversation.state
+    return _result(conversation_take_over(actor=actor, conversation=conversation), before)
+
+
+@register_action("conversation.return_to_bot", summary="Return conversation {conversation_id} of {tenant} to the bot")
+def return_to_bot(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
+    conversation = _conversation(tenant, conversation_id)
+    before = conversation.state
+    return _result(conversation_return_to_bot(actor=actor, conversation=conversation), before)
+
+
+@register_action("conversation.close", summary="Close conversation {conversation_id} of {tenant}")
+def close(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
+    conversation = _conversation(tenant, conversation_id)
+    before = conversation.state
+    return _result(conversation_close(actor=actor, conversation=conversation), before)
+
+
+@register_action("conversation.manager_reply", summary="Send a manager's reply in conversation {conversation_id} of {tenant}")
+def manager_reply(*, actor: Actor, tenant: str, conversation_id: int, text: str, idempotency_key: str) -> dict[str, Any]:
+    outbound = manager_reply_send(actor=actor, conversation=_conversation(tenant, conversation_id), text=text,
+                                  idempotency_key=idempotency_key)
+    return {"outbound_id": outbound.pk, "status": outbound.status}

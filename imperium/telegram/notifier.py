@@ -1,0 +1,25 @@
+"""The pipeline's notifier for Telegram (CONVERSATION_NOTIFIER, the default): escalation cards,
+customer messages while a manager holds the conversation, SLA reminders — in the tenant's
+managers' chat. Every method only writes a `ConversationNotice` (idempotent by its key) and
+returns; delivery happens in tasks (`imperium.telegram.notices`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imperium.telegram.choices import NoticeKind
+from imperium.telegram.notices import notice_write
+
+
+class TelegramNotifier:
+    def escalation_opened(self, escalation: Any) -> None:
+        notice_write(conversation=escalation.conversation, kind=NoticeKind.ESCALATION, key=f"esc:{escalation.pk}",
+                     escalation=escalation, with_buttons=True)
+
+    def customer_message_while_human(self, inbound_message: Any) -> None:
+        notice_write(conversation=inbound_message.conversation, kind=NoticeKind.CUSTOMER_MESSAGE, key=f"msg:{inbound_message.pk}",
+                     inbound_message=inbound_message)
+
+    def escalation_reminder(self, escalation: Any, *, number: int, waited_minutes: int) -> None:
+        notice_write(conversation=escalation.conversation, kind=NoticeKind.REMINDER, key=f"rem:{escalation.pk}:{number}",
+                     escalation=escalation, with_buttons=True, context={"number": number, "waited_minutes": waited_minutes})
