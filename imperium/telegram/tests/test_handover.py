@@ -183,7 +183,7 @@ def test_a_reply_to_the_card_in_a_group_without_topics_goes_to_the_customer(
     assert "Спасибо!" in forwarded["text"] and forwarded["reply_parameters"]["message_id"] == card["message_id"]
 
 
-def test_a_note_is_kept_on_the_conversation_and_not_sent(escalated, tg, fake_chatflow):
+def test_a_note_is_kept_on_the_conversation_and_not_sent(escalated, tg, fake_chatflow, login, superuser):
     sends_before = len(fake_chatflow.messages)
     note = topic_message_update("note: клиентка просила перезвонить после 18:00", thread_id=topic_id(escalated))
     tg(note)
@@ -197,6 +197,8 @@ def test_a_note_is_kept_on_the_conversation_and_not_sent(escalated, tg, fake_cha
     assert not OutboundMessage.objects.filter(kind="manager").exists()
     escalated.refresh_from_db()
     assert Escalation.objects.get(conversation=escalated).status == "open"  # a note takes nothing over
+    page = login(superuser).get(f"/admin/conversations/conversation/{escalated.pk}/change/").content.decode()
+    assert "клиентка просила перезвонить после 18:00" in page and "internal, not sent" in page
 
 
 def test_an_edited_message_is_not_sent_again_and_the_manager_is_told(escalated, tg, telegram_bot, fake_chatflow):
@@ -340,3 +342,52 @@ def test_a_429_on_the_card_is_honoured_and_the_card_sent_later(pipeline, salon, 
             assert alerts_sweep_due() == [alert.pk]
     alert.refresh_from_db()
     assert alert.status == "sent" and Alert.objects.filter(status="sent", chat_id=str(CHAT)).count() == 1
+
+
+def test_a_429_on_opening_the_topic_waits_the_time_telegram_asked(pipeline, salon, webhook, inline, fake_chatflow, telegram_bot):
+    from imperium.telegram.notices import notices_sweep
+
+    telegram_bot.fail_next(429, retry_after=40, method="createForumTopic")
+    with time_machine.travel(T0, tick=False) as traveller:
+        webhook.post(salon, message_body(text="Хочу записаться"))
+        traveller.shift(3)
+        with inline():
+            turn_run_due(conversation_id=conversation_of(salon).pk)
+        conversation = conversation_of(salon)
+        notice = ConversationNotice.objects.get()
+        assert notice.status == NoticeStatus.WAITING and (notice.next_attempt_at - T0).total_seconds() == pytest.approx(43)
+        traveller.shift(50)  # 40 s asked + the sweep's grace for fresh rows not yet over
+        with inline():
+            assert notices_sweep() == []
+        traveller.shift(20)
+        with inline():
+            assert notices_sweep() == [conversation.pk]
+    assert len(telegram_bot.calls_to("createForumTopic")) == 2
+    card, _ = card_of(telegram_bot, conversation)
+    assert card["message_thread_id"] == topic_id(conversation)
+
+
+def test_a_bot_that_may_not_open_topics_posts_in_the_tenant_topic(pipeline, salon, webhook, inline, fake_chatflow, telegram_bot):
+    salon.settings.telegram_topic_id = 77
+    salon.settings.save()
+    telegram_bot.fail_next(400, method="createForumTopic", description="Bad Request: not enough rights to create a topic")
+    with time_machine.travel(T0, tick=False) as traveller:
+        webhook.post(salon, message_body(text="Хочу записаться"))
+        traveller.shift(3)
+        with inline():
+            turn_run_due(conversation_id=conversation_of(salon).pk)
+    conversation = conversation_of(salon)
+    topic = ConversationTopic.objects.get(conversation=conversation)
+    assert topic.status == TopicStatus.UNAVAILABLE and "not enough rights" in topic.last_error
+    card, _ = card_of(telegram_bot, conversation)
+    assert card["message_thread_id"] == 77 and "Ответьте на это сообщение (reply)" in card["text"]
+
+
+def test_a_reply_from_a_chat_the_tenant_left_is_not_sent(escalated, tg, fake_chatflow):
+    thread = topic_id(escalated)
+    escalated.tenant.settings.telegram_chat_id = PLAIN_GROUP["id"]  # the tenant moved its managers elsewhere
+    escalated.tenant.settings.save()
+    before = len(fake_chatflow.messages)
+    tg(topic_message_update("Я ещё тут", thread_id=thread))
+    assert len(fake_chatflow.messages) == before
+    assert AuditLog.objects.get(action="telegram.manager_message_refused").payload["chat_id"] == CHAT
