@@ -19,6 +19,7 @@ from conversations import selectors
 from conversations.models import (
     Conversation,
     ConversationEvent,
+    ConversationNote,
     DeadLetter,
     Escalation,
     InboundMessage,
@@ -245,7 +246,8 @@ class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
 @admin.register(Escalation)
 class EscalationAdmin(_ConversationActions, TenantScopedAdmin):
     allow_add = False
-    list_display = ["id", "created_at", "tenant", "conversation_link", "reason", "status", "taken_by", "notified_at", "notify_attempts"]
+    list_display = ["id", "created_at", "tenant", "conversation_link", "reason", "status", "taken_by", "notified_at", "notify_attempts",
+                    "reminders_sent", "holding_followup_at"]
     list_filter = ["status", "reason", "tenant"]
     list_select_related = ["tenant"]
     actions = ["take_over", "return_to_bot", "close"]
@@ -267,6 +269,25 @@ class ConversationEventAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["created_at", "tenant", "conversation_id", "from_state", "to_state", "source", "actor_label", "note"]
     list_filter = ["source", "to_state", "tenant"]
     list_select_related = ["tenant"]
+
+
+@admin.register(ConversationNote)
+class ConversationNoteAdmin(ReadOnlyTenantScopedAdmin):
+    """Managers' internal notes (Telegram `note: …`); never sent to the customer."""
+
+    list_display = ["created_at", "tenant", "conversation_link", "actor_label", "source", "short_text"]
+    list_filter = ["source", "tenant"]
+    search_fields = ["text", "actor_label"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="conversation")
+    def conversation_link(self, obj: ConversationNote) -> str:
+        return _conversation_link(obj.conversation_id)
+
+    @admin.display(description="note")
+    def short_text(self, obj: ConversationNote) -> str:
+        return obj.text[:100]
 
 
 @admin.register(SandboxMessage)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.models import Conversation, Escalation
+from conversations.models import Conversation
+from conversations.selectors import conversation_latest_escalation
 from conversations.services import conversation_close, conversation_return_to_bot, conversation_take_over, manager_reply_send
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
@@ -29,7 +30,7 @@ def _conversation(tenant: str, conversation_id: int) -> Conversation:
 
 
 def _result(conversation: Conversation, before: str) -> dict[str, Any]:
-    escalation = Escalation.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation).order_by("-id").first()
+    escalation = conversation_latest_escalation(conversation)
     return {
         "conversation_id": conversation.pk, "from_state": before, "state": conversation.state, "changed": before != conversation.state,
         "escalation_status": escalation.status if escalation else None,

@@ -146,3 +146,25 @@ def test_the_endpoint_needs_staff_or_the_admin_token(client, login, operator_a, 
 def test_the_endpoint_is_in_the_openapi_schema(client, db):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "post" in schema["paths"]["/reminders/process"]
+
+
+def test_changing_the_follow_up_text_waits_for_the_ceo(login, operator_a, tenant_a, superuser):
+    from django.urls import reverse
+
+    from imperium.actors import Actor
+    from imperium.models import VerificationRequest
+    from imperium.policy import verification_approve
+    from tenants.tests.test_scoping import settings_form_data
+
+    browser = login(operator_a)
+    url = reverse("admin:tenants_clientsettings_change", args=[tenant_a.settings.pk])
+    data = settings_form_data(browser, url)
+    data.update({"holding_followup_template": "Уже бежим к вам!"})
+    assert browser.post(url, data).status_code == 302
+    tenant_a.settings.refresh_from_db()
+    assert tenant_a.settings.holding_followup_template == DEFAULT_HOLDING_FOLLOWUP  # customer-facing: waits
+    request = VerificationRequest.objects.get(action="tenant.holding_reply_change")
+    assert request.params == {"tenant": "alpha", "holding_followup_template": "Уже бежим к вам!"}
+    assert verification_approve(request_id=request.pk, actor=Actor.from_user(superuser)).status == "executed"
+    tenant_a.settings.refresh_from_db()
+    assert tenant_a.settings.holding_followup_template == "Уже бежим к вам!"
