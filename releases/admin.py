@@ -196,7 +196,7 @@ class ReleaseForm(forms.ModelForm):
 
     class Meta:
         model = Release
-        fields = ["version", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags"]
+        fields = ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
 
     def clean_version(self) -> str:
         version = self.cleaned_data["version"]
@@ -228,9 +228,9 @@ class ReleaseAdmin(GlobalReadAdmin, SimpleHistoryAdmin):
         return _is_operator_level(request) and (obj is None or obj.is_draft)
 
     def get_fields(self, request: HttpRequest, obj: Release | None = None) -> list[str]:
-        fields = ["version", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags"]
+        fields = ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
         if obj is None:
-            return ["version", "copy_from", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags"]
+            return ["version", "copy_from", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
         return ["status", *fields, "author_label", "created_at", "updated_at", "effective_config_display", "history_display"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Release | None = None) -> list[str]:
@@ -238,7 +238,7 @@ class ReleaseAdmin(GlobalReadAdmin, SimpleHistoryAdmin):
             return []
         meta = ["status", "author_label", "created_at", "updated_at", "effective_config_display", "history_display"]
         if not obj.is_draft or not _is_operator_level(request):
-            return ["version", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags", *meta]
+            return ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags", *meta]
         return ["version", *meta]
 
     @admin.display(description="effective config (defaults + overrides)")

@@ -5,7 +5,7 @@ tenant was served must stay what it was (traces name the release version):
 1. services refuse (`releases.services`), admin shows released bundles read-only;
 2. `Release.save()` and the `Release.objects` queryset refuse to change a released bundle (and
    releases are never deleted: traces and audit entries name them);
-3. a database trigger (migration 0002, Postgres and SQLite) refuses it for any SQL that gets past both.
+3. a database trigger (migrations 0002/0003, Postgres and SQLite) refuses it for any SQL that gets past both.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ validate_release_version = RegexValidator(
 
 # Everything but the status (and its timestamp) is frozen once a release leaves draft.
 FROZEN_FIELDS: tuple[str, ...] = (
-    "version", "image_tag", "prompts", "gate", "eval_thresholds", "replies", "flags", "notes",
+    "version", "image_tag", "answering", "eval_thresholds", "flags", "notes",
     "author_kind", "author_id", "author_label", "created_at",
 )
 
@@ -100,11 +100,12 @@ class Release(models.Model):
         max_length=128, blank=True, default="",
         help_text="App version / Docker image tag this bundle is meant for (IMAGE_TAG / CANARY_TAG).",
     )
-    prompts = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'prompts'.")
-    gate = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'gate' (quality-gate rules and thresholds).")
+    answering = models.JSONField(
+        default=dict, blank=True,
+        help_text="Overrides of the answer brain's behaviour: rules (gate order), thresholds, templates (prompts, reply join).",
+    )
     eval_thresholds = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'eval' (kb_eval thresholds).")
-    replies = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'replies' (Russian reply templates).")
-    flags = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'flags'.")
+    flags = models.JSONField(default=dict, blank=True, help_text="Free-form switches (true/false, a number or text).")
     notes = models.TextField(blank=True, default="")
     author_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     author_id = models.CharField(max_length=64, blank=True, default="")

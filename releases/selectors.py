@@ -115,6 +115,12 @@ def tenant_channel(tenant: Client | int) -> str:
     return channel or Channel.STABLE
 
 
+def channel_queue(channel: str) -> str:
+    """The Celery queue serving a channel's customer work (docker-compose: `worker` reads
+    stable, `worker-canary` — the canary image — reads canary)."""
+    return Channel.CANARY.value if channel == Channel.CANARY else Channel.STABLE.value
+
+
 def release_for_tenant(tenant: Client | int) -> ResolvedRelease:
     """The release (or the built-in defaults) this tenant is served now. Two queries; never raises
     for a tenant without settings (treated as stable)."""
