@@ -26,6 +26,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "conversations.escalation_notify": {"queue": "default"},
     "conversations.turn_forward_notify": {"queue": "default"},
     "conversations.outbox_sweep": {"queue": "default"},
+    "releases.canary_analysis": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
@@ -38,6 +39,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "conversations.outbox_sweep",
         "schedule": 5.0,  # settings.OUTBOX_SWEEP_SECONDS overrides it
         "options": {"expires": 30},
+    },
+    "releases-canary-analysis": {
+        "task": "releases.canary_analysis",
+        "schedule": 300.0,  # settings.CANARY_ANALYSIS_SECONDS overrides it
+        "options": {"expires": 240},
     },
 }
 

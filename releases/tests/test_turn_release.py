@@ -7,56 +7,29 @@ reply the customer got, and the MessageTrace's release and KB version columns.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
-import time_machine
 from django.core.management import call_command
 
-from conversations.conftest import _pipeline_isolation, inline, message_body, queued, webhook  # noqa: F401
-from conversations.models import MessageTrace, SandboxMessage
-from conversations.tasks import turn_run_now
-from conversations.tests.helpers import conversation_of
-from imperium.actors import Actor
 from knowledge import services as kb
-from knowledge.conftest import EVAL_DIR, _fresh_knowledge_caches  # noqa: F401
 from releases import services
+from releases.tests.pipeline import (  # noqa: F401
+    ACTOR,
+    _fresh_knowledge_caches,
+    _pipeline_isolation,
+    ask_turn,
+    import_kb,
+    inline,
+    queued,
+    sent_text,
+    webhook,
+)
 
 pytestmark = pytest.mark.django_db
 
-ACTOR = Actor.system("test")
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-PHONE = "+77011234567"
 
-
-def import_kb(tenant, *, stable: bool = True):
-    content = (EVAL_DIR / "lotus-beauty" / "kb.jsonl").read_text(encoding="utf-8")
-    version = kb.kb_import(actor=ACTOR, tenant=tenant, file_name="kb.jsonl", content=content)
-    return kb.kb_version_make_first_stable(actor=ACTOR, version=version) if stable else version
-
-
-@pytest.fixture
-def ask_turn(webhook, inline):  # noqa: F811
-    """ask_turn(tenant, *texts) -> the MessageTrace of the turn that answered them (sent for real to the sandbox)."""
-
-    def _ask(tenant, *texts: str, phone: str = PHONE) -> MessageTrace:
-        with time_machine.travel(T0, tick=False) as traveller:
-            for text in texts:
-                webhook.post(tenant, payload=message_body(text=text, **{"from": phone}))
-            traveller.shift(15)
-            with inline():
-                turn_run_now(conversation_of(tenant, phone).pk)
-        return MessageTrace.objects.for_tenant(tenant).order_by("-id").first()
-
-    return _ask
-
-
-def sent_text(trace: MessageTrace) -> str:
-    return SandboxMessage.objects.get(idempotency_key__endswith=f"turn{trace.turn_id}").text
-
-
-def test_a_canary_release_with_a_stricter_threshold_changes_only_the_canary_tenants_decision(tenant_a, tenant_b, ask_turn):
+def test_a_canary_release_with_a_stricter_threshold_changes_only_the_canary_tenants_decision(tenant_a, tenant_b, ask_turn):  # noqa: F811
     for tenant in (tenant_a, tenant_b):
         import_kb(tenant)
     services.release_create_draft(actor=ACTOR, version="1.1.0", overrides={"answering": {"thresholds": {"min_confidence": 0.99}}})
@@ -76,7 +49,7 @@ def test_a_canary_release_with_a_stricter_threshold_changes_only_the_canary_tena
     assert (again.decision, again.release) == ("answer", "defaults")
 
 
-def test_a_canary_release_with_a_changed_template_changes_only_the_canary_tenants_reply(tenant_a, tenant_b, ask_turn):
+def test_a_canary_release_with_a_changed_template_changes_only_the_canary_tenants_reply(tenant_a, tenant_b, ask_turn):  # noqa: F811
     for tenant in (tenant_a, tenant_b):
         import_kb(tenant)
     services.release_create_draft(actor=ACTOR, version="1.0.0")
@@ -95,7 +68,7 @@ def test_a_canary_release_with_a_changed_template_changes_only_the_canary_tenant
     assert (canary.release, stable.release) == ("1.1.0", "1.0.0")
 
 
-def test_a_canary_tenant_is_served_its_candidate_kb_version_and_a_stable_tenant_only_its_stable_one(tenant_a, ask_turn):
+def test_a_canary_tenant_is_served_its_candidate_kb_version_and_a_stable_tenant_only_its_stable_one(tenant_a, ask_turn):  # noqa: F811
     stable_kb = import_kb(tenant_a)
     candidate = kb.kb_version_clone(actor=ACTOR, version=stable_kb)
     item = candidate.items.get(external_id="price-makeup")
@@ -117,7 +90,7 @@ def test_a_canary_tenant_is_served_its_candidate_kb_version_and_a_stable_tenant_
     assert after.kb_version == stable_kb.number and "14 000 ₸" in sent_text(after)
 
 
-def test_a_tenant_serving_no_kb_version_is_never_answered_from_a_draft(tenant_a, ask_turn):
+def test_a_tenant_serving_no_kb_version_is_never_answered_from_a_draft(tenant_a, ask_turn):  # noqa: F811
     draft = import_kb(tenant_a, stable=False)  # imported, never reviewed or promoted
 
     trace = ask_turn(tenant_a, "Сколько стоит маникюр?")
