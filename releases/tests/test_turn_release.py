@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from imperium.telegram.tests.conftest import ceo_allowed, deliver  # noqa: F401
 from knowledge import services as kb
 from releases import services
 from releases.tests.pipeline import (  # noqa: F401
@@ -103,3 +104,27 @@ def test_a_tenant_serving_no_kb_version_is_never_answered_from_a_draft(tenant_a,
     out = StringIO()
     call_command("ask", "--tenant", tenant_a.slug, "--json", "Сколько стоит маникюр?", stdout=out)
     assert f'"kb_version": {draft.number}' in out.getvalue() and '"action": "answer"' in out.getvalue()
+
+
+def test_status_in_telegram_shows_the_release_and_kb_version_the_next_turn_gets(deliver, telegram_bot, ceo_allowed, tenant_a,  # noqa: F811
+                                                                               ask_turn):  # noqa: F811
+    from imperium.telegram.testing.updates import CEO, message_update
+    from imperium.telegram.tests.conftest import replies
+
+    deliver(message_update("/status alpha"))
+    assert "Релиз: defaults — канал stable" in replies(telegram_bot, CEO["id"])[-1]
+    assert "База знаний: нет версии для клиентов" in replies(telegram_bot, CEO["id"])[-1]
+
+    stable_kb = import_kb(tenant_a)
+    candidate = kb.kb_version_clone(actor=ACTOR, version=stable_kb)
+    kb.kb_version_mark_candidate(actor=ACTOR, version=candidate)
+    services.release_create_draft(actor=ACTOR, version="1.1.0", image_tag="v1.1.0")
+    services.release_start_canary(actor=ACTOR, version="1.1.0")
+    deliver(message_update("/deploy canary alpha"))
+    ask_turn(tenant_a, "Сколько стоит маникюр?")
+
+    deliver(message_update("/status alpha"))
+    status = replies(telegram_bot, CEO["id"])[-1]
+    assert "Релиз: 1.1.0 — канал canary, образ v1.1.0" in status
+    assert f"База знаний: v{candidate.number} (кандидат для канарейки)" in status
+    assert f"релиз 1.1.0, база v{candidate.number}" in status
