@@ -245,3 +245,7 @@ def test_canary_analysis_command_prints_the_verdict(tenant_a, tenant_b, canary_r
     with time_machine.travel(NOW, tick=False):
         call_command("canary_analysis", stdout=out)
     assert "inconclusive" in out.getvalue() and "canary 1.1.0 vs stable defaults" in out.getvalue()
+    status = StringIO()
+    call_command("release_status", stdout=status)
+    assert "latest canary analysis #" in status.getvalue() and "inconclusive — canary 1.1.0 vs stable defaults" in status.getvalue()
+    assert "canary: 5 of 30 turns needed" in status.getvalue()
