@@ -124,6 +124,22 @@ def canary_analysis_run(*, now: datetime | None = None) -> CanaryAnalysis | None
     return _successful(fields)
 
 
+def canary_analysis_beat() -> dict[str, Any] | None:
+    """The beat job's body: run the analysis and return its summary. A crash is made loud (an
+    ErrorLog row and an alert, folded while it repeats) and re-raised: a broken analysis would
+    otherwise leave a bad canary running with nobody noticing."""
+    from releases.selectors import canary_analysis_summary
+
+    try:
+        analysis = canary_analysis_run()
+    except Exception as exc:
+        error_log_record(where="releases.canary_analysis.crash", exc=exc)
+        alert_raise(title=texts.CANARY_ANALYSIS_CRASHED_TITLE, text=texts.CANARY_ANALYSIS_CRASHED_TEXT.format(
+            error=f"{type(exc).__name__}: {exc}"[:300]), severity="warning", key="canary:analysis-crashed")
+        raise
+    return canary_analysis_summary(analysis) if analysis is not None else None
+
+
 def _create_noticed(fields: dict[str, Any], notice_key: str) -> CanaryAnalysis | None:
     """Store the analysis as the one that tells the CEO; None when another run already did."""
     try:

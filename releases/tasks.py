@@ -10,8 +10,6 @@ from celery import shared_task
 @shared_task(name="releases.canary_analysis")
 def canary_analysis() -> dict[str, Any] | None:
     """Beat job (every CANARY_ANALYSIS_SECONDS): compare the canary with stable, act on the verdict."""
-    from releases.analysis import canary_analysis_run
-    from releases.selectors import canary_analysis_summary
+    from releases.analysis import canary_analysis_beat
 
-    analysis = canary_analysis_run()
-    return canary_analysis_summary(analysis) if analysis is not None else None
+    return canary_analysis_beat()

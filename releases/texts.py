@@ -58,6 +58,12 @@ CANARY_INCONCLUSIVE_TEXT = (
     "{min_turns} ответов с каждой стороны за {window} мин.\n{reasons}\n"
     "Жду дальше; повторно об этом не напишу. Решение принять можно и сейчас: /rollback <клиент> или /deploy stable <клиент>."
 )
+CANARY_ANALYSIS_CRASHED_TITLE = "Анализ канарейки не работает"
+CANARY_ANALYSIS_CRASHED_TEXT = (
+    "Плановый анализ канарейки упал: {error}\n"
+    "Пока он не работает, плохая канарейка сама не откатится: проверьте вручную (manage.py canary_analysis, "
+    "админка › Error logs)."
+)
 METRIC_NAMES = {
     "qc_fail_rate": "доля эскалаций по шлюзу качества",
     "escalation_rate": "доля эскалаций",

@@ -213,6 +213,18 @@ def test_the_verdict_uses_the_configured_limits(settings):
     assert canary_verdict({**stats, "escalation_rate": 0.6}, stats, analysis_thresholds()).result == "successful"
 
 
+def test_a_crashing_analysis_is_loud(monkeypatch, tenant_a, canary_running, django_capture_on_commit_callbacks):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("conversations.selectors.release_turn_stats", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        canary_analysis.apply().get()
+    assert ErrorLog.objects.get(where="releases.canary_analysis.crash").exception_type == "RuntimeError"
+    alert = Alert.objects.get(dedup_key="canary:analysis-crashed")
+    assert "database went away" in alert.text and "не откатится" in alert.text
+
+
 def test_it_runs_on_beat_and_is_routed():
     assert TASK_ROUTES["releases.canary_analysis"] == {"queue": "default"}
     assert CELERY_BEAT_SCHEDULE["releases-canary-analysis"]["task"] == "releases.canary_analysis"
