@@ -221,7 +221,7 @@ class OutboundMessageAdmin(TenantScopedAdmin):
 class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["created_at", "tenant", "conversation_link", "decision", "reason", "confidence", "wait_ms", "decide_ms", "send_ms",
                     "total_ms", "send_status", "kb_version", "release"]
-    list_filter = ["decision", "reason", "send_status", "tenant"]
+    list_filter = ["decision", "reason", "send_status", "release", "kb_version", "tenant"]
     search_fields = ["correlation_id"]
     list_select_related = ["tenant"]
     date_hierarchy = "created_at"

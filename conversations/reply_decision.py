@@ -15,6 +15,29 @@ ANSWER = "answer"
 ESCALATE = "escalate"
 
 
+class _NoKnowledgeServed:
+    """`kb_version=NO_KNOWLEDGE_SERVED`: the tenant serves no KB version on its channel (no stable
+    version, no canary candidate). The brain then answers from nothing and escalates
+    `no_knowledge` — unlike `kb_version=None`, which means "the version it serves, or its newest
+    draft" (ask, kb_eval) and would answer customers from an unreviewed draft."""
+
+    _instance: _NoKnowledgeServed | None = None
+
+    def __new__(cls) -> _NoKnowledgeServed:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NO_KNOWLEDGE_SERVED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NO_KNOWLEDGE_SERVED = _NoKnowledgeServed()
+
+
 @dataclass
 class Decision:
     action: Literal["answer", "escalate"]
@@ -48,10 +71,13 @@ def decide_reply(
     """Decide how to answer a burst of customer messages. Never raises for a bad message;
     a failing dependency becomes an escalation with reason `dependency_down`.
 
-    `kb_version`: a KnowledgeVersion, its number, or None for the version the tenant serves
-    now (stable), or its newest draft when it serves none yet; the turn task passes
-    `knowledge.selectors.kb_version_serving(tenant, channel=...)`. `release`: None, or a
-    dict/object whose "answering" part overrides gate thresholds and prompt templates
+    `kb_version`: a KnowledgeVersion, its number, None for the version the tenant serves now
+    (stable) or its newest draft when it serves none yet (ask, kb_eval), or
+    NO_KNOWLEDGE_SERVED (escalate `no_knowledge`). The turn task passes
+    `knowledge.selectors.kb_version_serving(tenant, channel=...)`, or NO_KNOWLEDGE_SERVED when
+    that is None: customers are never answered from an unreviewed draft. `release`: None, a
+    dict, or the resolved release (`releases.selectors.release_for_tenant`) whose
+    `config["answering"]` sets the gate rules, thresholds and templates
     (see conversations/answering/defaults.py). `conversation` may be None (ask, kb_eval);
     only its `.pk` is read.
     """

@@ -9,7 +9,14 @@ from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
-from conversations.choices import ConversationState, EscalationStatus, OutboundKind, OutboundStatus, TurnStatus
+from conversations.choices import (
+    ConversationState,
+    EscalationReason,
+    EscalationStatus,
+    OutboundKind,
+    OutboundStatus,
+    TurnStatus,
+)
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -215,4 +222,65 @@ def tenant_activity(tenant: Any, *, since: datetime, until: datetime | None = No
         "waiting_for_manager": waiting["n"],
         "oldest_waiting_since": waiting["oldest"],
         "held_by_manager": Conversation.objects.for_tenant(tenant_id).filter(state=ConversationState.HUMAN).count(),
+    }
+
+
+# Escalations the quality gate decides (the release's rules and thresholds), as opposed to the
+# customer's own content (booking, complaint, toxic, ...) or the surroundings (non-text, a
+# dependency down): a release that makes these more frequent answers worse.
+QC_FAIL_REASONS = (
+    EscalationReason.NO_KNOWLEDGE,
+    EscalationReason.LOW_CONFIDENCE,
+    EscalationReason.AMBIGUOUS,
+    EscalationReason.UNGROUNDED,
+    EscalationReason.UNSUPPORTED_QUALIFIER,
+    EscalationReason.TOO_LONG,
+)
+
+
+def release_turn_stats(*, tenant_ids: Iterable[int], release: str, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+    """Quality of the turns these tenants' customers got from one release (`Turn.release`) in a
+    period — the numbers canary analysis compares. Only turns the answer brain decided count
+    (answered or escalated with that release recorded); every rate is per decided turn:
+
+    - `qc_fail_rate`: escalated by the quality gate (QC_FAIL_REASONS);
+    - `escalation_rate`: escalated for any reason;
+    - `delivery_failure_rate`: failed / (sent + failed) of the turns' outbound messages;
+    - `error_rate`: turns with an ErrorLog row of their correlation id;
+    - `total_ms_p95`: 95th percentile of the traces' total time (turn start → delivered).
+    """
+    turns = Turn.objects.filter(tenant_id__in=list(tenant_ids), release=release, created_at__gte=since,
+                                status__in=[TurnStatus.ANSWERED, TurnStatus.ESCALATED])
+    if until is not None:
+        turns = turns.filter(created_at__lt=until)
+    counts = turns.aggregate(
+        decided=Count("id"),
+        escalated=Count("id", filter=Q(status=TurnStatus.ESCALATED)),
+        qc_failed=Count("id", filter=Q(status=TurnStatus.ESCALATED, reason__in=QC_FAIL_REASONS)),
+    )
+    sends = OutboundMessage.objects.filter(turn__in=turns).aggregate(
+        sent=Count("id", filter=Q(status=OutboundStatus.SENT)), failed=Count("id", filter=Q(status=OutboundStatus.FAILED)),
+    )
+    errors = turns.exclude(correlation_id="").filter(
+        Exists(ErrorLog.objects.filter(tenant_id=OuterRef("tenant_id"), correlation_id=OuterRef("correlation_id")))
+    ).count()
+    totals = sorted(MessageTrace.objects.filter(turn__in=turns, total_ms__isnull=False).values_list("total_ms", flat=True))
+    decided = counts["decided"]
+    delivered = sends["sent"] + sends["failed"]
+
+    def rate(part: int, whole: int) -> float:
+        return round(part / whole, 4) if whole else 0.0
+
+    return {
+        "turns": decided,
+        "escalated": counts["escalated"],
+        "qc_failed": counts["qc_failed"],
+        "sent": sends["sent"],
+        "send_failed": sends["failed"],
+        "errors": errors,
+        "qc_fail_rate": rate(counts["qc_failed"], decided),
+        "escalation_rate": rate(counts["escalated"], decided),
+        "delivery_failure_rate": rate(sends["failed"], delivered),
+        "error_rate": rate(errors, decided),
+        "total_ms_p95": _percentile(totals, 95),
     }

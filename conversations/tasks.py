@@ -4,6 +4,9 @@ Two seams to releases live here, because a task (an entry point) may look at rel
 knowledge while `conversations` services may not:
 - `turn_queue_for(tenant)`: the queue a tenant's turn and delivery tasks go to;
 - `turn_release_context(tenant)`: the KB version and release handed to `decide_reply`.
+Both read the tenant's channel the same way, fresh from the database
+(`releases.selectors.tenant_channel`, i.e. `ClientSettings.release_channel`), so after a flip the
+next enqueue and the next turn agree on it — whatever copy of the tenant the caller holds.
 """
 
 from __future__ import annotations
@@ -15,21 +18,32 @@ from celery import shared_task
 
 def turn_queue_for(tenant: Any) -> str:
     """Celery queue for this tenant's customer work: its release channel ("stable" or "canary"),
-    so canary tenants are served by workers running the canary image."""
-    settings = getattr(tenant, "settings", None)
-    channel = getattr(settings, "release_channel", None)
-    return channel if channel in ("stable", "canary") else "stable"
+    so canary tenants are served by workers running the canary image. One small query: the
+    caller's tenant object may be cached (the webhook keeps tenants for a few seconds), and a
+    tenant rolled back off a bad canary image must not reach it again."""
+    from releases.selectors import channel_queue, tenant_channel
+
+    return channel_queue(tenant_channel(tenant))
 
 
 def turn_release_context(tenant: Any) -> tuple[Any, Any]:
-    """(kb_version, release) for `decide_reply`: the release the tenant's channel points at now
-    (read fresh, so a flip shows on the next turn) and the KB version its customers get on that
-    channel (canary: its candidate draft if any; stable: its stable version)."""
+    """(kb_version, release) for `decide_reply`, resolved in this one place for every turn.
+
+    - release: what the tenant's channel points at now (`release_for_tenant`, read fresh, so a
+      flip shows on the next turn); its `config["answering"]` drives the brain;
+    - kb_version: what its customers get on that channel (`kb_version_serving`: canary → its
+      candidate draft if any, else stable; stable → its stable version), or NO_KNOWLEDGE_SERVED
+      when that is nothing: customers are never answered from an unreviewed draft.
+
+    The brain records both on the Decision; the turn writes them to Turn/MessageTrace
+    (`kb_version`, `release` columns)."""
+    from conversations.reply_decision import NO_KNOWLEDGE_SERVED
     from knowledge.selectors import kb_version_serving
     from releases.selectors import release_for_tenant
 
     release = release_for_tenant(tenant)
-    return kb_version_serving(tenant, channel=release.channel), release
+    kb_version = kb_version_serving(tenant, channel=release.channel)
+    return (kb_version if kb_version is not None else NO_KNOWLEDGE_SERVED), release
 
 
 def turn_run_now(conversation_id: int) -> str:

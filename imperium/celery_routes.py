@@ -29,6 +29,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "conversations.turn_forward_notify": {"queue": "default"},
     "conversations.outbox_sweep": {"queue": "default"},
     "conversations.reminders_process": {"queue": "default"},
+    "releases.canary_analysis": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
@@ -48,6 +49,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "conversations.outbox_sweep",
         "schedule": 5.0,  # settings.OUTBOX_SWEEP_SECONDS overrides it
         "options": {"expires": 30},
+    },
+    "releases-canary-analysis": {
+        "task": "releases.canary_analysis",
+        "schedule": 300.0,  # settings.CANARY_ANALYSIS_SECONDS overrides it
+        "options": {"expires": 240},
     },
 }
 

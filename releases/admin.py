@@ -28,6 +28,7 @@ from releases import operations
 from releases.choices import Channel, EventSource
 from releases.config import SECTION_FIELDS, validate_overrides
 from releases.models import (
+    CanaryAnalysis,
     CIDelivery,
     FixProposal,
     Release,
@@ -37,6 +38,7 @@ from releases.models import (
     validate_release_version,
 )
 from releases.selectors import (
+    ANALYSIS_METRICS,
     board_canary_analysis,
     next_fix_version,
     pointers_current,
@@ -155,6 +157,7 @@ class ReleaseBoardAdmin(GlobalReadAdmin):
             "channel_events": list(TenantChannelEvent.objects.visible_to(user).select_related("tenant")[:15]),
             "canary_analysis": board_canary_analysis(user),
             "verification_url": reverse("admin:imperium_verificationrequest_changelist"),
+            "analyses_url": reverse("admin:releases_canaryanalysis_changelist") if user.is_superuser else "",
         }
 
     def _operate(self, request: HttpRequest) -> HttpResponse:
@@ -196,7 +199,7 @@ class ReleaseForm(forms.ModelForm):
 
     class Meta:
         model = Release
-        fields = ["version", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags"]
+        fields = ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
 
     def clean_version(self) -> str:
         version = self.cleaned_data["version"]
@@ -228,9 +231,9 @@ class ReleaseAdmin(GlobalReadAdmin, SimpleHistoryAdmin):
         return _is_operator_level(request) and (obj is None or obj.is_draft)
 
     def get_fields(self, request: HttpRequest, obj: Release | None = None) -> list[str]:
-        fields = ["version", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags"]
+        fields = ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
         if obj is None:
-            return ["version", "copy_from", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags"]
+            return ["version", "copy_from", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
         return ["status", *fields, "author_label", "created_at", "updated_at", "effective_config_display", "history_display"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Release | None = None) -> list[str]:
@@ -238,7 +241,7 @@ class ReleaseAdmin(GlobalReadAdmin, SimpleHistoryAdmin):
             return []
         meta = ["status", "author_label", "created_at", "updated_at", "effective_config_display", "history_display"]
         if not obj.is_draft or not _is_operator_level(request):
-            return ["version", "image_tag", "notes", "prompts", "gate", "eval_thresholds", "replies", "flags", *meta]
+            return ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags", *meta]
         return ["version", *meta]
 
     @admin.display(description="effective config (defaults + overrides)")
@@ -387,3 +390,38 @@ class CIDeliveryAdmin(GlobalReadAdmin):
     search_fields = ["delivery_id", "branch", "commit_sha"]
 
 
+
+
+@admin.register(CanaryAnalysis)
+class CanaryAnalysisAdmin(GlobalReadAdmin):
+    """Every canary analysis run with both sides' numbers (read-only; written by releases.analysis).
+    Superusers only: a run names canary tenants of every operator; the board shows operators the
+    latest verdict without them."""
+
+    superuser_only = True
+    list_display = ["created_at", "release_version", "stable_version", "result", "canary_turns", "stable_turns", "action",
+                    "reasons_display"]
+    list_filter = ["result", "action", "release_version"]
+    search_fields = ["release_version"]
+    list_select_related = ["release"]
+    fields = ["created_at", "result", "release", "release_version", "stable_version", "window_start", "window_end", "canary_tenants",
+              "stable_tenant_count", "metrics_display", "reasons_display", "action", "action_detail", "thresholds", "notice_key"]
+    readonly_fields = fields
+
+    @admin.display(description="canary turns")
+    def canary_turns(self, obj: CanaryAnalysis) -> Any:
+        return obj.canary_metrics.get("turns")
+
+    @admin.display(description="stable turns")
+    def stable_turns(self, obj: CanaryAnalysis) -> Any:
+        return obj.stable_metrics.get("turns")
+
+    @admin.display(description="reasons")
+    def reasons_display(self, obj: CanaryAnalysis) -> str:
+        return "; ".join(r.get("text", "") for r in obj.reasons) or "—"
+
+    @admin.display(description="canary vs stable")
+    def metrics_display(self, obj: CanaryAnalysis) -> str:
+        rows = [(name, obj.canary_metrics.get(name), obj.stable_metrics.get(name)) for name in ANALYSIS_METRICS]
+        return format_html("<table><thead><tr><th>metric</th><th>canary</th><th>stable</th></tr></thead><tbody>{}</tbody></table>",
+                           format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows))

@@ -41,3 +41,9 @@ class CIOutcome(models.TextChoices):
     UNCHANGED = "unchanged", "No change"
     IGNORED = "ignored", "Ignored"
     NO_MATCH = "no_match", "No matching proposal"
+
+
+class AnalysisResult(models.TextChoices):
+    SUCCESSFUL = "successful", "Successful"
+    FAILED = "failed", "Failed"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"

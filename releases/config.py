@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import copy
-import string
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from conversations.answering.defaults import validate_answering
 from imperium.exceptions import ApplicationError
-from releases.defaults import DEFAULT_BUNDLE, PROMPT_PLACEHOLDERS, REPLY_PLACEHOLDERS, SECTIONS, STRICT_SECTIONS
+from releases.defaults import DEFAULT_BUNDLE, SECTIONS
 
 # Model field per bundle section (Release stores each section's overrides in its own JSON field).
 SECTION_FIELDS: dict[str, str] = {
-    "prompts": "prompts",
-    "gate": "gate",
+    "answering": "answering",
     "eval": "eval_thresholds",
-    "replies": "replies",
     "flags": "flags",
 }
 
@@ -57,75 +55,38 @@ def thaw(value: Any) -> Any:
 
 
 # --- validation ------------------------------------------------------------------------------
-def _placeholders(template: str) -> set[str]:
-    try:
-        return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template) if field}
-    except ValueError as exc:
-        raise ValueError(f"is not a valid template ({exc})") from None
-
-
-def _type_name(value: Any) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list"}.get(type(value), type(value).__name__)
-
-
-def _check_value(section: str, key: str, default: Any, value: Any) -> str | None:
-    """None when `value` may replace `default`, else what is wrong with it."""
-    if isinstance(default, bool):
-        return None if isinstance(value, bool) else f"must be {_type_name(default)}"
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "must be a number"
-        if section in ("gate", "eval") and not 0.0 <= float(value) <= 1.0:
-            return "must be between 0 and 1"
-        return None
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "must be an integer"
-        return None if value >= 1 else "must be at least 1"
-    if isinstance(default, str):
-        if not isinstance(value, str) or not value.strip():
-            return "must be non-empty text"
-        allowed = PROMPT_PLACEHOLDERS.get(key, frozenset()) if section == "prompts" else REPLY_PLACEHOLDERS
-        try:
-            unknown = _placeholders(value) - allowed
-        except ValueError as exc:
-            return str(exc)
-        if unknown:
-            return f"uses unknown placeholders {sorted(unknown)} (allowed: {sorted(allowed) or 'none'})"
-        return None
-    if isinstance(default, list):
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            return "must be a list of strings"
-        return None
+def _eval_problem(key: str, value: Any) -> str | None:
+    if key not in DEFAULT_BUNDLE["eval"]:
+        return f"unknown key {key!r} (known: {', '.join(sorted(DEFAULT_BUNDLE['eval']))})"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{key}: must be a number"
+    if not 0.0 <= float(value) <= 1.0:
+        return f"{key}: must be between 0 and 1"
     return None
 
 
 def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, list[str]]:
     """Problems per section (empty dict when the overrides are valid).
 
-    Known keys must keep the default's type (and 0..1 for gate/eval ratios, placeholders a template
-    may use); unknown keys are refused except in `flags`, whose values must be scalars.
+    `answering`: the brain's own check (`conversations.answering.defaults.validate_answering`);
+    `eval`: known keys, ratios within 0..1; `flags`: any name, scalar values. Unknown sections
+    are refused (a typo must never quietly keep the default behaviour).
     """
     problems: dict[str, list[str]] = {}
     for section, values in overrides.items():
-        errors: list[str] = []
         if section not in SECTIONS:
             problems.setdefault("bundle", []).append(f"unknown section {section!r} (known: {', '.join(SECTIONS)})")
             continue
         if not isinstance(values, Mapping):
             problems[section] = ["must be a JSON object"]
             continue
-        defaults = DEFAULT_BUNDLE[section]
-        for key, value in values.items():
-            if key not in defaults:
-                if section in STRICT_SECTIONS:
-                    errors.append(f"unknown key {key!r} (known: {', '.join(sorted(defaults))})")
-                elif not isinstance(value, bool | int | float | str):
-                    errors.append(f"{key}: a flag must be true/false, a number or text")
-                continue
-            problem = _check_value(section, key, defaults[key], value)
-            if problem:
-                errors.append(f"{key}: {problem}")
+        if section == "answering":
+            errors = validate_answering(values)
+        elif section == "eval":
+            errors = [p for p in (_eval_problem(k, v) for k, v in values.items()) if p]
+        else:
+            errors = [f"{key}: a flag must be true/false, a number or text" for key, value in values.items()
+                      if not isinstance(value, bool | int | float | str)]
         if errors:
             problems[section] = errors
     return problems

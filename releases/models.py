@@ -5,7 +5,7 @@ tenant was served must stay what it was (traces name the release version):
 1. services refuse (`releases.services`), admin shows released bundles read-only;
 2. `Release.save()` and the `Release.objects` queryset refuse to change a released bundle (and
    releases are never deleted: traces and audit entries name them);
-3. a database trigger (migration 0002, Postgres and SQLite) refuses it for any SQL that gets past both.
+3. a database trigger (migrations 0002/0003, Postgres and SQLite) refuses it for any SQL that gets past both.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from imperium.choices import ActorKind
 from imperium.exceptions import ApplicationError
-from releases.choices import Channel, CIOutcome, EventSource, FixStatus, ReleaseStatus
+from releases.choices import AnalysisResult, Channel, CIOutcome, EventSource, FixStatus, ReleaseStatus
 from releases.config import SECTION_FIELDS, effective_bundle
 from tenants.scoping import TenantScopedQuerySet
 
@@ -29,7 +29,7 @@ validate_release_version = RegexValidator(
 
 # Everything but the status (and its timestamp) is frozen once a release leaves draft.
 FROZEN_FIELDS: tuple[str, ...] = (
-    "version", "image_tag", "prompts", "gate", "eval_thresholds", "replies", "flags", "notes",
+    "version", "image_tag", "answering", "eval_thresholds", "flags", "notes",
     "author_kind", "author_id", "author_label", "created_at",
 )
 
@@ -100,11 +100,12 @@ class Release(models.Model):
         max_length=128, blank=True, default="",
         help_text="App version / Docker image tag this bundle is meant for (IMAGE_TAG / CANARY_TAG).",
     )
-    prompts = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'prompts'.")
-    gate = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'gate' (quality-gate rules and thresholds).")
+    answering = models.JSONField(
+        default=dict, blank=True,
+        help_text="Overrides of the answer brain's behaviour: rules (gate order), thresholds, templates (prompts, reply join).",
+    )
     eval_thresholds = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'eval' (kb_eval thresholds).")
-    replies = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'replies' (Russian reply templates).")
-    flags = models.JSONField(default=dict, blank=True, help_text="Overrides of defaults 'flags'.")
+    flags = models.JSONField(default=dict, blank=True, help_text="Free-form switches (true/false, a number or text).")
     notes = models.TextField(blank=True, default="")
     author_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     author_id = models.CharField(max_length=64, blank=True, default="")
@@ -308,3 +309,40 @@ class CIDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.event} ({self.outcome})"
+
+
+class CanaryAnalysis(models.Model):
+    """One run of canary analysis: the canary release's turns on canary tenants against the stable
+    release's turns on stable tenants over a window, the verdict, and what was done about it.
+
+    Written by `releases.analysis.canary_analysis_run` (never edited). Not tenant-owned: it
+    aggregates many tenants (the board shows it; canary tenant slugs only to superusers).
+    `notice_key` is unique: the CEO hears about one canary release's failure, or its lack of
+    data, exactly once however many runs (or concurrent runs) see it."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="canary_analyses")
+    release_version = models.CharField(max_length=64, db_index=True, help_text="Canary release analysed.")
+    stable_version = models.CharField(max_length=64, help_text="Release the stable tenants were served (or 'defaults').")
+    result = models.CharField(max_length=12, choices=AnalysisResult.choices, db_index=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    canary_tenants = models.JSONField(default=list, blank=True, help_text="Slugs of the canary tenants.")
+    stable_tenant_count = models.PositiveIntegerField(default=0)
+    canary_metrics = models.JSONField(default=dict, blank=True)
+    stable_metrics = models.JSONField(default=dict, blank=True)
+    thresholds = models.JSONField(default=dict, blank=True, help_text="Limits applied (settings CANARY_*).")
+    reasons = models.JSONField(default=list, blank=True, help_text="Why it failed, or why it is inconclusive.")
+    action = models.CharField(max_length=20, blank=True, default="",
+                              help_text="rolled_back, fixes_verified, notified (inconclusive), or empty.")
+    action_detail = models.JSONField(default=dict, blank=True)
+    notice_key = models.CharField(max_length=100, null=True, blank=True, unique=True, default=None,
+                                  help_text="Set on the one run that told the CEO (failed:<version> / inconclusive:<version>).")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "canary analysis"
+        verbose_name_plural = "canary analyses"
+
+    def __str__(self) -> str:
+        return f"{self.release_version}: {self.result} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -119,9 +119,14 @@ def rollback_stable(*, actor: Actor, to_version: str | None = None, to_defaults:
     return policy_execute("release.rollback_stable", actor, params, reason=reason)
 
 
-def canary_auto_rollback(*, actor: Actor, reason: str, analysis: str = "") -> PolicyOutcome:
-    """For canary analysis: every canary tenant back to stable, the canary release rolled back (low risk)."""
-    return policy_execute("canary.auto_rollback", actor, _params(None, reason, analysis=analysis), reason=reason)
+def canary_auto_rollback(*, actor: Actor, reason: str, analysis: str = "", notify: bool = True,
+                         source: str | None = None) -> PolicyOutcome:
+    """Every canary tenant back to stable, the canary release rolled back (low risk, audited).
+    Canary analysis passes `notify=False` and alerts once itself, with its numbers."""
+    params = _params(source, reason, analysis=analysis)
+    if not notify:
+        params["notify"] = False
+    return policy_execute("canary.auto_rollback", actor, params, reason=reason)
 
 
 # --- fix proposals -------------------------------------------------------------------------------

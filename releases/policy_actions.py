@@ -67,8 +67,8 @@ def rollback_stable(*, actor: Actor, from_version: str, to_version: str | None, 
 
 
 @register_action("canary.auto_rollback", summary="Roll canary tenants back to stable: {reason}")
-def auto_rollback(*, actor: Actor, reason: str, analysis: str = "", source: str | None = None) -> dict[str, Any]:
-    return services.canary_rollback(actor=actor, reason=reason, source=source, analysis_ref=analysis).as_dict()
+def auto_rollback(*, actor: Actor, reason: str, analysis: str = "", source: str | None = None, notify: bool = True) -> dict[str, Any]:
+    return services.canary_rollback(actor=actor, reason=reason, source=source, analysis_ref=analysis, notify=notify).as_dict()
 
 
 # --- tenants -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from releases.choices import Channel, FixStatus, ReleaseStatus
 from releases.config import effective_bundle, freeze, thaw
 from releases.defaults import DEFAULTS_VERSION
-from releases.models import FixProposal, Release, ReleasePointer, ReleasePointerEvent
+from releases.models import CanaryAnalysis, FixProposal, Release, ReleasePointer, ReleasePointerEvent
 from tenants.models import Client, ClientSettings
 
 
@@ -113,6 +113,12 @@ def tenant_channel(tenant: Client | int) -> str:
     tenant_id = getattr(tenant, "pk", tenant)
     channel = ClientSettings.objects.filter(client_id=tenant_id).values_list("release_channel", flat=True).first()
     return channel or Channel.STABLE
+
+
+def channel_queue(channel: str) -> str:
+    """The Celery queue serving a channel's customer work (docker-compose: `worker` reads
+    stable, `worker-canary` — the canary image — reads canary)."""
+    return Channel.CANARY.value if channel == Channel.CANARY else Channel.STABLE.value
 
 
 def release_for_tenant(tenant: Client | int) -> ResolvedRelease:
@@ -219,7 +225,41 @@ def next_fix_version(proposal: FixProposal) -> str:
     return f"{major}.{minor}.{patch + 1}-fix.{proposal.pk}"
 
 
+ANALYSIS_METRICS = ("turns", "qc_fail_rate", "escalation_rate", "delivery_failure_rate", "error_rate", "total_ms_p95")
+
+
+def canary_analysis_latest() -> CanaryAnalysis | None:
+    return CanaryAnalysis.objects.select_related("release").first()
+
+
+def canary_analysis_summary(analysis: CanaryAnalysis, *, with_tenants: bool = True) -> dict[str, Any]:
+    """One analysis as plain data (task result, `canary_analysis --json`, the board)."""
+    return {
+        "id": analysis.pk,
+        "created_at": analysis.created_at.isoformat() if analysis.created_at else None,
+        "result": analysis.result,
+        "release": analysis.release_version,
+        "stable": analysis.stable_version,
+        "window_start": analysis.window_start.isoformat(),
+        "window_end": analysis.window_end.isoformat(),
+        "canary_tenants": list(analysis.canary_tenants) if with_tenants else len(analysis.canary_tenants),
+        "stable_tenant_count": analysis.stable_tenant_count,
+        "metrics": [{"name": m, "canary": analysis.canary_metrics.get(m), "stable": analysis.stable_metrics.get(m)}
+                    for m in ANALYSIS_METRICS],
+        "reasons": [r.get("text", "") for r in analysis.reasons],
+        "action": analysis.action,
+        "action_detail": analysis.action_detail,
+        "thresholds": analysis.thresholds,
+    }
+
+
 def board_canary_analysis(user: Any) -> dict[str, Any] | None:
-    """The latest canary analysis for the releases board. Canary analysis (issue 7 part B) fills
-    this in; None shows the placeholder section."""
-    return None
+    """The latest canary analysis for the releases board (None: none yet). Canary tenant slugs are
+    shown to superusers only; an operator sees how many there are."""
+    analysis = canary_analysis_latest()
+    if analysis is None:
+        return None
+    superuser = bool(getattr(user, "is_superuser", False))
+    summary = canary_analysis_summary(analysis, with_tenants=superuser)
+    summary["canary_tenant_label"] = ", ".join(analysis.canary_tenants) if superuser else f"{len(analysis.canary_tenants)}"
+    return summary

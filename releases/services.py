@@ -429,11 +429,13 @@ class CanaryRollback:
 
 
 @transaction.atomic
-def canary_rollback(*, actor: Actor, reason: str, source: str | None = None, analysis_ref: str = "") -> CanaryRollback:
+def canary_rollback(*, actor: Actor, reason: str, source: str | None = None, analysis_ref: str = "",
+                    notify: bool = True) -> CanaryRollback:
     """Take the canary down: every canary tenant goes back to stable, the canary release (unless it
     is also stable) becomes rolled_back, the canary pointer is cleared, linked fix proposals are
     rolled back. Used by canary analysis (`canary.auto_rollback`). Idempotent: nothing on canary →
-    nothing changes and no alert. Audited `release.canary_rolled_back`; one alert to the CEO."""
+    nothing changes and no alert. Audited `release.canary_rolled_back`; one alert to the CEO —
+    unless `notify=False`: canary analysis sends its own single alert with the numbers."""
     canary = _lock_pointers()[Channel.CANARY]
     release = canary.release
     flipped = []
@@ -456,6 +458,7 @@ def canary_rollback(*, actor: Actor, reason: str, source: str | None = None, ana
     if result.changed:
         audit_record(actor=actor, action="release.canary_rolled_back", obj=release,
                      payload={**result.as_dict(), "reason": reason, "analysis": analysis_ref})
+    if result.changed and notify:
         _alert_on_commit(
             title=texts.CANARY_ROLLED_BACK_TITLE.format(version=_version_name(release)),
             text=texts.CANARY_ROLLED_BACK_TEXT.format(version=_version_name(release), tenants=", ".join(flipped) or "—",

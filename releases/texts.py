@@ -41,3 +41,34 @@ FIX_STATUS_NAMES = {
     "released": "выпущен в стабильный канал",
     "rolled_back": "откатен",
 }
+
+# Canary analysis. Metric lines are "name: canary X vs stable Y" in METRIC_LINE.
+CANARY_FAILED_TITLE = "Канарейка {version} хуже стабильного — откат"
+CANARY_FAILED_TEXT = (
+    "Анализ канарейки #{analysis}: релиз {version} хуже стабильного ({stable}) за последние {window} мин.\n"
+    "{reasons}\n"
+    "Сделано автоматически: клиенты с канарейки возвращены на стабильный канал ({tenants}), "
+    "релиз {version} снят с канарейки (статус rolled_back).\n"
+    "Подробности: админка › Releases board › Canary analysis."
+)
+CANARY_FAILED_NOTHING_TO_ROLL_BACK = "канарейку уже сняли"
+CANARY_INCONCLUSIVE_TITLE = "Канарейка {version}: пока мало данных"
+CANARY_INCONCLUSIVE_TEXT = (
+    "Анализ канарейки #{analysis}: для сравнения релиза {version} со стабильным ({stable}) нужно не меньше "
+    "{min_turns} ответов с каждой стороны за {window} мин.\n{reasons}\n"
+    "Жду дальше; повторно об этом не напишу. Решение принять можно и сейчас: /rollback <клиент> или /deploy stable <клиент>."
+)
+CANARY_ANALYSIS_CRASHED_TITLE = "Анализ канарейки не работает"
+CANARY_ANALYSIS_CRASHED_TEXT = (
+    "Плановый анализ канарейки упал: {error}\n"
+    "Пока он не работает, плохая канарейка сама не откатится: проверьте вручную (manage.py canary_analysis, "
+    "админка › Error logs)."
+)
+METRIC_NAMES = {
+    "qc_fail_rate": "доля эскалаций по шлюзу качества",
+    "escalation_rate": "доля эскалаций",
+    "delivery_failure_rate": "доля недоставленных ответов",
+    "error_rate": "доля ответов с ошибками",
+    "total_ms_p95": "время ответа p95, мс",
+    "turns": "ответов",
+}

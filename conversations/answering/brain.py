@@ -16,7 +16,7 @@ from conversations.answering.composer import composer_from_settings
 from conversations.answering.defaults import effective_config, release_label
 from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, run_rules
 from conversations.choices import EscalationReason
-from conversations.reply_decision import ANSWER, ESCALATE, Decision
+from conversations.reply_decision import ANSWER, ESCALATE, NO_KNOWLEDGE_SERVED, Decision
 from imperium.exceptions import IntegrationError
 from knowledge.models import KnowledgeVersion
 from knowledge.retrieval import retrieve
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_version(tenant: Any, kb_version: Any) -> KnowledgeVersion | None:
+    if kb_version is NO_KNOWLEDGE_SERVED:
+        return None
     if isinstance(kb_version, KnowledgeVersion):
         if kb_version.tenant_id != tenant.pk:
             raise ValueError("kb_version belongs to another tenant")
@@ -113,7 +115,8 @@ def decide(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_versio
             decision.detail["composer"] = ctx.composition.detail
     if version is None:
         decision.reason = EscalationReason.NO_KNOWLEDGE
-        decision.gate.append({"rule": "knowledge_present", "passed": False, "detail": "the tenant has no KB version"})
+        detail = "the tenant serves no KB version on its channel" if kb_version is NO_KNOWLEDGE_SERVED else "the tenant has no KB version"
+        decision.gate.append({"rule": "knowledge_present", "passed": False, "detail": detail})
     timings["total_ms"] = _ms(started)
     decision.timings = timings
     return decision

@@ -1,14 +1,19 @@
 """Behaviour data of the answer brain: gate rule order, thresholds and prompt/reply templates.
 
-A release bundle can override any of it with a dict of the same shape (deep-merged), which
-is how the releases work versions prompts and gate thresholds without code changes:
+This is the `answering` section of every release bundle: `releases.defaults.DEFAULT_BUNDLE`
+carries it unchanged, a release overrides any part of it (deep-merged; lists replaced whole),
+`validate_answering` below is what a release's overrides must pass, and the turn task hands the
+tenant's resolved release to `decide_reply`, whose brain reads `release.config["answering"]`:
 
     decide_reply(..., release={"version": "2025.12.1", "answering": {"thresholds": {"ambiguity_ratio": 0.95}}})
+
+Nothing else in a release changes how the brain decides.
 """
 
 from __future__ import annotations
 
 import copy
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,23 +83,105 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    """Plain dicts and lists of a (possibly frozen: mappingproxy, tuple) config."""
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
     return value
 
 
-# Keys of the releases bundle's generic `gate` section that mean the same here. (Its
-# `max_answer_chars` is not mapped: extractive replies join whole items, and 900 characters
-# would refuse two-part answers that the reply_length rule, at 1,600, lets through.)
-_GATE_KEYS = {"max_sources": "max_items"}
+# The brain's own reading of a release. Everything a release may set is checked by
+# `validate_answering` when the release is created, so a bundle that reaches a turn is sound.
+RULE_NAMES: tuple[str, ...] = tuple(DEFAULTS["rules"])  # every rule this build knows (gate.RULES)
+# The anti-shame core: without these a reply could go out ungrounded or with no knowledge at all.
+REQUIRED_RULES: tuple[str, ...] = ("knowledge_present", "composed", "grounding")
+RATIO_THRESHOLDS = frozenset({"ambiguity_ratio", "min_confidence"})  # 0..1
+# Placeholders each template may use (`str.format`); None: the text is used as is, never formatted.
+TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str] | None] = {
+    "join": None,
+    "llm_system": frozenset({"business"}),
+    "llm_user": frozenset({"snippets", "messages"}),
+    "llm_snippet": frozenset({"id", "question", "answer"}),
+    "llm_verify_system": None,
+    "llm_verify_user": frozenset({"snippets", "messages", "reply"}),
+    "unsure_marker": None,
+}
+
+
+def _placeholders(template: str) -> set[str]:
+    return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def validate_answering(overrides: Any) -> list[str]:
+    """Problems of an `answering` override (empty list: valid). Unknown keys are refused (a typo
+    must not silently keep the default); rules must be known, unique and keep REQUIRED_RULES;
+    thresholds keep their type (ratios within 0..1, counts at least 1); templates may use only
+    their placeholders."""
+    if not isinstance(overrides, Mapping):
+        return ["must be a JSON object"]
+    problems: list[str] = []
+    for key in overrides:
+        if key not in DEFAULTS:
+            problems.append(f"unknown key {key!r} (known: {', '.join(DEFAULTS)})")
+    if "rules" in overrides:
+        rules = overrides["rules"]
+        if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+            problems.append("rules: must be a list of rule names")
+        else:
+            unknown = [r for r in rules if r not in RULE_NAMES]
+            if unknown:
+                problems.append(f"rules: unknown {unknown} (known: {', '.join(RULE_NAMES)})")
+            if len(set(rules)) != len(rules):
+                problems.append("rules: a rule is listed twice")
+            missing = [r for r in REQUIRED_RULES if r not in rules]
+            if missing:
+                problems.append(f"rules: must keep {missing} (answers must stay grounded in the knowledge)")
+    for section in ("thresholds", "templates"):
+        if section not in overrides:
+            continue
+        values = overrides[section]
+        if not isinstance(values, Mapping):
+            problems.append(f"{section}: must be a JSON object")
+            continue
+        for key, value in values.items():
+            if key not in DEFAULTS[section]:
+                problems.append(f"{section}.{key}: unknown (known: {', '.join(DEFAULTS[section])})")
+                continue
+            problem = _threshold_problem(key, value) if section == "thresholds" else _template_problem(key, value)
+            if problem:
+                problems.append(f"{section}.{key}: {problem}")
+    return problems
+
+
+def _threshold_problem(key: str, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "must be a number"
+    if key in RATIO_THRESHOLDS:
+        return None if 0.0 <= float(value) <= 1.0 else "must be between 0 and 1"
+    if not isinstance(value, int):
+        return "must be an integer"
+    return None if value >= 1 else "must be at least 1"
+
+
+def _template_problem(key: str, value: Any) -> str | None:
+    if not isinstance(value, str) or not value or (key != "join" and not value.strip()):
+        return "must be non-empty text"
+    allowed = TEMPLATE_PLACEHOLDERS.get(key)
+    if allowed is None:
+        return None
+    try:
+        unknown = _placeholders(value) - allowed
+    except ValueError as exc:
+        return f"is not a valid template ({exc})"
+    if unknown:
+        return f"uses unknown placeholders {sorted(unknown)} (allowed: {sorted(allowed)})"
+    return None
 
 
 def release_overrides(release: Any) -> dict[str, Any]:
-    """The answering part of a release: a dict's "answering" key, or an object's `answering`,
-    or the `config` of a resolved release (releases.selectors.release_for_tenant): its
-    "answering" section plus the generic `gate` keys that mean the same here. Other generic
-    keys (min_confidence, min_retrieval_score, max_answer_chars, prompts) are on other scales
-    or protocols and are not read — see docs/KNOWLEDGE.md."""
+    """The answering part of a release: a dict's "answering" key, an object's `answering`, or the
+    `config["answering"]` of a resolved release (`releases.selectors.release_for_tenant`)."""
     if release is None:
         return {}
     if isinstance(release, Mapping):
@@ -104,17 +191,8 @@ def release_overrides(release: Any) -> dict[str, Any]:
         return _plain(value)
     for attribute in ("config", "bundle", "behaviour"):
         config = getattr(release, attribute, None)
-        if not isinstance(config, Mapping):
-            continue
-        overrides = _plain(config.get("answering") or {})
-        gate = config.get("gate")
-        if isinstance(gate, Mapping):
-            mapped = {ours: gate[theirs] for theirs, ours in _GATE_KEYS.items() if theirs in gate}
-            if mapped:
-                overrides.setdefault("thresholds", {}).update(
-                    {k: v for k, v in mapped.items() if k not in overrides.get("thresholds", {})}
-                )
-        return overrides
+        if isinstance(config, Mapping):
+            return _plain(config.get("answering") or {})
     return {}
 
 

@@ -42,7 +42,7 @@ from imperium.telegram.choices import AllowedRole
 from imperium.telegram.dispatch import UpdateHandler, register_handler
 from imperium.telegram.messaging import bot_username, reply_to
 from imperium.telegram.models import TelegramAllowedUser
-from imperium.telegram.status import status_report
+from imperium.telegram.status import register_status_section, status_report
 from imperium.telegram.texts import render
 from imperium.telegram.updates import IncomingUpdate, ParsedCommand, TelegramUser
 from tenants.choices import ReleaseChannel
@@ -289,6 +289,19 @@ def tenant_deploy_stable_backend(ctx: CommandContext, tenant: Client) -> str:
     return _release_outcome(ctx, outcome, "canary release → stable")
 
 
+def release_status_section(tenant: Client) -> str:
+    """/status: the release and KB version the tenant's next turn gets (the turn task's own
+    resolution, `turn_release_context`) and what its last trace recorded."""
+    from conversations.models import MessageTrace
+    from conversations.reply_decision import NO_KNOWLEDGE_SERVED
+    from conversations.tasks import turn_release_context
+
+    kb_version, release = turn_release_context(tenant)
+    last = MessageTrace.objects.for_tenant(tenant).exclude(release="").order_by("-created_at", "-id").first()
+    return render("status/release", release=release, kb_version=None if kb_version is NO_KNOWLEDGE_SERVED else kb_version, last=last)
+
+
+register_status_section("release", release_status_section, order=15)
 register_command_backend("tenant.deploy_canary", tenant_deploy_canary_backend)
 register_command_backend("tenant.rollback", tenant_rollback_backend)
 register_command_backend("tenant.deploy_stable", tenant_deploy_stable_backend)

@@ -30,7 +30,7 @@ def system() -> Actor:
 
 @pytest.fixture
 def make_release(system):
-    """make_release("1.0.0", gate={...}) -> a draft Release."""
+    """make_release("1.0.0", answering={...}) -> a draft Release."""
 
     def _make(version: str, image_tag: str = "", **overrides: Any):
         return services.release_create_draft(actor=system, version=version, image_tag=image_tag, overrides=overrides)

@@ -36,7 +36,7 @@ def test_the_board_shows_pointers_and_tenants_per_channel(login, superuser, tena
     assert response.status_code == 200
     assert board_tenants(response, "canary") == {"alpha"} and board_tenants(response, "stable") == {"bravo"}
     html = response.content.decode()
-    assert "1.1.0" in html and "1.0.0" in html and "No canary analysis yet." in html
+    assert "1.1.0" in html and "1.0.0" in html and "No canary analysis yet" in html
     assert response.context["can_operate"] is True
 
 
@@ -76,29 +76,29 @@ def test_a_released_bundle_is_read_only_in_admin(login, superuser, on_canary):
     url = reverse("admin:releases_release_change", args=[release.pk])
     page = client.get(url)
     assert page.status_code == 200 and page.context["has_change_permission"] is False
-    assert "min_retrieval_score" in page.content.decode()  # the effective config is shown
-    assert client.post(url, {"notes": "edited", "gate": '{"min_confidence": 0.1}'}).status_code == 403
-    assert Release.objects.get(pk=release.pk).gate == {}
+    assert "ambiguity_ratio" in page.content.decode()  # the effective config is shown
+    assert client.post(url, {"notes": "edited", "answering": '{"thresholds": {"min_confidence": 0.1}}'}).status_code == 403
+    assert Release.objects.get(pk=release.pk).answering == {}
 
 
 def test_drafts_are_created_and_edited_in_admin_through_the_policy(login, superuser):
     client = login(superuser)
     add = reverse("admin:releases_release_add")
-    data = {"version": "2.0.0", "image_tag": "v2.0.0", "notes": "", "prompts": "{}", "gate": '{"min_confidence": 0.65}',
-            "eval_thresholds": "{}", "replies": "{}", "flags": '{"llm_composer": true}'}
+    data = {"version": "2.0.0", "image_tag": "v2.0.0", "notes": "", "answering": '{"thresholds": {"min_confidence": 0.65}}',
+            "eval_thresholds": "{}", "flags": '{"llm_composer": true}'}
     assert client.post(add, data).status_code == 302
     release = Release.objects.get(version="2.0.0")
     assert release.effective_config()["flags"]["llm_composer"] is True and release.author_label == "root"
     assert AuditLog.objects.filter(action="policy.executed", payload__action="release.create_draft").exists()
 
-    bad = client.post(add, {**data, "version": "2.1.0", "gate": '{"min_confidence": 5}'})
+    bad = client.post(add, {**data, "version": "2.1.0", "answering": '{"thresholds": {"min_confidence": 5}}'})
     assert bad.status_code == 200 and "between 0 and 1" in str(bad.context["adminform"].form.errors)
     assert not Release.objects.filter(version="2.1.0").exists()
 
     change = reverse("admin:releases_release_change", args=[release.pk])
-    edit = {k: v for k, v in data.items() if k != "version"} | {"gate": '{"min_confidence": 0.7}'}
+    edit = {k: v for k, v in data.items() if k != "version"} | {"answering": '{"thresholds": {"min_confidence": 0.7}}'}
     assert client.post(change, edit).status_code == 302
-    assert Release.objects.get(pk=release.pk).gate == {"min_confidence": 0.7}
+    assert Release.objects.get(pk=release.pk).answering == {"thresholds": {"min_confidence": 0.7}}
 
 
 def test_an_operator_cannot_create_releases(login, operator_a):

@@ -25,7 +25,7 @@ def run(*args: str) -> str:
 
 def test_the_release_cycle_from_the_command_line(tenant_a, tmp_path):
     bundle = tmp_path / "bundle.json"
-    bundle.write_text(json.dumps({"gate": {"min_confidence": 0.7}, "replies": {"holding": "Секунду, зову администратора."}}),
+    bundle.write_text(json.dumps({"answering": {"thresholds": {"min_confidence": 0.7}, "templates": {"join": "\n"}}}),
                       encoding="utf-8")
     assert "executed release.create_draft" in run("release_create", "--version", "1.0.0", "--bundle", str(bundle),
                                                   "--image-tag", "v1.0.0")
@@ -39,7 +39,7 @@ def test_the_release_cycle_from_the_command_line(tenant_a, tmp_path):
     pending = run("deploy_stable")
     request = VerificationRequest.objects.get(action="release.promote_stable")
     assert f"pending verification #{request.pk}" in pending
-    assert release_for_tenant(tenant_a).config["replies"]["holding"] == "Секунду, зову администратора."
+    assert release_for_tenant(tenant_a).config["answering"]["templates"]["join"] == "\n"
     assert "executed tenant.rollback" in run("rollback", "--tenant", "alpha")
     assert release_for_tenant(tenant_a).version == "defaults"  # stable still serves the defaults until approval
     assert "pending verification" in run("release_status")
@@ -74,7 +74,7 @@ def test_commands_report_refusals_as_errors(tenant_a, tmp_path):
     with pytest.raises(CommandError, match="No canary release"):
         run("deploy_canary", "--tenant", "alpha")
     bad = tmp_path / "bad.json"
-    bad.write_text('{"gate": {"min_confidence": 7}}', encoding="utf-8")
+    bad.write_text('{"answering": {"thresholds": {"min_confidence": 7}}}', encoding="utf-8")
     with pytest.raises(CommandError, match="between 0 and 1"):
         run("release_create", "--version", "1.0.0", "--bundle", str(bad))
     with pytest.raises(CommandError, match="nothing to roll back"):

@@ -42,7 +42,7 @@ def proposal(tenant_a, alerts, django_capture_on_commit_callbacks):
 def test_a_fix_travels_from_proposal_to_stable_with_the_ceo_approving_the_last_step(
     tenant_a, tenant_b, proposal, make_stable, settings, superuser, alerts, django_capture_on_commit_callbacks
 ):
-    make_stable("1.4.0", gate={"min_confidence": 0.6})
+    make_stable("1.4.0", answering={"thresholds": {"min_confidence": 0.6}})
     with django_capture_on_commit_callbacks(execute=True):
         ci_passes(settings)
         version = next_fix_version(proposal)
@@ -51,7 +51,7 @@ def test_a_fix_travels_from_proposal_to_stable_with_the_ceo_approving_the_last_s
         assert canary.status == "executed" and canary.result["status"] == "canary"
         release = Release.objects.get(version=version)
         assert release.status == "canary" and release.image_tag == "sha-3f7868"
-        assert release.gate == {"min_confidence": 0.6}  # the stable bundle carried over: the fix changes code only
+        assert release.answering == {"thresholds": {"min_confidence": 0.6}}  # the stable bundle carried over: the fix changes code only
         services.tenant_deploy_canary(actor=Actor.system(), tenant=tenant_a)
         assert release_for_tenant(tenant_a).version == version and release_for_tenant(tenant_b).version == "1.4.0"
 

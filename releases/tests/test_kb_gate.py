@@ -9,7 +9,7 @@ from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.models import VerificationRequest
 from imperium.policy import policy_execute, verification_approve
-from releases import services
+from releases import kb_gate, services
 from releases.kb_gate import KbEvalSummary, kb_promotion_check, register_kb_eval_provider
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +21,11 @@ BAD = KbEvalSummary(cases=129, accuracy=0.71, shame_rate=0.03, escalation_precis
 
 @pytest.fixture(autouse=True)
 def kb_promote_executor():
-    """Stand-in for the knowledge app's kb.promote executor (restored afterwards)."""
+    """Stand-in for the knowledge app's kb.promote executor and eval provider (both restored afterwards)."""
     policy._discover()
     saved = policy._ACTIONS.get("kb.promote")
+    saved_provider = kb_gate._provider
+    register_kb_eval_provider(None)
     promoted.clear()
 
     @policy.register_action("kb.promote", summary="Promote KB v{version} of {tenant}")
@@ -32,7 +34,7 @@ def kb_promote_executor():
         return {"tenant": tenant, "version": version}
 
     yield
-    register_kb_eval_provider(None)
+    register_kb_eval_provider(saved_provider)
     if saved is None:
         policy._ACTIONS.pop("kb.promote", None)
     else:

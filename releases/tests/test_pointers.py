@@ -24,13 +24,13 @@ def test_a_tenant_with_no_release_at_all_gets_the_complete_defaults(tenant_a):
     assert resolved.version == "defaults" and resolved.release is None and resolved.is_default
     assert resolved.channel == "stable"
     assert dict(resolved.as_dict()["config"]) == effective_bundle()
-    assert resolved.config["replies"]["holding"].startswith("Спасибо")
+    assert resolved.config["answering"]["rules"][0] == "input_length" and resolved.config["flags"] == {}
 
 
 def test_stable_and_canary_tenants_follow_their_pointers_and_rollback_flips_back(tenant_a, tenant_b, make_stable,
                                                                                  make_release, system, alerts):
-    make_stable("1.0.0", gate={"min_confidence": 0.6})
-    make_release("1.1.0", gate={"min_confidence": 0.8}, image_tag="v1.1.0")
+    make_stable("1.0.0", answering={"thresholds": {"min_confidence": 0.6}})
+    make_release("1.1.0", answering={"thresholds": {"min_confidence": 0.8}}, image_tag="v1.1.0")
     services.release_start_canary(actor=system, version="1.1.0")
     assert release_for_tenant(tenant_a).version == "1.0.0"  # still stable: canary affects canary tenants only
 
@@ -38,9 +38,9 @@ def test_stable_and_canary_tenants_follow_their_pointers_and_rollback_flips_back
     assert flip.changed and flip.release_version == "1.1.0"
     canary = release_for_tenant(tenant_a)
     assert (canary.version, canary.channel, canary.image_tag) == ("1.1.0", "canary", "v1.1.0")
-    assert canary.config["gate"]["min_confidence"] == 0.8
+    assert canary.config["answering"]["thresholds"]["min_confidence"] == 0.8
     stable = release_for_tenant(tenant_b)
-    assert (stable.version, stable.config["gate"]["min_confidence"]) == ("1.0.0", 0.6)
+    assert (stable.version, stable.config["answering"]["thresholds"]["min_confidence"]) == ("1.0.0", 0.6)
 
     back = services.tenant_rollback(actor=system, tenant=tenant_a, reason="customers complained")
     assert back.changed and channel_of(tenant_a) == "stable"
@@ -173,7 +173,7 @@ def test_canary_rollback_takes_every_canary_tenant_back_with_one_alert(tenant_a,
 
 
 def test_release_for_tenant_costs_two_queries(tenant_a, make_stable, django_assert_max_num_queries):
-    make_stable("1.0.0", gate={"min_confidence": 0.6})
+    make_stable("1.0.0", answering={"thresholds": {"min_confidence": 0.6}})
     release_for_tenant(tenant_a)
     with django_assert_max_num_queries(2):
         resolved = release_for_tenant(tenant_a.pk)

@@ -47,7 +47,8 @@ def test_tenant_rollback_runs_at_once(tenant_a, on_canary, system):
 
 
 def test_start_canary_and_create_draft_are_low_risk(system):
-    assert operations.create_draft(actor=system, version="2.0.0", overrides={"gate": {"min_confidence": 0.7}}).status == "executed"
+    overrides = {"answering": {"thresholds": {"min_confidence": 0.7}}}
+    assert operations.create_draft(actor=system, version="2.0.0", overrides=overrides).status == "executed"
     assert operations.start_canary(actor=system, version="2.0.0").status == "executed"
     assert Release.objects.get(version="2.0.0").status == "canary"
 

@@ -155,10 +155,10 @@ def test_it_reads_a_resolved_release(tenant_a, lotus):
     resolved = release_for_tenant(tenant_a)
     decision = decide_reply(tenant_a, None, ["Вечерний макияж сколько стоит"], release=resolved)
     assert decision.action == "answer" and decision.release == resolved.version
-    strict = SimpleNamespace(version="r9", config={"answering": {"thresholds": {"min_confidence": 0.99}}, "gate": {"max_sources": 1}})
+    strict = SimpleNamespace(version="r9", config={"answering": {"thresholds": {"min_confidence": 0.99}}})
     decision = decide_reply(tenant_a, None, ["Вечерний макияж сколько стоит"], release=strict)
     assert decision.reason == EscalationReason.LOW_CONFIDENCE and decision.release == "r9"
-    two_topics = SimpleNamespace(version="r10", config={"gate": {"max_sources": 1}})
+    two_topics = SimpleNamespace(version="r10", config={"answering": {"thresholds": {"max_items": 1}}})
     decision = decide_reply(tenant_a, None, ["Салам", "адрес на толе би какой", "и до скольки в будни работаете"],
                             release=two_topics)
     assert decision.action == "escalate" and decision.gate[-1]["rule"] == "topic_count"

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from releases import operations
+from releases.choices import EventSource
 from releases.management.base import OperationCommand
 
 
@@ -19,4 +20,5 @@ class Command(OperationCommand):
         parser.add_argument("--reason", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.run_operation(options, lambda: operations.canary_auto_rollback(actor=self.actor(), reason=options["reason"]))
+        self.run_operation(options, lambda: operations.canary_auto_rollback(actor=self.actor(), reason=options["reason"],
+                                                                                       source=EventSource.CLI))

@@ -15,7 +15,8 @@ from releases.management.base import OperationCommand
 
 class Command(OperationCommand):
     help = ("Create a draft release. --bundle is a JSON file of overrides by section "
-            '({"prompts": {...}, "gate": {...}, "eval": {...}, "replies": {...}, "flags": {...}}); see docs/RELEASES.md.')
+            '({"answering": {"rules": [...], "thresholds": {...}, "templates": {...}}, "eval": {...}, "flags": {...}}); '
+            "see docs/RELEASES.md.")
     name = "release_create"
 
     def add_arguments(self, parser: CommandParser) -> None:

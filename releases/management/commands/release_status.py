@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from imperium.models import VerificationRequest, VerificationStatus
 from releases.choices import Channel
 from releases.operations import RELEASE_ACTIONS
-from releases.selectors import pointers_current, release_for_channel, release_for_tenant, tenants_on_channel
+from releases.selectors import canary_analysis_latest, pointers_current, release_for_channel, release_for_tenant, tenants_on_channel
 from tenants.selectors import client_get_by_slug
 
 
@@ -38,6 +38,11 @@ class Command(BaseCommand):
             {"id": r.pk, "action": r.action, "summary": r.summary, "expires_at": r.expires_at.isoformat()}
             for r in VerificationRequest.objects.filter(status=VerificationStatus.PENDING, action__in=RELEASE_ACTIONS)
         ]
+        latest = canary_analysis_latest()
+        body["canary_analysis"] = None if latest is None else {
+            "id": latest.pk, "result": latest.result, "release": latest.release_version, "stable": latest.stable_version,
+            "at": latest.created_at.isoformat(), "action": latest.action, "reasons": [r.get("text", "") for r in latest.reasons],
+        }
         if options["tenant"]:
             client = client_get_by_slug(options["tenant"])
             if client is None:
@@ -53,6 +58,12 @@ class Command(BaseCommand):
                               f"tenants: {', '.join(info['tenants']) or 'none'}")
         for request in body["pending_verifications"]:
             self.stdout.write(f"pending verification #{request['id']}: {request['summary']} (expires {request['expires_at']})")
+        analysis = body["canary_analysis"]
+        if analysis is not None:
+            self.stdout.write(f"latest canary analysis #{analysis['id']} ({analysis['at'][:16]}): {analysis['result']} — "
+                              f"canary {analysis['release']} vs stable {analysis['stable']}"
+                              + (f"; action {analysis['action']}" if analysis["action"] else "")
+                              + (f"; {'; '.join(analysis['reasons'])}" if analysis["reasons"] else ""))
         if "tenant" in body:
             t = body["tenant"]
             self.stdout.write(f"tenant {t['slug']}: channel {t['channel']}, served release {t['release']} "

@@ -1,0 +1,244 @@
+"""Canary analysis: is the canary release worse for its tenants than stable is for the others?
+
+Every CANARY_ANALYSIS_SECONDS (beat `releases-canary-analysis`, or `manage.py canary_analysis`):
+
+1. nothing on canary (no canary release, or no tenant on the canary channel) → nothing to do, no row;
+2. the turns canary tenants got from the canary release and the turns stable tenants got from
+   the stable release over the last CANARY_ANALYSIS_WINDOW_MINUTES are measured
+   (`conversations.selectors.release_turn_stats`: QC-fail, escalation, delivery-failure and
+   error rates, p95 turn time) — a tenant's turns from before its flip count on neither side;
+3. the verdict (`canary_verdict`), stored as a `CanaryAnalysis` with both sides' numbers:
+   - **inconclusive**: a side has fewer than CANARY_ANALYSIS_MIN_TURNS decided turns. Keep
+     waiting; the CEO is told once per canary release;
+   - **failed**: a rate above stable's by more than its limit, or p95 much slower. The canary
+     tenants go back to stable and the release becomes rolled_back (`canary.auto_rollback`,
+     low risk, audited), an incident is opened and exactly one alert goes out;
+   - **successful**: fix proposals riding this release are marked verified (`fixer.verify_fix`).
+
+"Exactly once" holds across concurrent runs: the run that tells the CEO stores a unique
+`notice_key` (`failed:<version>`, `inconclusive:<version>`); a second run loses on that
+constraint and does nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from imperium.actors import Actor
+from incidents.alerts import alert_raise
+from incidents.services import error_log_record
+from releases import texts
+from releases.choices import AnalysisResult, Channel, ReleaseStatus
+from releases.defaults import DEFAULTS_VERSION
+from releases.models import CanaryAnalysis
+from releases.selectors import fix_proposals_on_canary, pointers_current, tenants_on_channel
+
+logger = logging.getLogger(__name__)
+
+ANALYSIS_ACTOR = "canary-analysis"
+# (metric, settings name of its limit) — rates compared as canary minus stable.
+RATE_LIMITS = (
+    ("qc_fail_rate", "CANARY_MAX_QC_FAIL_INCREASE"),
+    ("escalation_rate", "CANARY_MAX_ESCALATION_INCREASE"),
+    ("delivery_failure_rate", "CANARY_MAX_DELIVERY_FAILURE_INCREASE"),
+    ("error_rate", "CANARY_MAX_ERROR_RATE_INCREASE"),
+)
+
+
+def analysis_thresholds() -> dict[str, float | int]:
+    """The limits in force (settings; documented in .env.example and docs/RELEASES.md)."""
+    names = ["CANARY_ANALYSIS_WINDOW_MINUTES", "CANARY_ANALYSIS_MIN_TURNS", *(name for _, name in RATE_LIMITS),
+             "CANARY_MAX_P95_RATIO", "CANARY_MAX_P95_INCREASE_MS"]
+    return {name.removeprefix("CANARY_").lower(): getattr(settings, name) for name in names}
+
+
+@dataclass
+class Verdict:
+    result: str
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+def canary_verdict(canary: dict[str, Any], stable: dict[str, Any], thresholds: dict[str, Any]) -> Verdict:
+    """Judge two sides' `release_turn_stats` (pure: no reads, no writes)."""
+    needed = int(thresholds["analysis_min_turns"])
+    short = [
+        {"side": side, "turns": stats["turns"], "needed": needed, "text": f"{side}: {stats['turns']} of {needed} turns needed"}
+        for side, stats in (("canary", canary), ("stable", stable)) if stats["turns"] < needed
+    ]
+    if short:
+        return Verdict(AnalysisResult.INCONCLUSIVE, short)
+    worse: list[dict[str, Any]] = []
+    for metric, setting in RATE_LIMITS:
+        limit = float(thresholds[setting.removeprefix("CANARY_").lower()])
+        increase = canary[metric] - stable[metric]
+        if increase > limit:
+            worse.append({"metric": metric, "canary": canary[metric], "stable": stable[metric], "limit": limit,
+                          "text": f"{metric} {canary[metric]:.3f} vs stable {stable[metric]:.3f} (+{increase:.3f} > {limit})"})
+    c95, s95 = canary.get("total_ms_p95"), stable.get("total_ms_p95")
+    ratio, slack = float(thresholds["max_p95_ratio"]), float(thresholds["max_p95_increase_ms"])
+    if c95 is not None and s95 is not None and c95 > s95 * ratio and c95 - s95 > slack:
+        worse.append({"metric": "total_ms_p95", "canary": c95, "stable": s95, "limit": ratio,
+                      "text": f"total_ms_p95 {c95:.0f} ms vs stable {s95:.0f} ms (> ×{ratio} and +{slack:.0f} ms)"})
+    return Verdict(AnalysisResult.FAILED if worse else AnalysisResult.SUCCESSFUL, worse)
+
+
+def canary_analysis_run(*, now: datetime | None = None) -> CanaryAnalysis | None:
+    """Run canary analysis once (see the module doc). Returns the stored analysis, or None when
+    nothing is on canary. Safe to run concurrently and repeatedly: the rollback is idempotent,
+    the CEO is told once per canary release and verdict kind."""
+    from conversations.selectors import release_turn_stats
+
+    now = now or timezone.now()
+    pointers = pointers_current()
+    canary_pointer, stable_pointer = pointers.get(Channel.CANARY), pointers.get(Channel.STABLE)
+    release = canary_pointer.release if canary_pointer is not None and canary_pointer.release_id else None
+    if release is None or release.status != ReleaseStatus.CANARY:
+        return None
+    canary_tenants = list(tenants_on_channel(Channel.CANARY))
+    if not canary_tenants:
+        return None
+    stable_version = stable_pointer.release.version if stable_pointer is not None and stable_pointer.release_id else DEFAULTS_VERSION
+    stable_ids = list(tenants_on_channel(Channel.STABLE).values_list("pk", flat=True))
+    thresholds = analysis_thresholds()
+    since = now - timedelta(minutes=int(thresholds["analysis_window_minutes"]))
+    canary = release_turn_stats(tenant_ids=[t.pk for t in canary_tenants], release=release.version, since=since, until=now)
+    stable = release_turn_stats(tenant_ids=stable_ids, release=stable_version, since=since, until=now)
+    verdict = canary_verdict(canary, stable, thresholds)
+    fields = {
+        "release": release, "release_version": release.version, "stable_version": stable_version, "result": verdict.result,
+        "window_start": since, "window_end": now, "canary_tenants": [t.slug for t in canary_tenants],
+        "stable_tenant_count": len(stable_ids), "canary_metrics": canary, "stable_metrics": stable, "thresholds": thresholds,
+        "reasons": verdict.reasons,
+    }
+    if verdict.result == AnalysisResult.FAILED:
+        return _failed(fields)
+    if verdict.result == AnalysisResult.INCONCLUSIVE:
+        return _inconclusive(fields)
+    return _successful(fields)
+
+
+def canary_analysis_beat() -> dict[str, Any] | None:
+    """The beat job's body: run the analysis and return its summary. A crash is made loud (an
+    ErrorLog row and an alert, folded while it repeats) and re-raised: a broken analysis would
+    otherwise leave a bad canary running with nobody noticing."""
+    from releases.selectors import canary_analysis_summary
+
+    try:
+        analysis = canary_analysis_run()
+    except Exception as exc:
+        error_log_record(where="releases.canary_analysis.crash", exc=exc)
+        alert_raise(title=texts.CANARY_ANALYSIS_CRASHED_TITLE, text=texts.CANARY_ANALYSIS_CRASHED_TEXT.format(
+            error=f"{type(exc).__name__}: {exc}"[:300]), severity="warning", key="canary:analysis-crashed")
+        raise
+    return canary_analysis_summary(analysis) if analysis is not None else None
+
+
+def _create_noticed(fields: dict[str, Any], notice_key: str) -> CanaryAnalysis | None:
+    """Store the analysis as the one that tells the CEO; None when another run already did."""
+    try:
+        with transaction.atomic():
+            return CanaryAnalysis.objects.create(**fields, notice_key=notice_key)
+    except IntegrityError:
+        return None
+
+
+@transaction.atomic
+def _failed(fields: dict[str, Any]) -> CanaryAnalysis:
+    from releases.operations import canary_auto_rollback
+
+    version = fields["release_version"]
+    analysis = _create_noticed(fields, f"failed:{version}")
+    if analysis is None:  # another run already rolled this release back and reported it
+        return CanaryAnalysis.objects.create(**fields, action_detail={"note": "already handled by an earlier run"})
+    reason = "canary analysis #{}: {}".format(analysis.pk, "; ".join(r["text"] for r in fields["reasons"]))
+    outcome = canary_auto_rollback(actor=Actor.system(ANALYSIS_ACTOR), reason=reason[:1000], analysis=str(analysis.pk),
+                                   notify=False)
+    rollback = outcome.result or {}
+    CanaryAnalysis.objects.filter(pk=analysis.pk).update(action="rolled_back", action_detail=rollback)
+    analysis.action, analysis.action_detail = "rolled_back", rollback
+    canary_incident_open(analysis=analysis, rollback=rollback)
+    return analysis
+
+
+def canary_incident_open(*, analysis: CanaryAnalysis, rollback: dict[str, Any]) -> None:
+    """The incident of a failed canary, with exactly one alert to the CEO.
+
+    incidents.Incident does not exist yet: until it does, this records an ErrorLog row (the
+    numbers, what was rolled back) and raises one alert after commit (key `canary:failed:<version>`).
+    When the Incident service lands, replace this body with it — this is the only place canary
+    analysis reports a failure (the rollback itself is told not to alert)."""
+    version = analysis.release_version
+    error_log_record(
+        where="releases.canary_analysis",
+        message=f"canary release {version} is worse than stable {analysis.stable_version}: "
+                + "; ".join(r["text"] for r in analysis.reasons),
+        context={"analysis": analysis.pk, "release": version, "stable": analysis.stable_version, "canary": analysis.canary_metrics,
+                 "stable_metrics": analysis.stable_metrics, "rollback": rollback},
+    )
+    tenants = ", ".join(rollback.get("tenants") or []) or texts.CANARY_FAILED_NOTHING_TO_ROLL_BACK
+    text = texts.CANARY_FAILED_TEXT.format(
+        analysis=analysis.pk, version=version, stable=analysis.stable_version, window=analysis.thresholds.get("analysis_window_minutes"),
+        reasons=_reason_lines(analysis.reasons), tenants=tenants,
+    )
+    title = texts.CANARY_FAILED_TITLE.format(version=version)
+    transaction.on_commit(lambda: alert_raise(title=title, text=text, severity="critical", key=f"canary:failed:{version}"))
+
+
+@transaction.atomic
+def _inconclusive(fields: dict[str, Any]) -> CanaryAnalysis:
+    version = fields["release_version"]
+    if CanaryAnalysis.objects.filter(notice_key=f"inconclusive:{version}").exists():
+        return CanaryAnalysis.objects.create(**fields)
+    analysis = _create_noticed(fields, f"inconclusive:{version}")
+    if analysis is None:
+        return CanaryAnalysis.objects.create(**fields)
+    CanaryAnalysis.objects.filter(pk=analysis.pk).update(action="notified")
+    analysis.action = "notified"
+    text = texts.CANARY_INCONCLUSIVE_TEXT.format(
+        analysis=analysis.pk, version=version, stable=analysis.stable_version, min_turns=analysis.thresholds["analysis_min_turns"],
+        window=analysis.thresholds["analysis_window_minutes"], reasons=_reason_lines(analysis.reasons),
+    )
+    title = texts.CANARY_INCONCLUSIVE_TITLE.format(version=version)
+    transaction.on_commit(lambda: alert_raise(title=title, text=text, severity="info", key=f"canary:inconclusive:{version}"))
+    return analysis
+
+
+@transaction.atomic
+def _successful(fields: dict[str, Any]) -> CanaryAnalysis:
+    from releases.operations import verify_fix
+
+    analysis = CanaryAnalysis.objects.create(**fields)
+    verified = []
+    for proposal in fix_proposals_on_canary().filter(release__version=analysis.release_version):
+        verify_fix(actor=Actor.system(ANALYSIS_ACTOR), proposal=proposal.pk, note=f"canary analysis #{analysis.pk}: successful")
+        verified.append(proposal.pk)
+    if verified:
+        CanaryAnalysis.objects.filter(pk=analysis.pk).update(action="fixes_verified", action_detail={"fix_proposals": verified})
+        analysis.action, analysis.action_detail = "fixes_verified", {"fix_proposals": verified}
+    return analysis
+
+
+def _reason_lines(reasons: list[dict[str, Any]]) -> str:
+    lines = []
+    for reason in reasons:
+        if "metric" in reason:
+            name = texts.METRIC_NAMES.get(reason["metric"], reason["metric"])
+            as_ms = reason["metric"] == "total_ms_p95"
+            lines.append(f"• {name}: канарейка {_num(reason['canary'], as_ms)}, стабильный {_num(reason['stable'], as_ms)}")
+        else:
+            side = "канарейка" if reason.get("side") == "canary" else "стабильный"
+            lines.append(f"• {side}: {reason['turns']} из {reason['needed']} ответов")
+    return "\n".join(lines)
+
+
+def _num(value: Any, as_ms: bool = False) -> str:
+    if not isinstance(value, int | float):
+        return str(value)
+    return f"{value:.0f}" if as_ms else f"{value:.1%}"
