@@ -218,5 +218,5 @@ def _verify_and_finish(incident: Incident, remediation: Remediation, now: dateti
 
 def _give_up(incident: Incident, now: datetime) -> None:
     if Incident.objects.filter(pk=incident.pk).exclude(fix_state=FixState.GAVE_UP).update(fix_state=FixState.GAVE_UP):
-        incident_event_add(incident=incident, kind=IncidentEventKind.NOTE, actor=FIXER_ACTOR, now=now,
+        incident_event_add(incident=incident, kind=IncidentEventKind.NOTE, actor=FIXER_ACTOR,
                            message=f"the fixer gave up after {incident.fix_attempts} attempt(s): a person has to look")

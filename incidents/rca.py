@@ -132,7 +132,7 @@ def _audit(incident: Incident, end: Any) -> dict[str, Any]:
     for prefix in _AUDIT_NOISE:
         rows = rows.exclude(action__startswith=prefix)
     items = [
-        {"id": a.pk, "at": _iso(a.created_at), "when": "before" if a.created_at < incident.opened_at else "during",
+        {"id": a.pk, "at": _iso(a.created_at), "phase": "before" if a.created_at < incident.opened_at else "during",
          "actor": f"{a.actor_kind}:{a.actor_label or a.actor_id}", "action": a.action, "object": a.object_repr,
          "tenant_id": a.tenant_id, "payload": a.payload}
         for a in rows.order_by("-created_at", "-id")[:LIMIT]
@@ -172,17 +172,28 @@ def _versions_from_traces(traces: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"release": release, "kb_version": kb, "turns": n} for (release, kb), n in seen.items()]
 
 
+def _with_time(items: list[dict[str, Any]], key: str = "at") -> list[dict[str, Any]]:
+    """Copies with `when` (a datetime) so templates can format the ISO strings."""
+    from datetime import datetime
+
+    return [{**item, "when": datetime.fromisoformat(item[key]) if item.get(key) else None} for item in items]
+
+
 def rca_summary_text(bundle: dict[str, Any]) -> str:
     """The Telegram `/incident <id>` reply (Russian, plain text, within Telegram's limit)."""
+    from datetime import datetime
+
     incident = bundle["incident"]
     context = {
         "incident": incident, "severity": texts.SEVERITY_LABELS.get(incident["severity"], incident["severity"]),
         "status": texts.STATUS_LABELS.get(incident["status"], incident["status"]),
-        "timeline": bundle["timeline"][-8:], "timeline_total": len(bundle["timeline"]),
-        "failing": bundle["check_results"]["failing"][:3], "failing_total": bundle["check_results"]["failing_total"],
-        "errors": bundle["error_logs"]["items"][:3], "errors_total": bundle["error_logs"]["total"],
-        "traces": [t for t in bundle["message_traces"]["items"] if t["error_log_ids"] or t["send_status"] == "failed"][:3],
-        "traces_total": bundle["message_traces"]["total"], "audit": bundle["audit"]["items"][:5],
+        "opened_at": datetime.fromisoformat(incident["opened_at"]),
+        "resolved_at": datetime.fromisoformat(incident["resolved_at"]) if incident["resolved_at"] else None,
+        "timeline": _with_time(bundle["timeline"][-8:]), "timeline_total": len(bundle["timeline"]),
+        "failing": _with_time(bundle["check_results"]["failing"][:3]), "failing_total": bundle["check_results"]["failing_total"],
+        "errors": _with_time(bundle["error_logs"]["items"][:3]), "errors_total": bundle["error_logs"]["total"],
+        "traces": _with_time([t for t in bundle["message_traces"]["items"] if t["error_log_ids"] or t["send_status"] == "failed"][:3]),
+        "traces_total": bundle["message_traces"]["total"], "audit": _with_time(bundle["audit"]["items"][:5]),
         "effect": bundle["in_effect"],
     }
     text = render_plain("incidents/incidents/summary.txt", context)

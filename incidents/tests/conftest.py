@@ -84,7 +84,7 @@ def web_server(settings) -> Iterator[str]:
     from django.core.wsgi import get_wsgi_application
 
     server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     settings.PUBLIC_BASE_URL = url

@@ -77,7 +77,8 @@ class FakeQdrant:
         return f"http://{host}:{port}"
 
     def __enter__(self) -> FakeQdrant:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="fake-qdrant", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-qdrant",
+                                        daemon=True)
         self._thread.start()
         return self
 
