@@ -129,12 +129,12 @@ def conversation_for(tenant: Any, phone: str = "+77011234567") -> Any:
     return conversation
 
 
-def deliver_reply(tenant: Any, *, key: str, text: str = "Маникюр стоит 5000 тенге.") -> Any:
+def deliver_reply(tenant: Any, *, key: str, text: str = "Маникюр стоит 5000 тенге.", phone: str = "+77011234567") -> Any:
     """Write and deliver one bot reply with the real delivery code (against whatever gateway
     is configured). Returns the OutboundMessage."""
     from conversations.services import outbound_deliver, outbound_enqueue
 
-    outbound = outbound_enqueue(tenant=tenant, conversation=conversation_for(tenant), text=text, kind="reply", idempotency_key=key,
+    outbound = outbound_enqueue(tenant=tenant, conversation=conversation_for(tenant, phone), text=text, kind="reply", idempotency_key=key,
                                 dispatch=False)
     return outbound_deliver(outbound_id=outbound.pk)
 
