@@ -63,4 +63,3 @@ class FixState(models.TextChoices):
 class SentinelTrigger(models.TextChoices):
     BEAT = "beat", "Beat schedule"
     COMMAND = "command", "manage.py sentinel"
-    FIXER = "fixer", "Fixer verification / watchdog"

@@ -139,7 +139,7 @@ def _fix(incident: Incident, now: datetime, report: FixerReport) -> None:
         _verify_and_finish(incident, remediation, now, report, result=None, waited=True)
         return
     if incident.fix_attempts >= settings.FIXER_MAX_ATTEMPTS:
-        _give_up(incident, now)
+        _give_up(incident)
         return
     # Claim this attempt: a concurrent fixer sees another attempt count and leaves it alone.
     retry_at = now + timedelta(minutes=settings.FIXER_RETRY_MINUTES)
@@ -213,10 +213,10 @@ def _verify_and_finish(incident: Incident, remediation: Remediation, now: dateti
     report.failed.append(incident.pk)
     incident.refresh_from_db(fields=["fix_attempts"])
     if incident.fix_attempts >= settings.FIXER_MAX_ATTEMPTS:
-        _give_up(incident, now)
+        _give_up(incident)
 
 
-def _give_up(incident: Incident, now: datetime) -> None:
+def _give_up(incident: Incident) -> None:
     if Incident.objects.filter(pk=incident.pk).exclude(fix_state=FixState.GAVE_UP).update(fix_state=FixState.GAVE_UP):
         incident_event_add(incident=incident, kind=IncidentEventKind.NOTE, actor=FIXER_ACTOR,
                            message=f"the fixer gave up after {incident.fix_attempts} attempt(s): a person has to look")

@@ -131,8 +131,7 @@ def _record(observations: list[Observation], run: SentinelRun | None, now: datet
 
 def _another_run_in_progress(now: datetime) -> bool:
     lease = timedelta(seconds=max(60, 2 * settings.SENTINEL_INTERVAL_SECONDS))
-    return SentinelRun.objects.filter(finished_at__isnull=True, started_at__gte=now - lease).exclude(
-        trigger=SentinelTrigger.FIXER).exists()
+    return SentinelRun.objects.filter(finished_at__isnull=True, started_at__gte=now - lease).exists()
 
 
 def _database_down(report: SentinelReport, exc: Exception, started: float, names: list[str] | None) -> SentinelReport:

@@ -140,7 +140,7 @@ class SentinelHeartbeatCheck(Check):
     severity = "warning"
 
     def run(self, ctx: CheckContext) -> list[Observation]:
-        last = SentinelRun.objects.filter(finished_at__isnull=False).exclude(trigger="fixer").order_by("-finished_at").first()
+        last = SentinelRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
         stale = timedelta(seconds=settings.SENTINEL_STALE_SECONDS)
         if last is None:
             return [self.skip("the sentinel has not finished a run yet")]
