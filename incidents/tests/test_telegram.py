@@ -93,4 +93,4 @@ def test_the_ack_button_is_refused_to_strangers(chatflow_incident, deliver, tele
 def test_status_lists_the_tenants_open_incidents(chatflow_incident, deliver, ceo_allowed, telegram_bot):
     deliver(message_update("/status alpha"))
     text = last_text(telegram_bot, CEO["id"])
-    assert "Инциденты: 1 открыт у клиента" in text and f"/incident {chatflow_incident.pk}" in text
+    assert "Открытых инцидентов: 1" in text and f"#{chatflow_incident.pk} ChatFlow не доставляет ответы" in text

@@ -1,5 +1,6 @@
-"""Incidents in Telegram: `/incident <id>` (the RCA summary), the «Принял» button under incident
-alerts (`incident.ack:<id>`), and the incidents section of `/status <tenant>`."""
+"""Incidents in Telegram: `/incident <id>` (the RCA summary) and the «Принял» button under
+incident alerts (`incident.ack:<id>`). `/status <tenant>` lists open incidents through its own
+built-in section (imperium.telegram.status)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,11 @@ from imperium.telegram import texts as telegram_texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
 from imperium.telegram.client import TelegramError, get_client
 from imperium.telegram.commands import CommandContext, register_command_backend
-from imperium.telegram.status import register_status_section
 from incidents import texts
 from incidents.choices import EventSource, IncidentStatus
-from incidents.models import Incident
 from incidents.rca import rca_bundle, rca_summary_text
-from incidents.selectors import incident_get, incidents_open
+from incidents.selectors import incident_get
 from incidents.services import INCIDENT_ACK_ACTION
-from tenants.models import Client
 
 logger = logging.getLogger(__name__)
 
@@ -64,16 +62,3 @@ class IncidentAcknowledgeAction(CallbackAction):
             except TelegramError as exc:  # the acknowledgement is stored; the button left behind is cosmetic
                 logger.warning("could not mark incident %s message as acknowledged: %s", incident_id, exc)
         return CallbackAnswer(texts.INCIDENT_ACKNOWLEDGED.format(id=incident_id))
-
-
-def incidents_section(tenant: Client) -> str:
-    from imperium.plaintext import render_plain
-
-    rows = list(incidents_open(tenant=tenant).order_by("-opened_at")[:3])
-    total = incidents_open(tenant=tenant).count()
-    system = Incident.objects.filter(tenant__isnull=True, status__in=[IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED]).count()
-    return render_plain("incidents/incidents/status_section.txt", {"rows": rows, "total": total, "system": system,
-                                                                  "labels": texts.STATUS_LABELS})
-
-
-register_status_section("incidents", incidents_section, order=70)
