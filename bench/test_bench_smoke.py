@@ -22,3 +22,12 @@ def test_it_benchmarks_decide_reply_within_a_generous_budget():
     # Targets are 20 ms (50 items) and 100 ms (5,000 items); a shared CI box gets 5x headroom here.
     assert results["50 items"]["p95_ms"] < 100
     assert results["500 items"]["p95_ms"] < 200
+
+
+@pytest.mark.django_db
+def test_it_benchmarks_a_sentinel_run(settings):
+    from bench.bench_sentinel import run
+
+    settings.CHATFLOW_BASE_URL = "http://127.0.0.1:9"
+    result = run(tenants=3, messages=2, runs=2)
+    assert result["observations"] == 3 * 3 + 5 and result["failing"] == 0 and result["queries_median"] > 0

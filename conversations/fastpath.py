@@ -6,7 +6,7 @@ machine-to-machine call needs: they cost about as much CPU as the whole accept i
 logic is the same function the Django view calls (`conversations.webhook.webhook_receive`);
 this wrapper adds what Django would have done for it: database connection housekeeping
 (`request_started` / `request_finished`, without the per-request health check), the correlation id (accepted from `X-Correlation-ID`,
-always returned), and a 500 with a log line for an unexpected error.
+always returned), and a 500 with a log line and an ErrorLog for an unexpected error.
 
 Enabled by WEBHOOK_FAST_PATH (default true); every other URL goes to Django unchanged.
 """
@@ -69,8 +69,12 @@ def _webhook(environ: dict[str, Any], start_response: Callable[..., Any], client
                     stream = environ["wsgi.input"]
                     body = stream.read(length) if length else stream.read(MAX_BODY_BYTES + 1)
                     status, payload = webhook_receive(client_slug=client_slug, meta=environ, body=body, correlation_id=correlation_id)
-            except Exception:  # the caller (ChatFlow) retries on 5xx; the log says what broke
+            except Exception as exc:  # the caller (ChatFlow) retries on 5xx; the ErrorLog says what broke
                 logger.exception("webhook failed for %s", client_slug)
+                from incidents.services import error_log_record
+
+                error_log_record(where=f"http POST {environ.get('PATH_INFO', '')}"[:200], exc=exc,
+                                 context={"path": environ.get("PATH_INFO", "")[:500], "fast_path": True})
                 status, payload = 500, b'{"error":"internal error"}'
     finally:
         signals.request_finished.send(sender=WebhookFastPath)

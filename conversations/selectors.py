@@ -284,3 +284,116 @@ def release_turn_stats(*, tenant_ids: Iterable[int], release: str, since: dateti
         "error_rate": rate(errors, decided),
         "total_ms_p95": _percentile(totals, 95),
     }
+
+
+# --- health of the reply path (sentinel checks, fixer) --------------------------------------
+TRANSIENT_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
+
+
+def delivery_failed_transiently(outbound: OutboundMessage) -> bool:
+    """A failure a working gateway would not have caused: 5xx, 429, a timeout or no connection
+    (no status code). 4xx refusals are the message's or the tenant's problem."""
+    code = outbound.last_status_code
+    return code is None or code >= 500 or code == 429
+
+
+def silent_messages(*, now: datetime, older_than: timedelta, lookback: timedelta = timedelta(hours=24)) -> QuerySet[InboundMessage]:
+    """Inbound messages accepted more than `older_than` ago (within `lookback`) that got neither a
+    sent reply nor an escalation: still without a turn, in a turn that never finished, answered
+    but not delivered (and not escalated), or forwarded to a manager who was never told."""
+    from django.db.models import Exists, OuterRef
+
+    sent_reply = OutboundMessage.objects.filter(turn=OuterRef("turn"), status=OutboundStatus.SENT)
+    escalation = Escalation.objects.filter(turn=OuterRef("turn"))
+    return (
+        InboundMessage.objects.filter(received_at__lte=now - older_than, received_at__gte=now - lookback)
+        .exclude(turn__status=TurnStatus.ESCALATED)
+        .exclude(turn__status__in=[TurnStatus.FORWARDED, TurnStatus.SUPPRESSED], forwarded_at__isnull=False)
+        .exclude(Exists(sent_reply))
+        .exclude(Exists(escalation))
+    )
+
+
+def silent_messages_by_tenant(*, now: datetime, older_than: timedelta) -> dict[int, dict[str, Any]]:
+    """{tenant_id: {"count", "oldest", "sample_ids"}} of `silent_messages`."""
+    from django.db.models import Min
+
+    rows = silent_messages(now=now, older_than=older_than).values("tenant_id").annotate(n=Count("id"), oldest=Min("received_at"))
+    found: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        sample = list(
+            silent_messages(now=now, older_than=older_than).filter(tenant_id=row["tenant_id"]).order_by("received_at")
+            .values_list("pk", flat=True)[:5]
+        )
+        found[row["tenant_id"]] = {"count": row["n"], "oldest": row["oldest"], "sample_ids": sample}
+    return found
+
+
+def outbox_backlog(*, now: datetime) -> dict[str, dict[str, Any]]:
+    """The oldest due-and-not-done work of each kind: {kind: {"count", "oldest", "tenant_ids"}}
+    for turns due (conversations), turns whose lease expired, deliveries and manager
+    notifications. What the outbox sweeper should have moved on already."""
+    from django.db.models import Min
+
+    from conversations.services.handover import MAX_NOTIFY_ATTEMPTS
+
+    kinds: dict[str, tuple[QuerySet, str]] = {
+        "turns_due": (Conversation.objects.filter(reply_due_at__lte=now), "reply_due_at"),
+        "turns_stalled": (Turn.objects.filter(status=TurnStatus.PROCESSING, lease_expires_at__lte=now), "lease_expires_at"),
+        "deliveries": (
+            OutboundMessage.objects.filter(status__in=[OutboundStatus.PENDING, OutboundStatus.UNKNOWN, OutboundStatus.SENDING])
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
+            "created_at",
+        ),
+        "notifications": (
+            Escalation.objects.filter(notified_at__isnull=True, notify_attempts__lt=MAX_NOTIFY_ATTEMPTS), "created_at"),
+    }
+    report: dict[str, dict[str, Any]] = {}
+    for kind, (rows, field) in kinds.items():
+        summary = rows.aggregate(count=Count("id"), oldest=Min(field))
+        if summary["count"]:
+            tenant_ids = sorted(set(rows.values_list("tenant_id", flat=True)[:50]))
+            report[kind] = {"count": summary["count"], "oldest": summary["oldest"], "tenant_ids": tenant_ids}
+    return report
+
+
+def delivery_latest_finished(*, tenant: Any, since: datetime) -> OutboundMessage | None:
+    """The tenant's most recently finished (sent or failed) outbound message since `since`."""
+    return (
+        OutboundMessage.objects.for_tenant(tenant).filter(status__in=[OutboundStatus.SENT, OutboundStatus.FAILED], updated_at__gte=since)
+        .order_by("-updated_at", "-id").first()
+    )
+
+
+def deliveries_failed_transiently(*, tenant: Any, since: datetime) -> QuerySet[OutboundMessage]:
+    """Failed outbound messages of the tenant since `since` that a gateway outage explains
+    (see `delivery_failed_transiently`), oldest first."""
+    return (
+        OutboundMessage.objects.for_tenant(tenant).filter(status=OutboundStatus.FAILED, created_at__gte=since)
+        .filter(Q(last_status_code__isnull=True) | Q(last_status_code__gte=500) | Q(last_status_code=429))
+        .select_related("conversation", "tenant__settings").order_by("created_at", "id")
+    )
+
+
+def delivery_outcomes_by_tenant(*, since: datetime) -> dict[int, dict[str, int]]:
+    """{tenant_id: {"sent", "failed", "refused"}} of deliveries finished since `since`
+    (`refused`: failed with a 4xx other than 429)."""
+    rows = (
+        OutboundMessage.objects.filter(updated_at__gte=since, status__in=[OutboundStatus.SENT, OutboundStatus.FAILED])
+        .values("tenant_id")
+        .annotate(
+            sent=Count("id", filter=Q(status=OutboundStatus.SENT)),
+            failed=Count("id", filter=Q(status=OutboundStatus.FAILED)),
+            refused=Count("id", filter=Q(status=OutboundStatus.FAILED, last_status_code__gte=400, last_status_code__lt=500)
+                          & ~Q(last_status_code=429)),
+        )
+    )
+    return {row["tenant_id"]: {"sent": row["sent"], "failed": row["failed"], "refused": row["refused"]} for row in rows}
+
+
+def traces_in_window(*, tenant: Any, since: datetime, until: datetime, limit: int = 50) -> list[MessageTrace]:
+    """The tenant's message traces in a window, newest first (RCA bundles)."""
+    return list(
+        MessageTrace.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lte=until)
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from conversations.signing import SignatureProblem, secret_key_bytes, verify
+from imperium.correlation import set_tenant_label
 from tenants.models import Client
 from tenants.selectors import client_get_by_slug
 
@@ -111,6 +112,8 @@ def webhook_receive(*, client_slug: str | None, meta: Mapping[str, Any], body: b
     tenant = webhook_tenant(client_slug)
     if tenant is None or not tenant.accepts_traffic:
         return _error(404, "unknown tenant")
+    # Log lines, ErrorLogs and the queued turn task carry the tenant from here on.
+    set_tenant_label(client_slug)
 
     msg_id = meta.get("HTTP_WEBHOOK_ID")
     timestamp = meta.get("HTTP_WEBHOOK_TIMESTAMP")

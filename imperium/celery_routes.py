@@ -30,6 +30,10 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "conversations.outbox_sweep": {"queue": "default"},
     "conversations.reminders_process": {"queue": "default"},
     "releases.canary_analysis": {"queue": "default"},
+    # Sentinel, fixer and housekeeping (incidents/).
+    "incidents.sentinel_run": {"queue": "default"},
+    "incidents.fixer_run": {"queue": "default"},
+    "incidents.prune": {"queue": "default"},
 }
 
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
@@ -55,6 +59,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 300.0,  # settings.CANARY_ANALYSIS_SECONDS overrides it
         "options": {"expires": 240},
     },
+    # settings.SENTINEL_INTERVAL_SECONDS / FIXER_INTERVAL_SECONDS override these.
+    "sentinel-run": {"task": "incidents.sentinel_run", "schedule": 60.0, "options": {"expires": 60}},
+    "incidents-fixer": {"task": "incidents.fixer_run", "schedule": 60.0, "options": {"expires": 60}},
+    "incidents-prune": {"task": "incidents.prune", "schedule": 3600.0},
 }
 
 

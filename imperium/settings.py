@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "imperium.correlation.CorrelationIdMiddleware",
+    # Right after the correlation id: any unhandled exception below becomes an ErrorLog with it.
+    "incidents.middleware.ErrorLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -291,6 +293,49 @@ CANARY_MAX_P95_RATIO = env.float("CANARY_MAX_P95_RATIO", 1.5, minimum=1.0)
 CANARY_MAX_P95_INCREASE_MS = env.float("CANARY_MAX_P95_INCREASE_MS", 500.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE["releases-canary-analysis"]["schedule"] = CANARY_ANALYSIS_SECONDS
 
+# --- sentinel, incidents and the fixer (see docs/INCIDENTS.md) ------------------------------
+SENTINEL_INTERVAL_SECONDS = env.int("SENTINEL_INTERVAL_SECONDS", 60, minimum=5)
+SENTINEL_OPEN_AFTER = env.int("SENTINEL_OPEN_AFTER", 2, minimum=1)
+SENTINEL_RESOLVE_AFTER = env.int("SENTINEL_RESOLVE_AFTER", 2, minimum=1)
+SENTINEL_REOPEN_COOLDOWN_MINUTES = env.int("SENTINEL_REOPEN_COOLDOWN_MINUTES", 30, minimum=0)
+SENTINEL_NAG_MINUTES = env.int("SENTINEL_NAG_MINUTES", 0, minimum=0)
+SENTINEL_RETENTION_DAYS = env.int("SENTINEL_RETENTION_DAYS", 14, minimum=1)
+SENTINEL_STALE_SECONDS = env.int("SENTINEL_STALE_SECONDS", 3 * SENTINEL_INTERVAL_SECONDS, minimum=10)
+SENTINEL_SILENT_MINUTES = env.int("SENTINEL_SILENT_MINUTES", 10, minimum=1)
+SENTINEL_OUTBOX_MAX_AGE_SECONDS = env.int("SENTINEL_OUTBOX_MAX_AGE_SECONDS", 300, minimum=10)
+SENTINEL_DELIVERY_WINDOW_MINUTES = env.int("SENTINEL_DELIVERY_WINDOW_MINUTES", 15, minimum=1)
+SENTINEL_DELIVERY_FAILURE_RATE = env.float("SENTINEL_DELIVERY_FAILURE_RATE", 0.25, minimum=0.0)
+SENTINEL_DELIVERY_MIN_VOLUME = env.int("SENTINEL_DELIVERY_MIN_VOLUME", 10, minimum=1)
+SENTINEL_ERROR_SPIKE_WINDOW_MINUTES = env.int("SENTINEL_ERROR_SPIKE_WINDOW_MINUTES", 5, minimum=1)
+SENTINEL_ERROR_SPIKE_MIN = env.int("SENTINEL_ERROR_SPIKE_MIN", 20, minimum=1)
+SENTINEL_ERROR_SPIKE_FACTOR = env.float("SENTINEL_ERROR_SPIKE_FACTOR", 3.0, minimum=1.0)
+SENTINEL_RCA_LOOKBACK_MINUTES = env.int("SENTINEL_RCA_LOOKBACK_MINUTES", 30, minimum=1)
+# ChatFlow status probe (GET {CHATFLOW_BASE_URL}{path}?instance_id=…); empty = judge by delivery outcomes only.
+CHATFLOW_STATUS_PATH = env.str("CHATFLOW_STATUS_PATH")
+FIXER_INTERVAL_SECONDS = env.int("FIXER_INTERVAL_SECONDS", 60, minimum=5)
+FIXER_MAX_ATTEMPTS = env.int("FIXER_MAX_ATTEMPTS", 3, minimum=1)
+FIXER_RETRY_MINUTES = env.int("FIXER_RETRY_MINUTES", 5, minimum=1)
+FIXER_RESEND_MAX_AGE_MINUTES = env.int("FIXER_RESEND_MAX_AGE_MINUTES", 120, minimum=1)
+# The checks the sentinel runs (dotted paths of incidents.checks.Check subclasses), in order.
+SENTINEL_CHECKS = [
+    "incidents.checks.system.WebHealthCheck",
+    "incidents.checks.system.DatabaseCheck",
+    "incidents.checks.system.RedisCheck",
+    "incidents.checks.system.BrokerCheck",
+    "incidents.checks.knowledge.QdrantCheck",
+    "conversations.sentinel_checks.ChatFlowCheck",
+    "conversations.sentinel_checks.SilentFailureCheck",
+    "conversations.sentinel_checks.OutboxBacklogCheck",
+    "conversations.sentinel_checks.DeliveryFailureRateCheck",
+    "incidents.checks.system.ErrorSpikeCheck",
+    "incidents.checks.system.TelegramAlertPathCheck",
+    "incidents.checks.system.SentinelHeartbeatCheck",
+]
+CELERY_BEAT_SCHEDULE["sentinel-run"]["schedule"] = float(SENTINEL_INTERVAL_SECONDS)
+CELERY_BEAT_SCHEDULE["sentinel-run"]["options"] = {"expires": SENTINEL_INTERVAL_SECONDS}
+CELERY_BEAT_SCHEDULE["incidents-fixer"]["schedule"] = float(FIXER_INTERVAL_SECONDS)
+CELERY_BEAT_SCHEDULE["incidents-fixer"]["options"] = {"expires": FIXER_INTERVAL_SECONDS}
+
 # --- logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOG_FORMAT = env.choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
@@ -323,6 +368,7 @@ HEALTH_CHECKS = [
     "knowledge.health.check_embeddings",
     "knowledge.health.check_llm",
     "imperium.telegram.health.check_telegram",
+    "incidents.health.check_sentinel",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
 

@@ -86,17 +86,19 @@ def alert_raise(
     severity: str = "warning",
     tenant: Any = None,
     key: str = "",
+    reply_markup: dict[str, Any] | None = None,
 ) -> Alert | None:
     """Queue an alert for the CEO/alert chat (ALERT_CHAT_ID, topic ALERT_TOPIC_ID).
 
-    `key` folds repeats of one alert (see the module doc). Never raises: if even the row
+    `key` folds repeats of one alert (see the module doc). `reply_markup` replaces the default
+    «Принял» button (e.g. incidents carry `incident.ack:<id>`). Never raises: if even the row
     cannot be written (database down), the alert is logged and None is returned. Without a
     configured bot the row is stored as failed ("not configured") and the alert is logged.
     """
     try:
         return _enqueue(
             kind=AlertKind.ALERT, chat_id=str(settings.ALERT_CHAT_ID or ""), topic_id=settings.ALERT_TOPIC_ID,
-            title=title, text=text, severity=severity, tenant=tenant, key=key,
+            title=title, text=text, severity=severity, tenant=tenant, key=key, reply_markup=reply_markup,
         )
     except Exception:  # an alert must never break the code path that raised it
         logger.exception("ALERT could not be stored [%s] %s: %s", severity, title, text[:500])

@@ -3,7 +3,18 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from incidents.choices import AlertKind, AlertSeverity, AlertStatus
+from imperium.choices import ActorKind
+from incidents.choices import (
+    OPEN_INCIDENT_STATUSES,
+    AlertKind,
+    AlertSeverity,
+    AlertStatus,
+    EventSource,
+    FixState,
+    IncidentEventKind,
+    IncidentStatus,
+    SentinelTrigger,
+)
 from tenants.scoping import TenantScopedQuerySet
 
 
@@ -90,3 +101,140 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.title or self.text[:40]} ({self.status})"
+
+
+class SentinelRun(models.Model):
+    """One pass of the sentinel over every check. The newest finished run is the sentinel's
+    heartbeat (`/admin/health` entry `sentinel`). System-wide: superusers only in admin."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=10, choices=SentinelTrigger.choices, default=SentinelTrigger.BEAT)
+    checks = models.PositiveIntegerField(default=0, help_text="Observations recorded.")
+    failing = models.PositiveIntegerField(default=0)
+    duration_ms = models.FloatField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=128, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sentinel run {self.started_at:%Y-%m-%d %H:%M:%S} ({self.failing}/{self.checks} failing)"
+
+
+class CheckResult(models.Model):
+    """One observation of one check on one target (a tenant, a collection, or the whole system).
+    Consecutive results of a fingerprint drive the incident lifecycle; pruned after
+    SENTINEL_RETENTION_DAYS by the beat job `incidents-prune`."""
+
+    tenant_scope_path = "tenant"
+
+    check_name = models.CharField("check", max_length=64)
+    target = models.CharField(max_length=100, blank=True, default="")
+    fingerprint = models.CharField(max_length=200)
+    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ok = models.BooleanField()
+    skipped = models.BooleanField(default=False, help_text="Not configured or nothing to judge: never counts as a pass or a failure.")
+    latency_ms = models.FloatField(null=True, blank=True)
+    detail = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    checked_at = models.DateTimeField(db_index=True)
+    run = models.ForeignKey(SentinelRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="results")
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [
+            models.Index(fields=["fingerprint", "-checked_at"], name="checkresult_fp_checked"),
+            models.Index(fields=["tenant", "-checked_at"], name="checkresult_tenant_checked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint}: {'ok' if self.ok else 'FAIL'}"
+
+
+class Incident(models.Model):
+    """A failure the sentinel saw K times in a row (or someone reported), until it passes M times.
+
+    State machine open → acknowledged → resolved (resolved → open again within the reopen
+    cool-down), transitions in `incidents.services` guarded by conditional updates, each with an
+    `IncidentEvent`. At most one open (or acknowledged) incident per fingerprint: the database
+    constraint is the truth of deduplication.
+    """
+
+    tenant_scope_path = "tenant"
+
+    fingerprint = models.CharField(max_length=200, help_text="check:target — what failed, where.")
+    kind = models.CharField(max_length=64, help_text="The check whose failure this is (e.g. qdrant.points).")
+    target = models.CharField(max_length=100, blank=True, default="")
+    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               help_text="Empty: system-wide.")
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
+    status = models.CharField(max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, default="", help_text="The latest failing detail.")
+    opened_at = models.DateTimeField(db_index=True)
+    opened_by = models.CharField(max_length=150, blank=True, default="")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True, default="")
+    last_alert_at = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    failure_count = models.PositiveIntegerField(default=0, help_text="Failing observations while open.")
+    reopen_count = models.PositiveIntegerField(default=0)
+    fix_state = models.CharField(max_length=10, choices=FixState.choices, blank=True, default=FixState.NONE)
+    fix_attempts = models.PositiveSmallIntegerField(default=0)
+    fix_next_at = models.DateTimeField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=128, blank=True, default="")
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "opened_at"], name="incident_status_opened"),
+            models.Index(fields=["fingerprint", "-resolved_at"], name="incident_fp_resolved"),
+            models.Index(fields=["tenant", "-opened_at"], name="incident_tenant_opened"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"], condition=models.Q(status__in=list(OPEN_INCIDENT_STATUSES)),
+                name="uniq_incident_open_fingerprint",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_INCIDENT_STATUSES
+
+
+class IncidentEvent(models.Model):
+    """Append-only timeline of an incident: who did what, when, from where."""
+
+    tenant_scope_path = "tenant"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=24, choices=IncidentEventKind.choices)
+    source = models.CharField(max_length=10, choices=EventSource.choices, default=EventSource.SYSTEM)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM)
+    actor_label = models.CharField(max_length=150, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"], name="incidentevent_incident_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor_label or self.actor_kind}"

@@ -117,6 +117,25 @@ class ChatFlowClient:
             provider_message_id=str(data.get("message_id") or ""), status_code=status, duplicate=bool(data.get("duplicate"))
         )
 
+    def status(self, *, token: str, instance_id: str, path: str, timeout: float | None = None) -> int:
+        """Probe the gateway for one instance: `GET {base}{path}?instance_id=…` with the token as a
+        bearer header (never in the URL). Returns the HTTP status when 2xx; raises IntegrationError
+        otherwise (CHATFLOW_STATUS_PATH; used by the sentinel and the fixer)."""
+        try:
+            response = self.session.get(
+                f"{self.base_url}/{path.lstrip('/')}", params={"instance_id": instance_id},
+                headers={"Authorization": f"Bearer {token}"}, timeout=timeout or self.timeout,
+            )
+        except requests.Timeout:
+            raise IntegrationError(f"ChatFlow status did not answer within {timeout or self.timeout:g}s", permanent=False) from None
+        except requests.RequestException as exc:
+            raise IntegrationError(f"ChatFlow unreachable: {type(exc).__name__}", permanent=False) from None
+        if not 200 <= response.status_code < 300:
+            raise IntegrationError(f"ChatFlow status answered {response.status_code}: {mask_phones_in_text(response.text[:200])}",
+                                   permanent=response.status_code < 500 and response.status_code != 429,
+                                   status=response.status_code)
+        return response.status_code
+
 
 class SandboxChatFlow:
     """Records sends instead of making them (CHATFLOW_BASE_URL empty): the demo runs offline."""

@@ -11,8 +11,8 @@ Exactly once at the customer, through crashes and retries:
 Retries: 5xx, 429 and timeouts are retried up to CHATFLOW_MAX_RETRIES times per run with
 exponential backoff and jitter, never sooner than the gateway's Retry-After (a wait longer than
 CHATFLOW_RETRY_MAX_DELAY is rescheduled instead of slept). Other 4xx are final. A final
-failure writes an ErrorLog, hands the conversation to a human (escalation `delivery_failed`)
-and calls the alert hook.
+failure writes an ErrorLog and hands the conversation to a human (escalation `delivery_failed`);
+the sentinel raises the incident (one alert per outage, not one per message).
 """
 
 from __future__ import annotations
@@ -272,19 +272,9 @@ def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_
             conversation=outbound.conversation, reason=EscalationReason.DELIVERY_FAILED, turn=outbound.turn,
             detail={"outbound_id": outbound.pk, "error": str(exc)[:300]}, send_holding=False,
         )
-        tenant = outbound.tenant
-
-        def _alert() -> None:
-            from incidents.alerts import alert_raise
-
-            alert_raise(
-                title=f"Reply delivery failed for {tenant.slug}",
-                text=f"Outbound message {outbound.pk} ({outbound.kind}) could not be delivered: {str(exc)[:200]}. "
-                     "The conversation was handed to a manager.",
-                severity="critical", tenant=tenant, key=f"delivery_failed:{tenant.slug}",
-            )
-
-        transaction.on_commit(_alert)
+        # No alert per message: the sentinel's `chatflow` and `delivery.failure_rate` checks turn
+        # failed deliveries into one incident with one alert (docs/INCIDENTS.md), and the fixer
+        # resends these messages with their keys once the gateway answers again.
     _trace_update(outbound, OutboundStatus.FAILED, send_ms)
 
 

@@ -73,7 +73,7 @@ def test_gateway_400_is_final_without_retry_and_escalates(fake_chatflow, convers
     assert conversation.state == "human"
     assert OutboundMessage.objects.count() == 1  # no holding reply through a gateway that refuses
     assert ErrorLog.objects.get(where="chatflow.send").tenant == conversation.tenant
-    assert alerts and alerts[0]["severity"] == "critical" and alerts[0]["tenant"] == conversation.tenant
+    assert alerts == []  # no alert per message: the sentinel makes one incident of an outage (incidents/tests)
 
 
 def test_it_gives_up_after_three_retries(fake_chatflow, conversation, alerts, inline):
@@ -82,7 +82,7 @@ def test_it_gives_up_after_three_retries(fake_chatflow, conversation, alerts, in
         outbound = outbound_deliver(outbound_id=_reply(conversation).pk)
     assert outbound.status == "failed" and outbound.attempts == 4
     assert len(fake_chatflow.requests) == 4
-    assert Escalation.objects.get().reason == "delivery_failed" and len(alerts) == 1
+    assert Escalation.objects.get().reason == "delivery_failed" and alerts == []
 
 
 def test_it_retries_a_timeout(fake_chatflow, conversation, settings):

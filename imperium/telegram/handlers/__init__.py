@@ -7,8 +7,9 @@ no app imports them back.
 - callbacks: button presses (priority 10); commands: /commands (priority 20);
 - verification: the write-risk policy's verifier check, notifier and approve/reject buttons;
 - handlers.alerts: the «Принял» button under alerts;
-- handlers.conversations: the manager hand-over in tenant chats (card buttons, replies, notes; priority 30).
+- handlers.conversations: the manager hand-over in tenant chats (card buttons, replies, notes; priority 30);
+- handlers.incidents: /incident <id>, the «Принял» button under incident alerts.
 """
 
 from imperium.telegram import callbacks, commands, verification  # noqa: F401
-from imperium.telegram.handlers import alerts, conversations  # noqa: F401
+from imperium.telegram.handlers import alerts, conversations, incidents  # noqa: F401

@@ -123,10 +123,15 @@ def test_it_lets_operators_roll_back_but_not_deploy(deliver, telegram_bot, opera
 
 @pytest.mark.parametrize(
     ("text", "backend"),
-    # /kb promote has its executor since the knowledge app registered `kb.promote` (knowledge/policy_actions.py).
+    # Every command has its backend now (incidents registers `incident.show`); an installation
+    # without one must still answer plainly, so the backend is taken away here.
     [("/incident 12", "incident.show")],
 )
-def test_it_says_plainly_when_a_command_has_no_backing_service(deliver, telegram_bot, ceo_allowed, tenant_a, text, backend):
+def test_it_says_plainly_when_a_command_has_no_backing_service(deliver, telegram_bot, ceo_allowed, tenant_a, text, backend,
+                                                               monkeypatch):
+    from imperium.telegram import commands
+
+    monkeypatch.delitem(commands._BACKENDS, backend)
     deliver(message_update(text))
     reply = last_reply(telegram_bot, CEO["id"])
     assert "не настроено" in reply and backend in reply and "Ничего не изменено" in reply
