@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from imperium.actors import Actor
 from incidents.alerts import alert_raise
-from incidents.services import error_log_record
+from incidents.services import error_log_record, incident_open
 from releases import texts
 from releases.choices import AnalysisResult, Channel, ReleaseStatus
 from releases.defaults import DEFAULTS_VERSION
@@ -168,12 +168,12 @@ def _failed(fields: dict[str, Any]) -> CanaryAnalysis:
 
 
 def canary_incident_open(*, analysis: CanaryAnalysis, rollback: dict[str, Any]) -> None:
-    """The incident of a failed canary, with exactly one alert to the CEO.
+    """The incident of a failed canary, with exactly one alert to the CEO (the incident's).
 
-    incidents.Incident does not exist yet: until it does, this records an ErrorLog row (the
-    numbers, what was rolled back) and raises one alert after commit (key `canary:failed:<version>`).
-    When the Incident service lands, replace this body with it — this is the only place canary
-    analysis reports a failure (the rollback itself is told not to alert)."""
+    Records an ErrorLog row with the numbers and what was rolled back (so the RCA bundle has
+    them) and opens an incident `canary:failed:<version>` after commit; the rollback itself is
+    told not to alert. This is the only place canary analysis reports a failure."""
+
     version = analysis.release_version
     error_log_record(
         where="releases.canary_analysis",
@@ -188,7 +188,10 @@ def canary_incident_open(*, analysis: CanaryAnalysis, rollback: dict[str, Any]) 
         reasons=_reason_lines(analysis.reasons), tenants=tenants,
     )
     title = texts.CANARY_FAILED_TITLE.format(version=version)
-    transaction.on_commit(lambda: alert_raise(title=title, text=text, severity="critical", key=f"canary:failed:{version}"))
+    transaction.on_commit(lambda: incident_open(
+        fingerprint=f"canary:failed:{version}", kind="canary.failed", title=title, summary=text, severity="critical",
+        target=version, actor=Actor.system("canary-analysis"), data={"analysis": analysis.pk, "rollback": rollback},
+    ))
 
 
 @transaction.atomic

@@ -97,7 +97,12 @@ def test_a_worse_canary_is_rolled_back_automatically_with_one_alert(settings, te
     assert Release.objects.get(version="1.2.0").status == "rolled_back"
     [alert] = alerts
     assert alert.severity == "critical" and "1.2.0" in alert.title and "доля эскалаций по шлюзу качества" in alert.text
-    assert alert.dedup_key == "canary:failed:1.2.0" and "alpha" in alert.text
+    assert "alpha" in alert.text
+    from incidents.models import Incident
+
+    incident = Incident.objects.get(fingerprint="canary:failed:1.2.0")
+    assert incident.status == "open" and incident.severity == "critical"
+    assert alert.dedup_key.startswith(f"incident:{incident.pk}:opened")
     analysis = CanaryAnalysis.objects.get()
     assert ErrorLog.objects.get(where="releases.canary_analysis").context["analysis"] == analysis.pk
     rollback = AuditLog.objects.get(action="policy.executed", payload__action="canary.auto_rollback")
