@@ -118,8 +118,11 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     """
     from imperium.celery import app
 
+    # argsrepr/kwargsrepr given: Celery's saferepr of a list of ids costs more than the rest of the
+    # message (these args are ids and tokens, short by construction).
     message = app.amqp.as_task_v2(
-        str(uuid.uuid4()), task_name, args=list(args), kwargs={}, eta=eta if eta is not None and eta > timezone.now() else None
+        str(uuid.uuid4()), task_name, args=list(args), kwargs={}, eta=eta if eta is not None and eta > timezone.now() else None,
+        argsrepr=repr(list(args)), kwargsrepr="{}",
     )
     broker_url = app.conf.broker_url or ""
     if broker_url.startswith(("redis://", "rediss://")):
@@ -147,17 +150,22 @@ def _send(task_name: str, args: list[Any], *, queue: str, eta: datetime | None, 
         logger.exception("could not queue %s%s; the outbox sweeper will retry", task_name, args)
 
 
-def _tenant_queue(tenant: Any) -> str:
+def _tenant_queue(tenant: Any, *, fresh: bool = True) -> str:
     from conversations.tasks import turn_queue_for
 
-    return turn_queue_for(tenant)
+    return turn_queue_for(tenant, fresh=fresh)
 
 
-def dispatch_turn(*, conversation_id: int, tenant: Any, eta: datetime | None = None) -> None:
+def dispatch_turn(*, conversation_id: int, tenant: Any, eta: datetime | None = None, fresh: bool = True) -> None:
+    """Queue a conversation's turn on its tenant's channel queue (`fresh=False`: the caller's
+    possibly cached tenant decides; the worker re-routes a stale choice, see `turn_queue_guard`)."""
+    dispatch_turn_to_queue(conversation_id=conversation_id, queue=_tenant_queue(tenant, fresh=fresh), eta=eta)
+
+
+def dispatch_turn_to_queue(*, conversation_id: int, queue: str, eta: datetime | None = None) -> None:
     from conversations.tasks import turn_run_now
 
-    _send("conversations.turn_run", [conversation_id], queue=_tenant_queue(tenant), eta=eta,
-          run_inline=lambda: turn_run_now(conversation_id))
+    _send("conversations.turn_run", [conversation_id], queue=queue, eta=eta, run_inline=lambda: turn_run_now(conversation_id))
 
 
 def dispatch_turn_resume(*, turn_id: int, claim_token: str, tenant: Any) -> None:

@@ -16,14 +16,36 @@ from typing import Any
 from celery import shared_task
 
 
-def turn_queue_for(tenant: Any) -> str:
+def turn_queue_for(tenant: Any, *, fresh: bool = True) -> str:
     """Celery queue for this tenant's customer work: its release channel ("stable" or "canary"),
-    so canary tenants are served by workers running the canary image. One small query: the
-    caller's tenant object may be cached (the webhook keeps tenants for a few seconds), and a
-    tenant rolled back off a bad canary image must not reach it again."""
+    so canary tenants are served by workers running the canary image.
+
+    `fresh=True` reads the channel from the database (one small query). The webhook passes
+    `fresh=False` and uses its cached tenant (at most WEBHOOK_TENANT_CACHE_SECONDS old): that
+    query would cost a third of the webhook's time, and a turn that lands on the wrong queue
+    right after a flip is re-routed by `turn_run` before it is processed (`turn_queue_guard`)."""
     from releases.selectors import channel_queue, tenant_channel
 
+    if not fresh:
+        tenant_settings = getattr(tenant, "settings", None)
+        if tenant_settings is not None:
+            return channel_queue(tenant_settings.release_channel)
     return channel_queue(tenant_channel(tenant))
+
+
+def turn_queue_guard(conversation_id: int, delivered_queue: str | None) -> str | None:
+    """The queue this conversation's turn belongs on, when the task arrived on another one.
+
+    A tenant rolled back off a canary must not be served by the canary image again, even by a
+    task queued in the seconds before the flip: the worker checks and sends such a task on."""
+    from conversations.models import Conversation
+    from releases.selectors import channel_queue
+
+    if delivered_queue not in ("stable", "canary"):
+        return None  # inline/eager runs, or a queue this guard does not own
+    channel = Conversation.objects.filter(pk=conversation_id).values_list("tenant__settings__release_channel", flat=True).first()
+    wanted = channel_queue(channel or "stable")
+    return wanted if wanted != delivered_queue else None
 
 
 def turn_release_context(tenant: Any) -> tuple[Any, Any]:
@@ -59,9 +81,15 @@ def turn_resume_now(turn_id: int, claim_token: str) -> str:
     return turn.status if turn is not None else "lost"
 
 
-@shared_task(name="conversations.turn_run")
-def turn_run(conversation_id: int) -> str:
+@shared_task(name="conversations.turn_run", bind=True)
+def turn_run(self: Any, conversation_id: int) -> str:
     """Answer a conversation's unanswered messages if their coalescing window has passed."""
+    wanted = turn_queue_guard(conversation_id, (self.request.delivery_info or {}).get("routing_key"))
+    if wanted is not None:
+        from conversations.dispatch import dispatch_turn_to_queue
+
+        dispatch_turn_to_queue(conversation_id=conversation_id, queue=wanted)
+        return f"rerouted to {wanted}"
     return turn_run_now(conversation_id)
 
 

@@ -277,7 +277,7 @@ def inbound_accept(
         from conversations.dispatch import dispatch_turn
 
         # After commit (outside a transaction the single statement above has committed already).
-        transaction.on_commit(lambda: dispatch_turn(conversation_id=conversation_id, tenant=tenant, eta=first_due))
+        transaction.on_commit(lambda: dispatch_turn(conversation_id=conversation_id, tenant=tenant, eta=first_due, fresh=False))
     return AcceptResult(status=ACCEPTED, conversation_id=conversation_id, inbound_id=inbound_id, burst_started=bool(started))
 
 
