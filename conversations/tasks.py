@@ -61,9 +61,12 @@ def turn_release_context(tenant: Any) -> tuple[Any, Any]:
     (`kb_version`, `release` columns)."""
     from conversations.reply_decision import NO_KNOWLEDGE_SERVED
     from knowledge.selectors import kb_version_serving
-    from releases.selectors import release_for_tenant
+    from releases.selectors import release_for_channel, release_for_tenant
 
-    release = release_for_tenant(tenant)
+    # The turn's claim read the tenant's settings with the conversation row milliseconds ago:
+    # its channel is as fresh as a second query would be.
+    tenant_settings = getattr(tenant, "settings", None)
+    release = release_for_channel(tenant_settings.release_channel) if tenant_settings is not None else release_for_tenant(tenant)
     kb_version = kb_version_serving(tenant, channel=release.channel)
     return (kb_version if kb_version is not None else NO_KNOWLEDGE_SERVED), release
 

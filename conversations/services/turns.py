@@ -62,6 +62,9 @@ class ClaimResult:
     messages: tuple[InboundMessage, ...] = ()
 
 
+_UNUSED_SECRETS = ("tenant__settings__webhook_secret", "tenant__settings__webhook_secret_previous")
+
+
 def _lease_until(now: datetime) -> datetime:
     return now + timedelta(seconds=settings.TURN_LEASE_SECONDS)
 
@@ -75,7 +78,8 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> Clai
     """
     now = now or timezone.now()
     with transaction.atomic():
-        rows = Conversation.objects.select_related("tenant__settings").filter(pk=conversation_id)
+        # The webhook secrets are not needed here; deferring them saves their decryption per turn.
+        rows = Conversation.objects.select_related("tenant__settings").defer(*_UNUSED_SECRETS).filter(pk=conversation_id)
         if connection.vendor == "postgresql":
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         conversation = rows.first()
