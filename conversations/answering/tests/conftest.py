@@ -1,31 +1,3 @@
-from __future__ import annotations
+"""The brain's tests use the knowledge app's fixtures (fresh process index, the eval KBs)."""
 
-from pathlib import Path
-
-import pytest
-
-EVAL_DIR = Path(__file__).resolve().parents[3] / "knowledge" / "fixtures" / "eval"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_knowledge_caches():
-    """Each test starts with an empty process index and snapshot cache (ids are reused
-    between rolled-back tests)."""
-    from knowledge.index import reset_index
-    from knowledge.retrieval import clear_caches
-
-    reset_index()
-    clear_caches()
-    yield
-    reset_index()
-    clear_caches()
-
-
-@pytest.fixture
-def lotus_kb() -> str:
-    return (EVAL_DIR / "lotus-beauty" / "kb.jsonl").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def smile_kb() -> str:
-    return (EVAL_DIR / "smile-dent" / "kb.jsonl").read_text(encoding="utf-8")
+from knowledge.conftest import _fresh_knowledge_caches, lotus_kb, smile_kb  # noqa: F401
