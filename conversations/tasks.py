@@ -23,7 +23,7 @@ def turn_queue_for(tenant: Any, *, fresh: bool = True) -> str:
     `fresh=True` reads the channel from the database (one small query). The webhook passes
     `fresh=False` and uses its cached tenant (at most WEBHOOK_TENANT_CACHE_SECONDS old): that
     query would cost a third of the webhook's time, and a turn that lands on the wrong queue
-    right after a flip is re-routed by `turn_run` before it is processed (`turn_queue_guard`)."""
+    right after a flip is re-routed by `turn_run` before it is processed (`turn_run_now`)."""
     from releases.selectors import channel_queue, tenant_channel
 
     if not fresh:
@@ -31,21 +31,6 @@ def turn_queue_for(tenant: Any, *, fresh: bool = True) -> str:
         if tenant_settings is not None:
             return channel_queue(tenant_settings.release_channel)
     return channel_queue(tenant_channel(tenant))
-
-
-def turn_queue_guard(conversation_id: int, delivered_queue: str | None) -> str | None:
-    """The queue this conversation's turn belongs on, when the task arrived on another one.
-
-    A tenant rolled back off a canary must not be served by the canary image again, even by a
-    task queued in the seconds before the flip: the worker checks and sends such a task on."""
-    from conversations.models import Conversation
-    from releases.selectors import channel_queue
-
-    if delivered_queue not in ("stable", "canary"):
-        return None  # inline/eager runs, or a queue this guard does not own
-    channel = Conversation.objects.filter(pk=conversation_id).values_list("tenant__settings__release_channel", flat=True).first()
-    wanted = channel_queue(channel or "stable")
-    return wanted if wanted != delivered_queue else None
 
 
 def turn_release_context(tenant: Any) -> tuple[Any, Any]:
@@ -71,10 +56,18 @@ def turn_release_context(tenant: Any) -> tuple[Any, Any]:
     return (kb_version if kb_version is not None else NO_KNOWLEDGE_SERVED), release
 
 
-def turn_run_now(conversation_id: int) -> str:
+def turn_run_now(conversation_id: int, delivered_queue: str | None = None) -> str:
+    """Run a conversation's due turn. `delivered_queue`: the channel queue the task came from.
+
+    A tenant rolled back off a canary must not be served by the canary image again, even by a
+    task queued in the seconds before the flip: the claim reads the tenant's channel with the
+    conversation row (no extra query) and sends such a task on to its queue instead."""
     from conversations.services.turns import turn_run_due
 
-    return turn_run_due(conversation_id=conversation_id, resolve_context=turn_release_context)
+    route = None
+    if delivered_queue in ("stable", "canary"):  # not for inline/eager runs or queues this guard does not own
+        route = (delivered_queue, lambda tenant: turn_queue_for(tenant, fresh=False))
+    return turn_run_due(conversation_id=conversation_id, resolve_context=turn_release_context, route=route)
 
 
 def turn_resume_now(turn_id: int, claim_token: str) -> str:
@@ -87,13 +80,7 @@ def turn_resume_now(turn_id: int, claim_token: str) -> str:
 @shared_task(name="conversations.turn_run", bind=True)
 def turn_run(self: Any, conversation_id: int) -> str:
     """Answer a conversation's unanswered messages if their coalescing window has passed."""
-    wanted = turn_queue_guard(conversation_id, (self.request.delivery_info or {}).get("routing_key"))
-    if wanted is not None:
-        from conversations.dispatch import dispatch_turn_to_queue
-
-        dispatch_turn_to_queue(conversation_id=conversation_id, queue=wanted)
-        return f"rerouted to {wanted}"
-    return turn_run_now(conversation_id)
+    return turn_run_now(conversation_id, (self.request.delivery_info or {}).get("routing_key"))
 
 
 @shared_task(name="conversations.turn_resume")

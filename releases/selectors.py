@@ -9,6 +9,7 @@ immutable, and a different content is a different key.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections import OrderedDict
@@ -127,11 +128,46 @@ def release_for_tenant(tenant: Client | int) -> ResolvedRelease:
     return _resolve(tenant_channel(tenant), pointers_current())
 
 
+@dataclass(frozen=True)
+class _PointerRow:
+    release_id: int | None
+    revision: int
+    release: Release | None
+
+
+_release_rows: OrderedDict[tuple[int, Any], Release] = OrderedDict()
+
+
+def _release_row(release_id: int, updated_at: Any) -> Release:
+    """A Release row by id, cached per process under its `updated_at`: every change to a release
+    (its bundle while a draft, any status move) bumps it, so a cached row is never stale."""
+    key = (release_id, updated_at)
+    with _cache_lock:
+        cached = _release_rows.get(key)
+        if cached is not None:
+            _release_rows.move_to_end(key)
+    if cached is None:
+        cached = Release.objects.get(pk=release_id)
+        with _cache_lock:
+            _release_rows[(release_id, cached.updated_at)] = cached
+            while len(_release_rows) > _CACHE_SIZE:
+                _release_rows.popitem(last=False)
+    return copy.copy(cached)  # callers get their own instance; the cached one is never changed
+
+
 def release_for_channel(channel: str) -> ResolvedRelease:
-    """What a tenant on `channel` would be served now (one query)."""
+    """What a tenant on `channel` would be served now: one small query per call (both pointers,
+    their revision and their release's `updated_at`), read fresh so a flip or a re-point shows on
+    the very next turn; the release rows themselves come from `_release_row`."""
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
-    return _resolve(channel, pointers_current())
+    pointers = {
+        pointer_channel: _PointerRow(release_id, revision, _release_row(release_id, stamp) if release_id is not None else None)
+        for pointer_channel, release_id, revision, stamp in ReleasePointer.objects.values_list(
+            "channel", "release_id", "revision", "release__updated_at"
+        )
+    }
+    return _resolve(channel, pointers)  # type: ignore[arg-type]
 
 
 def eval_thresholds_for(tenant: Client | int | None = None) -> Mapping[str, Any]:

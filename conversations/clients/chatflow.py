@@ -84,8 +84,14 @@ class ChatFlowClient:
     def session(self) -> requests.Session:
         # One keep-alive session per process: Celery's prefork children must not share sockets.
         if self._session is None or self._pid != os.getpid():
-            self._session = requests.Session()
-            self._pid = os.getpid()
+            session = requests.Session()
+            # Proxy settings (HTTPS_PROXY, NO_PROXY…) are read from the environment once here, not
+            # on every request: requests' per-request environment merge (proxies, .netrc, CA
+            # bundle variables) cost more CPU than the rest of a send.
+            session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            session.trust_env = False
+            self._session, self._pid = session, os.getpid()
         return self._session
 
     def send_text(self, *, tenant_id: int, token: str, instance_id: str, to: str, text: str, idempotency_key: str) -> SendResult:

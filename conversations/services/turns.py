@@ -50,16 +50,19 @@ CLAIMED = "claimed"
 NOT_DUE = "not_due"
 IDLE = "idle"
 LOCKED = "locked"
+MISROUTED = "misrouted"
 
 ContextResolver = Callable[[Any], tuple[Any, Any]]
+QueueResolver = Callable[[Any], str]  # tenant (with settings loaded) -> the queue its turns belong on
 
 
 @dataclass(frozen=True)
 class ClaimResult:
-    outcome: str  # CLAIMED | NOT_DUE | IDLE | LOCKED
+    outcome: str  # CLAIMED | NOT_DUE | IDLE | LOCKED | MISROUTED
     turn: Turn | None = None  # with conversation, tenant and settings loaded
     due_at: datetime | None = None
     messages: tuple[InboundMessage, ...] = ()
+    queue: str = ""  # MISROUTED: the queue the conversation's turns belong on
 
 
 _UNUSED_SECRETS = ("tenant__settings__webhook_secret", "tenant__settings__webhook_secret_previous")
@@ -69,12 +72,16 @@ def _lease_until(now: datetime) -> datetime:
     return now + timedelta(seconds=settings.TURN_LEASE_SECONDS)
 
 
-def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> ClaimResult:
+def turn_claim_due(*, conversation_id: int, now: datetime | None = None, route: tuple[str, QueueResolver] | None = None) -> ClaimResult:
     """Claim the conversation's unanswered messages as a new turn if their window has passed.
 
     Returns NOT_DUE with the new deadline when more messages extended the window (the
     conversation's `reply_due_at` is moved there), IDLE when nothing is pending, LOCKED when
     another worker holds the row right now.
+
+    `route` = (the queue this task was taken from, how a tenant's queue is found): when the
+    tenant's settings, read with the row, put its turns on another queue (a release-channel flip
+    after the task was queued), nothing is claimed and MISROUTED names the right queue.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -87,6 +94,10 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> Clai
             if connection.vendor == "postgresql" and Conversation.objects.filter(pk=conversation_id).exists():
                 return ClaimResult(LOCKED)
             return ClaimResult(IDLE)
+        if route is not None:
+            wanted = route[1](conversation.tenant)
+            if wanted != route[0]:
+                return ClaimResult(MISROUTED, queue=wanted)
         seen_due = conversation.reply_due_at
         if seen_due is None:
             return ClaimResult(IDLE)
@@ -123,11 +134,18 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None) -> Clai
     return ClaimResult(CLAIMED, turn=turn, messages=tuple(pending))
 
 
-def turn_run_due(*, conversation_id: int, resolve_context: ContextResolver | None = None, now: datetime | None = None) -> str:
-    """The turn task's body: claim what is due and process it; re-queue what is not due yet."""
-    from conversations.dispatch import dispatch_turn
+def turn_run_due(
+    *, conversation_id: int, resolve_context: ContextResolver | None = None, now: datetime | None = None,
+    route: tuple[str, QueueResolver] | None = None,
+) -> str:
+    """The turn task's body: claim what is due and process it; re-queue what is not due yet, and
+    send a task taken from the wrong queue (see `turn_claim_due`) on to the right one."""
+    from conversations.dispatch import dispatch_turn, dispatch_turn_to_queue
 
-    result = turn_claim_due(conversation_id=conversation_id, now=now)
+    result = turn_claim_due(conversation_id=conversation_id, now=now, route=route)
+    if result.outcome == MISROUTED:
+        dispatch_turn_to_queue(conversation_id=conversation_id, queue=result.queue)
+        return f"rerouted to {result.queue}"
     if result.outcome == NOT_DUE:
         conversation = Conversation.objects.select_related("tenant__settings").get(pk=conversation_id)
         dispatch_turn(conversation_id=conversation_id, tenant=conversation.tenant, eta=result.due_at)
@@ -164,6 +182,7 @@ def turn_process(*, turn_id: int, claim_token: str, resolve_context: ContextReso
     turn = Turn.objects.select_related("conversation", "tenant__settings").filter(pk=turn_id).first()
     if turn is None or turn.status != TurnStatus.PROCESSING or turn.claim_token != claim_token:
         return turn
+    turn.conversation.tenant = turn.tenant  # with its settings, for the holding reply and delivery
     messages = list(InboundMessage.objects.filter(turn=turn).order_by("received_at", "id").defer("payload"))
     with correlation_scope(turn.correlation_id or None, turn.tenant.slug):
         _process(turn, claim_token, resolve_context, messages)
@@ -243,10 +262,12 @@ def _finish(
 
     now = timezone.now()
     with transaction.atomic():
-        locked = Conversation.objects.select_related("tenant__settings").filter(pk=conversation.pk)
+        # Lock the row and read its state only: a manager may have taken the conversation while
+        # the bot was deciding. The rest of `conversation` (tenant, settings) is the claim's read.
+        locked = Conversation.objects.filter(pk=conversation.pk)
         if connection.vendor == "postgresql":
-            locked = locked.select_for_update(of=("self",))
-        conversation = locked.get()
+            locked = locked.select_for_update()
+        conversation.state = locked.values_list("state", flat=True).get()
         if decision is None:
             status, turn_decision, reason = TurnStatus.FORWARDED, TurnDecision.FORWARD, ""
         elif conversation.state != ConversationState.BOT:
