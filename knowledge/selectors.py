@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from imperium.prepared import PreparedRead
 from knowledge.choices import VersionStatus
 from knowledge.models import KnowledgeItem, KnowledgeVersion
 
@@ -19,7 +20,14 @@ def kb_version_get(tenant: Any, number: int) -> KnowledgeVersion | None:
 
 
 def kb_version_stable(tenant: Any) -> KnowledgeVersion | None:
-    return KnowledgeVersion.objects.for_tenant(tenant).filter(status=VersionStatus.STABLE).first()
+    return _STABLE_READ.first(getattr(tenant, "pk", tenant))
+
+
+# At most one row (a constraint); no ORDER BY (the model's default one joins the tenant table).
+# Compiled once per process: every reply turn runs it (imperium.prepared).
+_STABLE_READ: PreparedRead[KnowledgeVersion] = PreparedRead(
+    lambda pk: KnowledgeVersion.objects.for_tenant(pk).filter(status=VersionStatus.STABLE).order_by()
+)
 
 
 def kb_version_serving(tenant: Any, *, channel: str = "stable") -> KnowledgeVersion | None:

@@ -34,6 +34,7 @@ from conversations.models import Conversation, MessageTrace, OutboundMessage
 from imperium.actors import Actor
 from imperium.correlation import correlation_scope, get_correlation_id
 from imperium.exceptions import ApplicationError, IntegrationError
+from imperium.fastrows import row_insert, row_update
 from imperium.services import audit_record
 from incidents.services import error_log_record
 
@@ -71,7 +72,8 @@ def outbound_create(
     fields: dict[str, Any] = {"status": OutboundStatus.PENDING}
     if claim_for_inline_delivery:
         fields = {"status": OutboundStatus.SENDING, "claim_token": uuid.uuid4().hex, "lease_expires_at": now + _lease(), "attempts": 1}
-    outbound = OutboundMessage.objects.create(
+    outbound = row_insert(
+        OutboundMessage,
         tenant_id=conversation.tenant_id, conversation=conversation, turn=turn, escalation=escalation, kind=kind, text=text,
         idempotency_key=idempotency_key, created_at=now, updated_at=now, dispatched_at=now, created_by=created_by,
         correlation_id=get_correlation_id(), **fields,
@@ -225,7 +227,7 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
             "lease_expires_at": None,
         }
         with transaction.atomic():  # one commit for the message and its trace
-            marked = mine.update(**fields)
+            marked = row_update(OutboundMessage, {"id": outbound.pk, "claim_token": token, "status": OutboundStatus.SENDING}, fields)
             if marked:
                 _trace_update(outbound, OutboundStatus.SENT, send_ms)
         if marked:
@@ -286,7 +288,7 @@ def _trace_update(outbound: OutboundMessage, status: str, send_ms: float | None)
         fields["send_ms"] = send_ms
     if outbound.turn is not None:
         fields["total_ms"] = round((timezone.now() - outbound.turn.created_at).total_seconds() * 1000, 2)
-    MessageTrace.objects.filter(turn_id=outbound.turn_id).update(**fields)
+    row_update(MessageTrace, {"turn_id": outbound.turn_id}, fields)
 
 
 @transaction.atomic

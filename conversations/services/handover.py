@@ -37,6 +37,7 @@ from imperium.actors import Actor
 from imperium.choices import ActorKind
 from imperium.correlation import get_correlation_id
 from imperium.exceptions import ApplicationError
+from imperium.fastrows import row_insert
 from imperium.services import audit_record
 from incidents.services import error_log_record
 from tenants.models import DEFAULT_HOLDING_REPLY
@@ -90,7 +91,8 @@ def conversation_transition(
     if updated != 1:
         conversation.refresh_from_db(fields=["state"])
         return False
-    ConversationEvent.objects.create(
+    row_insert(
+        ConversationEvent,
         tenant_id=conversation.tenant_id, conversation=conversation, created_at=now, from_state=current, to_state=to_state,
         source=_SOURCES.get(actor.kind, EventSource.SYSTEM), actor_kind=actor.kind, actor_label=actor.label[:150], note=note[:200],
     )
@@ -129,7 +131,8 @@ def escalation_open(
         detail = {**(detail or {}), "reported_reason": reason}
         reason = EscalationReason.OTHER
     tenant = conversation.tenant
-    escalation = Escalation.objects.create(
+    escalation = row_insert(
+        Escalation,
         tenant_id=conversation.tenant_id, conversation=conversation, turn=turn, reason=reason, detail=detail or {},
         created_at=now, notify_dispatched_at=now, correlation_id=get_correlation_id(),
     )

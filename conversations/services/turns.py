@@ -39,6 +39,8 @@ from conversations.choices import (
 from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
 from conversations.reply_decision import ANSWER, ESCALATE, Decision, decide_reply
 from imperium.correlation import correlation_scope, get_correlation_id
+from imperium.fastrows import row_insert, row_update
+from imperium.prepared import PreparedRead
 from incidents.services import error_log_record
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,22 @@ class ClaimResult:
     queue: str = ""  # MISROUTED: the queue the conversation's turns belong on
 
 
-_UNUSED_SECRETS = ("tenant__settings__webhook_secret", "tenant__settings__webhook_secret_previous")
+def _claim_read_query(pk: Any) -> Any:
+    # The webhook secrets are not needed here; deferring them saves their decryption per turn.
+    rows = (
+        Conversation.objects.select_related("tenant__settings")
+        .defer("tenant__settings__webhook_secret", "tenant__settings__webhook_secret_previous")
+        .filter(pk=pk)
+        .order_by()
+    )
+    return rows.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else rows
+
+
+# Compiled once per process (imperium.prepared): every turn runs these two reads.
+_CLAIM_READ: PreparedRead[Conversation] = PreparedRead(_claim_read_query)
+_PENDING_READ: PreparedRead[InboundMessage] = PreparedRead(
+    lambda pk: InboundMessage.objects.filter(conversation_id=pk, turn__isnull=True).order_by("received_at", "id").defer("payload")
+)
 
 
 def _lease_until(now: datetime) -> datetime:
@@ -85,11 +102,7 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None, route: 
     """
     now = now or timezone.now()
     with transaction.atomic():
-        # The webhook secrets are not needed here; deferring them saves their decryption per turn.
-        rows = Conversation.objects.select_related("tenant__settings").defer(*_UNUSED_SECRETS).filter(pk=conversation_id)
-        if connection.vendor == "postgresql":
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        conversation = rows.first()
+        conversation = _CLAIM_READ.first(conversation_id)
         if conversation is None:
             if connection.vendor == "postgresql" and Conversation.objects.filter(pk=conversation_id).exists():
                 return ClaimResult(LOCKED)
@@ -104,11 +117,7 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None, route: 
         this_row = Conversation.objects.filter(pk=conversation_id, reply_due_at=seen_due)
         if seen_due > now:
             return ClaimResult(NOT_DUE, due_at=seen_due)
-        pending = list(
-            InboundMessage.objects.filter(conversation_id=conversation_id, turn__isnull=True)
-            .order_by("received_at", "id")
-            .defer("payload")
-        )
+        pending = _PENDING_READ.all(conversation_id)
         if not pending:
             this_row.update(reply_due_at=None, dispatched_at=None)
             return ClaimResult(IDLE)
@@ -120,9 +129,11 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None, route: 
         if due > now:
             this_row.update(reply_due_at=due, dispatched_at=now)
             return ClaimResult(NOT_DUE, due_at=due)
-        if this_row.update(reply_due_at=None, dispatched_at=None, updated_at=now) != 1:
+        if row_update(Conversation, {"id": conversation_id, "reply_due_at": seen_due},
+                      {"reply_due_at": None, "dispatched_at": None, "updated_at": now}) != 1:
             return ClaimResult(LOCKED)
-        turn = Turn.objects.create(
+        turn = row_insert(
+            Turn,
             tenant_id=conversation.tenant_id, conversation=conversation, status=TurnStatus.PROCESSING, created_at=now,
             claim_token=uuid.uuid4().hex, lease_expires_at=_lease_until(now), correlation_id=get_correlation_id(),
             message_count=len(pending),
@@ -277,10 +288,10 @@ def _finish(
             status, turn_decision, reason = TurnStatus.ANSWERED, TurnDecision.ANSWER, ""
         else:
             status, turn_decision, reason = TurnStatus.ESCALATED, TurnDecision.ESCALATE, decision.reason
-        finished = Turn.objects.filter(pk=turn.pk, status=TurnStatus.PROCESSING, claim_token=claim_token).update(
-            status=status, decision=turn_decision, reason=reason[:32], finished_at=now, lease_expires_at=None,
-            kb_version=_int_or_none(kb_version), release=str(release or "")[:64],
-        )
+        finished = row_update(Turn, {"id": turn.pk, "status": TurnStatus.PROCESSING, "claim_token": claim_token}, {
+            "status": status, "decision": turn_decision, "reason": reason[:32], "finished_at": now, "lease_expires_at": None,
+            "kb_version": _int_or_none(kb_version), "release": str(release or "")[:64],
+        })
         if finished != 1:
             logger.warning("turn %s: claim lost before finishing; another worker owns it", turn.pk)
             turn.refresh_from_db()
@@ -288,7 +299,8 @@ def _finish(
         turn.status, turn.decision, turn.reason, turn.finished_at = status, turn_decision, reason[:32], now
         turn.conversation = conversation
         timings = decision.timings if decision is not None else {}
-        MessageTrace.objects.create(
+        row_insert(
+            MessageTrace,
             tenant_id=turn.tenant_id, conversation=conversation, turn=turn, created_at=now, correlation_id=turn.correlation_id,
             decision=turn_decision, reason=reason, confidence=decision.confidence if decision is not None else None,
             scores=_jsonable(decision.scores) if decision else {}, sources=_jsonable(decision.sources) if decision else [],
