@@ -54,3 +54,12 @@ def conversation_of(tenant: Any, phone: str = "+77011234567") -> Conversation:
     from conversations.customers import customer_key
 
     return Conversation.objects.get(tenant=tenant, customer_key=customer_key(phone))
+
+
+def conversation_new(tenant: Any, *, key: str = "k1", phone: str = "+77011234567") -> Conversation:
+    """A conversation row made directly (no webhook), for tests of what happens after the claim."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    return Conversation.objects.create(tenant=tenant, customer_key=key, customer_phone=phone,
+                                       customer_phone_masked=f"{phone[:5]}•••{phone[-4:]}", created_at=now, updated_at=now)

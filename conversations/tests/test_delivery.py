@@ -10,6 +10,7 @@ from django.utils import timezone
 from conversations.clients.chatflow import parse_retry_after, retry_delay
 from conversations.models import Conversation, Escalation, OutboundMessage, SandboxMessage
 from conversations.services import outbound_deliver, outbound_enqueue, outbox_sweep
+from conversations.tests.helpers import conversation_new
 from incidents.models import ErrorLog
 from tenants.tests.factories import ClientFactory
 
@@ -18,11 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def conversation(tenant_a):
-    now = timezone.now()
-    return Conversation.objects.create(
-        tenant=tenant_a, customer_key="k1", customer_phone="+77011234567", customer_phone_masked="+7701•••4567", created_at=now,
-        updated_at=now,
-    )
+    return conversation_new(tenant_a)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from conversations.models import Conversation, ConversationEvent, MessageTrace, Turn
+from conversations.tests.helpers import conversation_new
 from imperium.fastrows import row_insert, row_update
 from imperium.prepared import PreparedRead
 
@@ -20,11 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def conversation(tenant_a):
-    now = timezone.now()
-    return Conversation.objects.create(
-        tenant=tenant_a, customer_key="k1", customer_phone="+77011234567", customer_phone_masked="+7701•••4567", created_at=now,
-        updated_at=now,
-    )
+    return conversation_new(tenant_a)
 
 
 def stored(obj: Model) -> dict:
