@@ -38,7 +38,9 @@ run: $(VENV)/.deps-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py check --tag services --database default
 	$(PY) manage.py bootstrap_local --port $(PORT)
-	IMPERIUM_PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.local start
+	# PUBLIC_BASE_URL follows PORT unless set: the sentinel's web.health check and webhook_send use it.
+	IMPERIUM_PORT=$(PORT) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/honcho -f Procfile.local start
 
 test: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
