@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from conversations.models import Conversation
 from conversations.selectors import conversation_latest_escalation
 from conversations.services import conversation_close, conversation_return_to_bot, conversation_take_over, manager_reply_send
@@ -22,10 +24,10 @@ from tenants.models import Client
 def _conversation(tenant: str, conversation_id: int) -> Conversation:
     client = Client.objects.filter(slug=tenant).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant '{tenant}'.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": tenant}, status=404)
     conversation = Conversation.objects.for_tenant(client).select_related("tenant__settings").filter(pk=int(conversation_id)).first()
     if conversation is None:
-        raise ApplicationError(f"{client.slug} has no conversation {conversation_id}.", status=404)
+        raise ApplicationError(_("%(tenant)s has no conversation %(id)s.") % {"tenant": client.slug, "id": conversation_id}, status=404)
     return conversation
 
 

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.choices import ActorKind
@@ -252,7 +253,7 @@ def verification_approve(*, request_id: int, actor: Actor) -> PolicyOutcome:
     if not is_verifier(actor):
         audit_record(actor=actor, action="policy.approval_refused", tenant=request.tenant_id, obj=request,
                      payload={"action": request.action})
-        raise ApplicationError("Only a verifier (CEO) may approve this action.", status=403)
+        raise ApplicationError(_("Only a verifier (CEO) may approve this action."), status=403)
     now = timezone.now()
     if request.status == VerificationStatus.PENDING and request.expires_at <= now:
         verification_expire_due()
@@ -302,7 +303,7 @@ def verification_reject(*, request_id: int, actor: Actor, reason: str = "") -> V
     if not is_verifier(actor):
         audit_record(actor=actor, action="policy.approval_refused", tenant=request.tenant_id, obj=request,
                      payload={"action": request.action, "attempt": "reject"})
-        raise ApplicationError("Only a verifier (CEO) may reject this action.", status=403)
+        raise ApplicationError(_("Only a verifier (CEO) may reject this action."), status=403)
     with transaction.atomic():
         changed = VerificationRequest.objects.filter(pk=request.pk, status=VerificationStatus.PENDING).update(
             status=VerificationStatus.REJECTED, decided_at=timezone.now(), decided_by_kind=actor.kind,

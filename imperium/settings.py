@@ -134,7 +134,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en-us"  # operators' admin and the command line
+# Manager- and CEO-facing replies (the Telegram bots) are in the tenants' language: service refusals
+# raised there are translated through locale/<lang>/LC_MESSAGES (manage.py compilemessages).
+TELEGRAM_LANGUAGE = "ru"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.policy import register_action
@@ -22,7 +24,7 @@ def _tenant(slug: str) -> Client | None:
         return None
     client = Client.objects.select_related("settings").filter(slug=slug).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant '{slug}'.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": slug}, status=404)
     return client
 
 
@@ -60,5 +62,5 @@ def fixer_resend_failed_deliveries(*, actor: Actor, tenant: str) -> dict[str, An
 
     client = _tenant(tenant)
     if client is None:
-        raise ApplicationError("fixer.resend_failed_deliveries needs one tenant.")
+        raise ApplicationError(_("fixer.resend_failed_deliveries needs one tenant."))
     return {"tenant": tenant, **deliveries_resend_failed(actor=actor, tenant=client).as_dict()}

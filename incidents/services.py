@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.choices import ActorKind
@@ -401,7 +402,7 @@ def incident_resolve(*, incident_id: int, actor: Actor, source: str | None = Non
     """A person closes an incident (admin, API). One `resolved` alert; audited `incident.resolved`.
     Returns (incident, changed). A check that still fails reopens it (cool-down)."""
     if not Incident.objects.filter(pk=incident_id).exists():
-        raise ApplicationError(f"Incident {incident_id} does not exist.", status=404)
+        raise ApplicationError(_("Incident %(id)s does not exist.") % {"id": incident_id}, status=404)
     reason = f"закрыл(а) {actor.label}" + (f": {note}" if note else "")
     changed = _incident_resolve(incident_id=incident_id, actor=actor, source=_source_for(actor, source), reason=reason)
     return Incident.objects.get(pk=incident_id), changed
@@ -418,7 +419,7 @@ def incident_acknowledge(*, incident_id: int, actor: Actor, source: str | None =
         )
         incident = Incident.objects.select_related("tenant").filter(pk=incident_id).first()
         if incident is None:
-            raise ApplicationError(f"Incident {incident_id} does not exist.", status=404)
+            raise ApplicationError(_("Incident %(id)s does not exist.") % {"id": incident_id}, status=404)
         if changed:
             incident_event_add(incident=incident, kind=IncidentEventKind.ACKNOWLEDGED, actor=actor, source=source, now=now)
             audit_record(actor=actor, action="incident.acknowledged", tenant=incident.tenant_id, obj=incident)
@@ -430,7 +431,7 @@ def incident_note_add(*, incident_id: int, actor: Actor, text: str, source: str 
     """Append a note to the timeline (people or the fixer's proposals)."""
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
-        raise ApplicationError(f"Incident {incident_id} does not exist.", status=404)
+        raise ApplicationError(_("Incident %(id)s does not exist.") % {"id": incident_id}, status=404)
     return incident_event_add(incident=incident, kind=IncidentEventKind.NOTE, actor=actor, source=source, message=text, data=data)
 
 

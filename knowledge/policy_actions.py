@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.policy import register_action
@@ -23,10 +25,10 @@ from tenants.models import Client
 def _version(tenant: str | int, version: int) -> KnowledgeVersion:
     client = Client.objects.filter(**({"pk": tenant} if isinstance(tenant, int) else {"slug": tenant})).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant '{tenant}'.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": tenant}, status=404)
     found = KnowledgeVersion.objects.for_tenant(client).filter(number=int(version)).select_related("tenant").first()
     if found is None:
-        raise ApplicationError(f"{client.slug} has no KB v{version}.", status=404)
+        raise ApplicationError(_("%(tenant)s has no KB v%(number)s.") % {"tenant": client.slug, "number": version}, status=404)
     return found
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError, IntegrationError
@@ -181,13 +182,17 @@ def _eval_gate(version: KnowledgeVersion, check: PromotionCheck | None) -> dict[
         run = KnowledgeEvalRun.objects.filter(version=version).first()
         if run is None or run.summary.get("content_hash") != version.content_hash:
             raise ApplicationError(
-                f"KB v{version.number} has no evaluation of its current content; run kb_eval --kb-version {version.number} first.",
+                _("KB v%(number)s has no evaluation of its current content; run kb_eval --kb-version %(number)s first.")
+                % {"number": version.number},
                 status=409,
             )
         passed, summary = run.passed, run.summary
     if not passed:
-        raise ApplicationError(f"KB v{version.number} is below the release thresholds: {summary.get('failed_thresholds')}",
-                               {"summary": summary}, status=409)
+        raise ApplicationError(
+            _("KB v%(number)s is below the release thresholds: %(failed)s")
+            % {"number": version.number, "failed": summary.get("failed_thresholds")},
+            {"summary": summary}, status=409,
+        )
     return summary
 
 
@@ -201,9 +206,12 @@ def kb_version_promote(*, actor: Actor, version: KnowledgeVersion, check: Promot
     list(KnowledgeVersion.objects.select_for_update().for_tenant(version.tenant_id))
     version.refresh_from_db()
     if version.status != VersionStatus.DRAFT:
-        raise ApplicationError(f"KB v{version.number} is {version.status}; only a draft can be promoted.", status=409)
+        raise ApplicationError(
+            _("KB v%(number)s is %(status)s; only a draft can be promoted.")
+            % {"number": version.number, "status": version.status}, status=409
+        )
     if version.item_count == 0:
-        raise ApplicationError(f"KB v{version.number} has no items.", status=409)
+        raise ApplicationError(_("KB v%(number)s has no items.") % {"number": version.number}, status=409)
     summary = _eval_gate(version, check)
     previous = KnowledgeVersion.objects.for_tenant(version.tenant_id).filter(status=VersionStatus.STABLE).first()
     now = timezone.now()
@@ -214,7 +222,7 @@ def kb_version_promote(*, actor: Actor, version: KnowledgeVersion, check: Promot
         status=VersionStatus.STABLE, candidate=False, promoted_at=now, promoted_by=actor.label[:150]
     )
     if updated != 1:
-        raise ApplicationError(f"KB v{version.number} changed while promoting; try again.", status=409)
+        raise ApplicationError(_("KB v%(number)s changed while promoting; try again.") % {"number": version.number}, status=409)
     version.refresh_from_db()
     version.save(update_fields=["status"])  # one history row for the transition
     audit_record(actor=actor, action="kb.promoted", tenant=version.tenant_id, obj=version,
@@ -230,9 +238,9 @@ def kb_version_make_first_stable(*, actor: Actor, version: KnowledgeVersion) -> 
     list(KnowledgeVersion.objects.select_for_update().for_tenant(version.tenant_id))
     ever_live = KnowledgeVersion.objects.for_tenant(version.tenant_id).filter(promoted_at__isnull=False).exists()
     if ever_live:
-        raise ApplicationError("This tenant has served a KB before; promote with kb_promote (verified).", status=409)
+        raise ApplicationError(_("This tenant has served a KB before; promote with kb_promote (verified)."), status=409)
     if version.item_count == 0:
-        raise ApplicationError(f"KB v{version.number} has no items.", status=409)
+        raise ApplicationError(_("KB v%(number)s has no items.") % {"number": version.number}, status=409)
     now = timezone.now()
     KnowledgeVersion.objects.filter(pk=version.pk).update(status=VersionStatus.STABLE, promoted_at=now, promoted_by=actor.label[:150])
     version.refresh_from_db()
@@ -246,7 +254,7 @@ def kb_version_make_first_stable(*, actor: Actor, version: KnowledgeVersion) -> 
 def kb_version_mark_candidate(*, actor: Actor, version: KnowledgeVersion, candidate: bool = True) -> KnowledgeVersion:
     """Offer a draft to canary tenants (or withdraw it). Audited `kb.candidate_changed`."""
     if version.status != VersionStatus.DRAFT:
-        raise ApplicationError("Only a draft can be a canary candidate.", status=409)
+        raise ApplicationError(_("Only a draft can be a canary candidate."), status=409)
     KnowledgeVersion.objects.filter(pk=version.pk).update(candidate=candidate)
     version.refresh_from_db()
     audit_record(actor=actor, action="kb.candidate_changed", tenant=version.tenant_id, obj=version, payload={"candidate": candidate})
@@ -269,7 +277,10 @@ def kb_version_clone(*, actor: Actor, version: KnowledgeVersion) -> KnowledgeVer
 
 def _require_draft(version: KnowledgeVersion) -> None:
     if version.status != VersionStatus.DRAFT:
-        raise ApplicationError(f"KB v{version.number} is {version.status}: only drafts can be edited; clone it first.", status=409)
+        raise ApplicationError(
+            _("KB v%(number)s is %(status)s: only drafts can be edited; clone it first.")
+            % {"number": version.number, "status": version.status}, status=409
+        )
 
 
 @transaction.atomic

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imperium.exceptions import ApplicationError
 from releases.selectors import eval_thresholds_for
 from tenants.models import Client
@@ -105,7 +107,7 @@ def _tenant_from_params(params: Mapping[str, Any]) -> Client:
     queryset = Client.objects.all()
     client = queryset.filter(pk=ref).first() if isinstance(ref, int) else queryset.filter(slug=str(ref or "")).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant {ref!r}.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": ref}, status=404)
     return client
 
 
@@ -116,13 +118,15 @@ def kb_promote_precondition(*, actor: Any, params: Mapping[str, Any]) -> None:
         try:
             version = int(str(version))
         except ValueError:
-            raise ApplicationError(f"kb.promote needs a KB version number, got {version!r}.") from None
+            raise ApplicationError(_("kb.promote needs a KB version number, got %(value)s.") % {"value": repr(version)}) from None
     tenant = _tenant_from_params(params)
     result = kb_promotion_check(tenant=tenant, kb_version=version)
     if not result.allowed:
         raise ApplicationError(
-            f"KB v{version} of {tenant.slug} is below the release thresholds on its kb_eval cases: "
-            f"{'; '.join(result.failures)}. Fix the KB draft and evaluate again.",
+            _(
+                "KB v%(number)s of %(tenant)s is below the release thresholds on its kb_eval cases: %(failures)s. "
+                "Fix the KB draft and evaluate again."
+            ) % {"number": version, "tenant": tenant.slug, "failures": "; ".join(result.failures)},
             result.as_dict(),
             status=409,
         )

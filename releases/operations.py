@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.policy import PolicyOutcome, policy_execute
@@ -31,7 +33,7 @@ def _tenant(tenant: str | Client) -> Client:
         return tenant
     client = Client.objects.filter(slug=tenant).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant '{tenant}'.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": tenant}, status=404)
     return client
 
 
@@ -87,9 +89,11 @@ def deploy_stable(*, actor: Actor, version: str | None = None, tenant: str | Cli
     canary = pointers_current().get(Channel.CANARY)
     current = canary.release if canary is not None and canary.release_id else None
     if current is None:
-        raise ApplicationError("No canary release to promote: start a canary first (release_canary --version V).", status=409)
+        raise ApplicationError(_("No canary release to promote: start a canary first (release_canary --version V)."), status=409)
     if version and version != current.version:
-        raise ApplicationError(f"The canary runs {current.version}, not {version}.", status=409)
+        raise ApplicationError(
+            _("The canary runs %(current)s, not %(version)s.") % {"current": current.version, "version": version}, status=409
+        )
     client = _tenant(tenant) if tenant else None
     return policy_execute("release.promote_stable", actor, _params(source, reason, version=current.version),
                           tenant=client, reason=reason)
@@ -103,15 +107,18 @@ def rollback_stable(*, actor: Actor, to_version: str | None = None, to_defaults:
     stable = pointers_current().get(Channel.STABLE)
     current = stable.release if stable is not None and stable.release_id else None
     if current is None:
-        raise ApplicationError("Stable serves the built-in defaults; there is nothing to roll back.", status=409)
+        raise ApplicationError(_("Stable serves the built-in defaults; there is nothing to roll back."), status=409)
     if to_defaults:
         target = None
     elif to_version:
         target = release_get(to_version)
         if target is None:
-            raise ApplicationError(f"Unknown release {to_version!r}.", status=404)
+            raise ApplicationError(_("Unknown release %(version)s.") % {"version": repr(to_version)}, status=404)
         if target.status != ReleaseStatus.RETIRED:
-            raise ApplicationError(f"Release {to_version} is {target.status}; stable can only go back to a retired release.", status=409)
+            raise ApplicationError(
+                _("Release %(version)s is %(status)s; stable can only go back to a retired release.")
+                % {"version": to_version, "status": target.status}, status=409
+            )
     else:
         target = stable_rollback_target(current)
     params = _params(source, reason, from_version=current.version, to_version=target.version if target else None,
@@ -154,9 +161,11 @@ def release_fix(*, actor: Actor, proposal: int, source: str | None = None, reaso
 
     found = FixProposal.objects.select_related("release").filter(pk=int(proposal)).first()
     if found is None:
-        raise ApplicationError(f"Unknown fix proposal #{proposal}.", status=404)
+        raise ApplicationError(_("Unknown fix proposal #%(proposal)s.") % {"proposal": proposal}, status=404)
     if found.release_id is None:
-        raise ApplicationError(f"Fix proposal #{proposal} has no release yet; put it on canary first.", status=409)
+        raise ApplicationError(
+            _("Fix proposal #%(proposal)s has no release yet; put it on canary first.") % {"proposal": proposal}, status=409
+        )
     return policy_execute("fixer.apply_code_fix", actor, _params(source, "", proposal=found.pk, version=found.release.version),
                           tenant=found.tenant_id, reason=reason)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.policy import register_action, register_precondition
@@ -20,7 +22,7 @@ from tenants.models import Client
 def _client(slug: str) -> Client:
     client = Client.objects.select_related("settings").filter(slug=slug).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant '{slug}'.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": slug}, status=404)
     return client
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.choices import ActorKind
@@ -92,7 +93,7 @@ def release_get_or_error(version: str, *, lock: bool = False) -> Release:
     queryset = Release.objects.select_for_update() if lock else Release.objects
     release = queryset.filter(version=version).first()
     if release is None:
-        raise ApplicationError(f"Unknown release {version!r}.", status=404)
+        raise ApplicationError(_("Unknown release %(version)s.") % {"version": repr(version)}, status=404)
     return release
 
 
@@ -118,7 +119,9 @@ def release_create_draft(
     merged = deep_merge(base, overrides or {})
     fields = _bundle_fields(merged)
     if Release.objects.filter(version=version).exists():
-        raise ApplicationError(f"Release {version} already exists; releases are immutable — pick a new version.", status=409)
+        raise ApplicationError(
+            _("Release %(version)s already exists; releases are immutable — pick a new version.") % {"version": version}, status=409
+        )
     release = Release(
         version=version, image_tag=image_tag.strip(), notes=notes, status=ReleaseStatus.DRAFT,
         author_kind=actor.kind, author_id=actor.id, author_label=actor.label[:150], **fields,
@@ -127,7 +130,7 @@ def release_create_draft(
         with transaction.atomic():
             release.save()
     except IntegrityError:  # a concurrent create won the race for the version
-        raise ApplicationError(f"Release {version} already exists.", status=409) from None
+        raise ApplicationError(_("Release %(version)s already exists.") % {"version": version}, status=409) from None
     ReleaseEvent.objects.create(release=release, from_status="", to_status=ReleaseStatus.DRAFT,
                                 reason=f"copied from {copy_from}" if copy_from else "", **actor_fields(actor, source))
     audit_record(actor=actor, action="release.draft_created", obj=release,
@@ -149,7 +152,10 @@ def release_update_draft(
     (an empty dict clears it). Refused once the release left draft (409). Audited with the diff."""
     release = release_get_or_error(version, lock=True)
     if not release.is_draft:
-        raise ApplicationError(f"Release {version} is {release.status}; only drafts can change. Create a new version.", status=409)
+        raise ApplicationError(
+            _("Release %(version)s is %(status)s; only drafts can change. Create a new version.")
+            % {"version": version, "status": release.status}, status=409
+        )
     changes: dict[str, Any] = dict(_bundle_fields(overrides)) if overrides else {}
     if image_tag is not None:
         changes["image_tag"] = image_tag.strip()
@@ -174,10 +180,13 @@ def _transition(release: Release, to_status: str, *, allowed_from: Iterable[str]
     if old == to_status:
         return False
     if old not in allowed_from:
-        raise ApplicationError(f"Release {release.version} is {old}; it cannot become {to_status}.", status=409)
+        raise ApplicationError(
+            _("Release %(version)s is %(old)s; it cannot become %(new)s.")
+            % {"version": release.version, "old": old, "new": to_status}, status=409
+        )
     now = timezone.now()
     if Release.objects.filter(pk=release.pk, status=old).update(status=to_status, updated_at=now) != 1:
-        raise ApplicationError(f"Release {release.version} changed meanwhile; try again.", status=409)
+        raise ApplicationError(_("Release %(version)s changed meanwhile; try again.") % {"version": release.version}, status=409)
     release.status, release.updated_at = to_status, now
     ReleaseEvent.objects.create(release=release, from_status=old, to_status=to_status, reason=reason[:2000],
                                 **actor_fields(actor, source))
@@ -232,7 +241,8 @@ def release_start_canary(*, actor: Actor, version: str, source: str | None = Non
         return release
     if not release.is_draft:
         raise ApplicationError(
-            f"Release {version} is {release.status}; only a draft can start a canary (create a new version).", status=409
+            _("Release %(version)s is %(status)s; only a draft can start a canary (create a new version).")
+            % {"version": version, "status": release.status}, status=409
         )
     previous = canary.release
     _transition(release, ReleaseStatus.CANARY, allowed_from=[ReleaseStatus.DRAFT], actor=actor, source=source, reason=reason)
@@ -266,10 +276,11 @@ def release_promote_stable(*, actor: Actor, version: str | None = None, source: 
     canary, stable = pointers[Channel.CANARY], pointers[Channel.STABLE]
     release = canary.release
     if release is None:
-        raise ApplicationError("No canary release to promote: start a canary first (release_canary).", status=409)
+        raise ApplicationError(_("No canary release to promote: start a canary first (release_canary)."), status=409)
     if version is not None and release.version != version:
         raise ApplicationError(
-            f"The canary now runs {release.version}, not {version}: this request is stale; ask again.", status=409
+            _("The canary now runs %(current)s, not %(version)s: this request is stale; ask again.")
+            % {"current": release.version, "version": version}, status=409
         )
     release = release_get_or_error(release.version, lock=True)
     previous = stable.release
@@ -322,10 +333,11 @@ def release_rollback_stable(
     stable = _lock_pointers()[Channel.STABLE]
     current = stable.release
     if current is None:
-        raise ApplicationError("Stable serves the built-in defaults; there is nothing to roll back.", status=409)
+        raise ApplicationError(_("Stable serves the built-in defaults; there is nothing to roll back."), status=409)
     if expected_version is not None and current.version != expected_version:
         raise ApplicationError(
-            f"Stable now runs {current.version}, not {expected_version}: this request is stale; ask again.", status=409
+            _("Stable now runs %(current)s, not %(version)s: this request is stale; ask again.")
+            % {"current": current.version, "version": expected_version}, status=409
         )
     if to_defaults:
         target = None
@@ -333,7 +345,8 @@ def release_rollback_stable(
         target = release_get_or_error(to_version, lock=True)
         if target.status != ReleaseStatus.RETIRED:
             raise ApplicationError(
-                f"Release {to_version} is {target.status}; stable can only go back to a release that was stable before (retired).",
+                _("Release %(version)s is %(status)s; stable can only go back to a release that was stable before (retired).")
+                % {"version": to_version, "status": target.status},
                 status=409,
             )
     else:
@@ -376,7 +389,7 @@ def _flip(*, actor: Actor, tenant: Client, to_channel: str, operation: str, rele
           source: str | None, reason: str) -> ChannelFlip:
     current = ClientSettings.objects.select_for_update().filter(client=tenant).values_list("release_channel", flat=True).first()
     if current is None:
-        raise ApplicationError(f"Tenant {tenant.slug} has no settings; onboard it first.", status=409)
+        raise ApplicationError(_("Tenant %(tenant)s has no settings; onboard it first.") % {"tenant": tenant.slug}, status=409)
     if current == to_channel:
         return ChannelFlip(tenant=tenant.slug, from_channel=current, to_channel=to_channel, changed=False, release_version=release_version)
     client_set_release_channel(actor=actor, client=tenant, channel=to_channel)
@@ -392,7 +405,7 @@ def tenant_deploy_canary(*, actor: Actor, tenant: Client, source: str | None = N
     Idempotent (already on canary → changed=False, no event). Audited `release.tenant_deployed_canary`."""
     canary = _lock_pointers()[Channel.CANARY]
     if canary.release is None:
-        raise ApplicationError("No canary release is set: start one first (release_canary --version V).", status=409)
+        raise ApplicationError(_("No canary release is set: start one first (release_canary --version V)."), status=409)
     flip = _flip(actor=actor, tenant=tenant, to_channel=Channel.CANARY, operation="deploy_canary",
                  release_version=canary.release.version, source=source, reason=reason)
     if flip.changed:

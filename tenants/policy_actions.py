@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.policy import register_action
@@ -14,7 +16,7 @@ from tenants.models import Client
 def _client(slug: str) -> Client:
     client = Client.objects.filter(slug=slug).first()
     if client is None:
-        raise ApplicationError(f"Unknown tenant '{slug}'.", status=404)
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": slug}, status=404)
     return client
 
 

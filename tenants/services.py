@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.crypto import generate_webhook_secret
@@ -75,7 +76,7 @@ def client_onboard(
     Refuses a duplicate slug with ApplicationError. Audited as `tenant.onboarded`.
     """
     if Client.objects.filter(slug=slug).exists():
-        raise ApplicationError(f"A tenant with slug '{slug}' already exists; choose another slug.", status=409)
+        raise ApplicationError(_("A tenant with slug '%(slug)s' already exists; choose another slug.") % {"slug": slug}, status=409)
     client = Client(slug=slug, name=name, timezone=timezone_name, locale=locale, status=status)
     _validated(client)
     secret = generate_webhook_secret()
@@ -90,7 +91,9 @@ def client_onboard(
     try:
         client.save()
     except IntegrityError:  # a concurrent onboarding won the race for the slug
-        raise ApplicationError(f"A tenant with slug '{slug}' already exists; choose another slug.", status=409) from None
+        raise ApplicationError(
+            _("A tenant with slug '%(slug)s' already exists; choose another slug.") % {"slug": slug}, status=409
+        ) from None
     client_settings.client = client
     _validated(client_settings)
     client_settings.save()
@@ -195,7 +198,7 @@ def client_set_status(*, actor: Actor, client: Client, status: str) -> Client:
 def client_set_release_channel(*, actor: Actor, client: Client, channel: str) -> ClientSettings:
     """Low-level channel flip. Callers outside `releases` should go through the release services."""
     if channel not in ReleaseChannel.values:
-        raise ApplicationError(f"Unknown release channel {channel!r}; use stable or canary.")
+        raise ApplicationError(_("Unknown release channel %(channel)s; use stable or canary.") % {"channel": repr(channel)})
     client_settings = ClientSettings.objects.select_for_update().get(client=client)
     old = client_settings.release_channel
     if old == channel:

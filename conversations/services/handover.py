@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from conversations.choices import (
     ConversationState,
@@ -286,9 +287,9 @@ def manager_reply_send(*, actor: Actor, conversation: Conversation, text: str, i
 
     text = (text or "").strip()
     if not text:
-        raise ApplicationError("The reply is empty.")
+        raise ApplicationError(_("The reply is empty."))
     if len(text) > MAX_MANAGER_TEXT:
-        raise ApplicationError(f"The reply is longer than {MAX_MANAGER_TEXT} characters.")
+        raise ApplicationError(_("The reply is longer than %(limit)s characters.") % {"limit": MAX_MANAGER_TEXT})
     if not idempotency_key or not idempotency_key.strip():
         raise ApplicationError("An idempotency key is required.")
     key = manager_idempotency_key(conversation.tenant_id, idempotency_key)
@@ -316,9 +317,9 @@ def conversation_note_add(*, actor: Actor, conversation: Conversation, text: str
     """
     text = (text or "").strip()
     if not text:
-        raise ApplicationError("The note is empty.")
+        raise ApplicationError(_("The note is empty."))
     if len(text) > MAX_NOTE_TEXT:
-        raise ApplicationError(f"The note is longer than {MAX_NOTE_TEXT} characters.")
+        raise ApplicationError(_("The note is longer than %(limit)s characters.") % {"limit": MAX_NOTE_TEXT})
     if not idempotency_key or not idempotency_key.strip():
         raise ApplicationError("An idempotency key is required.")
     key = manager_idempotency_key(conversation.tenant_id, idempotency_key).replace("-mgr-", "-note-", 1)

@@ -25,6 +25,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+
 from imperium.telegram.updates import IncomingUpdate
 
 logger = logging.getLogger(__name__)
@@ -68,9 +71,12 @@ class HandlerRegistry:
         return list(self._handlers)
 
     def dispatch(self, update: IncomingUpdate) -> DispatchResult:
-        for handler in self._handlers:
-            if handler.matches(update):
-                return DispatchResult(handler=handler.name, outcome=(handler.process(update) or "")[:200])
+        # Managers and the CEO read Russian: what services say while handling the update (a refusal,
+        # a stale request) comes in TELEGRAM_LANGUAGE (locale/), the admin and the CLI stay English.
+        with translation.override(settings.TELEGRAM_LANGUAGE):
+            for handler in self._handlers:
+                if handler.matches(update):
+                    return DispatchResult(handler=handler.name, outcome=(handler.process(update) or "")[:200])
         return DispatchResult(handler="", outcome="ignored: no handler matches")
 
 

@@ -75,7 +75,7 @@ def test_kb_promote_is_refused_while_the_version_is_below_the_release_thresholds
     deliver(message_update(f"/kb promote alpha {wrong_prices.number}"))
 
     reply = replies(telegram_bot, CEO["id"])[-1]
-    assert reply.startswith("❌ Не выполнено") and "below the release thresholds" in reply and "shame rate" in reply
+    assert reply.startswith("❌ Не выполнено") and "ниже порогов релиза" in reply and "shame rate" in reply
     assert not VerificationRequest.objects.exists()  # the CEO is never asked to approve a refusal
     assert status_of(wrong_prices) == "draft" and status_of(lotus_with_cases) == "stable"
     assert KnowledgeEvalRun.objects.get(version=wrong_prices).passed is False

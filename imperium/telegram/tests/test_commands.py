@@ -151,7 +151,9 @@ def test_it_refuses_deploy_stable_without_a_canary_release(deliver, telegram_bot
     from imperium.models import VerificationRequest
 
     deliver(message_update("/deploy stable alpha"))
-    assert "Не выполнено" in last_reply(telegram_bot, CEO["id"])
+    reply = last_reply(telegram_bot, CEO["id"])
+    # The service's refusal reaches the CEO in Russian (locale/ru), not in the admin's English.
+    assert "Не выполнено: Нет канареечного релиза для продвижения" in reply and "No canary" not in reply
     assert not VerificationRequest.objects.exists()
 
 
