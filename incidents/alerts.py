@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.correlation import get_correlation_id
@@ -449,7 +450,9 @@ def alert_send_test(*, actor: Actor, text: str = "", tenant: Any = None) -> Aler
 
         client_settings = ClientSettings.objects.for_tenant(tenant).first()
         if client_settings is None or not client_settings.telegram_chat_id:
-            raise ApplicationError(f"Tenant {getattr(tenant, 'slug', tenant)} has no Telegram chat configured.", status=400)
+            raise ApplicationError(
+                _("Tenant %(tenant)s has no Telegram chat configured.") % {"tenant": getattr(tenant, 'slug', tenant)}, status=400
+            )
         chat_id, topic_id = str(client_settings.telegram_chat_id), client_settings.telegram_topic_id
     else:
         chat_id, topic_id = str(settings.ALERT_CHAT_ID or ""), settings.ALERT_TOPIC_ID

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
@@ -73,11 +74,13 @@ def fix_proposal_transition(
     if old == to_status:
         return False
     if old not in ALLOWED_FROM.get(to_status, ()):
-        raise ApplicationError(f"Fix proposal #{proposal.pk} is {old}; it cannot become {to_status}.", status=409)
+        raise ApplicationError(
+            _("Fix proposal #%(id)s is %(old)s; it cannot become %(new)s.") % {"id": proposal.pk, "old": old, "new": to_status}, status=409
+        )
     now = timezone.now()
     fields = {"status": to_status, "updated_at": now, **(updates or {})}
     if FixProposal.objects.filter(pk=proposal.pk, status=old).update(**fields) != 1:
-        raise ApplicationError(f"Fix proposal #{proposal.pk} changed meanwhile; try again.", status=409)
+        raise ApplicationError(_("Fix proposal #%(id)s changed meanwhile; try again.") % {"id": proposal.pk}, status=409)
     for name, value in fields.items():
         setattr(proposal, name, value)
     FixProposalEvent.objects.create(proposal=proposal, from_status=old, to_status=to_status, note=note[:2000],
@@ -92,7 +95,7 @@ def _get(proposal_id: int, *, lock: bool = True) -> FixProposal:
     queryset = FixProposal.objects.select_for_update() if lock else FixProposal.objects
     proposal = queryset.filter(pk=proposal_id).first()
     if proposal is None:
-        raise ApplicationError(f"Unknown fix proposal #{proposal_id}.", status=404)
+        raise ApplicationError(_("Unknown fix proposal #%(proposal)s.") % {"proposal": proposal_id}, status=404)
     return proposal
 
 
@@ -218,9 +221,15 @@ def fix_proposal_draft_release(
     if proposal.release_id is not None:
         if proposal.release.version == version:
             return proposal
-        raise ApplicationError(f"Fix proposal #{proposal.pk} already has release {proposal.release.version}.", status=409)
+        raise ApplicationError(
+            _("Fix proposal #%(id)s already has release %(version)s.")
+            % {"id": proposal.pk, "version": proposal.release.version}, status=409
+        )
     if proposal.status != FixStatus.CI_PASSED:
-        raise ApplicationError(f"Fix proposal #{proposal.pk} is {proposal.status}; only a CI-passed fix becomes a release.", status=409)
+        raise ApplicationError(
+            _("Fix proposal #%(id)s is %(status)s; only a CI-passed fix becomes a release.")
+            % {"id": proposal.pk, "status": proposal.status}, status=409
+        )
     stable = pointers_current().get("stable")
     release = release_create_draft(
         actor=actor, version=version, image_tag=image_tag, overrides=overrides or {},
@@ -251,11 +260,14 @@ def fix_proposal_start_canary(
     proposal = _get(proposal_id)
     if proposal.release_id is None:
         if not version:
-            raise ApplicationError("This fix has no release yet: give the new release version.")
+            raise ApplicationError(_("This fix has no release yet: give the new release version."))
         proposal = fix_proposal_draft_release(actor=actor, proposal_id=proposal.pk, version=version, image_tag=image_tag,
                                               overrides=overrides, source=source)
     if proposal.status != FixStatus.CI_PASSED:
-        raise ApplicationError(f"Fix proposal #{proposal.pk} is {proposal.status}; only a CI-passed fix goes to canary.", status=409)
+        raise ApplicationError(
+            _("Fix proposal #%(id)s is %(status)s; only a CI-passed fix goes to canary.")
+            % {"id": proposal.pk, "status": proposal.status}, status=409
+        )
     release_start_canary(actor=actor, version=proposal.release.version, source=source, reason=reason or f"fix #{proposal.pk}")
     proposal.refresh_from_db()
     return proposal
@@ -279,9 +291,15 @@ def fix_proposal_release(*, actor: Actor, proposal_id: int, version: str | None 
     if proposal.status == FixStatus.RELEASED:
         return proposal
     if proposal.status != FixStatus.VERIFIED or proposal.release_id is None:
-        raise ApplicationError(f"Fix proposal #{proposal.pk} is {proposal.status}; only a verified fix on canary is released.", status=409)
+        raise ApplicationError(
+            _("Fix proposal #%(id)s is %(status)s; only a verified fix on canary is released.")
+            % {"id": proposal.pk, "status": proposal.status}, status=409
+        )
     if version is not None and proposal.release.version != version:
-        raise ApplicationError(f"Fix #{proposal.pk} now has release {proposal.release.version}, not {version}.", status=409)
+        raise ApplicationError(
+            _("Fix #%(id)s now has release %(current)s, not %(version)s.")
+            % {"id": proposal.pk, "current": proposal.release.version, "version": version}, status=409
+        )
     release_promote_stable(actor=actor, version=proposal.release.version, source=source, reason=reason or f"fix #{proposal.pk}")
     proposal.refresh_from_db()
     return proposal

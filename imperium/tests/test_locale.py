@@ -25,8 +25,9 @@ def po_entries() -> list[tuple[str, str]]:
 
 
 def test_every_catalog_message_is_translated_with_the_same_placeholders_and_compiled():
+    assert "fuzzy" not in PO.read_text(encoding="utf-8"), "a fuzzy entry (left by makemessages) is not compiled: translate it"
     entries = po_entries()
-    assert len(entries) >= 40
+    assert len(entries) >= 50
     with translation.override(settings.TELEGRAM_LANGUAGE):
         for msgid, msgstr in entries:
             assert msgstr, f"untranslated: {msgid}"
