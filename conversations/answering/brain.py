@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from conversations.answering import intents
-from conversations.answering.composer import composer_from_settings
+from conversations.answering.composer import Composition, composer_from_settings
 from conversations.answering.defaults import effective_config, release_label
 from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, run_rules
 from conversations.choices import EscalationReason
@@ -65,11 +65,13 @@ def decide(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_versio
                 ctx.retrieval = retrieve(version, texts, candidates=config["thresholds"]["candidates"],
                                          ambiguity_ratio=config["thresholds"]["ambiguity_ratio"])
                 timings["rag_ms"] = ctx.retrieval.rag_ms
-            qc_started = time.perf_counter()
-            results, failed = run_rules(ctx, [r for r in evidence_rules if r not in pre])
-            gate.extend(results)
-            qc_ms += _ms(qc_started)
-        if failed is None:
+            ctx.composition = _smalltalk_reply(ctx, gate)
+            if ctx.composition is None:
+                qc_started = time.perf_counter()
+                results, failed = run_rules(ctx, [r for r in evidence_rules if r not in pre])
+                gate.extend(results)
+                qc_ms += _ms(qc_started)
+        if failed is None and ctx.composition is None:
             assert ctx.retrieval is not None
             where = "answering.composer"
             composer = composer or composer_from_settings()
@@ -106,6 +108,8 @@ def decide(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_versio
         decision.text = ctx.composition.text
         decision.sources = list(ctx.composition.sources)
         decision.reason = ""
+        if ctx.composition.detail:
+            decision.detail["composer"] = ctx.composition.detail
     else:
         decision.action = ESCALATE
         decision.reason = str(failed.reason) if failed is not None else EscalationReason.NO_KNOWLEDGE
@@ -120,6 +124,20 @@ def decide(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_versio
     timings["total_ms"] = _ms(started)
     decision.timings = timings
     return decision
+
+
+def _smalltalk_reply(ctx: GateContext, gate: list[RuleResult]) -> Composition | None:
+    """The release's small-talk template when the burst is only a greeting, thanks or an "ок": no
+    question (no content word), no fact in the reply, nothing for a manager. None otherwise (or
+    when the release's template for it is empty), and the gate goes on as usual."""
+    if ctx.retrieval is None or any(s.content_words for s in ctx.retrieval.segments):
+        return None
+    kind = intents.smalltalk("\n".join(ctx.messages))
+    text = str(ctx.config["templates"].get(f"smalltalk_{kind}") or "").strip() if kind else ""
+    if not text:
+        return None
+    gate.append(RuleResult("smalltalk", True, f"{kind} only: the release's smalltalk_{kind} template"))
+    return Composition(text=text, sources=[], detail={"smalltalk": kind})
 
 
 def _record_failure(where: str, exc: BaseException, tenant: Any, conversation: Any, version: KnowledgeVersion | None) -> None:

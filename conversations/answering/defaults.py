@@ -68,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
         ),
         "llm_verify_user": "Knowledge snippets:\n{snippets}\n\nCustomer messages:\n{messages}\n\nDraft reply:\n{reply}",
         "unsure_marker": "UNSURE",
+        # Replies to a burst that is only small talk (intents.smalltalk); an empty text turns the
+        # reply off and such a burst is handed to a human like any message without a question.
+        "smalltalk_greeting": "Здравствуйте! Чем могу помочь?",
+        "smalltalk_thanks": "Пожалуйста! Если появятся вопросы — пишите, с радостью помогу.",
+        "smalltalk_ack": "Хорошо! Если появятся вопросы — пишите.",
     },
 }
 
@@ -106,6 +111,9 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str] | None] = {
     "llm_verify_system": None,
     "llm_verify_user": frozenset({"snippets", "messages", "reply"}),
     "unsure_marker": None,
+    "smalltalk_greeting": None,
+    "smalltalk_thanks": None,
+    "smalltalk_ack": None,
 }
 
 

@@ -112,3 +112,47 @@ def matched_fragment(pattern_name: str, text: str) -> str:
     else:
         found = pattern.search(_prepared(text))
     return found.group(0)[:60] if found else ""
+
+
+# --- small talk ------------------------------------------------------------------------------------
+# A burst made only of a greeting, thanks, a goodbye or an acknowledgement ("ок", "понятно") has no
+# question to answer and nothing a manager needs to see: the brain replies with the release's
+# small-talk template instead of handing it over. Anything else in the burst (a content word, a
+# number) and it is not small talk.
+_SOCIAL_PHRASES = {
+    "thanks": ["большое спасибо", "спасибо большое", "thank you", "thanks a lot", "рахмет", "рақмет", "спасибо", "спасибки",
+               "спс", "благодарю", "благодарим", "thanks", "thx", "мерси"],
+    "bye": ["до свидания", "до свиданья", "всего доброго", "всего хорошего", "хорошего дня", "хорошего вечера", "до встречи",
+            "сау болыңыз", "сау болыныз", "good bye", "goodbye", "bye", "пока"],
+    "greeting": ["добрый день", "добрый вечер", "доброе утро", "доброго дня", "доброго времени суток", "сәлеметсіз бе",
+                 "салеметсиз бе", "сәлем", "good morning", "good afternoon", "good evening", "здравствуйте", "здрасте",
+                 "здрасьте", "здравствуй", "приветствую", "привет", "приветик", "салам", "салем", "hello", "hi", "hey"],
+    "ack": ["понятно", "ясно", "хорошо", "ладно", "ок", "окей", "okay", "ok", "ага", "угу", "договорились", "отлично",
+            "супер", "принято", "поняла", "понял", "жақсы", "жаксы"],
+}
+# Words that may accompany them without making a question ("спасибо вам большое", "да, понятно").
+_SOCIAL_EXTRA = {"вам", "вас", "тебе", "очень", "огромное", "большое", "и", "да", "нет", "всё", "все", "тоже", "еще", "ещё",
+                 "раз", "вы", "так", "уже", "понятненько", "а", "ну", "ой", "мне", "всем", "девочки", "девушки"}
+_SOCIAL = sorted(((fold(p), kind) for kind, phrases in _SOCIAL_PHRASES.items() for p in phrases), key=lambda pk: -len(pk[0]))
+_SOCIAL_EXTRA_FOLDED = {fold(w) for w in _SOCIAL_EXTRA}
+_SMALLTALK_PRIORITY = ("thanks", "bye", "greeting", "ack")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def smalltalk(text: str) -> str | None:
+    """"thanks" (thanks or goodbye), "greeting" or "ack" when the text is nothing but that; else None."""
+    folded = fold(text)
+    if re.search(r"\d", folded):
+        return None
+    folded = " " + _NON_WORD.sub(" ", folded) + " "
+    kinds = set()
+    for phrase, kind in _SOCIAL:
+        padded = f" {phrase} "
+        if padded in folded:
+            kinds.add(kind)
+            folded = folded.replace(padded, " ")
+    leftover = [w for w in folded.split() if w not in _SOCIAL_EXTRA_FOLDED]
+    if leftover or not kinds:
+        return None
+    kind = next(k for k in _SMALLTALK_PRIORITY if k in kinds)
+    return "thanks" if kind == "bye" else kind

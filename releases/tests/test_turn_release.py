@@ -128,3 +128,17 @@ def test_status_in_telegram_shows_the_release_and_kb_version_the_next_turn_gets(
     assert "Релиз: 1.1.0 — канал canary, образ v1.1.0" in status
     assert f"База знаний: v{candidate.number} (кандидат для канарейки)" in status
     assert f"релиз 1.1.0, база v{candidate.number}" in status
+
+
+def test_a_thank_you_after_an_answer_gets_a_polite_reply_and_bothers_no_manager(tenant_a, ask_turn):  # noqa: F811
+    from conversations.models import Escalation
+    from conversations.tests.helpers import conversation_of
+
+    import_kb(tenant_a)
+    answer = ask_turn(tenant_a, "Сколько стоит маникюр с покрытием?")
+    assert "9 000 ₸" in sent_text(answer)
+    thanks = ask_turn(tenant_a, "Спасибо большое, до свидания!", at=answer.created_at.replace(hour=11))
+    assert thanks.decision == "answer" and thanks.sources == []
+    assert sent_text(thanks) == "Пожалуйста! Если появятся вопросы — пишите, с радостью помогу."
+    assert conversation_of(tenant_a).state == "bot"  # the bot keeps the conversation
+    assert not Escalation.objects.exists()

@@ -50,7 +50,8 @@ def test_a_burst_asking_two_things_gets_both_items_in_one_reply(tenant_a, lotus)
         (["курс доллара на сегодня какой"], EscalationReason.OFFTOPIC),
         (["Сколько стоит мужской педикюр?"], EscalationReason.UNSUPPORTED_QUALIFIER),
         (["Делаете прокол ушей?"], EscalationReason.UNSUPPORTED_QUALIFIER),
-        (["привет"], EscalationReason.LOW_CONFIDENCE),
+        (["а?"], EscalationReason.LOW_CONFIDENCE),  # nothing to answer, and not small talk either
+        (["Спасибо, но маникюр ужасный, верните деньги"], EscalationReason.COMPLAINT),  # thanks does not hide a complaint
         (["x" * 2000], EscalationReason.TOO_LONG),
     ],
 )
@@ -59,6 +60,44 @@ def test_it_escalates_what_it_must_not_answer(tenant_a, lotus, messages, reason)
     assert decision.action == "escalate" and decision.reason == reason
     assert decision.text == "" and decision.sources == []
     assert not decision.gate[-1]["passed"]
+
+
+@pytest.mark.parametrize(
+    ("messages", "kind", "text"),
+    [
+        (["Здравствуйте!"], "greeting", "Здравствуйте! Чем могу помочь?"),
+        (["Добрый день", "девушки"], "greeting", "Здравствуйте! Чем могу помочь?"),
+        (["Спасибо большое!"], "thanks", "Пожалуйста! Если появятся вопросы — пишите, с радостью помогу."),
+        (["Спасибо, до свидания"], "thanks", "Пожалуйста! Если появятся вопросы — пишите, с радостью помогу."),
+        (["рахмет"], "thanks", "Пожалуйста! Если появятся вопросы — пишите, с радостью помогу."),
+        (["ок, понятно"], "ack", "Хорошо! Если появятся вопросы — пишите."),
+    ],
+)
+def test_small_talk_gets_the_release_template_not_a_manager(tenant_a, lotus, messages, kind, text):
+    decision = decide_reply(tenant_a, None, messages)
+    assert decision.action == "answer" and decision.text == text and decision.reason == ""
+    assert decision.sources == []  # no knowledge claimed: nothing factual is said
+    last = decision.gate[-1]
+    assert last["rule"] == "smalltalk" and last["passed"] and f"smalltalk_{kind}" in last["detail"]
+    assert decision.detail["composer"] == {"smalltalk": kind}
+
+
+def test_a_greeting_with_a_question_is_answered_from_the_knowledge(tenant_a, lotus):
+    decision = decide_reply(tenant_a, None, ["Здравствуйте!", "Сколько стоит маникюр с покрытием?"])
+    assert decision.action == "answer" and "9 000 ₸" in decision.text and decision.sources == ["price-manicure"]
+    assert all(rule["rule"] != "smalltalk" for rule in decision.gate)
+
+
+def test_a_release_can_turn_a_small_talk_reply_off_or_change_it(tenant_a, lotus):
+    off = {"version": "r8", "answering": {"templates": {"smalltalk_thanks": ""}}}
+    decision = decide_reply(tenant_a, None, ["Спасибо!"], release=off)
+    assert decision.action == "escalate" and decision.reason == EscalationReason.LOW_CONFIDENCE
+    changed = {"version": "r9", "answering": {"templates": {"smalltalk_greeting": "Добрый день! Я бот салона, спрашивайте."}}}
+    assert decide_reply(tenant_a, None, ["Привет"], release=changed).text == "Добрый день! Я бот салона, спрашивайте."
+
+
+def test_small_talk_without_knowledge_is_still_handed_over(tenant_b):
+    assert decide_reply(tenant_b, None, ["Здравствуйте"]).reason == EscalationReason.NO_KNOWLEDGE
 
 
 def test_an_empty_or_missing_kb_escalates(tenant_a, tenant_b):
