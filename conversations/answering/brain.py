@@ -81,6 +81,9 @@ def decide(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_versio
             ctx.composition = composer.compose(messages=texts, items=items, config=config, business=getattr(tenant, "name", ""))
             if ctx.composition.llm_ms:
                 timings["llm_ms"] = ctx.composition.llm_ms
+        if failed is None and ctx.composition is not None:
+            # Every reply passes the reply rules, a small-talk template too: a release cannot slip a
+            # price, a phone number or a name past the grounding check through a template.
             qc_started = time.perf_counter()
             results, failed = run_rules(ctx, [r for r in config["rules"] if r in REPLY_RULES])
             gate.extend(results)

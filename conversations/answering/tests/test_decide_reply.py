@@ -77,8 +77,9 @@ def test_small_talk_gets_the_release_template_not_a_manager(tenant_a, lotus, mes
     decision = decide_reply(tenant_a, None, messages)
     assert decision.action == "answer" and decision.text == text and decision.reason == ""
     assert decision.sources == []  # no knowledge claimed: nothing factual is said
-    last = decision.gate[-1]
-    assert last["rule"] == "smalltalk" and last["passed"] and f"smalltalk_{kind}" in last["detail"]
+    rules = {rule["rule"]: rule for rule in decision.gate}
+    assert rules["smalltalk"]["passed"] and f"smalltalk_{kind}" in rules["smalltalk"]["detail"]
+    assert rules["grounding"]["passed"] and "qualifier" not in rules  # the reply rules ran, the evidence rules did not
     assert decision.detail["composer"] == {"smalltalk": kind}
 
 
@@ -94,6 +95,10 @@ def test_a_release_can_turn_a_small_talk_reply_off_or_change_it(tenant_a, lotus)
     assert decision.action == "escalate" and decision.reason == EscalationReason.LOW_CONFIDENCE
     changed = {"version": "r9", "answering": {"templates": {"smalltalk_greeting": "Добрый день! Я бот салона, спрашивайте."}}}
     assert decide_reply(tenant_a, None, ["Привет"], release=changed).text == "Добрый день! Я бот салона, спрашивайте."
+    # A template is a reply like any other: a fact no source has (a phone number) is refused.
+    with_fact = {"version": "r10", "answering": {"templates": {"smalltalk_greeting": "Здравствуйте! Звоните +7 701 000 00 00."}}}
+    decision = decide_reply(tenant_a, None, ["Привет"], release=with_fact)
+    assert decision.action == "escalate" and decision.reason == EscalationReason.UNGROUNDED
 
 
 def test_small_talk_without_knowledge_is_still_handed_over(tenant_b):
