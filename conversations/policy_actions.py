@@ -39,25 +39,26 @@ def _result(conversation: Conversation, before: str) -> dict[str, Any]:
     }
 
 
-@register_action("conversation.take_over", summary="Take over conversation {conversation_id} of {tenant}")
-def take_over(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
+def _moved(service: Any, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
+    """Run a state-changing hand-over service on the conversation and report the change."""
     conversation = _conversation(tenant, conversation_id)
     before = conversation.state
-    return _result(conversation_take_over(actor=actor, conversation=conversation), before)
+    return _result(service(actor=actor, conversation=conversation), before)
+
+
+@register_action("conversation.take_over", summary="Take over conversation {conversation_id} of {tenant}")
+def take_over(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
+    return _moved(conversation_take_over, actor, tenant, conversation_id)
 
 
 @register_action("conversation.return_to_bot", summary="Return conversation {conversation_id} of {tenant} to the bot")
 def return_to_bot(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
-    conversation = _conversation(tenant, conversation_id)
-    before = conversation.state
-    return _result(conversation_return_to_bot(actor=actor, conversation=conversation), before)
+    return _moved(conversation_return_to_bot, actor, tenant, conversation_id)
 
 
 @register_action("conversation.close", summary="Close conversation {conversation_id} of {tenant}")
 def close(*, actor: Actor, tenant: str, conversation_id: int) -> dict[str, Any]:
-    conversation = _conversation(tenant, conversation_id)
-    before = conversation.state
-    return _result(conversation_close(actor=actor, conversation=conversation), before)
+    return _moved(conversation_close, actor, tenant, conversation_id)
 
 
 @register_action("conversation.manager_reply", summary="Send a manager's reply in conversation {conversation_id} of {tenant}")

@@ -226,52 +226,47 @@ def _escalations_mark(conversation: Conversation, *, status: str, actor: Actor, 
     return Escalation.objects.filter(conversation=conversation, status__in=open_states).update(**fields)
 
 
+def _conversation_move(
+    *, actor: Actor, conversation: Conversation, to_state: str, allowed_from: tuple[str, ...], note: str, escalations: str,
+    action: str,
+) -> Conversation:
+    """A manager's state change: the transition, the open escalations marked `escalations`, one
+    audit row (`action`) when anything changed. Idempotent."""
+    now = timezone.now()
+    changed = conversation_transition(conversation=conversation, to_state=to_state, allowed_from=allowed_from, actor=actor,
+                                      note=note, now=now)
+    marked = _escalations_mark(conversation, status=escalations, actor=actor, now=now)
+    if changed or marked:
+        audit_record(actor=actor, action=action, tenant=conversation.tenant_id, obj=conversation,
+                     payload={f"escalations_{escalations}": marked})
+    return conversation
+
+
 @transaction.atomic
 def conversation_take_over(*, actor: Actor, conversation: Conversation) -> Conversation:
     """A manager takes the conversation: state → human (bot silent), open escalations → taken.
     Idempotent; audited as `conversation.take_over` when something changed."""
-    now = timezone.now()
-    changed = conversation_transition(
-        conversation=conversation, to_state=ConversationState.HUMAN,
-        allowed_from=(ConversationState.BOT, ConversationState.CLOSED), actor=actor, note="taken over", now=now,
-    )
-    taken = _escalations_mark(conversation, status=EscalationStatus.TAKEN, actor=actor, now=now)
-    if changed or taken:
-        audit_record(actor=actor, action="conversation.take_over", tenant=conversation.tenant_id, obj=conversation,
-                     payload={"escalations_taken": taken})
-    return conversation
+    return _conversation_move(actor=actor, conversation=conversation, to_state=ConversationState.HUMAN,
+                              allowed_from=(ConversationState.BOT, ConversationState.CLOSED), note="taken over",
+                              escalations=EscalationStatus.TAKEN, action="conversation.take_over")
 
 
 @transaction.atomic
 def conversation_return_to_bot(*, actor: Actor, conversation: Conversation) -> Conversation:
     """Hand the conversation back to the bot: state → bot, escalations → resolved. Messages that
     came while a human held it are not answered retroactively. Idempotent; audited."""
-    now = timezone.now()
-    changed = conversation_transition(
-        conversation=conversation, to_state=ConversationState.BOT,
-        allowed_from=(ConversationState.HUMAN, ConversationState.CLOSED), actor=actor, note="returned to bot", now=now,
-    )
-    resolved = _escalations_mark(conversation, status=EscalationStatus.RESOLVED, actor=actor, now=now)
-    if changed or resolved:
-        audit_record(actor=actor, action="conversation.return_to_bot", tenant=conversation.tenant_id, obj=conversation,
-                     payload={"escalations_resolved": resolved})
-    return conversation
+    return _conversation_move(actor=actor, conversation=conversation, to_state=ConversationState.BOT,
+                              allowed_from=(ConversationState.HUMAN, ConversationState.CLOSED), note="returned to bot",
+                              escalations=EscalationStatus.RESOLVED, action="conversation.return_to_bot")
 
 
 @transaction.atomic
 def conversation_close(*, actor: Actor, conversation: Conversation) -> Conversation:
     """Close the conversation (escalations → resolved). The customer's next message reopens it
     to the bot. Idempotent; audited as `conversation.close`."""
-    now = timezone.now()
-    changed = conversation_transition(
-        conversation=conversation, to_state=ConversationState.CLOSED,
-        allowed_from=(ConversationState.BOT, ConversationState.HUMAN), actor=actor, note="closed", now=now,
-    )
-    resolved = _escalations_mark(conversation, status=EscalationStatus.RESOLVED, actor=actor, now=now)
-    if changed or resolved:
-        audit_record(actor=actor, action="conversation.close", tenant=conversation.tenant_id, obj=conversation,
-                     payload={"escalations_resolved": resolved})
-    return conversation
+    return _conversation_move(actor=actor, conversation=conversation, to_state=ConversationState.CLOSED,
+                              allowed_from=(ConversationState.BOT, ConversationState.HUMAN), note="closed",
+                              escalations=EscalationStatus.RESOLVED, action="conversation.close")
 
 
 @transaction.atomic

@@ -24,8 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from imperium.testing.local_http import LocalHTTPServer, send_json
 
 
 @dataclass
@@ -66,37 +68,19 @@ class _State:
     delivered: dict[str, DeliveredMessage] = field(default_factory=dict)
 
 
-class FakeChatFlow:
+class FakeChatFlow(LocalHTTPServer):
+    thread_name = "fake-chatflow"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, require_token: str | None = None) -> None:
         self._state = _State()
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self.require_token = require_token
-        self.server = ThreadingHTTPServer((host, port), self._handler_class())
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ----------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeChatFlow:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="fake-chatflow", daemon=True)
-        self._thread.start()
-        return self
+        self.bind(self._handler_class(), host, port)
 
     def stop(self) -> None:
-        self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeChatFlow:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._stopping.set()  # slow answers in progress return at once
+        super().stop()
 
     # --- control ------------------------------------------------------------------------
     def add_faults(self, *faults: Fault) -> None:
@@ -212,17 +196,7 @@ class FakeChatFlow:
                 return json.loads(raw) if raw else None
 
             def _answer(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout) or died
+                send_json(self, status, payload, headers=headers)
 
             def do_GET(self) -> None:
                 status, payload = fake._control("GET", self.path, None)

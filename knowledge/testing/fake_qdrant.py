@@ -18,9 +18,11 @@ from __future__ import annotations
 import json
 import math
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlparse
+
+from imperium.testing.local_http import LocalHTTPServer, QuietHandler, send_json
 
 _OK = "ok"
 
@@ -60,31 +62,16 @@ def _sparse_dot(query: dict[str, Any], vector: dict[str, Any] | None) -> float:
     return sum(weights.get(i, 0.0) * v for i, v in zip(query.get("indices", []), query.get("values", []), strict=False))
 
 
-class FakeQdrant:
+class FakeQdrant(LocalHTTPServer):
+    thread_name = "fake-qdrant"
+
     def __init__(self, *, api_key: str = "", host: str = "127.0.0.1", port: int = 0) -> None:
         self.api_key = api_key
         self.collections: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
         self._faults: list[int] = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), self._handler())
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeQdrant:
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-qdrant",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.bind(self._handler(), host, port)
 
     # --- faults and inspection ------------------------------------------------------------
     def drop_collection(self, name: str) -> None:
@@ -183,8 +170,8 @@ class FakeQdrant:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self, method: str) -> None:
+        class Handler(QuietHandler):
+            def handle_method(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 try:
@@ -201,26 +188,6 @@ class FakeQdrant:
                         payload = {"status": {"error": f"Service unavailable (fault {status})"}, "time": 0.0}
                     else:
                         status, payload = outer._route(method, self.path, body if isinstance(body, dict) else {})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_PUT(self) -> None:
-                self._handle("PUT")
-
-            def do_DELETE(self) -> None:
-                self._handle("DELETE")
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                send_json(self, status, payload)
 
         return Handler

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from imperium.testing.local_http import LocalHTTPServer, QuietHandler, send_body
 
 Responder = Callable[[str, str, dict[str, Any], dict[str, str]], tuple[int, Any]]
 
 
-class FakeServer:
+class FakeServer(LocalHTTPServer):
     """Answers each request with `responder(method, path, json_body, headers) -> (status, body)`.
     Records every request in `self.requests`."""
 
@@ -21,8 +21,8 @@ class FakeServer:
         self.requests: list[dict[str, Any]] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self, method: str) -> None:
+        class Handler(QuietHandler):
+            def handle_method(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 try:
@@ -32,40 +32,9 @@ class FakeServer:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.requests.append({"method": method, "path": self.path, "json": body, "headers": headers})
                 status, payload = outer.responder(method, self.path, body, headers)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_body(self, status, payload if isinstance(payload, bytes) else json.dumps(payload).encode())
 
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_PUT(self) -> None:
-                self._handle("PUT")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FakeServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.bind(Handler)
 
 
 def closed_port_url() -> str:

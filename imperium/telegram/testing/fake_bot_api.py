@@ -39,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from imperium.testing.local_http import LocalHTTPServer, send_body, send_json
+
 logger = logging.getLogger(__name__)
 
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
@@ -88,8 +90,11 @@ class _QuietServer(ThreadingHTTPServer):
         logger.debug("fake-bot-api: connection error from %s", client_address, exc_info=True)
 
 
-class FakeBotApi:
+class FakeBotApi(LocalHTTPServer):
     """The fake server. Thread-safe; `port=0` picks a free port (see `.url`)."""
+
+    thread_name = "fake-bot-api"
+    poll_interval = 0.02  # keeps stop() (and so every test's teardown) fast
 
     def __init__(
         self,
@@ -107,40 +112,14 @@ class FakeBotApi:
         self._stopping = threading.Event()
         self._failures: list[_Failure] = []
         self.reset()
-        self._server = _QuietServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread: threading.Thread | None = None
+        self.bind(self._handler_class(), host, port, server_class=_QuietServer)
 
     # --- lifecycle --------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeBotApi:
-        # A short poll interval keeps stop() (and so every test's teardown) fast.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-bot-api", daemon=True
-        )
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
-            self._lock.notify_all()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> FakeBotApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            self._lock.notify_all()  # long polls in progress return at once
+        super().stop()
 
     # --- test controls ----------------------------------------------------------------------
     def reset(self) -> None:
@@ -296,26 +275,12 @@ class FakeBotApi:
         return params
 
     def _reply(self, request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        try:
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", str(len(data)))
-            request.end_headers()
-            request.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            request.close_connection = True
+        send_json(request, status, payload)
 
     def _reply_failure(self, request: BaseHTTPRequestHandler, failure: _Failure) -> None:
         if failure.html:
-            data = f"<html><body><h1>{failure.status}</h1></body></html>".encode()
-            request.send_response(failure.status)
-            request.send_header("Content-Type", "text/html")
-            request.send_header("Content-Length", str(len(data)))
-            if failure.retry_after is not None:
-                request.send_header("Retry-After", str(failure.retry_after))
-            request.end_headers()
-            request.wfile.write(data)
+            send_body(request, failure.status, f"<html><body><h1>{failure.status}</h1></body></html>".encode(), content_type="text/html",
+                      headers={"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else None)
             return
         description = failure.description or _DESCRIPTIONS.get(failure.status, "Error").format(retry_after=failure.retry_after)
         payload: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": description}
@@ -543,7 +508,7 @@ def main(argv: list[str] | None = None) -> None:
                      control_api=True)
     print(f"Fake Telegram Bot API on {api.url} (set TELEGRAM_API_URL={api.url}); control API under {api.url}/_fake/", flush=True)
     try:
-        api._server.serve_forever()
+        api.server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:

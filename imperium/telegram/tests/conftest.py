@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from conversations.conftest import inline  # noqa: F401  (the pipeline's own `with inline():` fixture)
 from imperium.telegram.models import TelegramAllowedUser
 from imperium.telegram.testing.pytest_fixtures import WEBHOOK_SECRET
 from imperium.telegram.testing.updates import CEO, MANAGER
@@ -103,19 +104,6 @@ def salon(tenant_a):
     return tenant_a
 
 
-@pytest.fixture
-def inline(django_capture_on_commit_callbacks):
-    """`with inline():` — after-commit work and queued pipeline tasks run here, as a worker would."""
-    from contextlib import contextmanager
-
-    from conversations import dispatch
-
-    @contextmanager
-    def _inline():
-        with dispatch.inline(), django_capture_on_commit_callbacks(execute=True):
-            yield
-
-    return _inline
 
 
 @pytest.fixture

@@ -38,14 +38,19 @@ PHONE = "+77011234567"
 CHAT = TENANT_GROUP["id"]
 
 
+def customer_writes(webhook, inline, traveller, salon, **message):
+    """The customer's message, its coalescing window, then the turn (no KB here: a hand-over)."""
+    webhook.post(salon, message_body(**message))
+    traveller.shift(3)
+    with inline():
+        turn_run_due(conversation_id=conversation_of(salon).pk)
+
+
 @pytest.fixture
 def escalated(pipeline, salon, webhook, inline, fake_chatflow, telegram_bot):
     """A customer asked to book; the bot (no knowledge base) handed the conversation to a human."""
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Хочу записаться на завтра в 15:00", name="Айгерим"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Хочу записаться на завтра в 15:00", name="Айгерим")
     conversation = conversation_of(salon)
     assert conversation.state == "human"
     return conversation
@@ -156,10 +161,7 @@ def test_a_reply_to_the_card_in_a_group_without_topics_goes_to_the_customer(
     salon.settings.save()
     telegram_bot.set_chat(PLAIN_GROUP["id"], is_forum=False)
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Хочу записаться"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Хочу записаться")
     conversation = conversation_of(salon)
     assert ConversationTopic.objects.get(conversation=conversation).status == TopicStatus.UNAVAILABLE
     assert not telegram_bot.calls_to("createForumTopic")
@@ -230,10 +232,7 @@ def test_return_to_bot_makes_the_bot_answer_again(pipeline, salon, webhook, inli
     brain = Answering(action="escalate", reason="complaint")
     monkeypatch.setattr("conversations.services.turns.decide_reply", brain)
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Мне не понравилась стрижка"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Мне не понравилась стрижка")
     conversation = conversation_of(salon)
     card, _ = card_of(telegram_bot, conversation)
     assert "Причина: жалоба или возврат" in card["text"]
@@ -297,10 +296,7 @@ def test_when_telegram_is_down_the_card_waits_and_the_customer_is_not_kept_waiti
 ):
     telegram_bot.fail_next(502, count=100)
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Хочу записаться"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Хочу записаться")
         conversation = conversation_of(salon)
         # The holding reply left at once; managers have not been told yet.
         assert [m.text for m in fake_chatflow.messages] == [salon.settings.holding_reply_template]
@@ -328,10 +324,7 @@ def test_a_429_on_the_card_is_honoured_and_the_card_sent_later(pipeline, salon, 
 
     telegram_bot.fail_next(429, retry_after=7, method="sendMessage")
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Хочу записаться"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Хочу записаться")
         alert = ConversationNotice.objects.get().alert
         assert alert.status == "pending" and alert.last_error_status == 429
         traveller.shift(5)
@@ -349,10 +342,7 @@ def test_a_429_on_opening_the_topic_waits_the_time_telegram_asked(pipeline, salo
 
     telegram_bot.fail_next(429, retry_after=40, method="createForumTopic")
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Хочу записаться"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Хочу записаться")
         conversation = conversation_of(salon)
         notice = ConversationNotice.objects.get()
         assert notice.status == NoticeStatus.WAITING and (notice.next_attempt_at - T0).total_seconds() == pytest.approx(43)
@@ -372,10 +362,7 @@ def test_a_bot_that_may_not_open_topics_posts_in_the_tenant_topic(pipeline, salo
     salon.settings.save()
     telegram_bot.fail_next(400, method="createForumTopic", description="Bad Request: not enough rights to create a topic")
     with time_machine.travel(T0, tick=False) as traveller:
-        webhook.post(salon, message_body(text="Хочу записаться"))
-        traveller.shift(3)
-        with inline():
-            turn_run_due(conversation_id=conversation_of(salon).pk)
+        customer_writes(webhook, inline, traveller, salon, text="Хочу записаться")
     conversation = conversation_of(salon)
     topic = ConversationTopic.objects.get(conversation=conversation)
     assert topic.status == TopicStatus.UNAVAILABLE and "not enough rights" in topic.last_error

@@ -1,0 +1,1 @@
+"""Helpers for the local fake servers that stand in for outside services in tests and benchmarks."""
