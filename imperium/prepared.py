@@ -98,3 +98,60 @@ class PreparedRead(Generic[M]):
     def first(self, value: Any, *, using: str = "default") -> M | None:
         objects = self.all(value, using=using)
         return objects[0] if objects else None
+
+
+# --- server-side prepared statements (Postgres) ---------------------------------------------
+_classes: tuple[Any, Any] | None = None
+_NEVER_BY_COUNT = 2**31 - 1
+
+
+def _postgres_classes() -> tuple[Any, Any]:
+    """(a psycopg server-binding cursor that prepares every statement, the debug wrapper that logs
+    it): built on first use, since the Postgres backend cannot be imported without psycopg."""
+    global _classes
+    if _classes is None:
+        from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+        from django.db.backends.utils import CursorWrapper
+
+        class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+            def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None) -> Any:
+                return super().execute(query, params, prepare=True, binary=binary)
+
+        class PreparedDebugWrapper(CursorDebugWrapper):  # type: ignore[misc, valid-type]
+            # psycopg keeps no "last query" for a prepared execution: log the statement as written.
+            def execute(self, sql: Any, params: Any = None) -> Any:
+                with self.debug_sql(sql, params):
+                    return CursorWrapper.execute(self, sql, params)
+
+        _classes = (PreparingCursor, PreparedDebugWrapper)
+    return _classes
+
+
+def server_prepared_cursor(using: str = "default") -> Any:
+    """A Django cursor (a context manager, like `connection.cursor()`) whose statements are
+    server-side prepared on Postgres: parsed and planned once per connection, then only bound and
+    executed. For a hand-written statement run on every request, where planning costs Postgres
+    more than executing (the webhook's accept). Django's error wrapping, execute wrappers and
+    query logging apply as usual.
+
+    psycopg keeps the prepared statements per connection and prepares again on a new one. Django
+    switches them off by default for connection poolers in transaction mode;
+    DATABASE_PREPARED_STATEMENTS=false does the same here. Elsewhere (SQLite, or switched off)
+    this is `connection.cursor()`.
+    """
+    from django.conf import settings
+
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django opens connections with psycopg's preparing off (None), which also ignores an
+        # explicit `prepare=True`. A threshold no statement reaches turns it back on for explicit
+        # requests only: Django's own cursors bind on the client and never prepare.
+        raw.prepare_threshold = _NEVER_BY_COUNT
+    preparing_cursor, debug_wrapper = _postgres_classes()
+    cursor = preparing_cursor(raw)
+    return debug_wrapper(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)

@@ -121,6 +121,10 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
+# Server-side prepared statements for the few hand-written hot statements (imperium.prepared.
+# server_prepared_cursor). Set false behind a connection pooler in transaction mode that does not
+# track them (PgBouncer before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- redis / cache --------------------------------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
