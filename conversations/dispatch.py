@@ -64,9 +64,6 @@ def _drop_producer() -> None:
             logger.debug("could not release a broken producer", exc_info=True)
 
 
-_redis_clients: dict[tuple[str, int], Any] = {}
-
-
 def redis_envelope(queue: str, task_name: str, message: Any) -> dict[str, Any]:
     """The message as kombu's Redis transport stores it (body base64-encoded JSON, delivery info
     for the anonymous exchange), after Celery's `before_task_publish` signal has run."""
@@ -96,17 +93,14 @@ def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> 
 
     kombu's Redis transport builds a new client object for every message, which costs more CPU
     than the rest of the webhook; this writes the same envelope (checked against kombu's own
-    in `tests/test_dispatch.py`, and consumed by a real worker there) with a pooled client.
+    in `tests/test_dispatch.py`, and consumed by a real worker there) on a kept connection
+    (`imperium.redisline`).
     """
     import json
 
-    import redis
+    from imperium.redisline import RedisLine
 
-    key = (broker_url, os.getpid())
-    client = _redis_clients.get(key)
-    if client is None:
-        client = _redis_clients[key] = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
-    client.lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
+    RedisLine.for_url(broker_url, timeout=2).lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
 
 
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:
@@ -158,7 +152,7 @@ def _tenant_queue(tenant: Any, *, fresh: bool = True) -> str:
 
 def dispatch_turn(*, conversation_id: int, tenant: Any, eta: datetime | None = None, fresh: bool = True) -> None:
     """Queue a conversation's turn on its tenant's channel queue (`fresh=False`: the caller's
-    possibly cached tenant decides; the worker re-routes a stale choice, see `turn_queue_guard`)."""
+    possibly cached tenant decides; the worker re-routes a stale choice: the claim's MISROUTED check)."""
     dispatch_turn_to_queue(conversation_id=conversation_id, queue=_tenant_queue(tenant, fresh=fresh), eta=eta)
 
 

@@ -112,19 +112,15 @@ def payload_parse(data: Any) -> InboundPayload:
 
 
 # --- Redis fast path ------------------------------------------------------------------------
-_redis_client: Any = None
 _redis_error_logged_at = 0.0
 
 
 def _redis() -> Any:
-    global _redis_client
     if not settings.REDIS_URL:
         return None
-    if _redis_client is None:
-        import redis
+    from imperium.redisline import RedisLine
 
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25)
-    return _redis_client
+    return RedisLine.for_url(settings.REDIS_URL, timeout=0.25)
 
 
 def _dedup_key(tenant_id: int, message_id: str) -> str:

@@ -267,6 +267,32 @@ def test_it_keeps_accepting_when_redis_is_down(webhook, tenant_a, monkeypatch):
     assert webhook.post(tenant_a).json()["status"] == "accepted"
 
 
+def test_it_keeps_accepting_when_nothing_listens_at_the_redis_url(webhook, tenant_a, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # the real client, refused at once
+
+    assert webhook.post(tenant_a, message_id="wamid.noredis").json()["status"] == "accepted"
+    assert webhook.post(tenant_a, message_id="wamid.noredis").json()["status"] == "duplicate"
+    assert InboundMessage.objects.filter(provider_message_id="wamid.noredis").count() == 1
+
+
+def test_it_sets_the_dedup_key_in_a_real_redis(webhook, tenant_a, settings):
+    import os
+
+    import redis
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL not set: the embedded run has no Redis (CI sets it)")
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    key = f"{settings.WEBHOOK_DEDUP_KEY_PREFIX}:{tenant_a.pk}:wamid.real"
+
+    assert webhook.post(tenant_a, message_id="wamid.real").json()["status"] == "accepted"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    assert client.get(key) == b"1" and 0 < client.ttl(key) <= settings.WEBHOOK_DEDUP_TTL_SECONDS
+    assert webhook.post(tenant_a, message_id="wamid.real").json()["status"] == "duplicate"
+    assert InboundMessage.objects.filter(provider_message_id="wamid.real").count() == 1
+    client.close()
+
+
 def _system():
     from imperium.actors import Actor
 
