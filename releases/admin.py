@@ -298,7 +298,7 @@ class FixProposalForm(forms.ModelForm):
 
     class Meta:
         model = FixProposal
-        fields = ["title", "branch", "pr_url", "commit_sha", "incident_ref", "tenant", "notes"]
+        fields = ["title", "branch", "pr_url", "commit_sha", "incident", "tenant", "notes"]
 
 
 @admin.register(FixProposal)
@@ -310,6 +310,7 @@ class FixProposalAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["title", "branch", "commit_sha", "pr_url"]
     list_select_related = ["tenant", "release"]
+    raw_id_fields = ["incident"]  # an id with a lookup, not a select of every incident ever opened
     actions = ["put_on_canary", "mark_verified", "release_to_stable"]
     readonly_fields = ["status", "release", "ci_url", "ci_conclusion", "ci_updated_at", "created_by_label", "created_at", "updated_at",
                        "history_display"]
@@ -323,14 +324,14 @@ class FixProposalAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         return obj.commit_sha[:12]
 
     def get_fields(self, request: HttpRequest, obj: FixProposal | None = None) -> list[str]:
-        base = ["title", "branch", "pr_url", "commit_sha", "incident_ref", "tenant", "notes"]
+        base = ["title", "branch", "pr_url", "commit_sha", "incident", "tenant", "notes"]
         return base if obj is None else [*base, *self.readonly_fields]
 
     def save_model(self, request: HttpRequest, obj: FixProposal, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
         outcome = operations.propose_fix(
             actor=Actor.from_user(request.user), title=data["title"], branch=data["branch"], pr_url=data.get("pr_url", ""),
-            commit_sha=data.get("commit_sha", ""), incident=data.get("incident_ref"),
+            commit_sha=data.get("commit_sha", ""), incident=data["incident"].pk if data.get("incident") else None,
             tenant=data["tenant"].slug if data.get("tenant") else None, notes=data.get("notes", ""), source=EventSource.ADMIN,
         )
         obj.pk = outcome.result["proposal"]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from imperium.actors import Actor
 from imperium.exceptions import ApplicationError
 from imperium.services import audit_record
+from incidents.selectors import incident_get
 from releases import texts
 from releases.choices import CIOutcome, EventSource, FixStatus
 from releases.ci import FAILED, PASSED, RUNNING, CIStatus
@@ -107,7 +108,7 @@ def fix_proposal_create(
     branch: str,
     pr_url: str = "",
     commit_sha: str = "",
-    incident_ref: int | None = None,
+    incident_id: int | None = None,
     tenant: Client | None = None,
     notes: str = "",
     source: str | None = None,
@@ -123,14 +124,23 @@ def fix_proposal_create(
         raise ApplicationError("commit_sha must be 7–40 hexadecimal characters.")
     if pr_url and not pr_url.startswith(("https://", "http://")):
         raise ApplicationError("pr_url must be an http(s) URL.")
+    incident = None
+    if incident_id is not None:
+        incident = incident_get(incident_id=incident_id)
+        if incident is None:
+            raise ApplicationError(f"Unknown incident #{incident_id}.", status=404)
+        if tenant is None:
+            tenant = incident.tenant
+        elif incident.tenant_id not in (None, tenant.pk):
+            raise ApplicationError(f"Incident #{incident_id} belongs to another tenant than {tenant.slug}.")
     proposal = FixProposal.objects.create(
-        title=title[:200], branch=branch, pr_url=pr_url, commit_sha=commit_sha, incident_ref=incident_ref, tenant=tenant,
+        title=title[:200], branch=branch, pr_url=pr_url, commit_sha=commit_sha, incident=incident, tenant=tenant,
         notes=notes, created_by_kind=actor.kind, created_by_id=actor.id, created_by_label=actor.label[:150],
     )
     FixProposalEvent.objects.create(proposal=proposal, from_status="", to_status=FixStatus.PROPOSED, note=notes[:2000],
                                     **actor_fields(actor, source))
     audit_record(actor=actor, action="fix.proposed", tenant=tenant, obj=proposal,
-                 payload={"title": proposal.title, "branch": branch, "pr_url": pr_url, "incident": incident_ref})
+                 payload={"title": proposal.title, "branch": branch, "pr_url": pr_url, "incident": incident_id})
     _alert(proposal, FixStatus.PROPOSED, pr_url)
     return proposal
 

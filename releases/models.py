@@ -235,10 +235,10 @@ class FixProposal(models.Model):
     tenant_scope_path = "tenant"
 
     title = models.CharField(max_length=200)
-    # incidents.Incident does not exist yet: this holds its primary key. When it lands, this becomes
-    # `incident = ForeignKey("incidents.Incident", db_column="incident_ref", ...)` (RenameField +
-    # AlterField keep the column and its values).
-    incident_ref = models.PositiveBigIntegerField(null=True, blank=True, db_index=True, help_text="Incident id (incidents app).")
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_column="incident_ref",
+        help_text="The incident this fixes (its tenant becomes the proposal's when none is given).",
+    )
     tenant = models.ForeignKey(
         "tenants.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Tenant whose incident this fixes (empty: not tenant-specific; visible to superusers only).",

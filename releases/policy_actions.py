@@ -94,7 +94,7 @@ def _proposal_result(proposal: Any) -> dict[str, Any]:
 def propose_fix(*, actor: Actor, title: str, branch: str, pr_url: str = "", commit_sha: str = "", incident: int | None = None,
                 tenant: str | None = None, notes: str = "", source: str | None = None) -> dict[str, Any]:
     proposal = fix_services.fix_proposal_create(actor=actor, title=title, branch=branch, pr_url=pr_url, commit_sha=commit_sha,
-                                                incident_ref=incident, tenant=_tenant_or_none(tenant), notes=notes, source=source)
+                                                incident_id=incident, tenant=_tenant_or_none(tenant), notes=notes, source=source)
     return _proposal_result(proposal)
 
 

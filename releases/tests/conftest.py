@@ -48,3 +48,16 @@ def make_stable(make_release, system):
         return services.release_promote_stable(actor=system, version=version)
 
     return _make
+
+
+@pytest.fixture
+def incident_of():
+    """Open an incident (optionally a tenant's) the way the sentinel does; returns it."""
+    from incidents.services import incident_open
+
+    def _open(tenant=None, kind: str = "qdrant.points"):
+        incident, _ = incident_open(fingerprint=f"{kind}:{tenant.slug if tenant else 'system'}", kind=kind,
+                                    title=f"{kind} failing", tenant=tenant)
+        return incident
+
+    return _open

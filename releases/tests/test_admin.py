@@ -146,12 +146,24 @@ def test_the_tenant_settings_form_flips_channels_only_for_the_ceo(login, operato
     assert TenantChannelEvent.objects.get().actor_label == "root"
 
 
-def test_the_ceo_records_a_fix_proposal_in_admin(login, superuser, tenant_a):
-    response = login(superuser).post(reverse("admin:releases_fixproposal_add"), {
+def test_the_ceo_records_a_fix_proposal_in_admin(login, superuser, tenant_a, incident_of):
+    incident = incident_of(tenant_a)
+    client = login(superuser)
+    assert client.get(reverse("admin:releases_fixproposal_add")).status_code == 200
+    response = client.post(reverse("admin:releases_fixproposal_add"), {
         "title": "Escalate voice notes", "branch": "fix/voice", "pr_url": "https://github.com/acme/imperium/pull/7",
-        "commit_sha": "", "incident_ref": "12", "tenant": tenant_a.pk, "notes": "",
+        "commit_sha": "", "incident": incident.pk, "tenant": tenant_a.pk, "notes": "",
     })
     assert response.status_code == 302
     proposal = FixProposal.objects.get()
-    assert (proposal.status, proposal.incident_ref, proposal.tenant, proposal.created_by_label) == ("proposed", 12, tenant_a, "root")
+    assert (proposal.status, proposal.incident, proposal.tenant, proposal.created_by_label) == ("proposed", incident, tenant_a, "root")
     assert AuditLog.objects.filter(action="policy.executed", payload__action="fixer.propose_fix").exists()
+
+
+def test_admin_refuses_a_fix_proposal_for_an_unknown_incident(login, superuser, tenant_a):
+    response = login(superuser).post(reverse("admin:releases_fixproposal_add"), {
+        "title": "Escalate voice notes", "branch": "fix/voice", "pr_url": "", "commit_sha": "", "incident": 987654,
+        "tenant": tenant_a.pk, "notes": "",
+    })
+    assert response.status_code == 200 and response.context["adminform"].form.errors["incident"]
+    assert not FixProposal.objects.exists()

@@ -82,10 +82,14 @@ def test_commands_report_refusals_as_errors(tenant_a, tmp_path):
     assert not Release.objects.exists()
 
 
-def test_the_fix_commands(tenant_a):
+def test_the_fix_commands(tenant_a, incident_of):
+    with pytest.raises(CommandError, match="Unknown incident #5"):
+        run("fix_propose", "--title", "Fix coalescing", "--branch", "fix/coalesce", "--incident", "5", "--tenant", "alpha")
+    incident = incident_of(tenant_a)
     assert "executed fixer.propose_fix" in run("fix_propose", "--title", "Fix coalescing", "--branch", "fix/coalesce",
-                                               "--sha", "abcdef1", "--incident", "5", "--tenant", "alpha")
+                                               "--sha", "abcdef1", "--incident", str(incident.pk), "--tenant", "alpha")
     proposal = FixProposal.objects.get()
+    assert proposal.incident == incident
     fix_services.fix_proposal_ci_update(delivery_id="x", ci=CIStatus(event="ci_status", branch="fix/coalesce", sha="abcdef1",
                                                                     state="passed"))
     assert "executed fixer.canary_fix" in run("fix_canary", "--proposal", str(proposal.pk))

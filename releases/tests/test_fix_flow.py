@@ -30,17 +30,22 @@ def ci_passes(settings, branch: str = "fix/qdrant-retry") -> None:
 
 
 @pytest.fixture
-def proposal(tenant_a, alerts, django_capture_on_commit_callbacks):
+def incident(tenant_a, incident_of):
+    return incident_of(tenant_a)
+
+
+@pytest.fixture
+def proposal(tenant_a, incident, alerts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         outcome = operations.propose_fix(actor=Actor.system("fixer"), title="Retry Qdrant timeouts", branch="fix/qdrant-retry",
-                                         pr_url="https://github.com/acme/imperium/pull/42", commit_sha=SHA, incident=17,
+                                         pr_url="https://github.com/acme/imperium/pull/42", commit_sha=SHA, incident=incident.pk,
                                          tenant="alpha")
     assert outcome.status == "executed"
     return FixProposal.objects.get(pk=outcome.result["proposal"])
 
 
 def test_a_fix_travels_from_proposal_to_stable_with_the_ceo_approving_the_last_step(
-    tenant_a, tenant_b, proposal, make_stable, settings, superuser, alerts, django_capture_on_commit_callbacks
+    tenant_a, tenant_b, incident, proposal, make_stable, settings, superuser, alerts, django_capture_on_commit_callbacks
 ):
     make_stable("1.4.0", answering={"thresholds": {"min_confidence": 0.6}})
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,7 +70,7 @@ def test_a_fix_travels_from_proposal_to_stable_with_the_ceo_approving_the_last_s
     assert release_for_tenant(tenant_b).version == version
     proposal.refresh_from_db()
     assert [e.to_status for e in proposal.events.order_by("id")] == ["proposed", "ci_passed", "canary", "verified", "released"]
-    assert proposal.incident_ref == 17
+    assert proposal.incident == incident
     statuses = [a["title"].split(": ", 1)[1] for a in alerts if a["title"].startswith("Фикс")]
     assert statuses == ["предложен", "CI пройден", "на канарейке", "проверен на канарейке", "выпущен в стабильный канал"]
     assert AuditLog.objects.filter(action="fix.status_changed", object_id=str(proposal.pk)).count() == 4
@@ -118,3 +123,36 @@ def test_it_refuses_a_bad_proposal(tenant_a):
         with pytest.raises(ApplicationError):
             operations.propose_fix(actor=Actor.system(), **kwargs)
     assert not FixProposal.objects.exists()
+
+
+def test_a_proposal_names_an_existing_incident_and_takes_its_tenant(tenant_a, incident_of):
+    incident = incident_of(tenant_a)
+    outcome = operations.propose_fix(actor=Actor.system("fixer"), title="Retry", branch="fix/retry", incident=incident.pk)
+
+    proposal = FixProposal.objects.get(pk=outcome.result["proposal"])
+    assert proposal.incident == incident and proposal.tenant == tenant_a
+
+
+def test_it_refuses_an_unknown_incident_and_stores_nothing(tenant_a):
+    with pytest.raises(ApplicationError) as excinfo:
+        operations.propose_fix(actor=Actor.system(), title="Retry", branch="fix/retry", incident=424242, tenant="alpha")
+    assert "424242" in excinfo.value.message
+    assert not FixProposal.objects.exists()
+
+
+def test_it_refuses_another_tenants_incident(tenant_a, tenant_b, incident_of):
+    incident = incident_of(tenant_b)
+    with pytest.raises(ApplicationError):
+        operations.propose_fix(actor=Actor.system(), title="Retry", branch="fix/retry", incident=incident.pk, tenant="alpha")
+    assert not FixProposal.objects.exists()
+
+
+def test_a_system_incident_may_be_fixed_for_a_tenant_and_deleting_it_keeps_the_proposal(tenant_a, incident_of):
+    incident = incident_of(None)
+    outcome = operations.propose_fix(actor=Actor.system(), title="Retry", branch="fix/retry", incident=incident.pk, tenant="alpha")
+    proposal = FixProposal.objects.get(pk=outcome.result["proposal"])
+    assert proposal.tenant == tenant_a and proposal.incident == incident
+
+    incident.delete()
+    proposal.refresh_from_db()
+    assert proposal.incident is None and proposal.status == "proposed"
