@@ -289,7 +289,10 @@ CI_WORKFLOW_NAME = env.str("CI_WORKFLOW_NAME", "ci")
 # with those stable tenants got from the stable release. Each side needs CANARY_ANALYSIS_MIN_TURNS
 # decided turns, else the result is inconclusive. The canary fails when a rate is higher than
 # stable's by more than its limit (absolute: 0.10 = ten percentage points), or its p95 turn time is
-# above stable's × CANARY_MAX_P95_RATIO and more than CANARY_MAX_P95_INCREASE_MS slower.
+# above stable's × CANARY_MAX_P95_RATIO and more than CANARY_MAX_P95_INCREASE_MS slower. A rate over
+# its limit counts only when the increase is significant: its one-sided two-proportion z statistic
+# is at least CANARY_MIN_Z (1.645 = 95 % confidence; 0 = the absolute limits alone); below that the
+# verdict is inconclusive and the canary keeps collecting turns.
 CANARY_ANALYSIS_SECONDS = env.float("CANARY_ANALYSIS_SECONDS", 300.0, minimum=10.0)
 CANARY_ANALYSIS_WINDOW_MINUTES = env.int("CANARY_ANALYSIS_WINDOW_MINUTES", 60, minimum=1)
 CANARY_ANALYSIS_MIN_TURNS = env.int("CANARY_ANALYSIS_MIN_TURNS", 30, minimum=1)
@@ -297,6 +300,7 @@ CANARY_MAX_QC_FAIL_INCREASE = env.float("CANARY_MAX_QC_FAIL_INCREASE", 0.10, min
 CANARY_MAX_ESCALATION_INCREASE = env.float("CANARY_MAX_ESCALATION_INCREASE", 0.10, minimum=0.0)
 CANARY_MAX_DELIVERY_FAILURE_INCREASE = env.float("CANARY_MAX_DELIVERY_FAILURE_INCREASE", 0.05, minimum=0.0)
 CANARY_MAX_ERROR_RATE_INCREASE = env.float("CANARY_MAX_ERROR_RATE_INCREASE", 0.05, minimum=0.0)
+CANARY_MIN_Z = env.float("CANARY_MIN_Z", 1.645, minimum=0.0)
 CANARY_MAX_P95_RATIO = env.float("CANARY_MAX_P95_RATIO", 1.5, minimum=1.0)
 CANARY_MAX_P95_INCREASE_MS = env.float("CANARY_MAX_P95_INCREASE_MS", 500.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE["releases-canary-analysis"]["schedule"] = CANARY_ANALYSIS_SECONDS

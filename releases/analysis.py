@@ -10,7 +10,10 @@ Every CANARY_ANALYSIS_SECONDS (beat `releases-canary-analysis`, or `manage.py ca
 3. the verdict (`canary_verdict`), stored as a `CanaryAnalysis` with both sides' numbers:
    - **inconclusive**: a side has fewer than CANARY_ANALYSIS_MIN_TURNS decided turns. Keep
      waiting; the CEO is told once per canary release;
-   - **failed**: a rate above stable's by more than its limit, or p95 much slower. The canary
+   - **inconclusive** too: a rate above stable's by more than its limit but not significantly
+     (one-sided two-proportion z below CANARY_MIN_Z: this few turns could show it by chance);
+     the CEO is told once per canary release;
+   - **failed**: a rate above stable's by more than its limit, significantly, or p95 much slower. The canary
      tenants go back to stable and the release becomes rolled_back (`canary.auto_rollback`,
      low risk, audited), an incident is opened and exactly one alert goes out;
    - **successful**: fix proposals riding this release are marked verified (`fixer.verify_fix`).
@@ -23,6 +26,7 @@ constraint and does nothing more.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +59,7 @@ RATE_LIMITS = (
 def analysis_thresholds() -> dict[str, float | int]:
     """The limits in force (settings; documented in .env.example and docs/RELEASES.md)."""
     names = ["CANARY_ANALYSIS_WINDOW_MINUTES", "CANARY_ANALYSIS_MIN_TURNS", *(name for _, name in RATE_LIMITS),
-             "CANARY_MAX_P95_RATIO", "CANARY_MAX_P95_INCREASE_MS"]
+             "CANARY_MIN_Z", "CANARY_MAX_P95_RATIO", "CANARY_MAX_P95_INCREASE_MS"]
     return {name.removeprefix("CANARY_").lower(): getattr(settings, name) for name in names}
 
 
@@ -75,18 +79,52 @@ def canary_verdict(canary: dict[str, Any], stable: dict[str, Any], thresholds: d
     if short:
         return Verdict(AnalysisResult.INCONCLUSIVE, short)
     worse: list[dict[str, Any]] = []
+    unsure: list[dict[str, Any]] = []
+    min_z = float(thresholds.get("min_z", 0.0))
     for metric, setting in RATE_LIMITS:
         limit = float(thresholds[setting.removeprefix("CANARY_").lower()])
         increase = canary[metric] - stable[metric]
-        if increase > limit:
-            worse.append({"metric": metric, "canary": canary[metric], "stable": stable[metric], "limit": limit,
-                          "text": f"{metric} {canary[metric]:.3f} vs stable {stable[metric]:.3f} (+{increase:.3f} > {limit})"})
+        if increase <= limit:
+            continue
+        z = rate_increase_z(canary[metric], _rate_base(canary, metric), stable[metric], _rate_base(stable, metric))
+        text = f"{metric} {canary[metric]:.3f} vs stable {stable[metric]:.3f} (+{increase:.3f} > {limit})"
+        reason = {"metric": metric, "canary": canary[metric], "stable": stable[metric], "limit": limit,
+                  "z": round(z, 2) if math.isfinite(z) else None}
+        if z >= min_z:
+            worse.append({**reason, "text": text})
+        else:  # above the limit, but this few turns could show it by chance: wait for more
+            unsure.append({**reason, "min_z": min_z, "text": f"{text}, not yet significant (z {z:.2f} < {min_z})"})
     c95, s95 = canary.get("total_ms_p95"), stable.get("total_ms_p95")
     ratio, slack = float(thresholds["max_p95_ratio"]), float(thresholds["max_p95_increase_ms"])
     if c95 is not None and s95 is not None and c95 > s95 * ratio and c95 - s95 > slack:
         worse.append({"metric": "total_ms_p95", "canary": c95, "stable": s95, "limit": ratio,
                       "text": f"total_ms_p95 {c95:.0f} ms vs stable {s95:.0f} ms (> ×{ratio} and +{slack:.0f} ms)"})
-    return Verdict(AnalysisResult.FAILED if worse else AnalysisResult.SUCCESSFUL, worse)
+    if worse:
+        return Verdict(AnalysisResult.FAILED, worse)
+    if unsure:
+        return Verdict(AnalysisResult.INCONCLUSIVE, unsure)
+    return Verdict(AnalysisResult.SUCCESSFUL)
+
+
+def _rate_base(stats: dict[str, Any], metric: str) -> int:
+    """How many cases a side's rate is a share of (delivery failures: of sent + failed messages)."""
+    if metric == "delivery_failure_rate" and "sent" in stats:
+        return int(stats["sent"]) + int(stats.get("send_failed", 0))
+    return int(stats["turns"])
+
+
+def rate_increase_z(canary_rate: float, canary_n: int, stable_rate: float, stable_n: int) -> float:
+    """One-sided two-proportion z statistic (pooled) of the canary's rate above stable's: how many
+    standard errors the increase is. 1.645 is 95 % confidence that the canary is really worse, not
+    unlucky. With no variance at all (both sides 0 % or 100 %), any increase is certain."""
+    if canary_n <= 0 or stable_n <= 0:
+        return 0.0
+    pooled = (canary_rate * canary_n + stable_rate * stable_n) / (canary_n + stable_n)
+    error = math.sqrt(pooled * (1 - pooled) * (1 / canary_n + 1 / stable_n))
+    increase = canary_rate - stable_rate
+    if error == 0:
+        return math.inf if increase > 0 else 0.0
+    return increase / error
 
 
 def canary_analysis_run(*, now: datetime | None = None) -> CanaryAnalysis | None:
@@ -196,20 +234,26 @@ def canary_incident_open(*, analysis: CanaryAnalysis, rollback: dict[str, Any]) 
 
 @transaction.atomic
 def _inconclusive(fields: dict[str, Any]) -> CanaryAnalysis:
+    """Told once per canary release and kind: too few turns (`inconclusive:<version>`), or worse
+    than stable but not yet significantly (`unsure:<version>`)."""
     version = fields["release_version"]
-    if CanaryAnalysis.objects.filter(notice_key=f"inconclusive:{version}").exists():
+    unsure = any("metric" in reason for reason in fields["reasons"])
+    kind = "unsure" if unsure else "inconclusive"
+    if CanaryAnalysis.objects.filter(notice_key=f"{kind}:{version}").exists():
         return CanaryAnalysis.objects.create(**fields)
-    analysis = _create_noticed(fields, f"inconclusive:{version}")
+    analysis = _create_noticed(fields, f"{kind}:{version}")
     if analysis is None:
         return CanaryAnalysis.objects.create(**fields)
     CanaryAnalysis.objects.filter(pk=analysis.pk).update(action="notified")
     analysis.action = "notified"
-    text = texts.CANARY_INCONCLUSIVE_TEXT.format(
+    template, title_template = ((texts.CANARY_UNSURE_TEXT, texts.CANARY_UNSURE_TITLE) if unsure
+                                else (texts.CANARY_INCONCLUSIVE_TEXT, texts.CANARY_INCONCLUSIVE_TITLE))
+    text = template.format(
         analysis=analysis.pk, version=version, stable=analysis.stable_version, min_turns=analysis.thresholds["analysis_min_turns"],
         window=analysis.thresholds["analysis_window_minutes"], reasons=_reason_lines(analysis.reasons),
     )
-    title = texts.CANARY_INCONCLUSIVE_TITLE.format(version=version)
-    transaction.on_commit(lambda: alert_raise(title=title, text=text, severity="info", key=f"canary:inconclusive:{version}"))
+    title = title_template.format(version=version)
+    transaction.on_commit(lambda: alert_raise(title=title, text=text, severity="info", key=f"canary:{kind}:{version}"))
     return analysis
 
 
@@ -234,7 +278,10 @@ def _reason_lines(reasons: list[dict[str, Any]]) -> str:
         if "metric" in reason:
             name = texts.METRIC_NAMES.get(reason["metric"], reason["metric"])
             as_ms = reason["metric"] == "total_ms_p95"
-            lines.append(f"• {name}: канарейка {_num(reason['canary'], as_ms)}, стабильный {_num(reason['stable'], as_ms)}")
+            line = f"• {name}: канарейка {_num(reason['canary'], as_ms)}, стабильный {_num(reason['stable'], as_ms)}"
+            if "min_z" in reason:
+                line += texts.CANARY_NOT_SIGNIFICANT.format(z=reason["z"], min_z=reason["min_z"])
+            lines.append(line)
         else:
             side = "канарейка" if reason.get("side") == "canary" else "стабильный"
             lines.append(f"• {side}: {reason['turns']} из {reason['needed']} ответов")

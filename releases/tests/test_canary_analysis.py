@@ -15,7 +15,7 @@ from imperium.celery_routes import CELERY_BEAT_SCHEDULE, TASK_ROUTES
 from imperium.models import AuditLog
 from incidents.models import Alert, ErrorLog
 from releases import fix_services, services
-from releases.analysis import analysis_thresholds, canary_verdict
+from releases.analysis import analysis_thresholds, canary_verdict, rate_increase_z
 from releases.choices import FixStatus
 from releases.models import CanaryAnalysis, FixProposal, Release
 from releases.selectors import release_for_tenant
@@ -172,6 +172,41 @@ def test_an_equal_canary_is_successful_and_verifies_the_fix_riding_it(settings, 
     assert again["result"] == "successful" and again["action"] == "" and again_alerts == []
 
 
+def test_a_canary_that_looks_worse_on_too_few_turns_waits_then_fails_once_it_is_significant(
+    tenant_a, tenant_b, canary_running, django_capture_on_commit_callbacks
+):
+    # 7 of 30 escalated against 3 of 30: +13 points, over the 10-point limit, but z = 1.39 — chance can do that.
+    add_turns(tenant_a, "1.1.0", 30, escalated=7, reason="booking", at=NOW - timedelta(minutes=40))
+    add_turns(tenant_b, "defaults", 30, escalated=3, reason="booking", at=NOW - timedelta(minutes=40))
+
+    first, first_alerts = run_analysis(django_capture_on_commit_callbacks)
+    second, second_alerts = run_analysis(django_capture_on_commit_callbacks, at=NOW + timedelta(minutes=5))
+
+    assert first["result"] == second["result"] == "inconclusive"
+    assert first["reasons"] == ["escalation_rate 0.233 vs stable 0.100 (+0.133 > 0.1), not yet significant (z 1.39 < 1.645)"]
+    [alert] = first_alerts
+    assert alert.severity == "info" and "не значима (z 1.39 < 1.645)" in alert.text and "1.1.0" in alert.title
+    assert second_alerts == []  # told once
+    assert release_for_tenant(tenant_a).channel == "canary"
+
+    # Twice the turns at the same rates: z = 1.96, the increase is real.
+    add_turns(tenant_a, "1.1.0", 30, escalated=7, reason="booking")
+    add_turns(tenant_b, "defaults", 30, escalated=3, reason="booking")
+    third, third_alerts = run_analysis(django_capture_on_commit_callbacks, at=NOW + timedelta(minutes=6))
+
+    assert third["result"] == "failed" and third["action"] == "rolled_back" and len(third_alerts) == 1
+    assert release_for_tenant(tenant_a).channel == "stable"
+
+
+def test_the_z_statistic_of_a_rate_increase():
+    assert rate_increase_z(7 / 30, 30, 3 / 30, 30) == pytest.approx(1.386, abs=0.001)
+    assert rate_increase_z(14 / 60, 60, 6 / 60, 60) == pytest.approx(1.960, abs=0.001)
+    assert rate_increase_z(1.0, 3, 0.0, 3) == pytest.approx(2.449, abs=0.001)
+    assert rate_increase_z(0.1, 30, 0.3, 30) < 0  # canary better
+    assert rate_increase_z(0.0, 30, 0.0, 30) == 0.0 and rate_increase_z(0.5, 0, 0.1, 30) == 0.0
+    assert rate_increase_z(1.0, 40, 1.0, 40) == 0.0
+
+
 def test_turns_from_before_a_flip_and_outside_the_window_count_on_neither_side(tenant_a, tenant_b, canary_running,
                                                                                django_capture_on_commit_callbacks):
     add_turns(tenant_a, "defaults", 50, escalated=50, reason="ungrounded")  # tenant_a before its flip: stable release
@@ -216,6 +251,22 @@ def test_the_verdict_uses_the_configured_limits(settings):
     assert canary_verdict(stats, {**stats, "turns": 3}, thresholds).reasons[0]["side"] == "stable"
     settings.CANARY_MAX_ESCALATION_INCREASE = 0.5
     assert canary_verdict({**stats, "escalation_rate": 0.6}, stats, analysis_thresholds()).result == "successful"
+
+
+def test_significance_decides_between_waiting_and_failing(settings):
+    base = {"turns": 30, "qc_fail_rate": 0.0, "escalation_rate": 0.10, "delivery_failure_rate": 0.0, "error_rate": 0.0,
+            "total_ms_p95": 1000.0}
+    worse = {**base, "escalation_rate": 7 / 30}
+    assert canary_verdict(worse, base, analysis_thresholds()).result == "inconclusive"
+    assert canary_verdict({**worse, "turns": 60}, {**base, "turns": 60}, analysis_thresholds()).result == "failed"
+    settings.CANARY_MIN_Z = 0.0  # the absolute limits alone
+    assert canary_verdict(worse, base, analysis_thresholds()).result == "failed"
+    # Delivery failures are a share of sent + failed messages, not of turns.
+    settings.CANARY_MIN_Z = 1.645
+    sends = {**base, "sent": 300, "send_failed": 0}
+    assert canary_verdict({**sends, "delivery_failure_rate": 0.06, "sent": 282, "send_failed": 18}, sends,
+                          analysis_thresholds()).result == "failed"
+    assert canary_verdict({**base, "delivery_failure_rate": 0.06}, base, analysis_thresholds()).result == "inconclusive"
 
 
 def test_a_crashing_analysis_is_loud(monkeypatch, tenant_a, canary_running, django_capture_on_commit_callbacks):
