@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core import signals
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 logger = logging.getLogger("conversations.webhook")
 
@@ -55,9 +55,10 @@ def _webhook(environ: dict[str, Any], start_response: Callable[..., Any], client
     from imperium.correlation import HEADER, correlation_scope
 
     signals.request_started.send(sender=WebhookFastPath, environ=environ)
-    # Skip the per-request `SELECT 1` of CONN_HEALTH_CHECKS here: a connection that died since
-    # the last request fails this one with a 500 (ChatFlow retries), is marked by Django's error
-    # tracking and replaced on the next request — one round trip saved on every delivery.
+    # Skip the per-request `SELECT 1` of CONN_HEALTH_CHECKS here — one round trip saved on every
+    # delivery. A connection that died since the last request (a database restart, a failover) is
+    # noticed when the accept fails instead: it is closed and the request runs once more on a new
+    # one (`_receive`).
     connection.health_check_done = True
     try:
         with correlation_scope(environ.get("HTTP_X_CORRELATION_ID")) as correlation_id:
@@ -68,7 +69,8 @@ def _webhook(environ: dict[str, Any], start_response: Callable[..., Any], client
                 else:
                     stream = environ["wsgi.input"]
                     body = stream.read(length) if length else stream.read(MAX_BODY_BYTES + 1)
-                    status, payload = webhook_receive(client_slug=client_slug, meta=environ, body=body, correlation_id=correlation_id)
+                    status, payload = _receive(webhook_receive, client_slug=client_slug, meta=environ, body=body,
+                                               correlation_id=correlation_id)
             except Exception as exc:  # the caller (ChatFlow) retries on 5xx; the ErrorLog says what broke
                 logger.exception("webhook failed for %s", client_slug)
                 from incidents.services import error_log_record
@@ -83,6 +85,24 @@ def _webhook(environ: dict[str, Any], start_response: Callable[..., Any], client
         [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), (HEADER, correlation_id)],
     )
     return [payload]
+
+
+def _receive(webhook_receive: Callable[..., tuple[int, bytes]], **kwargs: Any) -> tuple[int, bytes]:
+    """`webhook_receive`, run once more on a new connection when the database connection turned
+    out to be gone. Safe to repeat: the accept is one idempotent statement (a retry of a message
+    that did commit answers `duplicate`, and the sweeper queues its turn); the Redis key the first
+    try set is confirmed against the database, never trusted."""
+    try:
+        return webhook_receive(**kwargs)
+    except (OperationalError, InterfaceError):
+        # Not when no connection was open (the database is down: a second try would only wait
+        # again), nor when the connection still answers `SELECT 1` (the statement's own error: a
+        # timeout, a lock).
+        if connection.connection is None or not connection.errors_occurred or connection.is_usable():
+            raise
+        connection.close()
+        logger.warning("webhook for %s: the database connection was gone; retrying on a new one", kwargs.get("client_slug"))
+        return webhook_receive(**kwargs)
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large", 500: "Internal Server Error"}

@@ -171,6 +171,49 @@ def test_an_unexpected_error_is_a_logged_500(tenant_a, monkeypatch, caplog):
     assert "database on fire" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_database_connection_lost_since_the_last_request_is_replaced_without_a_500(tenant_a):
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a server connection needs Postgres (CI runs it)")
+    wsgi = with_webhook_fast_path(_Django())
+
+    def post(message_id):
+        body = json.dumps(message_body(message_id=message_id)).encode()
+        return _call(wsgi, "POST", f"/webhook/{tenant_a.slug}", body, signed_headers(tenant_a.settings.webhook_secret, body))
+
+    assert post("wamid.before")["status"] == "200 OK"
+    lost = connection.connection.info.backend_pid
+    admin = connections.create_connection("default")
+    with admin.cursor() as cursor:  # what a database restart or failover does to the web worker's connection
+        cursor.execute("SELECT pg_terminate_backend(%s)", [lost])
+    admin.close()
+
+    answer = post("wamid.after")
+
+    assert answer["status"] == "200 OK" and json.loads(answer["body"]) == {"status": "accepted"}
+    assert InboundMessage.objects.filter(provider_message_id="wamid.after").count() == 1
+    assert connection.connection.info.backend_pid != lost
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_on_a_working_connection_is_not_retried(tenant_a, monkeypatch):
+    from django.db import OperationalError, connection
+
+    calls = []
+
+    def timeout(**kwargs):
+        calls.append(kwargs)
+        raise OperationalError("canceling statement due to statement timeout")
+
+    connection.ensure_connection()
+    monkeypatch.setattr("conversations.webhook.webhook_receive", timeout)
+    answer = _call(with_webhook_fast_path(_Django()), "POST", f"/webhook/{tenant_a.slug}", b"{}")
+
+    assert answer["status"].startswith("500") and len(calls) == 1
+
+
 def test_the_fast_path_can_be_switched_off(settings):
     settings.WEBHOOK_FAST_PATH = False
     django_app = _Django()
