@@ -212,7 +212,7 @@ def _stems(text: str) -> set[str]:
     return {stem(w) for w in words(fold(text))}
 
 
-_GREETINGS = sorted((fold(p) for p in lexicon.GREETING_PHRASES), key=len, reverse=True)
+_GREETINGS = sorted((fold(p) for p in [*lexicon.GREETING_PHRASES, *lexicon.GOODBYE_PHRASES]), key=len, reverse=True)
 FILLER_WORDS = set(words(fold(lexicon.FILLER_RU)))
 FILLER_STEMS = {stem(w) for w in FILLER_WORDS}
 SOFT_WORDS = set(words(fold(lexicon.SOFT_RU)))
