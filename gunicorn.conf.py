@@ -19,7 +19,7 @@ def on_starting(server):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imperium.settings")
     django.setup()
-    from imperium.checks import configured_services_reachable
+    from imperium.core.checks import configured_services_reachable
 
     for error in configured_services_reachable():
         server.log.error("STARTUP CHECK FAILED: %s", error.msg)

@@ -48,7 +48,7 @@ def _has_stable_kb(client) -> bool:  # type: ignore[no-untyped-def]
 
 def _import_lotus_kb(client) -> None:  # type: ignore[no-untyped-def]
     """The public Lotus Beauty KB as the bench tenant's first stable version (like the demo tenant)."""
-    from imperium.actors import Actor
+    from imperium.core.actors import Actor
     from knowledge.services import kb_import, kb_version_make_first_stable
 
     with open(os.path.join(LOTUS, "kb.jsonl"), encoding="utf-8") as f:
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> None:
     from tenants.models import Client
 
     if command == "tenant":
-        from imperium.actors import Actor
+        from imperium.core.actors import Actor
         from tenants.services import client_onboard
 
         client = Client.objects.filter(slug=SLUG).select_related("settings").first()

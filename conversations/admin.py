@@ -35,8 +35,8 @@ from conversations.services import (
     dead_letter_resolve,
     outbound_retry,
 )
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedAdmin
 from tenants.choices import MembershipRole
 from tenants.scoping import tenant_ids_for

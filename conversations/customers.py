@@ -27,6 +27,6 @@ def customer_key(phone: str) -> str:
 
 
 def mask_phones_in_text(text: str) -> str:
-    from imperium.crypto import mask_phone
+    from imperium.core.crypto import mask_phone
 
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"[\s\-()]", "", m.group(0))), text)

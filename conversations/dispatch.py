@@ -94,11 +94,11 @@ def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> 
     kombu's Redis transport builds a new client object for every message, which costs more CPU
     than the rest of the webhook; this writes the same envelope (checked against kombu's own
     in `tests/test_dispatch.py`, and consumed by a real worker there) on a kept connection
-    (`imperium.redisline`).
+    (`imperium.core.redisline`).
     """
     import json
 
-    from imperium.redisline import RedisLine
+    from imperium.core.redisline import RedisLine
 
     RedisLine.for_url(broker_url, timeout=2).lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
 

@@ -52,7 +52,7 @@ def with_webhook_fast_path(django_app: WSGIApp) -> WSGIApp:
 
 def _webhook(environ: dict[str, Any], start_response: Callable[..., Any], client_slug: str | None) -> Iterable[bytes]:
     from conversations.webhook import MAX_BODY_BYTES, TOO_LARGE, declared_length, webhook_receive
-    from imperium.correlation import HEADER, correlation_scope
+    from imperium.core.correlation import HEADER, correlation_scope
 
     signals.request_started.send(sender=WebhookFastPath, environ=environ)
     # Skip the per-request `SELECT 1` of CONN_HEALTH_CHECKS here — one round trip saved on every

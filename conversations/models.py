@@ -22,8 +22,8 @@ from conversations.choices import (
     TurnDecision,
     TurnStatus,
 )
-from imperium.choices import ActorKind
-from imperium.fields import EncryptedTextField
+from imperium.core.choices import ActorKind
+from imperium.core.fields import EncryptedTextField
 from tenants.scoping import TenantScopedQuerySet
 
 _TENANT = "tenants.Client"

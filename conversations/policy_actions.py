@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from conversations.models import Conversation
 from conversations.selectors import conversation_latest_escalation
 from conversations.services import conversation_close, conversation_return_to_bot, conversation_take_over, manager_reply_send
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import register_action
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import register_action
 from tenants.models import Client
 
 

@@ -67,7 +67,7 @@ class ChatFlowCheck(Check):
 
     def _probe(self, tenant: Any, fields: dict[str, Any]) -> Observation:
         from conversations.clients.chatflow import chatflow_client
-        from imperium.exceptions import IntegrationError
+        from imperium.core.exceptions import IntegrationError
 
         tenant_settings = tenant.settings
         client = chatflow_client()

@@ -22,8 +22,8 @@ from conversations import dispatch
 from conversations.services.outbox import outbox_sweep
 from conversations.services.reminders import escalation_reminders_process
 from conversations.webhook import MAX_BODY_BYTES, TOO_LARGE, declared_length, webhook_receive
-from imperium.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
-from imperium.services import audit_record
+from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.core.services import audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from conversations.signing import SignatureProblem, secret_key_bytes, verify
-from imperium.correlation import set_tenant_label
+from imperium.core.correlation import set_tenant_label
 from tenants.models import Client
 from tenants.selectors import client_get_by_slug
 

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 
 
-class ImperiumConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
-    name = "imperium"
-    verbose_name = "Imperium core"
+class SiteConfig(AppConfig):
+    """The wiring around the apps: settings, urls, Celery, site-wide management commands.
 
-    def ready(self) -> None:
-        from imperium import celery_signals, checks  # noqa: F401  (registers handlers)
+    No models; an app only so that `manage.py bootstrap_local` is found.
+    """
+
+    name = "imperium"
+    label = "site"
+    verbose_name = "Imperium site"

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE as _BEAT_SCHEDULE
 from imperium.celery_routes import TASK_ROUTES as _TASK_ROUTES
-from imperium.envconfig import StrictEnv, generate_django_secret, local_secret
+from imperium.core.envconfig import StrictEnv, generate_django_secret, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = StrictEnv()
@@ -65,7 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
-    "imperium.apps.ImperiumConfig",
+    "imperium.core.apps.CoreConfig",
+    "imperium.apps.SiteConfig",
     "tenants.apps.TenantsConfig",
     "knowledge.apps.KnowledgeConfig",
     "incidents.apps.IncidentsConfig",
@@ -75,7 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "imperium.correlation.CorrelationIdMiddleware",
+    "imperium.core.correlation.CorrelationIdMiddleware",
     # Right after the correlation id: any unhandled exception below becomes an ErrorLog with it.
     "incidents.middleware.ErrorLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -121,7 +122,7 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
-# Server-side prepared statements for the few hand-written hot statements (imperium.prepared.
+# Server-side prepared statements for the few hand-written hot statements (imperium.core.prepared.
 # server_prepared_cursor). Set false behind a connection pooler in transaction mode that does not
 # track them (PgBouncer before 1.21).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
@@ -164,7 +165,7 @@ if not DEBUG:
 # --- REST framework / OpenAPI ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "imperium.exceptions.drf_exception_handler",
+    "EXCEPTION_HANDLER": "imperium.core.exceptions.drf_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
 }
@@ -208,7 +209,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes the database connection around every task unless this is set,
 # which costs a new Postgres connection per task; with it, connections follow CONN_MAX_AGE and
-# health checks like web requests do (imperium.celery_signals runs close_old_connections).
+# health checks like web requests do (imperium.core.celery_signals runs close_old_connections).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = _BEAT_SCHEDULE
@@ -354,9 +355,9 @@ LOG_FORMAT = env.choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "tex
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "imperium.logging.ContextFilter"}},
+    "filters": {"context": {"()": "imperium.core.logging.ContextFilter"}},
     "formatters": {
-        "json": {"()": "imperium.logging.JsonFormatter"},
+        "json": {"()": "imperium.core.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s %(tenant)s] %(message)s"},
     },
     "handlers": {
@@ -373,9 +374,9 @@ LOGGING = {
 # --- health ---------------------------------------------------------------------------------
 # Dotted paths of checks shown by /admin/health; later apps append theirs.
 HEALTH_CHECKS = [
-    "imperium.health.check_database",
-    "imperium.health.check_redis",
-    "imperium.health.check_broker",
+    "imperium.core.health.check_database",
+    "imperium.core.health.check_redis",
+    "imperium.core.health.check_broker",
     "knowledge.health.check_qdrant",
     "knowledge.health.check_embeddings",
     "knowledge.health.check_llm",

@@ -5,6 +5,6 @@ from celery import shared_task
 
 @shared_task(name="imperium.tasks.verification_expire_due")
 def verification_expire_due() -> int:
-    from imperium.policy import verification_expire_due as expire
+    from imperium.core.policy import verification_expire_due as expire
 
     return expire()

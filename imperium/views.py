@@ -9,8 +9,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 
-from imperium.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS
-from imperium.health import check_database, run_health_checks
+from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS
+from imperium.core.health import check_database, run_health_checks
 
 _health_schema = inline_serializer("Health", {"status": serializers.CharField(), "version": serializers.CharField()})
 

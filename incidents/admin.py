@@ -8,8 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from imperium.actors import Actor
-from imperium.policy import policy_execute
+from imperium.core.actors import Actor
+from imperium.core.policy import policy_execute
 from incidents.alerts import alert_retry
 from incidents.choices import EventSource
 from incidents.models import Alert, CheckResult, ErrorLog, Incident, IncidentEvent, SentinelRun

@@ -35,13 +35,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.correlation import get_correlation_id
-from imperium.exceptions import ApplicationError
-from imperium.plaintext import render_plain
-from imperium.services import audit_record
-from imperium.telegram.callback_data import callback_data_build
-from imperium.telegram.client import InlineButton, TelegramClient, TelegramError, get_client, inline_keyboard
+from imperium.core.actors import Actor
+from imperium.core.botapi.callback_data import callback_data_build
+from imperium.core.botapi.client import TelegramClient, TelegramError, get_client
+from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
+from imperium.core.correlation import get_correlation_id
+from imperium.core.exceptions import ApplicationError
+from imperium.core.plaintext import render_plain
+from imperium.core.services import audit_record
 from incidents.choices import AlertKind, AlertSeverity, AlertStatus
 from incidents.models import Alert
 

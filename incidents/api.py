@@ -15,8 +15,8 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
 
-from imperium.auth import ADMIN_TOKEN_AUTH, OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
-from imperium.policy import policy_execute
+from imperium.core.auth import ADMIN_TOKEN_AUTH, OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.core.policy import policy_execute
 from incidents.choices import EventSource
 from incidents.rca import rca_bundle
 from incidents.selectors import incident_get

@@ -1,5 +1,5 @@
 """Every task that fails (raises out of its body) becomes an ErrorLog with the task's
-correlation id and tenant (both travel in the message headers, `imperium.celery_signals`)."""
+correlation id and tenant (both travel in the message headers, `imperium.core.celery_signals`)."""
 
 from __future__ import annotations
 

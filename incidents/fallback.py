@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from imperium.plaintext import render_plain
+from imperium.core.plaintext import render_plain
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def _marker() -> Path:
 
 
 def _send(text: str) -> bool:
-    from imperium.telegram.client import TelegramClient, TelegramError
+    from imperium.core.botapi.client import TelegramClient, TelegramError
 
     if not settings.ALERT_BOT_TOKEN or not settings.ALERT_CHAT_ID:
         logger.error("ALERT (Telegram not configured): %s", text)

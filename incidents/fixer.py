@@ -27,8 +27,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from imperium.actors import Actor
-from imperium.correlation import correlation_scope
+from imperium.core.actors import Actor
+from imperium.core.correlation import correlation_scope
 from incidents.choices import OPEN_INCIDENT_STATUSES, FixState, IncidentEventKind
 from incidents.models import CheckResult, Incident
 from incidents.services import (
@@ -154,7 +154,7 @@ def _fix(incident: Incident, now: datetime, report: FixerReport) -> None:
                            message=f"{remediation.action} {params} (attempt {incident.fix_attempts})",
                            data={"action": remediation.action, "params": params, "attempt": incident.fix_attempts})
     report.attempted.append(incident.pk)
-    from imperium.policy import policy_execute
+    from imperium.core.policy import policy_execute
 
     try:
         outcome = policy_execute(remediation.action, FIXER_ACTOR, params, tenant=incident.tenant_id,

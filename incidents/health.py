@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from imperium.health import HealthResult
+from imperium.core.health import HealthResult
 
 
 def check_sentinel() -> HealthResult:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from imperium.choices import ActorKind
+from imperium.core.choices import ActorKind
 from incidents.choices import (
     OPEN_INCIDENT_STATUSES,
     AlertKind,

@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from imperium.models import AuditLog
-from imperium.plaintext import render_plain
+from imperium.core.models import AuditLog
+from imperium.core.plaintext import render_plain
 from incidents import texts
 from incidents.models import CheckResult, ErrorLog, Incident, IncidentEvent
 

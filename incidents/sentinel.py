@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from imperium.correlation import correlation_scope
+from imperium.core.correlation import correlation_scope
 from incidents.checks import CheckContext, Observation, checks_configured, run_check
 from incidents.choices import SentinelTrigger
 from incidents.models import SentinelRun

@@ -27,12 +27,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.choices import ActorKind
-from imperium.correlation import get_correlation_id, get_tenant_label
-from imperium.exceptions import ApplicationError
-from imperium.plaintext import render_plain
-from imperium.services import audit_record, redact
+from imperium.core.actors import Actor
+from imperium.core.choices import ActorKind
+from imperium.core.correlation import get_correlation_id, get_tenant_label
+from imperium.core.exceptions import ApplicationError
+from imperium.core.plaintext import render_plain
+from imperium.core.services import audit_record, redact
 from incidents import texts
 from incidents.choices import (
     OPEN_INCIDENT_STATUSES,
@@ -323,8 +323,8 @@ def _incident_reopen(previous: Incident, observation: Any, now: datetime, *, fai
 def _incident_alert(incident: Incident, what: str, *, now: datetime, failures: int = 0, reason: str = "",
                     previously_resolved_at: datetime | None = None) -> None:
     """One alert about one transition, and its `alert_sent` event. Inside the caller's transaction."""
-    from imperium.telegram.callback_data import callback_data_build
-    from imperium.telegram.client import InlineButton, inline_keyboard
+    from imperium.core.botapi.callback_data import callback_data_build
+    from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
     from incidents.alerts import alert_raise
 
     context = {

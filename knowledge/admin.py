@@ -16,8 +16,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
 from knowledge import services
 from knowledge.choices import ImportJobStatus
 from knowledge.models import (
@@ -149,7 +149,7 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description="Promote to stable (asks a verifier; the tenant's eval cases must pass)")
     def request_promotion(self, request: HttpRequest, queryset: Any) -> None:
-        from imperium.policy import policy_execute
+        from imperium.core.policy import policy_execute
 
         for version in queryset.editable_by(request.user).select_related("tenant"):
             try:

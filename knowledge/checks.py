@@ -1,5 +1,5 @@
 """Startup checks (tag `services`): a configured knowledge dependency that fails is a loud
-error naming its variables. Qdrant is checked by imperium.checks through QDRANT_URL; this
+error naming its variables. Qdrant is checked by imperium.core.checks through QDRANT_URL; this
 adds the key requirement and the embeddings / LLM services."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, register
 
-from imperium.checks import SERVICES_TAG
+from imperium.core.checks import SERVICES_TAG
 
 
 @register(SERVICES_TAG)

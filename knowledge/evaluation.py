@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from imperium.exceptions import ApplicationError
+from imperium.core.exceptions import ApplicationError
 
 REQUIRED = ("id", "category", "messages", "expect")
 

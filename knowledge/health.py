@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from imperium.health import HealthResult, _timed
+from imperium.core.health import HealthResult, _timed
 
 
 def check_qdrant() -> HealthResult:

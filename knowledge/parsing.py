@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from imperium.exceptions import ApplicationError
+from imperium.core.exceptions import ApplicationError
 
 MAX_ANSWER_CHARS = 1500  # a longer Markdown section is split into parts of about this size
 

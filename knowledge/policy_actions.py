@@ -14,9 +14,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import register_action
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import register_action
 from knowledge import services
 from knowledge.models import KnowledgeEvalSet, KnowledgeVersion
 from tenants.models import Client

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from imperium.prepared import PreparedRead
+from imperium.core.prepared import PreparedRead
 from knowledge.choices import VersionStatus
 from knowledge.models import KnowledgeItem, KnowledgeVersion
 
@@ -24,7 +24,7 @@ def kb_version_stable(tenant: Any) -> KnowledgeVersion | None:
 
 
 # At most one row (a constraint); no ORDER BY (the model's default one joins the tenant table).
-# Compiled once per process: every reply turn runs it (imperium.prepared).
+# Compiled once per process: every reply turn runs it (imperium.core.prepared).
 _STABLE_READ: PreparedRead[KnowledgeVersion] = PreparedRead(
     lambda pk: KnowledgeVersion.objects.for_tenant(pk).filter(status=VersionStatus.STABLE).order_by()
 )

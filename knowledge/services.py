@@ -15,9 +15,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError, IntegrationError
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError, IntegrationError
+from imperium.core.services import audit_record
 from knowledge.choices import ImportJobStatus, SourceKind, SyncStatus, VersionStatus
 from knowledge.models import (
     KnowledgeEvalRun,

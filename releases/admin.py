@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import VerificationRequest, VerificationStatus
-from imperium.policy import PolicyOutcome
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import VerificationRequest, VerificationStatus
+from imperium.core.policy import PolicyOutcome
 from releases import operations
 from releases.choices import Channel, EventSource
 from releases.config import SECTION_FIELDS, validate_overrides

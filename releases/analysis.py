@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from incidents.alerts import alert_raise
 from incidents.services import error_log_record, incident_open
 from releases import texts

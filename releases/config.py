@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from conversations.answering.defaults import validate_answering
-from imperium.exceptions import ApplicationError
+from imperium.core.exceptions import ApplicationError
 from releases.defaults import DEFAULT_BUNDLE, SECTIONS
 
 # Model field per bundle section (Release stores each section's overrides in its own JSON field).

@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.services import audit_record
 from incidents.selectors import incident_get
 from releases import texts
 from releases.choices import CIOutcome, EventSource, FixStatus

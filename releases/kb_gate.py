@@ -27,7 +27,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imperium.exceptions import ApplicationError
+from imperium.core.exceptions import ApplicationError
 from releases.selectors import eval_thresholds_for
 from tenants.models import Client
 

@@ -16,8 +16,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from imperium.choices import ActorKind
-from imperium.exceptions import ApplicationError
+from imperium.core.choices import ActorKind
+from imperium.core.exceptions import ApplicationError
 from releases.choices import AnalysisResult, Channel, CIOutcome, EventSource, FixStatus, ReleaseStatus
 from releases.config import SECTION_FIELDS, effective_bundle
 from tenants.scoping import TenantScopedQuerySet
@@ -40,7 +40,7 @@ class ReleaseImmutableError(ApplicationError):
 
 
 class ActorFields(models.Model):
-    """Who did it (an `imperium.actors.Actor`, flattened) and through which entry point."""
+    """Who did it (an `imperium.core.actors.Actor`, flattened) and through which entry point."""
 
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64, blank=True, default="")

@@ -12,9 +12,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import PolicyOutcome, policy_execute
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import PolicyOutcome, policy_execute
 from releases.choices import Channel, ReleaseStatus
 from releases.selectors import pointers_current, release_get, stable_rollback_target
 from tenants.models import Client

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import register_action, register_precondition
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import register_action, register_precondition
 from releases import fix_services, services
 from releases.kb_gate import kb_promote_precondition
 from tenants.models import Client

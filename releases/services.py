@@ -1,6 +1,6 @@
 """Release writes: drafts, the channel pointers, tenant channel flips. The only code that changes them.
 
-Every change is audited (`imperium.services.audit_record`) and leaves an append-only event
+Every change is audited (`imperium.core.services.audit_record`) and leaves an append-only event
 (ReleaseEvent, ReleasePointerEvent, TenantChannelEvent) in the same transaction. Pointer changes
 lock both pointer rows (always in channel order, so two operations never deadlock); release status
 transitions are conditional updates that must touch exactly one row. Alerts to the CEO go out
@@ -22,10 +22,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.choices import ActorKind
-from imperium.exceptions import ApplicationError
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.choices import ActorKind
+from imperium.core.exceptions import ApplicationError
+from imperium.core.services import audit_record
 from incidents.alerts import alert_raise
 from releases import texts
 from releases.choices import Channel, EventSource, FixStatus, ReleaseStatus

@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import PolicyOutcome, policy_execute
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import PolicyOutcome, policy_execute
 from tenants import services
 from tenants.admin_scoping import TenantScopedAdminMixin
 from tenants.choices import MembershipRole
@@ -179,7 +179,7 @@ class ClientSettingsAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="previous secret")
     def previous_secret_hint(self, obj: ClientSettings) -> str:
-        from imperium.crypto import mask
+        from imperium.core.crypto import mask
 
         return mask(obj.webhook_secret_previous) or "-"
 

@@ -5,8 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from imperium.crypto import mask
-from imperium.fields import EncryptedTextField
+from imperium.core.crypto import mask
+from imperium.core.fields import EncryptedTextField
 from tenants.choices import ClientStatus, MembershipRole, ReleaseChannel
 from tenants.scoping import TenantScopedQuerySet
 from tenants.validators import validate_telegram_chat_id, validate_tenant_slug, validate_timezone

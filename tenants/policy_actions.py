@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import register_action
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import register_action
 from tenants import services
 from tenants.models import Client
 

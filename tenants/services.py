@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.crypto import generate_webhook_secret
-from imperium.exceptions import ApplicationError
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.crypto import generate_webhook_secret
+from imperium.core.exceptions import ApplicationError
+from imperium.core.services import audit_record
 from tenants.choices import ClientStatus, ReleaseChannel
 from tenants.models import Client, ClientSettings, TenantMembership
 

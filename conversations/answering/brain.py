@@ -17,7 +17,7 @@ from conversations.answering.defaults import effective_config, release_label
 from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, run_rules
 from conversations.choices import EscalationReason
 from conversations.reply_decision import ANSWER, ESCALATE, NO_KNOWLEDGE_SERVED, Decision
-from imperium.exceptions import IntegrationError
+from imperium.core.exceptions import IntegrationError
 from knowledge.models import KnowledgeVersion
 from knowledge.retrieval import retrieve
 from knowledge.selectors import kb_version_default, kb_version_get

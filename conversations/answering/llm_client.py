@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from imperium.exceptions import IntegrationError
+from imperium.core.exceptions import IntegrationError
 
 
 class LLMClient:

@@ -27,8 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from conversations.customers import mask_phones_in_text
-from imperium.crypto import mask_phone
-from imperium.exceptions import IntegrationError
+from imperium.core.crypto import mask_phone
+from imperium.core.exceptions import IntegrationError
 
 logger = logging.getLogger(__name__)
 

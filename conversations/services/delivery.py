@@ -31,11 +31,11 @@ from django.utils import timezone
 from conversations.choices import ConversationState, EscalationReason, OutboundKind, OutboundStatus
 from conversations.clients.chatflow import chatflow_client, retry_delay
 from conversations.models import Conversation, MessageTrace, OutboundMessage
-from imperium.actors import Actor
-from imperium.correlation import correlation_scope, get_correlation_id
-from imperium.exceptions import ApplicationError, IntegrationError
-from imperium.fastrows import row_insert, row_update
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.correlation import correlation_scope, get_correlation_id
+from imperium.core.exceptions import ApplicationError, IntegrationError
+from imperium.core.fastrows import row_insert, row_update
+from imperium.core.services import audit_record
 from incidents.services import error_log_record
 
 logger = logging.getLogger(__name__)

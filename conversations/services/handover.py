@@ -34,12 +34,12 @@ from conversations.models import (
     OutboundMessage,
     Turn,
 )
-from imperium.actors import Actor
-from imperium.choices import ActorKind
-from imperium.correlation import get_correlation_id
-from imperium.exceptions import ApplicationError
-from imperium.fastrows import row_insert
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.choices import ActorKind
+from imperium.core.correlation import get_correlation_id
+from imperium.core.exceptions import ApplicationError
+from imperium.core.fastrows import row_insert
+from imperium.core.services import audit_record
 from incidents.services import error_log_record
 from tenants.models import DEFAULT_HOLDING_REPLY
 

@@ -25,10 +25,10 @@ from django.utils import timezone
 from conversations.choices import DeadLetterStatus, MessageType
 from conversations.customers import customer_key, mask_phones_in_text, phone_normalize
 from conversations.models import Conversation, DeadLetter, InboundMessage
-from imperium.actors import Actor
-from imperium.crypto import mask_phone
-from imperium.prepared import server_prepared_cursor
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.crypto import mask_phone
+from imperium.core.prepared import server_prepared_cursor
+from imperium.core.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ _redis_error_logged_at = 0.0
 def _redis() -> Any:
     if not settings.REDIS_URL:
         return None
-    from imperium.redisline import RedisLine
+    from imperium.core.redisline import RedisLine
 
     return RedisLine.for_url(settings.REDIS_URL, timeout=0.25)
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from conversations import selectors
 from conversations.choices import ConversationState, OutboundStatus, TurnStatus
 from conversations.models import Conversation, InboundMessage, OutboundMessage, Turn
-from imperium.actors import Actor
-from imperium.exceptions import IntegrationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import IntegrationError
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def deliveries_resend_failed(*, actor: Actor, tenant: Any, now: datetime | None 
     """
     from conversations.clients.chatflow import ChatFlowClient, chatflow_client
     from conversations.services.delivery import outbound_retry
-    from imperium.exceptions import ApplicationError
+    from imperium.core.exceptions import ApplicationError
 
     now = now or timezone.now()
     max_age = max_age or timedelta(minutes=settings.FIXER_RESEND_MAX_AGE_MINUTES)

@@ -38,9 +38,9 @@ from conversations.choices import (
 )
 from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
 from conversations.reply_decision import ANSWER, ESCALATE, Decision, decide_reply
-from imperium.correlation import correlation_scope, get_correlation_id
-from imperium.fastrows import row_insert, row_update
-from imperium.prepared import PreparedRead
+from imperium.core.correlation import correlation_scope, get_correlation_id
+from imperium.core.fastrows import row_insert, row_update
+from imperium.core.prepared import PreparedRead
 from incidents.services import error_log_record
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _claim_read_query(pk: Any) -> Any:
     return rows.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else rows
 
 
-# Compiled once per process (imperium.prepared): every turn runs these two reads.
+# Compiled once per process (imperium.core.prepared): every turn runs these two reads.
 _CLAIM_READ: PreparedRead[Conversation] = PreparedRead(_claim_read_query)
 _PENDING_READ: PreparedRead[InboundMessage] = PreparedRead(
     lambda pk: InboundMessage.objects.filter(conversation_id=pk, turn__isnull=True).order_by("received_at", "id").defer("payload")

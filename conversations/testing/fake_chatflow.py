@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from imperium.testing.local_http import LocalHTTPServer, send_json
+from imperium.core.testing.local_http import LocalHTTPServer, send_json
 
 
 @dataclass

@@ -19,7 +19,7 @@ from conversations.models import (
 )
 from conversations.services import turn_run_due
 from conversations.tests.helpers import conversation_of
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from tenants.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ from conversations.services import (
     turn_run_due,
 )
 from conversations.tests.helpers import RecordingNotifier, conversation_of
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog
 from incidents.models import ErrorLog
 
 pytestmark = pytest.mark.django_db

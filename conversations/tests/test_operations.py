@@ -14,7 +14,7 @@ from conversations.tasks import turn_queue_for
 from conversations.tests.helpers import conversation_of
 from imperium.celery import app
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE, TASK_ROUTES
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

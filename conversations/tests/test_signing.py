@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from conversations.signing import SignatureProblem, secret_key_bytes, sign, signed_headers, verify
-from imperium.crypto import generate_webhook_secret
+from imperium.core.crypto import generate_webhook_secret
 
 BODY = '{"message_id": "wamid.1", "text": "Привет"}'.encode()
 

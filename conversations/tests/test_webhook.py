@@ -10,7 +10,7 @@ from conversations.conftest import message_body
 from conversations.models import Conversation, DeadLetter, InboundMessage
 from conversations.services import inbound as inbound_service
 from conversations.tests.helpers import conversation_of
-from imperium.crypto import generate_webhook_secret
+from imperium.core.crypto import generate_webhook_secret
 from tenants.services import client_set_status, webhook_secret_rotate
 
 pytestmark = pytest.mark.django_db
@@ -294,6 +294,6 @@ def test_it_sets_the_dedup_key_in_a_real_redis(webhook, tenant_a, settings):
 
 
 def _system():
-    from imperium.actors import Actor
+    from imperium.core.actors import Actor
 
     return Actor.system("test")

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from imperium.telegram.allowlist import allowed_user_delete, allowed_user_save
 from imperium.telegram.models import (
     ConversationNotice,

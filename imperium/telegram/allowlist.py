@@ -16,8 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
-from imperium.actors import Actor
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.services import audit_record
 from imperium.telegram.choices import AllowedRole
 from imperium.telegram.models import TelegramAllowedUser
 

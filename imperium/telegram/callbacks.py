@@ -1,6 +1,6 @@
 """Inline-button presses: a registry of callback actions and the handler that runs them.
 
-Data format: `<action>:<arg>...` ≤ 64 bytes (`imperium.telegram.callback_data`). Register an
+Data format: `<action>:<arg>...` ≤ 64 bytes (`imperium.core.botapi.callback_data`). Register an
 action (in a module imported by `imperium/telegram/handlers/`):
 
     @register_callback_action
@@ -34,11 +34,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from imperium.actors import Actor
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.botapi.callback_data import CallbackDataError, callback_data_parse
+from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.allowlist import allowed_user_get, allowlist_seed_from_settings
-from imperium.telegram.callback_data import CallbackDataError, callback_data_parse
 from imperium.telegram.choices import PressStatus, UpdateKind
 from imperium.telegram.dispatch import UpdateHandler, register_handler
 from imperium.telegram.messaging import answer_callback

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from imperium.checks import SERVICES_TAG
+from imperium.core.checks import SERVICES_TAG
 
 
 @register(SERVICES_TAG)
@@ -15,7 +15,7 @@ def telegram_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     """Unconfigured: a warning (alerts only reach the logs). Configured: getMe must answer;
     a refused token (401/404) is an error, an unreachable Telegram a warning (it may be a
     passing outage, and alerts queue until it is back)."""
-    from imperium.telegram.client import TelegramClient, TelegramError
+    from imperium.core.botapi.client import TelegramClient, TelegramError
 
     messages: list[CheckMessage] = []
     if not settings.ALERT_BOT_TOKEN or not settings.ALERT_CHAT_ID:

@@ -32,10 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from imperium import policy
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.services import audit_record
+from imperium.core import policy
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.allowlist import allowed_user_get, allowlist_seed_from_settings
 from imperium.telegram.choices import AllowedRole

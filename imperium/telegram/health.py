@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from imperium.health import HealthResult, _timed
-from imperium.telegram.client import TelegramClient
+from imperium.core.botapi.client import TelegramClient
+from imperium.core.health import HealthResult, _timed
 
 
 def check_telegram() -> HealthResult:

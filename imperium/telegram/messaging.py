@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from imperium.telegram.client import TelegramError, get_client
+from imperium.core.botapi.client import TelegramError, get_client
 from imperium.telegram.updates import IncomingUpdate
 
 logger = logging.getLogger(__name__)

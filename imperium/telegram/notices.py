@@ -40,10 +40,11 @@ from django.utils import timezone
 from conversations.choices import ConversationState, EscalationStatus
 from conversations.models import Conversation, Escalation
 from conversations.selectors import recent_messages
+from imperium.core.botapi.callback_data import callback_data_build
+from imperium.core.botapi.client import TelegramError, get_client
+from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
 from imperium.telegram import texts
-from imperium.telegram.callback_data import callback_data_build
 from imperium.telegram.choices import NoticeKind, NoticeStatus, TopicStatus
-from imperium.telegram.client import InlineButton, TelegramError, get_client, inline_keyboard
 from imperium.telegram.models import ConversationNotice, ConversationTopic
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from imperium.correlation import get_correlation_id
-from imperium.exceptions import IntegrationError
+from imperium.core.correlation import get_correlation_id
+from imperium.core.exceptions import IntegrationError
 from imperium.telegram.choices import UpdateStatus
 from imperium.telegram.models import TelegramDeadLetter, TelegramUpdate
 from imperium.telegram.updates import IncomingUpdate, MalformedUpdate

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from imperium.health import run_health_checks
+from imperium.core.health import run_health_checks
 from imperium.telegram import selectors
 from imperium.telegram.texts import ESCALATION_REASONS, render
 from tenants.models import Client

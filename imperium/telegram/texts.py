@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from imperium.plaintext import render_plain
+from imperium.core.plaintext import render_plain
 
 # Command summaries shown by /help, keyed by command name.
 COMMAND_SUMMARIES = {

@@ -1,7 +1,7 @@
 """The write-risk policy in Telegram: who may verify, where requests are announced, the buttons.
 
 - Verifier check: an active allow-list entry whose role is one of the policy's
-  `verifier_roles` (CEO) may approve or reject (`imperium.policy.is_verifier`).
+  `verifier_roles` (CEO) may approve or reject (`imperium.core.policy.is_verifier`).
 - Notifier: every pending `VerificationRequest` is announced in the alert chat (through the
   alert outbox, so a Telegram outage delays the announcement but never loses it) with the
   buttons «Подтвердить» (`verify.approve:<id>`) and «Отклонить» (`verify.reject:<id>`).
@@ -17,16 +17,17 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from imperium.actors import Actor
-from imperium.choices import ActorKind
-from imperium.exceptions import ApplicationError
-from imperium.models import VerificationRequest
-from imperium.policy import register_verification_notifier, register_verifier_check, verification_approve, verification_reject
-from imperium.policy import verifier_roles as policy_verifier_roles
+from imperium.core.actors import Actor
+from imperium.core.botapi.callback_data import callback_data_build
+from imperium.core.botapi.client import TelegramError, get_client
+from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
+from imperium.core.choices import ActorKind
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import VerificationRequest
+from imperium.core.policy import register_verification_notifier, register_verifier_check, verification_approve, verification_reject
+from imperium.core.policy import verifier_roles as policy_verifier_roles
 from imperium.telegram import texts
-from imperium.telegram.callback_data import callback_data_build
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
-from imperium.telegram.client import InlineButton, TelegramError, get_client, inline_keyboard
 from imperium.telegram.models import TelegramAllowedUser
 from incidents.alerts import notification_enqueue
 

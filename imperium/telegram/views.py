@@ -13,8 +13,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
-from imperium.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
-from imperium.exceptions import ApplicationError
+from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.core.exceptions import ApplicationError
 from imperium.telegram.services import telegram_update_store_body
 from incidents.alerts import alert_send_test
 from tenants.models import Client

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
-from imperium.exceptions import ApplicationError
+from imperium.core.exceptions import ApplicationError
 
 PO = Path(settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES" / "django.po"
 
@@ -38,7 +38,7 @@ def test_every_catalog_message_is_translated_with_the_same_placeholders_and_comp
 
 @pytest.mark.django_db
 def test_a_service_refusal_is_english_by_default_and_russian_in_the_telegram_language():
-    from imperium.actors import Actor
+    from imperium.core.actors import Actor
     from releases.operations import deploy_stable
 
     with pytest.raises(ApplicationError) as english:

@@ -10,8 +10,8 @@ import requests
 from django.conf import settings
 from django.db.models import Count
 
-from imperium import health
-from imperium.health import HealthResult
+from imperium.core import health
+from imperium.core.health import HealthResult
 from incidents.checks.base import Check, CheckContext, Observation, timed
 from incidents.choices import AlertKind, AlertStatus
 from incidents.models import Alert, ErrorLog, SentinelRun
@@ -108,7 +108,7 @@ class TelegramAlertPathCheck(Check):
     def run(self, ctx: CheckContext) -> list[Observation]:
         if not settings.ALERT_BOT_TOKEN or not settings.ALERT_CHAT_ID:
             return [self.skip("not configured (ALERT_BOT_TOKEN / ALERT_CHAT_ID empty): alerts are only logged and stored")]
-        from imperium.telegram.client import TelegramClient, TelegramError
+        from imperium.core.botapi.client import TelegramClient, TelegramError
 
         problems = []
         latency = None

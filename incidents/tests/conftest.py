@@ -20,7 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from django.utils import timezone
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from imperium.telegram.tests.conftest import ceo_allowed, deliver  # noqa: F401  (fixtures)
 from knowledge.testing.fake_qdrant import FakeQdrant
 

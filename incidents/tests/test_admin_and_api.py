@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from incidents.checks import Observation
 from incidents.choices import IncidentStatus
 from incidents.models import CheckResult, Incident, IncidentEvent

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.utils import timezone
 
-from imperium.models import VerificationRequest
-from imperium.policy import ActionSpec
+from imperium.core.models import VerificationRequest
+from imperium.core.policy import ActionSpec
 from incidents.choices import FixState, IncidentEventKind, IncidentStatus
 from incidents.models import CheckResult, Incident, IncidentEvent
 from incidents.services import incident_open
@@ -28,7 +28,7 @@ def stale_index(tenant_a):
 
 
 def test_a_remediation_that_is_not_low_risk_becomes_a_proposal(stale_index, fixer, monkeypatch):
-    from imperium import policy
+    from imperium.core import policy
 
     real = policy.action_spec
     monkeypatch.setattr(policy, "action_spec",
@@ -101,7 +101,7 @@ def test_sentinel_once_prints_every_result_and_fails_when_something_fails(db, se
     out = capsys.readouterr().out
     assert "ok   database" in out and "skip redis" in out and "0 failing of 2" in out
 
-    monkeypatch.setattr("imperium.health.connection", type("Down", (), {"cursor": lambda self: (_ for _ in ()).throw(
+    monkeypatch.setattr("imperium.core.health.connection", type("Down", (), {"cursor": lambda self: (_ for _ in ()).throw(
         OperationalError("connection refused"))})())
     with pytest.raises(SystemExit) as exit_info:
         call_command("sentinel", "--once", "--check", "database")

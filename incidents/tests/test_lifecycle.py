@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from imperium.actors import Actor
-from imperium.models import AuditLog
+from imperium.core.actors import Actor
+from imperium.core.models import AuditLog
 from incidents.checks import Observation
 from incidents.choices import IncidentEventKind, IncidentStatus
 from incidents.models import Alert, CheckResult, Incident, IncidentEvent

@@ -44,7 +44,7 @@ def test_a_failing_database_opens_one_incident_with_one_alert_and_recovery_close
     healthy, sentinel, telegram_bot, monkeypatch, time_machine
 ):
     time_machine.move_to(timezone.now())
-    monkeypatch.setattr("imperium.health.connection", _BrokenConnection())
+    monkeypatch.setattr("imperium.core.health.connection", _BrokenConnection())
 
     report = sentinel()
     assert [o.fingerprint for o in report.failing] == ["database"]
@@ -108,7 +108,7 @@ def test_a_deleted_qdrant_collection_is_rebuilt_by_the_fixer_and_its_incident_re
     assert len(texts) == 2 and "исправлено автоматически" in texts[1]
     kinds = list(IncidentEvent.objects.filter(incident=incident).values_list("kind", flat=True))
     assert IncidentEventKind.REMEDIATION_STARTED in kinds and IncidentEventKind.REMEDIATION_SUCCEEDED in kinds
-    from imperium.models import AuditLog
+    from imperium.core.models import AuditLog
 
     entry = AuditLog.objects.get(action="policy.executed", payload__action="fixer.reindex_tenant")
     assert entry.actor_label == "fixer" and entry.payload["risk"] == "low"

@@ -10,8 +10,8 @@ import logging
 import pytest
 from django.test import Client as HttpClient
 
-from imperium.correlation import correlation_scope
-from imperium.logging import ContextFilter, JsonFormatter
+from imperium.core.correlation import correlation_scope
+from imperium.core.logging import ContextFilter, JsonFormatter
 from incidents.models import ErrorLog
 from incidents.services import error_log_record
 
@@ -92,7 +92,7 @@ def test_a_webhook_request_labels_its_logs_and_queued_tasks_with_the_tenant(tena
     seen = {}
 
     def accept(**kwargs):
-        from imperium.correlation import get_correlation_id, get_tenant_label
+        from imperium.core.correlation import get_correlation_id, get_tenant_label
 
         seen.update(tenant=get_tenant_label(), correlation_id=get_correlation_id())
         raise RuntimeError("stop here")

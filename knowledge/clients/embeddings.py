@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from imperium.exceptions import IntegrationError
+from imperium.core.exceptions import IntegrationError
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from imperium.exceptions import IntegrationError
+from imperium.core.exceptions import IntegrationError
 
 DENSE, SPARSE = "dense", "sparse"
 _NAMESPACE = uuid.UUID("6f1a3e52-9f0c-4a7e-9a57-3c0e1d2b8a11")

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlparse
 
-from imperium.testing.local_http import LocalHTTPServer, QuietHandler, send_json
+from imperium.core.testing.local_http import LocalHTTPServer, QuietHandler, send_json
 
 _OK = "ok"
 

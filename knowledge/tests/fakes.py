@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from imperium.testing.local_http import LocalHTTPServer, QuietHandler, send_body
+from imperium.core.testing.local_http import LocalHTTPServer, QuietHandler, send_body
 
 Responder = Callable[[str, str, dict[str, Any], dict[str, str]], tuple[int, Any]]
 

@@ -5,8 +5,8 @@ from io import StringIO
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from imperium.actors import Actor
-from imperium.models import AuditLog
+from imperium.core.actors import Actor
+from imperium.core.models import AuditLog
 from knowledge import services
 from knowledge.choices import ImportJobStatus, VersionStatus
 from knowledge.models import KnowledgeImportJob, KnowledgeItem, KnowledgeVersion
@@ -91,7 +91,7 @@ def test_kb_reindex_rebuilds_from_postgres(tenant_a):
 
 
 def test_promotion_from_admin_waits_for_a_verifier(tenant_a, operator_a, login):
-    from imperium.models import VerificationRequest
+    from imperium.core.models import VerificationRequest
 
     draft = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="a.jsonl", content=KB)
     login(operator_a).post("/admin/knowledge/knowledgeversion/", {"action": "request_promotion", "_selected_action": [draft.pk]})

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from knowledge import services
 from knowledge.conftest import EVAL_DIR
 from knowledge.models import KnowledgeEvalRun, KnowledgeEvalSet
@@ -75,8 +75,8 @@ CASES = [
 def test_kb_promote_goes_through_verification_and_the_release_eval_gate(tenant_a, superuser):
     from django.core.management.base import CommandError
 
-    from imperium.models import VerificationRequest
-    from imperium.policy import verification_approve
+    from imperium.core.models import VerificationRequest
+    from imperium.core.policy import verification_approve
     from knowledge.choices import VersionStatus
 
     kb = (EVAL_DIR / "lotus-beauty" / "kb.jsonl").read_text(encoding="utf-8")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.checks import run_checks
 
-from imperium.exceptions import IntegrationError
+from imperium.core.exceptions import IntegrationError
 from knowledge.clients.qdrant import QdrantStore
 from knowledge.health import check_embeddings, check_llm, check_qdrant
 from knowledge.tests.fakes import FakeServer

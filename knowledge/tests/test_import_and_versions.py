@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog
 from knowledge import services
 from knowledge.choices import VersionStatus
 from knowledge.models import KnowledgeItem, KnowledgeVersion

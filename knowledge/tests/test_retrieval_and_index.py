@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from imperium.actors import Actor
-from imperium.exceptions import IntegrationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import IntegrationError
 from knowledge import services
 from knowledge.clients.embeddings import EmbeddingsClient
 from knowledge.clients.qdrant import QdrantStore

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import PolicyOutcome
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import PolicyOutcome
 from releases.operations import describe
 
 

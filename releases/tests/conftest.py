@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from releases import services
 
 

@@ -14,7 +14,7 @@ from conversations.conftest import _pipeline_isolation, inline, message_body, qu
 from conversations.models import MessageTrace, SandboxMessage
 from conversations.tasks import turn_run_now
 from conversations.tests.helpers import conversation_of
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from knowledge import services as kb
 from knowledge.conftest import EVAL_DIR, _fresh_knowledge_caches  # noqa: F401
 

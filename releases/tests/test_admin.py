@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from imperium.actors import Actor
-from imperium.models import AuditLog, VerificationRequest
+from imperium.core.actors import Actor
+from imperium.core.models import AuditLog, VerificationRequest
 from releases import fix_services, services
 from releases.models import FixProposal, Release, TenantChannelEvent
 from releases.selectors import release_for_tenant

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from conversations.models import Conversation, MessageTrace, OutboundMessage, Turn
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE, TASK_ROUTES
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from incidents.models import Alert, ErrorLog
 from releases import fix_services, services
 from releases.analysis import analysis_thresholds, canary_verdict, rate_increase_z

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client as HttpClient
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from releases import fix_services
 from releases.ci import sign
 from releases.models import CIDelivery, FixProposal, FixProposalEvent

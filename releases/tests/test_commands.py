@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from imperium.models import AuditLog, VerificationRequest
+from imperium.core.models import AuditLog, VerificationRequest
 from releases import fix_services
 from releases.ci import CIStatus
 from releases.models import FixProposal, Release

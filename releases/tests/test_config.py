@@ -6,7 +6,7 @@ import pytest
 
 from conversations.answering import defaults as answering
 from conversations.answering.gate import RULES
-from imperium.exceptions import ApplicationError
+from imperium.core.exceptions import ApplicationError
 from releases.config import deep_merge, effective_bundle, freeze, thaw, validate_overrides
 from releases.defaults import DEFAULT_BUNDLE
 

@@ -7,10 +7,10 @@ import json
 import pytest
 from django.test import Client as HttpClient
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog
-from imperium.policy import verification_approve
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog
+from imperium.core.policy import verification_approve
 from releases import operations, services
 from releases.ci import sign
 from releases.models import FixProposal, Release

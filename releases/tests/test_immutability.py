@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog
 from releases import services
 from releases.models import Release, ReleaseEvent, ReleaseImmutableError
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from imperium import policy
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import VerificationRequest
-from imperium.policy import policy_execute, verification_approve
+from imperium.core import policy
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import VerificationRequest
+from imperium.core.policy import policy_execute, verification_approve
 from releases import kb_gate, services
 from releases.kb_gate import KbEvalSummary, kb_promotion_check, register_kb_eval_provider
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from imperium.models import AuditLog, VerificationRequest
+from imperium.core.models import AuditLog, VerificationRequest
 from imperium.telegram.testing.updates import CEO, MANAGER, message_update
 from imperium.telegram.tests.conftest import ceo_allowed, deliver, operator_allowed, replies  # noqa: F401
 from imperium.telegram.tests.test_verification import announcement, press_button

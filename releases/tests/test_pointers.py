@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog
 from releases import services
 from releases.config import effective_bundle
 from releases.models import Release, ReleasePointer, ReleasePointerEvent, TenantChannelEvent

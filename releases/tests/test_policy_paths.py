@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog, VerificationRequest
-from imperium.policy import verification_approve, verification_expire_due, verification_reject
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog, VerificationRequest
+from imperium.core.policy import verification_approve, verification_expire_due, verification_reject
 from releases import operations, services
 from releases.models import Release, ReleasePointer, ReleasePointerEvent
 from releases.selectors import release_for_tenant

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import imperium.fields
+import imperium.core.fields
 import simple_history.models
 import tenants.validators
 from django.conf import settings
@@ -39,10 +39,10 @@ class Migration(migrations.Migration):
             name='ClientSettings',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('webhook_secret', imperium.fields.EncryptedTextField(help_text='Current Standard Webhooks secret (whsec_…).')),
-                ('webhook_secret_previous', imperium.fields.EncryptedTextField(blank=True, default='', help_text='Previous secret, still accepted during rotation.')),
+                ('webhook_secret', imperium.core.fields.EncryptedTextField(help_text='Current Standard Webhooks secret (whsec_…).')),
+                ('webhook_secret_previous', imperium.core.fields.EncryptedTextField(blank=True, default='', help_text='Previous secret, still accepted during rotation.')),
                 ('webhook_secret_rotated_at', models.DateTimeField(blank=True, null=True)),
-                ('chatflow_token', imperium.fields.EncryptedTextField(blank=True, default='')),
+                ('chatflow_token', imperium.core.fields.EncryptedTextField(blank=True, default='')),
                 ('chatflow_instance_id', models.CharField(blank=True, default='', max_length=100)),
                 ('telegram_chat_id', models.BigIntegerField(blank=True, null=True, validators=[tenants.validators.validate_telegram_chat_id])),
                 ('telegram_topic_id', models.PositiveIntegerField(blank=True, null=True)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-from imperium.crypto import generate_webhook_secret
+from imperium.core.crypto import generate_webhook_secret
 from tenants.models import Client, ClientSettings, TenantMembership
 
 

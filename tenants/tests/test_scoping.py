@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from imperium.actors import Actor
-from imperium.models import AuditLog
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.models import AuditLog
+from imperium.core.services import audit_record
 from incidents.models import ErrorLog
 from incidents.services import error_log_record
 from tenants.models import Client, ClientSettings

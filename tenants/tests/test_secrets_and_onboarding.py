@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from tenants.models import Client, ClientSettings
 
 pytestmark = pytest.mark.django_db

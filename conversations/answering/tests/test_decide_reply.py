@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from conversations.choices import EscalationReason
 from conversations.reply_decision import Decision, decide_reply
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 from incidents.models import ErrorLog
 from knowledge import services
 from knowledge.tests.fakes import FakeServer, closed_port_url

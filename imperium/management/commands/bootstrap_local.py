@@ -13,8 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-from imperium.actors import Actor
-from imperium.envconfig import local_secret
+from imperium.core.actors import Actor
+from imperium.core.envconfig import local_secret
 from tenants.models import Client
 from tenants.services import client_onboard
 

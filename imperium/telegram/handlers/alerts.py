@@ -6,9 +6,9 @@ import logging
 
 from django.utils import timezone
 
+from imperium.core.botapi.client import TelegramError, get_client
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
-from imperium.telegram.client import TelegramError, get_client
 from incidents.alerts import ACK_ACTION, alert_acknowledge
 from incidents.models import Alert
 

@@ -23,10 +23,10 @@ import re
 from conversations.choices import ConversationState, EscalationStatus
 from conversations.models import Conversation, Escalation
 from conversations.services import conversation_note_add, manager_reply_send
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import policy_execute
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import policy_execute
+from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
 from imperium.telegram.choices import UpdateKind

@@ -8,11 +8,11 @@ import logging
 
 from django.utils import timezone
 
-from imperium.exceptions import ApplicationError
-from imperium.policy import policy_execute
+from imperium.core.botapi.client import TelegramError, get_client
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import policy_execute
 from imperium.telegram import texts as telegram_texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
-from imperium.telegram.client import TelegramError, get_client
 from imperium.telegram.commands import CommandContext, register_command_backend
 from incidents import texts
 from incidents.choices import EventSource, IncidentStatus

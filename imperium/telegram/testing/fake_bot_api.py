@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from imperium.testing.local_http import LocalHTTPServer, send_body, send_json
+from imperium.core.testing.local_http import LocalHTTPServer, send_body, send_json
 
 logger = logging.getLogger(__name__)
 

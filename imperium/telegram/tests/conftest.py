@@ -42,7 +42,7 @@ def replies(api, chat_id):
 @pytest.fixture
 def canary_release(db):
     """A canary release to deploy tenants to (deploy canary is refused without one)."""
-    from imperium.actors import Actor
+    from imperium.core.actors import Actor
     from releases import services
 
     services.release_create_draft(actor=Actor.system("test"), version="1.1.0")

@@ -6,7 +6,7 @@ import pytest
 from django.core.checks import Error, Warning
 from django.urls import reverse
 
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from imperium.telegram.checks import telegram_configured
 from imperium.telegram.models import TelegramAllowedUser, TelegramDeadLetter, TelegramUpdate
 from incidents.models import Alert

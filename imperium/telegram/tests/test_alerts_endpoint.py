@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from incidents.choices import AlertStatus
 from incidents.models import Alert
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from imperium.telegram.callbacks import CallbackAction, CallbackAnswer, register_callback_action, unregister_callback_action
 from imperium.telegram.choices import PressStatus, UpdateStatus
 from imperium.telegram.models import TelegramCallbackPress, TelegramUpdate

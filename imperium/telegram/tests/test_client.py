@@ -6,9 +6,10 @@ import socket
 
 import pytest
 
-from imperium.exceptions import IntegrationError
-from imperium.telegram.callback_data import CallbackDataError, callback_data_build, callback_data_parse
-from imperium.telegram.client import InlineButton, TelegramClient, TelegramError, TelegramNotConfigured, inline_keyboard
+from imperium.core.botapi.callback_data import CallbackDataError, callback_data_build, callback_data_parse
+from imperium.core.botapi.client import TelegramClient, TelegramError, TelegramNotConfigured
+from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
+from imperium.core.exceptions import IntegrationError
 from imperium.telegram.testing.pytest_fixtures import BOT_TOKEN
 
 

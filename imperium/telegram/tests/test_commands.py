@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from imperium.telegram.models import TelegramAllowedUser, TelegramUpdate
 from imperium.telegram.testing.updates import CEO, MANAGER, STRANGER, TENANT_GROUP, message_update
 from imperium.telegram.tests.conftest import replies
@@ -138,7 +138,7 @@ def test_it_says_plainly_when_a_command_has_no_backing_service(deliver, telegram
 
 
 def test_it_turns_deploy_stable_into_a_verification_request(deliver, telegram_bot, ceo_allowed, tenant_a, canary_release):
-    from imperium.models import VerificationRequest
+    from imperium.core.models import VerificationRequest
 
     deliver(message_update("/deploy stable alpha"))
     request = VerificationRequest.objects.get(action="release.promote_stable")
@@ -148,7 +148,7 @@ def test_it_turns_deploy_stable_into_a_verification_request(deliver, telegram_bo
 
 
 def test_it_refuses_deploy_stable_without_a_canary_release(deliver, telegram_bot, ceo_allowed, tenant_a):
-    from imperium.models import VerificationRequest
+    from imperium.core.models import VerificationRequest
 
     deliver(message_update("/deploy stable alpha"))
     reply = last_reply(telegram_bot, CEO["id"])

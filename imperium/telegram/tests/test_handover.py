@@ -14,7 +14,7 @@ from conversations.conftest import message_body
 from conversations.models import ConversationNote, Escalation, OutboundMessage
 from conversations.services import turn_run_due
 from conversations.tests.helpers import Answering, conversation_of
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from imperium.telegram.choices import NoticeStatus, TopicStatus
 from imperium.telegram.models import ConversationNotice, ConversationTopic, TelegramUpdate
 from imperium.telegram.testing.pytest_fixtures import ALERT_CHAT_ID

@@ -13,7 +13,7 @@ from conversations.conftest import message_body
 from conversations.models import Escalation, OutboundMessage
 from conversations.services import escalation_reminders_process, turn_run_due
 from conversations.tests.helpers import conversation_of
-from imperium.models import AuditLog
+from imperium.core.models import AuditLog
 from imperium.telegram.models import ConversationNotice, ConversationTopic
 from imperium.telegram.testing.updates import MANAGER, TENANT_GROUP, callback_query_update, topic_message_update
 from tenants.models import DEFAULT_HOLDING_FOLLOWUP
@@ -151,9 +151,9 @@ def test_the_endpoint_is_in_the_openapi_schema(client, db):
 def test_changing_the_follow_up_text_waits_for_the_ceo(login, operator_a, tenant_a, superuser):
     from django.urls import reverse
 
-    from imperium.actors import Actor
-    from imperium.models import VerificationRequest
-    from imperium.policy import verification_approve
+    from imperium.core.actors import Actor
+    from imperium.core.models import VerificationRequest
+    from imperium.core.policy import verification_approve
     from tenants.tests.test_scoping import settings_form_data
 
     browser = login(operator_a)

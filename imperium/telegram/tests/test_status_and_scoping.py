@@ -11,8 +11,8 @@ import time_machine
 from conversations.conftest import message_body
 from conversations.services import turn_run_due
 from conversations.tests.helpers import Answering, conversation_of
-from imperium.actors import Actor
-from imperium.policy import action_registered, policy_execute
+from imperium.core.actors import Actor
+from imperium.core.policy import action_registered, policy_execute
 from imperium.telegram.models import ConversationNotice, ConversationTopic
 from imperium.telegram.notifier import TelegramNotifier
 from imperium.telegram.testing.updates import CEO, message_update
@@ -113,7 +113,7 @@ def test_conversation_actions_run_through_the_policy_and_are_low_risk(pipeline, 
     outcome = policy_execute("conversation.close", actor, {"tenant": "alpha", "conversation_id": conversation.pk}, tenant=salon)
     assert outcome.result == {"conversation_id": conversation.pk, "from_state": "human", "state": "closed", "changed": True,
                               "escalation_status": "resolved"}
-    from imperium.exceptions import ApplicationError
+    from imperium.core.exceptions import ApplicationError
 
     with pytest.raises(ApplicationError, match="bravo has no conversation"):  # another tenant's id
         policy_execute("conversation.take_over", actor, {"tenant": "bravo", "conversation_id": conversation.pk})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from imperium import policy
-from imperium.actors import Actor
-from imperium.models import AuditLog, VerificationRequest
+from imperium.core import policy
+from imperium.core.actors import Actor
+from imperium.core.models import AuditLog, VerificationRequest
 from imperium.telegram.testing.updates import CEO, MANAGER, STRANGER, callback_query_update, message_update
 from imperium.telegram.tests.conftest import replies
 from imperium.telegram.verification import telegram_actor_is_verifier

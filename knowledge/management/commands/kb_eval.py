@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
 from knowledge.evaluation import Thresholds, load_cases, run_eval
 from knowledge.selectors import kb_version_default, kb_version_get
 from tenants.selectors import client_get_by_slug

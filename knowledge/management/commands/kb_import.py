@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError, IntegrationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError, IntegrationError
 from knowledge.services import kb_import
 from tenants.selectors import client_get_by_slug
 

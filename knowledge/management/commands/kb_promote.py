@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import policy_execute
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import policy_execute
 from knowledge.choices import VersionStatus
 from knowledge.selectors import kb_version_get
 from tenants.selectors import client_get_by_slug

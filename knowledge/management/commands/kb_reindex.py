@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.actors import Actor
-from imperium.exceptions import IntegrationError
+from imperium.core.actors import Actor
+from imperium.core.exceptions import IntegrationError
 from knowledge.index import index_mode
 from knowledge.selectors import kb_version_get
 from knowledge.services import kb_reindex

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.models import VerificationRequest, VerificationStatus
+from imperium.core.models import VerificationRequest, VerificationStatus
 from releases.choices import Channel
 from releases.operations import RELEASE_ACTIONS
 from releases.selectors import canary_analysis_latest, pointers_current, release_for_channel, release_for_tenant, tenants_on_channel

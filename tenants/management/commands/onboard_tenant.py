@@ -14,9 +14,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.policy import policy_execute
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import policy_execute
 from tenants.selectors import client_get_by_slug
 from tenants.services import OnboardResult
 

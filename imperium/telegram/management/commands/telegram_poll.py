@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.telegram.client import TelegramError, get_client
+from imperium.core.botapi.client import TelegramError, get_client
 from imperium.telegram.management.commands.telegram_set_webhook import ALLOWED_UPDATES
 from imperium.telegram.services import telegram_update_process, telegram_update_store
 

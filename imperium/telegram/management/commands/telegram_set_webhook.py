@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imperium.crypto import mask
-from imperium.telegram.client import TelegramError, get_client
+from imperium.core.botapi.client import TelegramError, get_client
+from imperium.core.crypto import mask
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 

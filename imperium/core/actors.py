@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from imperium.choices import ActorKind
+from imperium.core.choices import ActorKind
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db import models
 
-from imperium.actors import Actor
-from imperium.correlation import get_correlation_id
-from imperium.crypto import mask
-from imperium.models import AuditLog
+from imperium.core.actors import Actor
+from imperium.core.correlation import get_correlation_id
+from imperium.core.crypto import mask
+from imperium.core.models import AuditLog
 
 logger = logging.getLogger(__name__)
 

@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 from django.conf import settings
 from telebot import apihelper, types
 
-from imperium.crypto import mask
-from imperium.exceptions import IntegrationError
+from imperium.core.crypto import mask
+from imperium.core.exceptions import IntegrationError
 
 logger = logging.getLogger(__name__)
 
 # Telegram's own limits.
 MAX_MESSAGE_LENGTH = 4096
-MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
 
 _PERMANENT_CODES = frozenset({400, 401, 403, 404, 409})
@@ -63,27 +61,6 @@ class TelegramNotConfigured(TelegramError):
         super().__init__(
             "Telegram is not configured: ALERT_BOT_TOKEN is empty.", permanent=True, method=method, description="not configured"
         )
-
-
-@dataclass(frozen=True)
-class InlineButton:
-    """One inline keyboard button. `callback_data` must fit Telegram's 64-byte limit."""
-
-    text: str
-    callback_data: str = ""
-    url: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        if self.url:
-            return {"text": self.text, "url": self.url}
-        if len(self.callback_data.encode()) > MAX_CALLBACK_DATA_BYTES:
-            raise ValueError(f"callback_data over {MAX_CALLBACK_DATA_BYTES} bytes: {self.callback_data!r}")
-        return {"text": self.text, "callback_data": self.callback_data}
-
-
-def inline_keyboard(rows: list[list[InlineButton]]) -> dict[str, Any]:
-    """An `InlineKeyboardMarkup` object (JSON-ready dict) from rows of buttons."""
-    return {"inline_keyboard": [[button.as_dict() for button in row] for row in rows]}
 
 
 def _markup_json(markup: dict[str, Any] | types.InlineKeyboardMarkup | None) -> str | None:

@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-from imperium.actors import Actor
-from imperium.logging import ContextFilter, JsonFormatter
-from imperium.models import AuditLog
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.logging import ContextFilter, JsonFormatter
+from imperium.core.models import AuditLog
+from imperium.core.services import audit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_it_returns_and_reuses_the_callers_correlation_id(client):
 
 
 def test_json_log_lines_carry_correlation_id_and_tenant():
-    from imperium.correlation import correlation_scope
+    from imperium.core.correlation import correlation_scope
 
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "hello %s", ("world",), None)
     with correlation_scope("corr-abcdef12", tenant="alpha"):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from imperium import crypto
+from imperium.core import crypto
 
 _PREFIX = "fernet:"
 

@@ -11,10 +11,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog, VerificationRequest
-from imperium.policy import (
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog, VerificationRequest
+from imperium.core.policy import (
     action_spec,
     policy_execute,
     register_action,
@@ -56,7 +56,7 @@ def test_it_turns_high_risk_actions_into_pending_requests(tenant_a, operator_a, 
         with django_capture_on_commit_callbacks(execute=True):
             outcome = policy_execute("tenant.disable", Actor.from_user(operator_a), {"tenant": "alpha"}, tenant=tenant_a)
     finally:
-        from imperium import policy
+        from imperium.core import policy
 
         policy._NOTIFIERS.remove(announced.append)
     assert outcome.status == "pending"

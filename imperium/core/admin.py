@@ -5,10 +5,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from imperium.actors import Actor
-from imperium.exceptions import ApplicationError
-from imperium.models import AuditLog, VerificationRequest
-from imperium.policy import verification_approve, verification_reject
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog, VerificationRequest
+from imperium.core.policy import verification_approve, verification_reject
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin
 
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.db import models
 
-from imperium.choices import ActorKind
+from imperium.core.choices import ActorKind
 from tenants.scoping import TenantScopedQuerySet
 
 
 class AuditLog(models.Model):
-    """Append-only record of who did what. Written only by `imperium.services.audit_record`."""
+    """Append-only record of who did what. Written only by `imperium.core.services.audit_record`."""
 
     tenant_scope_path = "tenant"
 
@@ -42,7 +42,7 @@ class VerificationStatus(models.TextChoices):
 
 
 class VerificationRequest(models.Model):
-    """A high-risk action waiting for a verifier (write-risk policy, `imperium.policy`)."""
+    """A high-risk action waiting for a verifier (write-risk policy, `imperium.core.policy`)."""
 
     tenant_scope_path = "tenant"
 

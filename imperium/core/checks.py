@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.checks import Error, Tags, register
 
-from imperium.health import check_broker, check_qdrant, check_redis
+from imperium.core.health import check_broker, check_qdrant, check_redis
 
 SERVICES_TAG = "services"
 
@@ -28,7 +28,7 @@ def configured_services_reachable(app_configs: Any = None, **kwargs: Any) -> lis
 
 @register(Tags.database)
 def database_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    from imperium.health import check_database
+    from imperium.core.health import check_database
 
     result = check_database()
     return [] if result.ok else [Error(f"DATABASE_URL is unreachable: {result.detail}", id="imperium.E_DATABASE")]

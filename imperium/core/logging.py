@@ -6,14 +6,14 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from imperium.correlation import get_tenant_label
+from imperium.core.correlation import get_tenant_label
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from imperium.correlation import _correlation_id
+        from imperium.core.correlation import _correlation_id
 
         if not getattr(record, "correlation_id", None):
             record.correlation_id = _correlation_id.get() or "-"

@@ -1,4 +1,4 @@
-"""The pipeline's precompiled reads and writes (imperium.prepared, imperium.fastrows) must store
+"""The pipeline's precompiled reads and writes (imperium.core.prepared, imperium.core.fastrows) must store
 and load exactly what the ORM does — on SQLite (no env) and on Postgres (CI)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from conversations.models import Conversation, ConversationEvent, MessageTrace, Turn
 from conversations.tests.helpers import conversation_new
-from imperium.fastrows import row_insert, row_update
-from imperium.prepared import PreparedRead
+from imperium.core.fastrows import row_insert, row_update
+from imperium.core.prepared import PreparedRead
 
 pytestmark = pytest.mark.django_db
 

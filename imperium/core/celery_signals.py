@@ -6,7 +6,7 @@ from typing import Any
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
-from imperium.correlation import _correlation_id, _tenant, get_correlation_id, get_tenant_label, set_correlation_id
+from imperium.core.correlation import _correlation_id, _tenant, get_correlation_id, get_tenant_label, set_correlation_id
 
 HEADER = "correlation_id"
 TENANT_HEADER = "tenant"

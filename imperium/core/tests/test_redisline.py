@@ -1,4 +1,4 @@
-"""imperium.redisline: the webhook's kept Redis connection, against a real Redis (CI sets
+"""imperium.core.redisline: the webhook's kept Redis connection, against a real Redis (CI sets
 REDIS_URL) and against a port where nothing listens."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import uuid
 import pytest
 import redis
 
-from imperium import redisline
-from imperium.redisline import RedisLine
+from imperium.core import redisline
+from imperium.core.redisline import RedisLine
 
 
 @pytest.fixture

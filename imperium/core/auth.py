@@ -22,7 +22,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.permissions import BasePermission
 
-from imperium.actors import Actor
+from imperium.core.actors import Actor
 
 ADMIN_TOKEN_AUTH = "admin-token"
 
@@ -57,7 +57,7 @@ class IsStaffOrAdminToken(BasePermission):
 
 
 class AdminTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "imperium.auth.AdminTokenAuthentication"
+    target_class = "imperium.core.auth.AdminTokenAuthentication"
     name = "adminToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Server-side prepared statements for the webhook's accept (imperium.prepared.server_prepared_cursor).
+"""Server-side prepared statements for the webhook's accept (imperium.core.prepared.server_prepared_cursor).
 
 On Postgres the accept statement is parsed and planned once per connection and then only
 executed; these tests read Postgres's own `pg_prepared_statements` to prove it, and check that
@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from conversations.models import InboundMessage
 from conversations.services import inbound_accept, payload_parse
 from conversations.services.inbound import ACCEPTED, DUPLICATE
-from imperium.prepared import server_prepared_cursor
+from imperium.core.prepared import server_prepared_cursor
 
 pytestmark = pytest.mark.django_db
 

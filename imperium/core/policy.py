@@ -3,7 +3,7 @@
 Risk levels are data, read from `docs/IMPERIUM_DECISIONS.yaml`; an action missing there counts
 as high risk. Apps register what an action *does* in a `policy_actions.py` module:
 
-    from imperium.policy import register_action
+    from imperium.core.policy import register_action
 
     @register_action("kb.promote", summary="Promote KB v{version} of {tenant}")
     def kb_promote(*, actor, tenant, version):
@@ -42,11 +42,11 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
-from imperium.actors import Actor
-from imperium.choices import ActorKind
-from imperium.exceptions import ApplicationError
-from imperium.models import VerificationRequest, VerificationStatus
-from imperium.services import audit_record
+from imperium.core.actors import Actor
+from imperium.core.choices import ActorKind
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import VerificationRequest, VerificationStatus
+from imperium.core.services import audit_record
 
 logger = logging.getLogger(__name__)
 

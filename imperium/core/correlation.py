@@ -2,7 +2,7 @@
 
 The id lives in a context variable. HTTP requests accept a caller's `X-Correlation-ID`
 (when it looks like an id) and always return it; Celery tasks carry it in a message header
-(see `imperium.celery_signals`).
+(see `imperium.core.celery_signals`).
 """
 
 from __future__ import annotations
