@@ -188,3 +188,10 @@ def dispatch_forward_notify(*, turn_id: int) -> None:
 
     _send("conversations.turn_forward_notify", [turn_id], queue="default", eta=None,
           run_inline=lambda: turn_forward_notify(turn_id=turn_id))
+
+
+def dispatch_handover_learn(*, conversation_id: int) -> None:
+    from conversations.services.learning import handover_learn
+
+    _send("conversations.handover_learn", [conversation_id], queue="default", eta=None,
+          run_inline=lambda: handover_learn(conversation_id=conversation_id))

@@ -14,7 +14,7 @@ the sweeper retries it later.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -31,6 +31,10 @@ class ConversationNotifier(Protocol):
 
     def customer_message_while_human(self, inbound_message: InboundMessage) -> None:
         """A customer wrote while a manager holds the conversation (the bot stays silent)."""
+
+    def knowledge_suggestion(self, suggestion: Any) -> None:
+        """A hand-over proposed a knowledge change (`knowledge.KnowledgeSuggestion`): show the
+        managers the card to accept, correct or reject it. Optional: notifiers without it skip."""
 
     def escalation_reminder(self, escalation: Escalation, *, number: int, waited_minutes: int) -> None:
         """Nobody has taken the escalation within the tenant's SLA: remind the managers (the
@@ -56,6 +60,9 @@ class LoggingNotifier:
             "escalation %s (conversation %s) still not taken after %s min (reminder %s)",
             escalation.pk, escalation.conversation_id, waited_minutes, number,
         )
+
+    def knowledge_suggestion(self, suggestion: Any) -> None:
+        logger.info("knowledge suggestion %s proposed for tenant %s", suggestion.pk, suggestion.tenant_id)
 
 
 def get_notifier() -> ConversationNotifier:

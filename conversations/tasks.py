@@ -110,6 +110,14 @@ def turn_forward_notify(turn_id: int) -> None:
     notify(turn_id=turn_id)
 
 
+@shared_task(name="conversations.handover_learn")
+def handover_learn(conversation_id: int) -> int:
+    """Knowledge suggestions from a closed or returned hand-over (conversations.services.learning)."""
+    from conversations.services.learning import handover_learn as learn
+
+    return sum(1 for proposal in learn(conversation_id=conversation_id) if proposal.created)
+
+
 @shared_task(name="conversations.outbox_sweep")
 def outbox_sweep() -> dict[str, int]:
     """Beat job: queue again whatever is due and not done (lost messages, dead workers)."""

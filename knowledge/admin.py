@@ -24,7 +24,9 @@ from knowledge.models import (
     KnowledgeEvalRun,
     KnowledgeImportJob,
     KnowledgeItem,
+    KnowledgeItemPause,
     KnowledgeSource,
+    KnowledgeSuggestion,
     KnowledgeSyncLog,
     KnowledgeVersion,
 )
@@ -277,3 +279,87 @@ class KnowledgeSourceAdmin(ReadOnlyTenantScopedAdmin):
 class KnowledgeEvalRunAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["version", "cases", "passed", "created_at"]
     list_select_related = ["version", "version__tenant"]
+
+
+def _queue_learned_promotion(tenant_ids: set[int]) -> None:
+    from knowledge.tasks import learned_promotion
+
+    def queue() -> None:
+        for tenant_id in sorted(tenant_ids):
+            try:
+                learned_promotion.delay(tenant_id)
+            except Exception:  # broker down: the next accept (or kb_promote) asks again
+                import logging
+
+                logging.getLogger(__name__).exception("could not queue the learned promotion of tenant %s", tenant_id)
+
+    transaction.on_commit(queue)
+
+
+@admin.register(KnowledgeSuggestion)
+class KnowledgeSuggestionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    """The suggestion queue: what managers' answers to hand-overs would add to the KB. Accept writes
+    into the tenant's open draft (and asks for its promotion), reject drops it; both in bulk."""
+
+    list_display = ["question", "kind", "target_external_id", "count", "status", "tenant", "reason", "updated_at", "decided_by"]
+    list_filter = ["status", "kind", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["question", "answer", "target_external_id"]
+    readonly_fields = ["tenant", "conversation_id", "conversation_ids", "kind", "status", "question", "phrasings", "answer",
+                       "target_external_id", "tags", "reason", "count", "version", "item_external_id", "created_at",
+                       "decided_at", "decided_by"]
+    actions = ["accept_suggestions", "reject_suggestions"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="📚 Accept into the open draft")
+    def accept_suggestions(self, request: HttpRequest, queryset: Any) -> None:
+        from knowledge.suggestions import kb_suggestion_accept
+
+        tenants: set[int] = set()
+        for suggestion in queryset.editable_by(request.user).filter(status="pending").select_related("tenant"):
+            try:
+                accepted, changed = kb_suggestion_accept(actor=Actor.from_user(request.user), suggestion_id=suggestion.pk,
+                                                         tenant=suggestion.tenant)
+            except ApplicationError as exc:
+                self.message_user(request, f"#{suggestion.pk}: {exc.message}", messages.ERROR)
+                continue
+            if changed:
+                tenants.add(accepted.tenant_id)
+                self.message_user(request, f"#{accepted.pk} → {accepted.tenant.slug} draft v{accepted.version.number} "
+                                           f"({accepted.item_external_id}).")
+        _queue_learned_promotion(tenants)
+
+    @admin.action(description="🚫 Reject")
+    def reject_suggestions(self, request: HttpRequest, queryset: Any) -> None:
+        from knowledge.suggestions import kb_suggestion_reject
+
+        rejected = 0
+        for suggestion in queryset.editable_by(request.user).filter(status="pending"):
+            rejected += int(kb_suggestion_reject(actor=Actor.from_user(request.user), suggestion_id=suggestion.pk)[1])
+        self.message_user(request, f"{rejected} suggestion(s) rejected.")
+
+
+@admin.register(KnowledgeItemPause)
+class KnowledgeItemPauseAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    """Items the bot does not answer from (marked wrong twice within a week). Un-pause, or edit the
+    item in a draft and promote it: a changed item is answered from again."""
+
+    list_display = ["external_id", "tenant", "marks", "paused_at", "paused_by", "resolved_at", "resolved_by"]
+    list_filter = ["tenant"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["tenant", "external_id", "content_sha256", "reason", "marks", "paused_at", "paused_by", "resolved_at",
+                       "resolved_by"]
+    actions = ["unpause"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Un-pause (the bot answers from the item again)")
+    def unpause(self, request: HttpRequest, queryset: Any) -> None:
+        from knowledge.suggestions import kb_item_unpause
+
+        lifted = sum(int(kb_item_unpause(actor=Actor.from_user(request.user), pause_id=p.pk))
+                     for p in queryset.editable_by(request.user).filter(resolved_at__isnull=True))
+        self.message_user(request, f"{lifted} item(s) un-paused.")

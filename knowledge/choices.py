@@ -24,3 +24,15 @@ class ImportJobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+class SuggestionKind(models.TextChoices):
+    ALT_QUESTION = "alt_question", "Another phrasing of an existing item"
+    NEW_ITEM = "new_item", "A new item"
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted (in a draft)"
+    REJECTED = "rejected", "Rejected"
+    MERGED = "merged", "Merged into another suggestion"

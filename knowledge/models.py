@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from knowledge.choices import ImportJobStatus, SourceKind, SyncStatus, VersionStatus
+from knowledge.choices import ImportJobStatus, SourceKind, SuggestionKind, SuggestionStatus, SyncStatus, VersionStatus
 from tenants.scoping import TenantScopedQuerySet
 
 
@@ -176,3 +176,75 @@ class KnowledgeEvalRun(models.Model):
 
     def __str__(self) -> str:
         return f"eval of v{self.version_id}: {'passed' if self.passed else 'failed'}"
+
+
+class KnowledgeSuggestion(models.Model):
+    """A knowledge change proposed from a manager's answer to an escalated question
+    (`knowledge.suggestions`): another phrasing for an existing item, or a new item. The same
+    question from several customers is one row with a `count` (deduplicated by `meaning_key`).
+    Status: pending → accepted (written into the tenant's open draft) | rejected; a pending row
+    that turned out to ask what another one asks is `merged` into it."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_suggestions")
+    # Plain ids: knowledge sits below conversations and keeps no foreign key into it.
+    conversation_id = models.BigIntegerField(null=True, blank=True, help_text="The hand-over it was first proposed from.")
+    conversation_ids = models.JSONField(default=list, blank=True, help_text="Every hand-over that asked it.")
+    kind = models.CharField(max_length=16, choices=SuggestionKind.choices)
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING, db_index=True)
+    question = models.TextField(help_text="The customer's question (the new item's question, or the phrasing to add).")
+    phrasings = models.JSONField(default=list, blank=True, help_text="Other customers' words for the same question.")
+    answer = models.TextField(help_text="The manager's reply (the new item's answer).")
+    target_external_id = models.CharField(max_length=200, blank=True, default="", help_text="The existing item (alt phrasing).")
+    tags = models.JSONField(default=list, blank=True)
+    meaning_key = models.CharField(max_length=500, blank=True, default="", db_index=True)
+    reason = models.CharField(max_length=32, blank=True, default="", help_text="Why the bot escalated.")
+    count = models.PositiveIntegerField(default=1, help_text="How many hand-overs asked it.")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.ForeignKey(KnowledgeVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions",
+                                help_text="The draft it was written into.")
+    item_external_id = models.CharField(max_length=200, blank=True, default="", help_text="The item it created or changed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True, default="")
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "status"], name="kb_suggestion_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.question[:60]} ({self.status}, ×{self.count})"
+
+
+class KnowledgeItemPause(models.Model):
+    """A KB item the bot must not answer from (marked wrong twice within a week): it escalates
+    instead. Lifted by an operator (`resolved_*`) or by editing the item — the pause holds only
+    while the served item still has the content it had when paused (`content_sha256`)."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_pauses")
+    external_id = models.CharField(max_length=200)
+    content_sha256 = models.CharField(max_length=64, help_text="Question + answer of the item when it was paused.")
+    reason = models.TextField(blank=True, default="")
+    marks = models.PositiveIntegerField(default=0, help_text="Wrong-answer marks that led to it.")
+    paused_at = models.DateTimeField(auto_now_add=True)
+    paused_by = models.CharField(max_length=150, blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True, default="")
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paused_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "external_id"], condition=Q(resolved_at__isnull=True),
+                                    name="kb_item_one_active_pause"),
+        ]
+
+    def __str__(self) -> str:
+        return f"paused {self.external_id} ({'lifted' if self.resolved_at else 'active'})"

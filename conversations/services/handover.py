@@ -239,6 +239,12 @@ def _conversation_move(
     if changed or marked:
         audit_record(actor=actor, action=action, tenant=conversation.tenant_id, obj=conversation,
                      payload={f"escalations_{escalations}": marked})
+    if marked and escalations == EscalationStatus.RESOLVED:
+        # What the manager answered may be knowledge (services.learning), decided after commit.
+        from conversations.dispatch import dispatch_handover_learn
+
+        conversation_id = conversation.pk
+        transaction.on_commit(lambda: dispatch_handover_learn(conversation_id=conversation_id))
     return conversation
 
 

@@ -23,3 +23,8 @@ class TelegramNotifier:
     def escalation_reminder(self, escalation: Any, *, number: int, waited_minutes: int) -> None:
         notice_write(conversation=escalation.conversation, kind=NoticeKind.REMINDER, key=f"rem:{escalation.pk}:{number}",
                      escalation=escalation, with_buttons=True, context={"number": number, "waited_minutes": waited_minutes})
+
+    def knowledge_suggestion(self, suggestion: Any) -> None:
+        from imperium.telegram.handlers.knowledge import suggestion_card_send
+
+        suggestion_card_send(suggestion)

@@ -75,6 +75,20 @@ MANAGER_MEDIA_NOT_SENT = "📎 Клиенту уходят только текс
 MANAGER_REPLY_REFUSED = "⚠️ Не отправлено клиенту: {message}"
 MANAGER_NOTE_EMPTY = "Заметка пустая — нечего сохранить."
 
+# --- knowledge suggestions (learned from hand-overs) -------------------------------------------
+BUTTON_KB_ACCEPT = "📚 В базу знаний"
+BUTTON_KB_EDIT = "✏️ Изменить"
+BUTTON_KB_REJECT = "🚫 Не надо"
+KB_SUGGESTION_ACCEPTED = "Добавлено в черновик базы знаний. После проверки (kb_eval) его продвинут в работу."
+KB_SUGGESTION_REJECTED = "Хорошо, не добавляем."
+KB_SUGGESTION_ALREADY = "Уже решено: {status}."
+KB_SUGGESTION_NOT_FOUND = "Предложение не найдено."
+KB_SUGGESTION_EDIT_HINT = "Ответьте (reply) на карточку исправленным текстом ответа."
+KB_SUGGESTION_EDIT_PROMPT = "✏️ Ответьте (reply) на карточку выше исправленным текстом ответа — он попадёт в базу знаний."
+KB_SUGGESTION_ACCEPTED_LINE = "📚 Добавил(а) в базу знаний: {who} (черновик v{version})"
+KB_SUGGESTION_EDITED_LINE = "✏️ Исправил(а) и добавил(а): {who} (черновик v{version})"
+KB_SUGGESTION_REJECTED_LINE = "🚫 Не надо: {who}"
+
 
 def render(name: str, **context: Any) -> str:
     """Render templates/telegram/<name>.txt."""

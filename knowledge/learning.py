@@ -1,0 +1,133 @@
+"""What a manager's answer to an escalated question teaches the knowledge base: pure text logic,
+no database. `knowledge.suggestions` turns the verdicts into suggestion rows.
+
+- `personal_reason`: why a reply must never become knowledge (the customer's name, a specific
+  date, a personal promise), or "" when it is general;
+- `facts`: the numbers/times and content stems a text states;
+- `same_facts`: whether a reply states the facts of an existing item (then the customer only
+  phrased the question differently: an alternative phrasing), or facts the item lacks;
+- `meaning_key` / `same_meaning`: two customers asking the same thing in (nearly) the same words,
+  so five customers make one suggestion with a count of five.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge import text as T
+
+# Reasons whose hand-overs are never knowledge: the manager answered one person's situation.
+PERSONAL_REASONS = frozenset({"booking", "complaint", "toxic", "injection", "non_text", "delivery_failed", "manager_requested"})
+
+_MONTHS = (
+    "январ", "феврал", "март", "апрел", "ма[яй]", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр",
+)
+_SPECIFIC_DATE = re.compile(
+    r"(?<!\d)\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?(?!\d)"  # 15.03, 15/03/2026
+    r"|(?<!\d)\d{1,2}\s*(?:-?го\s+)?(?:" + "|".join(_MONTHS) + r")"  # 15 марта
+    r"|\b(?:сегодня|завтра|послезавтра|вчера)\b",
+    re.IGNORECASE,
+)
+_PROMISE = re.compile(
+    r"\b(?:перезвон\w*|позвон\w* вам|напиш\w* вам|запиш\w* вас|записал\w*|забронир\w*|ваш\w* запис\w*|для вас"
+    r"|вам (?:сделаем|сделают|вернем|вернём|пришлем|пришлём)"
+    r"|верн\w* (?:вам )?деньги|компенсир\w*|ваш заказ|ваш\w* мастер|я (?:лично|уточню|узнаю|передам|посмотрю|проверю)"
+    r"|уточн\w* и (?:напиш|перезвон|сообщ)\w*)",
+    re.IGNORECASE,
+)
+
+
+def personal_reason(reply: str, *, customer_name: str = "") -> str:
+    """Why `reply` is about one customer and must not become knowledge ("" when it is general)."""
+    folded = T.fold(reply)
+    for part in (customer_name or "").split():
+        part = T.fold(part.strip(".,!?"))
+        if len(part) >= 3 and re.search(rf"(?<![a-zа-я]){re.escape(part)}", folded):
+            return "customer_name"
+    if _SPECIFIC_DATE.search(folded):
+        return "specific_date"
+    if _PROMISE.search(folded):
+        return "personal_promise"
+    return ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    numbers: frozenset[str]
+    terms: frozenset[str]  # content roots (no filler words)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to learn: no number and fewer than two content words ("Хорошо, ждём вас!")."""
+        return not self.numbers and len(self.terms) < 2
+
+
+def content_roots(text: str) -> set[str]:
+    roots = set()
+    for word in T.words(T.normalize(text)):
+        if word.isdigit() or len(word) < 3 or T.is_filler(word):
+            continue
+        roots.add(T.root(T.stem(word)))
+    return roots
+
+
+def facts(text: str) -> Facts:
+    return Facts(numbers=frozenset(T.numbers_in(text)), terms=frozenset(content_roots(text)))
+
+
+def same_facts(reply: str, item_answer: str) -> bool:
+    """The reply states what the item already says: every number/time of the reply is in the item
+    and (with no number to compare) most of its content words are."""
+    mine, theirs = facts(reply), facts(item_answer)
+    if mine.empty:
+        return False
+    if mine.numbers:
+        # A time counts twice ("10:00" and "10"): two times or three numbers match on their own.
+        return mine.numbers <= theirs.numbers and bool(mine.terms & theirs.terms or not mine.terms or len(mine.numbers) >= 3)
+    return len(mine.terms & theirs.terms) >= max(1, round(0.6 * len(mine.terms)))
+
+
+def meaning_key(question: str) -> str:
+    """A stable key of what the question asks (sorted content roots, asks-price/hours marks)."""
+    normalized = T.normalize(question)
+    marks = [m for m, hit in (("#price", T.asks_price(normalized)), ("#hours", T.asks_hours(normalized))) if hit]
+    return " ".join(sorted(content_roots(question)) + marks)[:500]
+
+
+def similarity(key_a: str, key_b: str) -> float:
+    a, b = set(key_a.split()), set(key_b.split())
+    if not a or not b:
+        return 1.0 if key_a == key_b else 0.0
+    return len(a & b) / len(a | b)
+
+
+def same_meaning(key_a: str, key_b: str, *, threshold: float = 0.5) -> bool:
+    return similarity(key_a, key_b) >= threshold
+
+
+def guess_tags(question: str, answer: str) -> list[str]:
+    normalized = T.normalize(question)
+    tags = ["learned"]
+    if T.asks_price(normalized) or T.has_money(answer):
+        tags.append("price")
+    if T.asks_hours(normalized) or T.has_clock_time(answer):
+        tags.append("hours")
+    return tags
+
+
+def slug_for(question: str, *, limit: int = 4) -> str:
+    words = [w for w in T.words(T.normalize(question)) if not T.is_filler(w) and len(w) > 2]
+    ascii_words = [re.sub(r"[^a-z0-9]", "", _latin(w)) for w in words][:limit]
+    return "-".join(w for w in ascii_words if w) or "question"
+
+
+_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i", "й": "i", "к": "k", "л": "l",
+    "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch",
+    "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+})
+
+
+def _latin(word: str) -> str:
+    return word.translate(_LATIN)

@@ -1,0 +1,202 @@
+"""Suggestions from managers' answers: what is proposed (alt phrasing, new item, nothing), the count
+by meaning, accept into the open draft, tenant scoping, paused items and the learned promotion."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from imperium.core import policy
+from imperium.core.actors import Actor
+from imperium.core.exceptions import ApplicationError
+from imperium.core.models import AuditLog, VerificationRequest
+from knowledge import learning
+from knowledge.models import KnowledgeItem, KnowledgeSuggestion, KnowledgeVersion
+from knowledge.policy_actions import kb_learned_promotion_request
+from knowledge.services import kb_eval_set_save, kb_import, kb_version_make_first_stable
+from knowledge.suggestions import (
+    kb_draft_open,
+    kb_item_pause,
+    kb_item_unpause,
+    kb_paused_items,
+    kb_suggestion_accept,
+    kb_suggestion_propose,
+    kb_suggestion_reject,
+)
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system("test")
+KB = [
+    {"id": "price-manicure", "question": "Сколько стоит маникюр?", "answer": "Маникюр с покрытием гель-лаком стоит 5000 ₸."},
+    {"id": "hours", "question": "Какой у вас график работы?", "answer": "Мы работаем ежедневно с 10:00 до 21:00."},
+]
+
+
+@pytest.fixture
+def stable(tenant_a):
+    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in KB)
+    return kb_version_make_first_stable(actor=ACTOR, version=kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                         content=content))
+
+
+@pytest.mark.parametrize(("reply", "why"), [
+    ("Айгерим, стоимость 7000 ₸.", "customer_name"),
+    ("Запишем на 15.03 в 12:00, стоимость 7000 ₸.", "specific_date"),
+    ("Приходите завтра, сделаем скидку 10%.", "specific_date"),
+    ("Я уточню у мастера и перезвоню вам.", "personal_promise"),
+    ("Для вас сделаем скидку 10 %.", "personal_promise"),
+])
+def test_it_recognises_replies_about_one_customer(reply, why):
+    assert learning.personal_reason(reply, customer_name="Айгерим Н.") == why
+
+
+def test_a_general_reply_is_not_personal():
+    assert learning.personal_reason("Да, бесплатная парковка во дворе на 20 машин.", customer_name="Айгерим") == ""
+
+
+def test_a_reply_stating_an_items_facts_proposes_another_phrasing(tenant_a, stable):
+    proposal = kb_suggestion_propose(tenant=tenant_a, questions=["во сколько открываетесь утром?"],
+                                     reply="Мы открыты каждый день с 10:00 до 21:00", reason="no_knowledge", conversation_id=7)
+    suggestion = proposal.suggestion
+    assert proposal.created and suggestion.kind == "alt_question" and suggestion.target_external_id == "hours"
+    suggestion, changed = kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    draft = KnowledgeVersion.objects.get(tenant=tenant_a, status="draft")
+    assert changed and suggestion.version == draft and draft.based_on == stable
+    item = KnowledgeItem.objects.get(version=draft, external_id="hours")
+    assert item.alt_questions == ["во сколько открываетесь утром?"] and item.answer == KB[1]["answer"]
+    assert KnowledgeItem.objects.get(version=stable, external_id="hours").alt_questions == []  # stable untouched
+
+
+def test_new_facts_propose_a_new_item_and_the_same_question_counts(tenant_a, stable):
+    questions = ["Есть ли у вас парковка?", "а парковка есть?", "парковка у вас есть?", "Парковка есть?", "есть парковка?"]
+    for number, question in enumerate(questions, start=1):
+        kb_suggestion_propose(tenant=tenant_a, questions=["Здравствуйте", question], reply="Да, бесплатная парковка во дворе.",
+                              conversation_id=number)
+    suggestion = KnowledgeSuggestion.objects.get()
+    assert suggestion.kind == "new_item" and suggestion.count == 5 and suggestion.conversation_ids == [1, 2, 3, 4, 5]
+    # The same conversation learned twice is one count.
+    assert kb_suggestion_propose(tenant=tenant_a, questions=["парковка есть?"], reply="Да, бесплатная парковка во дворе.",
+                                 conversation_id=5).skipped == "already counted"
+    assert KnowledgeSuggestion.objects.get().count == 5
+    suggestion, _ = kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    item = KnowledgeItem.objects.get(version=suggestion.version, external_id=suggestion.item_external_id)
+    assert item.question == "Есть ли у вас парковка?" and set(item.alt_questions) == set(questions[1:])
+    assert item.external_id.startswith("learned-") and "learned" in item.tags
+
+
+@pytest.mark.parametrize(("reason", "reply", "questions"), [
+    ("booking", "Да, есть окно в 15:00.", ["Можно записаться?"]),
+    ("complaint", "Вернём 5000 ₸ в течение недели.", ["Мне не понравился маникюр"]),
+    ("no_knowledge", "Хорошо, ждём вас!", ["Есть ли парковка?"]),  # no fact to learn
+    ("no_knowledge", "Да, бесплатная парковка.", ["ок", "спасибо"]),  # no question
+    ("no_knowledge", "Маникюр с покрытием стоит 5000 ₸.", ["Сколько стоит маникюр?"]),  # already a phrasing
+])
+def test_nothing_is_proposed_for_personal_reasons_or_nothing_to_learn(tenant_a, stable, reason, reply, questions):
+    proposal = kb_suggestion_propose(tenant=tenant_a, questions=questions, reply=reply, reason=reason)
+    assert proposal.suggestion is None and proposal.skipped
+    assert not KnowledgeSuggestion.objects.exists()
+
+
+def test_decisions_are_once_and_tenant_scoped(tenant_a, tenant_b, stable):
+    suggestion = kb_suggestion_propose(tenant=tenant_a, questions=["Есть ли парковка?"], reply="Да, бесплатная парковка.").suggestion
+    with pytest.raises(ApplicationError):
+        kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk, tenant=tenant_b)
+    with pytest.raises(ApplicationError):
+        kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk, answer="Айгерим, для вас место у входа.")
+    assert kb_suggestion_reject(actor=ACTOR, suggestion_id=suggestion.pk)[1] is True
+    assert kb_suggestion_reject(actor=ACTOR, suggestion_id=suggestion.pk)[1] is False
+    assert kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)[1] is False
+    assert AuditLog.objects.filter(action="kb.suggestion_rejected").count() == 1
+    assert not KnowledgeVersion.objects.filter(status="draft").exists()
+
+
+def test_two_accepts_share_one_open_draft(tenant_a, stable):
+    first = kb_suggestion_propose(tenant=tenant_a, questions=["Есть ли парковка?"], reply="Да, бесплатная парковка.").suggestion
+    second = kb_suggestion_propose(tenant=tenant_a, questions=["Можно с собакой?"],
+                                   reply="С животными нельзя, кроме собак-поводырей.").suggestion
+    kb_suggestion_accept(actor=ACTOR, suggestion_id=first.pk)
+    kb_suggestion_accept(actor=ACTOR, suggestion_id=second.pk)
+    draft = kb_draft_open(actor=ACTOR, tenant=tenant_a)
+    assert KnowledgeVersion.objects.filter(status="draft").count() == 1 and draft.item_count == len(KB) + 2
+
+
+def test_a_paused_item_is_lifted_by_an_operator_or_by_an_edit(tenant_a, stable):
+    pause, created = kb_item_pause(actor=ACTOR, tenant=tenant_a, external_id="hours", marks=2)
+    assert created and kb_paused_items(tenant_a, stable) == {"hours"}
+    assert kb_item_pause(actor=ACTOR, tenant=tenant_a, external_id="hours")[1] is False
+    draft = kb_draft_open(actor=ACTOR, tenant=tenant_a)
+    assert kb_paused_items(tenant_a, draft) == {"hours"}  # same content in the clone
+    from knowledge.services import kb_item_save
+
+    item = KnowledgeItem.objects.get(version=draft, external_id="hours")
+    kb_item_save(actor=ACTOR, version=draft, external_id="hours", question=item.question, answer="Мы работаем с 9:00 до 20:00.",
+                 item=item)
+    assert kb_paused_items(tenant_a, draft) == set() and kb_paused_items(tenant_a, stable) == {"hours"}
+    assert kb_item_unpause(actor=ACTOR, pause_id=pause.pk) is True
+    assert kb_paused_items(tenant_a, stable) == set()
+
+
+@pytest.fixture
+def low_risk_for(settings, tmp_path):
+    """Write a policy file marking kb.promote_learned low risk for the given tenant slugs."""
+    import yaml
+
+    def write(*slugs):
+        data = yaml.safe_load(settings.DECISIONS_FILE.read_text(encoding="utf-8"))
+        data["write_risk_policy"]["actions"]["kb.promote_learned"]["low_risk_tenants"] = list(slugs)
+        path = tmp_path / "decisions.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        settings.DECISIONS_FILE = path
+        policy._policy_data.cache_clear()
+
+    yield write
+    policy._policy_data.cache_clear()
+
+
+def _cases(*rows):
+    return [{"id": f"c{n}", "category": category, "messages": [text], "expect": expect, "kb_ids": [], "must_contain": must,
+             "must_not_contain": []} for n, (category, text, expect, must) in enumerate(rows)]
+
+
+def test_a_low_risk_tenant_is_promoted_at_once_when_nothing_got_worse(tenant_a, stable, low_risk_for, settings):
+    low_risk_for("alpha")
+    kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=_cases(
+        ("faq", "Сколько стоит маникюр?", "answer", ["5000"]), ("faq", "Есть ли у вас парковка?", "answer", ["парковка"]),
+        ("booking", "Запишите меня на завтра", "escalate", [])))
+    suggestion = kb_suggestion_propose(tenant=tenant_a, questions=["Есть ли у вас парковка?"],
+                                       reply="Да, бесплатная парковка во дворе.").suggestion
+    kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    outcome = kb_learned_promotion_request(tenant=tenant_a)
+    assert outcome.status == "executed"
+    assert KnowledgeVersion.objects.get(tenant=tenant_a, status="stable").number == 2
+    assert not VerificationRequest.objects.exists()
+
+
+def test_a_low_risk_tenant_is_not_promoted_when_a_metric_got_worse(tenant_a, stable, low_risk_for):
+    low_risk_for("alpha")
+    kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=_cases(("faq", "Сколько стоит маникюр?", "answer", ["5000"])))
+    suggestion = kb_suggestion_propose(tenant=tenant_a, questions=["Сколько стоит маникюр с дизайном?"],
+                                       reply="Маникюр с дизайном стоит 7000 ₸.").suggestion
+    kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    draft = KnowledgeVersion.objects.get(tenant=tenant_a, status="draft")
+    # Make the draft worse on purpose: the manicure price item loses its price.
+    from knowledge.services import kb_item_save
+
+    item = KnowledgeItem.objects.get(version=draft, external_id="price-manicure")
+    kb_item_save(actor=ACTOR, version=draft, external_id=item.external_id, question=item.question,
+                 answer="Цены на маникюр уточняйте у администратора.", item=item)
+    assert kb_learned_promotion_request(tenant=tenant_a) is None
+    assert KnowledgeVersion.objects.get(tenant=tenant_a, status="stable").number == 1
+    refused = AuditLog.objects.get(action="kb.promote_learned_refused")
+    assert "worse" in refused.payload["error"] or "below" in refused.payload["error"]
+
+
+def test_a_high_risk_tenant_gets_one_verification_request_per_draft(tenant_a, stable):
+    suggestion = kb_suggestion_propose(tenant=tenant_a, questions=["Есть ли парковка?"], reply="Да, бесплатная парковка.").suggestion
+    kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    assert kb_learned_promotion_request(tenant=tenant_a).status == "pending"
+    assert kb_learned_promotion_request(tenant=tenant_a) is None
+    request = VerificationRequest.objects.get()
+    assert request.action == "kb.promote_learned" and "принято предложений — 1" in request.reason
+    assert KnowledgeVersion.objects.get(tenant=tenant_a, status="stable").number == 1
