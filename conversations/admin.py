@@ -27,6 +27,7 @@ from conversations.models import (
     OutboundMessage,
     SandboxMessage,
     Turn,
+    WrongAnswerMark,
 )
 from conversations.services import (
     conversation_close,
@@ -173,10 +174,33 @@ class DeadLetterAdmin(TenantScopedAdmin):
         _run_for_each(self, request, [{"dead_letter": d} for d in queryset], dead_letter_resolve, "Resolved")
 
 
+def _mark_wrong(modeladmin: admin.ModelAdmin, request: HttpRequest, turns: Any) -> None:
+    """«❌ Бот ответил неверно» from admin: the same policy action as the Telegram button."""
+    from imperium.core.policy import policy_execute
+
+    actor = Actor.from_user(request.user)
+    for turn in turns:
+        try:
+            outcome = policy_execute("conversation.mark_wrong_answer", actor, {"tenant": turn.tenant.slug, "turn_id": turn.pk},
+                                     tenant=turn.tenant, reason="admin")
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"turn {turn.pk}: {exc.message}", messages.ERROR)
+            continue
+        result = outcome.result or {}
+        paused = f"; paused: {', '.join(result['paused_items'])}" if result.get("paused_items") else ""
+        done = f"marked wrong, incident #{result.get('incident_id')}" if result.get("created") else "already marked"
+        modeladmin.message_user(request, f"turn {turn.pk}: {done}{paused}.")
+
+
 @admin.register(Turn)
 class TurnAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["id", "created_at", "tenant", "conversation_link", "status", "decision", "reason", "message_count", "runs",
                     "kb_version", "release"]
+    actions = ["mark_wrong_answer"]
+
+    @admin.action(description="❌ Бот ответил неверно (quality incident, hand-over, pause on the 2nd mark)")
+    def mark_wrong_answer(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _mark_wrong(self, request, queryset.editable_by(request.user).select_related("tenant"))
     list_filter = ["status", "decision", "reason", "tenant"]
     search_fields = ["correlation_id"]
     list_select_related = ["tenant"]
@@ -221,6 +245,12 @@ class OutboundMessageAdmin(TenantScopedAdmin):
 class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["created_at", "tenant", "conversation_link", "decision", "reason", "confidence", "wait_ms", "decide_ms", "send_ms",
                     "total_ms", "send_status", "kb_version", "release"]
+    actions = ["mark_wrong_answer"]
+
+    @admin.action(description="❌ Бот ответил неверно (quality incident, hand-over, pause on the 2nd mark)")
+    def mark_wrong_answer(self, request: HttpRequest, queryset: QuerySet) -> None:
+        turn_ids = list(queryset.editable_by(request.user).values_list("turn_id", flat=True))
+        _mark_wrong(self, request, Turn.objects.filter(pk__in=turn_ids).select_related("tenant"))
     list_filter = ["decision", "reason", "send_status", "release", "kb_version", "tenant"]
     search_fields = ["correlation_id"]
     list_select_related = ["tenant"]
@@ -301,3 +331,16 @@ class SandboxMessageAdmin(ReadOnlyTenantScopedAdmin):
     @admin.display(description="text")
     def short_text(self, obj: SandboxMessage) -> str:
         return obj.text[:100]
+
+
+@admin.register(WrongAnswerMark)
+class WrongAnswerMarkAdmin(ReadOnlyTenantScopedAdmin):
+    list_display = ["created_at", "tenant", "conversation_link", "turn_id", "sources", "kb_version", "actor_label", "source",
+                    "incident_id", "paused_items"]
+    list_filter = ["tenant", "source"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="conversation")
+    def conversation_link(self, obj: WrongAnswerMark) -> str:
+        return _conversation_link(obj.conversation_id)

@@ -348,6 +348,36 @@ class ConversationNote(models.Model):
         return f"note by {self.actor_label or self.actor_kind}: {self.text[:40]}"
 
 
+class WrongAnswerMark(models.Model):
+    """A manager or operator said a bot answer was wrong («❌ Бот ответил неверно»). One per turn
+    (a second press is the same mark); it opened a quality incident and handed the conversation to
+    a human. Two marks on answers from the same KB item within a week pause the item
+    (`knowledge.KnowledgeItemPause`)."""
+
+    tenant_scope_path = "tenant"
+
+    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="wrong_answer_marks")
+    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="wrong_answer_mark")
+    created_at = models.DateTimeField(db_index=True)
+    sources = models.JSONField(default=list, blank=True, help_text="KB items the answer came from.")
+    kb_version = models.PositiveIntegerField(null=True, blank=True)
+    reply = models.TextField(blank=True, default="")
+    source = models.CharField(max_length=10, choices=EventSource.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_label = models.CharField(max_length=150, blank=True, default="")
+    incident_id = models.BigIntegerField(null=True, blank=True)
+    paused_items = models.JSONField(default=list, blank=True, help_text="Items this mark paused (the second within a week).")
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"wrong answer in turn {self.turn_id} ({', '.join(self.sources) or 'no source'})"
+
+
 class SandboxMessage(models.Model):
     """A send recorded by the built-in ChatFlow sandbox (used when CHATFLOW_BASE_URL is empty).
     Like the real gateway it keeps one row per idempotency key and only counts repeats."""

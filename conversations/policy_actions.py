@@ -66,3 +66,17 @@ def manager_reply(*, actor: Actor, tenant: str, conversation_id: int, text: str,
     outbound = manager_reply_send(actor=actor, conversation=_conversation(tenant, conversation_id), text=text,
                                   idempotency_key=idempotency_key)
     return {"outbound_id": outbound.pk, "status": outbound.status}
+
+
+@register_action("conversation.mark_wrong_answer", summary="Mark the bot's answer in turn {turn_id} of {tenant} wrong")
+def mark_wrong_answer(*, actor: Actor, tenant: str, turn_id: int) -> dict[str, Any]:
+    from conversations.models import Turn
+    from conversations.services.feedback import turn_mark_wrong
+
+    client = Client.objects.filter(slug=tenant).first()
+    turn = Turn.objects.for_tenant(client).filter(pk=int(turn_id)).first() if client is not None else None
+    if turn is None:
+        raise ApplicationError(_("%(tenant)s has no turn %(id)s.") % {"tenant": tenant, "id": turn_id}, status=404)
+    mark, created = turn_mark_wrong(actor=actor, turn=turn)
+    return {"mark_id": mark.pk, "created": created, "incident_id": mark.incident_id, "paused_items": mark.paused_items,
+            "conversation_id": mark.conversation_id}

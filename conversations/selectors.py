@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from conversations.choices import (
     ConversationState,
@@ -397,3 +398,12 @@ def traces_in_window(*, tenant: Any, since: datetime, until: datetime, limit: in
         MessageTrace.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lte=until)
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def conversation_last_bot_answer(conversation: Conversation, *, within: timedelta = timedelta(hours=24)) -> Turn | None:
+    """The conversation's latest turn the bot answered (within `within`) and nobody marked wrong yet:
+    what «❌ Бот ответил неверно» on the managers' card refers to."""
+    since = timezone.now() - within
+    return (Turn.objects.for_tenant(conversation.tenant_id)
+            .filter(conversation=conversation, status=TurnStatus.ANSWERED, created_at__gte=since, wrong_answer_mark__isnull=True)
+            .order_by("-created_at", "-id").first())

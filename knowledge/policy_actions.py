@@ -126,12 +126,12 @@ def kb_promote_learned_precondition(*, actor: Any, params: dict[str, Any]) -> No
     evaluation set and a draft not worse than serving on any metric, with shame 0. A CEO approving
     is judged by the release thresholds like any `kb.promote` (`releases.kb_gate`)."""
     from imperium.core.choices import ActorKind
-    from imperium.core.policy import action_spec
+    from imperium.core.policy import action_spec_for
     from releases.kb_gate import kb_promote_precondition
 
     kb_promote_precondition(actor=actor, params=params)
     version = _version(params["tenant"], params["version"])
-    if getattr(actor, "kind", None) != ActorKind.SYSTEM or action_spec("kb.promote_learned", tenant=version.tenant).risk != "low":
+    if getattr(actor, "kind", None) != ActorKind.SYSTEM or action_spec_for("kb.promote_learned", version.tenant).risk != "low":
         return  # a request the CEO will judge, or the CEO approving one
     compared = learned_eval_compare(version.tenant, version)
     if compared is None:

@@ -252,9 +252,34 @@ def _decide(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str
         return _escalated_copy(decision, EscalationReason.OTHER, "empty answer")
     if decision.action == ANSWER and len(decision.text) > MAX_REPLY_LENGTH:
         return _escalated_copy(decision, EscalationReason.TOO_LONG, f"answer of {len(decision.text)} characters")
+    if decision.action == ANSWER and decision.sources:
+        paused = _paused_sources(tenant, kb_version, decision.sources)
+        if paused:
+            # Marked wrong twice within a week: a human answers until an operator edits or un-pauses it.
+            decision.detail = {**decision.detail, "paused_items": paused}
+            return _escalated_copy(decision, EscalationReason.NO_KNOWLEDGE, f"paused items {', '.join(paused)}")
     if decision.action == ESCALATE and not decision.reason:
         decision.reason = EscalationReason.OTHER
     return decision
+
+
+def _paused_sources(tenant: Any, kb_version: Any, sources: list[str]) -> list[str]:
+    from knowledge.models import KnowledgeItemPause, KnowledgeVersion
+    from knowledge.suggestions import kb_paused_items
+
+    # One cheap query for the common case (no pause at all for the tenant).
+    if not KnowledgeItemPause.objects.for_tenant(tenant).filter(resolved_at__isnull=True, external_id__in=sources).exists():
+        return []
+    from knowledge.selectors import kb_version_default, kb_version_get
+
+    if isinstance(kb_version, KnowledgeVersion):
+        version: KnowledgeVersion | None = kb_version
+    elif isinstance(kb_version, int) and not isinstance(kb_version, bool):
+        version = kb_version_get(tenant, kb_version)
+    else:
+        version = kb_version_default(tenant)
+    paused = kb_paused_items(tenant, version)
+    return [s for s in sources if s in paused]
 
 
 def _escalated_copy(decision: Decision, reason: str, why: str) -> Decision:

@@ -143,18 +143,23 @@ def _policy_data() -> dict[str, Any]:
     return data["write_risk_policy"]
 
 
-def action_spec(name: str, *, tenant: Any = None) -> ActionSpec:
-    """The action's risk; `low_risk_tenants` (a list of tenant slugs) makes a high-risk action low
-    for those tenants only (e.g. `kb.promote_learned` for a tenant whose owner trusts the loop)."""
+def action_spec(name: str) -> ActionSpec:
     spec = _policy_data()["actions"].get(name)
     if spec is None:
         # Unclassified means high: forgetting to classify must never make an action automatic.
         return ActionSpec(name=name, risk="high", description="(not classified in IMPERIUM_DECISIONS.yaml)")
-    risk = spec["risk"]
+    return ActionSpec(name=name, risk=spec["risk"], description=spec.get("description", ""))
+
+
+def action_spec_for(name: str, tenant: Any = None) -> ActionSpec:
+    """The action's risk for one tenant: `low_risk_tenants` (tenant slugs) makes a high-risk action
+    low for those tenants only (e.g. `kb.promote_learned` for an owner who trusts the loop)."""
+    spec = action_spec(name)
     slug = getattr(tenant, "slug", None)
-    if risk == "high" and slug and slug in (spec.get("low_risk_tenants") or ()):
-        risk = "low"
-    return ActionSpec(name=name, risk=risk, description=spec.get("description", ""))
+    listed = (_policy_data()["actions"].get(name) or {}).get("low_risk_tenants") or ()
+    if spec.risk == "high" and slug and slug in listed:
+        return ActionSpec(name=name, risk="low", description=spec.description)
+    return spec
 
 
 def verifier_roles() -> list[str]:
@@ -208,7 +213,7 @@ def policy_execute(
     """
     _discover()
     params = dict(params or {})
-    spec = action_spec(action, tenant=tenant)
+    spec = action_spec_for(action, tenant) if tenant is not None else action_spec(action)
     if action not in _ACTIONS:
         raise ApplicationError(f"No executor is registered for action {action!r}.")
     if spec.risk == "low":

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from conversations.choices import ConversationState, EscalationStatus
 from conversations.models import Conversation, Escalation
-from conversations.selectors import recent_messages
+from conversations.selectors import conversation_last_bot_answer, recent_messages
 from imperium.core.botapi.callback_data import callback_data_build
 from imperium.core.botapi.client import TelegramError, get_client
 from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 TAKE_ACTION = "conversation.take_over"
 RETURN_ACTION = "conversation.return_to_bot"
 CLOSE_ACTION = "conversation.close"
+WRONG_ACTION = "conversation.wrong"
 
 TOPIC_CLAIM = timedelta(seconds=60)  # longer than a createForumTopic call can take
 TOPIC_MAX_ATTEMPTS = 8  # with the backoff below: about an hour of Telegram outage
@@ -385,7 +386,11 @@ def conversation_keyboard(conversation: Conversation) -> dict[str, Any] | None:
     if conversation.state == ConversationState.HUMAN:
         row.append(InlineButton(texts.BUTTON_RETURN_TO_BOT, callback_data_build(RETURN_ACTION, conversation.pk)))
     row.append(InlineButton(texts.BUTTON_CLOSE, callback_data_build(CLOSE_ACTION, conversation.pk)))
-    return inline_keyboard([row])
+    rows = [row]
+    answered = conversation_last_bot_answer(conversation)
+    if answered is not None:  # the bot answered before the hand-over: managers may say it was wrong
+        rows.append([InlineButton(texts.BUTTON_WRONG_ANSWER, callback_data_build(WRONG_ACTION, answered.pk))])
+    return inline_keyboard(rows)
 
 
 def escalation_card_message_id(conversation: Conversation, *, chat_id: int) -> int | None:
