@@ -20,6 +20,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "telegram.updates_sweep": {"queue": "default"},
     "telegram.notices_flush": {"queue": "default"},
     "telegram.notices_sweep": {"queue": "default"},
+    "telegram.digest_due": {"queue": "default"},
     "knowledge.tasks.kb_import_job_run": {"queue": "default"},
     "knowledge.learned_promotion": {"queue": "default"},
     # Customer work: published with queue=turn_queue_for(tenant); the route is the fallback.
@@ -44,6 +45,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "verification-expire": {"task": "imperium.tasks.verification_expire_due", "schedule": 300.0},
     "alerts-sweep": {"task": "incidents.alerts_sweep", "schedule": 30.0},
     "telegram-updates-sweep": {"task": "telegram.updates_sweep", "schedule": 60.0},
+    # Daily digests: each is sent once a local day at DIGEST_TIME; the job only checks who is due.
+    "telegram-digest": {"task": "telegram.digest_due", "schedule": 300.0, "options": {"expires": 240}},
     # Manager notices waiting for their forum topic (Telegram was down when they were written).
     "telegram-notices-sweep": {"task": "telegram.notices_sweep", "schedule": 30.0, "options": {"expires": 60}},
     "conversations-reminders": {

@@ -6,6 +6,7 @@ and a filesystem Celery broker. Each *_URL switches one part to a real server.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -273,6 +274,12 @@ ALERT_CHAT_ID = env.str("ALERT_CHAT_ID")
 ALERT_TOPIC_ID = env.int("ALERT_TOPIC_ID", 0, minimum=0) or None
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET")
 TELEGRAM_ADMIN_IDS = env.int_list("TELEGRAM_ADMIN_IDS")
+# Daily digest (imperium/telegram/digest.py): each tenant's at DIGEST_TIME in its time zone, the
+# CEO's cross-tenant one at DIGEST_TIME in TIME_ZONE.
+DIGEST_ENABLED = env.bool("DIGEST_ENABLED", True)
+DIGEST_TIME = env.str("DIGEST_TIME", "09:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", DIGEST_TIME):
+    raise ImproperlyConfigured(f"DIGEST_TIME={DIGEST_TIME!r} is not a time of day HH:MM.")
 TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", 10.0, minimum=0.1)
 # Telegram allows about 20 messages a minute into one group; more earns 429s for the whole chat.
 TELEGRAM_CHAT_MESSAGES_PER_MINUTE = env.int("TELEGRAM_CHAT_MESSAGES_PER_MINUTE", 20, minimum=1)

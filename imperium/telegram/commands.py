@@ -254,6 +254,22 @@ def command_kb(ctx: CommandContext) -> str:
                        summary=render("kb_promote_summary", tenant=tenant, version=version))
 
 
+@command("digest", usage="/digest <клиент>", roles=CEO_ONLY)
+def command_digest(ctx: CommandContext) -> str:
+    """Send the tenant's daily digest to its chat now; the CEO gets the same text as the answer."""
+    from django.utils import timezone
+
+    from imperium.telegram.digest import digest_period, digest_send, digest_text
+
+    if len(ctx.args) != 1:
+        raise CommandUsageError()
+    tenant = tenant_from_arg(ctx.args[0])
+    now = timezone.now()
+    digest_send(tenant, now=now, key=f"digest:{tenant.slug}:now:{ctx.update.update_id}")
+    since, until = digest_period(tenant, now=now)
+    return digest_text(tenant, since=since, until=until)
+
+
 # --- release backends -----------------------------------------------------------------------
 # The Telegram commands run the same release operations as admin and the management commands,
 # through the write-risk policy: a CEO's /deploy canary is itself the verification (low risk),

@@ -31,3 +31,11 @@ def telegram_notices_sweep_task() -> int:
     from imperium.telegram.notices import notices_sweep
 
     return len(notices_sweep())
+
+
+@shared_task(name="telegram.digest_due")
+def telegram_digest_due_task() -> int:
+    """Beat job: the daily digests whose local time has come (imperium.telegram.digest)."""
+    from imperium.telegram.digest import digests_due
+
+    return len(digests_due())

@@ -1,0 +1,159 @@
+"""Reads for the owner's reports: the unanswered-questions report and the daily digest numbers.
+
+Every number is computed from the database here, tenant-scoped, so the admin page, the Telegram
+digest and the test comparing them with the rows all read the same thing.
+
+- `unanswered_questions`: customer questions the bot escalated in a period, grouped by meaning
+  (`knowledge.learning.meaning_key`), with counts, the reasons, and whether a knowledge suggestion
+  already covers them;
+- `digest_numbers`: conversations, share answered by the bot, hand-overs by reason, time to the
+  first human reply (median, p90), SLA breaches, delivery failures, top unanswered, suggestions
+  waiting, "wrong answer" marks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from conversations.choices import EscalationReason, OutboundKind, OutboundStatus, TurnStatus
+from conversations.models import Escalation, InboundMessage, OutboundMessage, Turn, WrongAnswerMark
+from knowledge import learning
+from knowledge.choices import SuggestionStatus
+from knowledge.models import KnowledgeSuggestion
+
+# Hand-overs that are not questions the knowledge base could answer.
+NOT_QUESTIONS = frozenset({EscalationReason.NON_TEXT, EscalationReason.DELIVERY_FAILED, EscalationReason.DEPENDENCY_DOWN})
+
+
+@dataclass
+class UnansweredGroup:
+    question: str  # the first customer's words
+    count: int
+    reasons: dict[str, int]
+    key: str
+    examples: list[str] = field(default_factory=list)
+    suggestion_id: int | None = None
+    suggestion_status: str = ""
+
+    @property
+    def reason(self) -> str:
+        return max(self.reasons.items(), key=lambda kv: (kv[1], kv[0]))[0] if self.reasons else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "reason": self.reason}
+
+
+def _escalated_questions(tenant: Any, since: datetime, until: datetime) -> list[tuple[str, str]]:
+    """(question text, reason) per escalation in the period that came from a customer's turn."""
+    escalations = list(
+        Escalation.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until, turn__isnull=False)
+        .exclude(reason__in=NOT_QUESTIONS).values_list("turn_id", "reason").order_by("created_at", "id")
+    )
+    texts: dict[int, list[str]] = {}
+    for turn_id, text in (InboundMessage.objects.for_tenant(tenant).filter(turn_id__in=[t for t, _ in escalations])
+                          .exclude(text="").order_by("received_at", "id").values_list("turn_id", "text")):
+        texts.setdefault(turn_id, []).append(text.strip())
+    return [(" ".join(texts[turn_id]), reason) for turn_id, reason in escalations if texts.get(turn_id)]
+
+
+def unanswered_questions(tenant: Any, *, since: datetime, until: datetime | None = None, limit: int | None = None
+                         ) -> list[UnansweredGroup]:
+    """Escalated customer questions of the period grouped by meaning, most asked first."""
+    until = until or timezone.now()
+    groups: list[UnansweredGroup] = []
+    for text, reason in _escalated_questions(tenant, since, until):
+        key = learning.meaning_key(text)
+        if not key:
+            continue
+        group = next((g for g in groups if learning.same_meaning(g.key, key)), None)
+        if group is None:
+            groups.append(UnansweredGroup(question=text, count=1, reasons={reason: 1}, key=key))
+            continue
+        group.count += 1
+        group.reasons[reason] = group.reasons.get(reason, 0) + 1
+        if text != group.question and text not in group.examples and len(group.examples) < 3:
+            group.examples.append(text)
+    suggestions = list(KnowledgeSuggestion.objects.for_tenant(tenant).exclude(status=SuggestionStatus.MERGED)
+                       .values_list("pk", "meaning_key", "status", "phrasings"))
+    for group in groups:
+        for pk, key, status, phrasings in suggestions:
+            keys = [key, *(learning.meaning_key(p) for p in phrasings)]
+            if any(learning.same_meaning(group.key, k) for k in keys if k):
+                group.suggestion_id, group.suggestion_status = pk, status
+                break
+    groups.sort(key=lambda g: (-g.count, g.question))
+    return groups[:limit] if limit else groups
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (None without values)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def first_human_reply_minutes(tenant: Any, *, since: datetime, until: datetime) -> list[tuple[int, float | None, int, datetime]]:
+    """(escalation id, minutes to the first manager reply or None, SLA minutes, opened at) per
+    escalation of the period."""
+    sla = getattr(getattr(tenant, "settings", None), "escalation_sla_minutes", 15)
+    rows = list(Escalation.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until)
+                .values_list("pk", "conversation_id", "created_at").order_by("created_at", "id"))
+    replies: dict[int, list[datetime]] = {}
+    for conversation_id, created in (OutboundMessage.objects.for_tenant(tenant)
+                                     .filter(kind=OutboundKind.MANAGER, conversation_id__in={c for _, c, _ in rows}, created_at__gte=since)
+                                     .values_list("conversation_id", "created_at").order_by("created_at")):
+        replies.setdefault(conversation_id, []).append(created)
+    out = []
+    for pk, conversation_id, created in rows:
+        first = next((r for r in replies.get(conversation_id, []) if r >= created), None)
+        out.append((pk, (first - created).total_seconds() / 60 if first else None, sla, created))
+    return out
+
+
+def digest_numbers(tenant: Any, *, since: datetime, until: datetime, top: int = 5) -> dict[str, Any]:
+    """The daily digest's numbers for one tenant over [since, until)."""
+    now = timezone.now()
+    conversations = (InboundMessage.objects.for_tenant(tenant).filter(received_at__gte=since, received_at__lt=until)
+                     .values("conversation_id").distinct().count())
+    turns = dict(Turn.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until)
+                 .values_list("status").annotate(n=Count("id")).order_by())
+    answered, escalated = turns.get(TurnStatus.ANSWERED, 0), turns.get(TurnStatus.ESCALATED, 0)
+    handovers = Counter(dict(Escalation.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until)
+                             .values_list("reason").annotate(n=Count("id")).order_by()))
+    waits = first_human_reply_minutes(tenant, since=since, until=until)
+    replied = [minutes for _, minutes, _, _ in waits if minutes is not None]
+    return {
+        "conversations": conversations,
+        "turns_answered": answered,
+        "turns_escalated": escalated,
+        "answered_share": round(answered / (answered + escalated), 4) if answered + escalated else None,
+        "handovers": sum(handovers.values()),
+        "handovers_by_reason": dict(sorted(handovers.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "first_reply_median_min": _round(_percentile(replied, 0.5)),
+        "first_reply_p90_min": _round(_percentile(replied, 0.9)),
+        "replied": len(replied),
+        "sla_breaches": _sla_breaches(waits, now),
+        "delivery_failures": OutboundMessage.objects.for_tenant(tenant).filter(
+            status=OutboundStatus.FAILED, created_at__gte=since, created_at__lt=until).count(),
+        "top_unanswered": [g.as_dict() for g in unanswered_questions(tenant, since=since, until=until, limit=top)],
+        "suggestions_waiting": KnowledgeSuggestion.objects.for_tenant(tenant).filter(status=SuggestionStatus.PENDING).count(),
+        "wrong_answer_marks": WrongAnswerMark.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until).count(),
+    }
+
+
+def _sla_breaches(waits: list[tuple[int, float | None, int, datetime]], now: datetime) -> int:
+    """Escalations answered later than the tenant's SLA, or not answered and already older than it."""
+    return sum(1 for _, minutes, sla, created in waits
+               if (minutes is not None and minutes > sla) or (minutes is None and (now - created).total_seconds() / 60 > sla))
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None

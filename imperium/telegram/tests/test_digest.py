@@ -1,0 +1,137 @@
+"""The daily digest: its numbers equal the same numbers counted from the rows, tenant B's rows never
+count for tenant A, `/digest <tenant>` sends it now, and the beat job sends each digest once a
+local day at DIGEST_TIME."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from conversations.models import Escalation, InboundMessage, OutboundMessage, Turn, WrongAnswerMark
+from conversations.reports import digest_numbers, unanswered_questions
+from conversations.tests.helpers import conversation_new
+from imperium.telegram.digest import digests_due
+from imperium.telegram.testing.pytest_fixtures import ALERT_CHAT_ID
+from imperium.telegram.testing.updates import CEO, TENANT_GROUP, message_update
+from imperium.telegram.tests.conftest import replies
+from incidents.models import Alert
+from knowledge.models import KnowledgeSuggestion
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2025, 11, 27, 4, 0, tzinfo=UTC)  # 09:00 in Asia/Almaty (UTC+5)
+SINCE = NOW - timedelta(days=1)
+_ids = iter(range(1, 10_000))
+
+
+def _turn(tenant, conversation, status, at, texts):
+    turn = Turn.objects.create(tenant=tenant, conversation=conversation, status=status, created_at=at, finished_at=at,
+                               decision="answer" if status == "answered" else "escalate")
+    for text in texts:
+        InboundMessage.objects.create(tenant=tenant, conversation=conversation, provider_message_id=f"w{next(_ids)}", text=text,
+                                      received_at=at, turn=turn)
+    return turn
+
+
+def _escalate(tenant, conversation, turn, reason, at, reply_after=None, status="open"):
+    escalation = Escalation.objects.create(tenant=tenant, conversation=conversation, turn=turn, reason=reason, created_at=at,
+                                           status=status)
+    if reply_after is not None:
+        OutboundMessage.objects.create(tenant=tenant, conversation=conversation, kind="manager", text="Ответ менеджера",
+                                       idempotency_key=f"k{next(_ids)}", status="sent", created_at=at + reply_after,
+                                       updated_at=at + reply_after)
+    return escalation
+
+
+@pytest.fixture
+def history(tenant_a, tenant_b):
+    """A day of one salon (tenant A, SLA 15 min) and some noise of tenant B and of the day before."""
+    tenant_a.settings.telegram_chat_id = TENANT_GROUP["id"]
+    tenant_a.settings.escalation_sla_minutes = 15
+    tenant_a.settings.save()
+    t = SINCE + timedelta(hours=2)
+    for n in range(4):  # four customers answered by the bot
+        c = conversation_new(tenant_a, key=f"a{n}", phone=f"+7701000000{n}")
+        _turn(tenant_a, c, "answered", t + timedelta(minutes=n), ["Сколько стоит маникюр?"])
+    parking = ["Есть ли у вас парковка?", "а парковка есть?", "парковка у вас есть?"]
+    for n, (text, minutes) in enumerate(zip(parking, [3, 20, None], strict=True)):
+        c = conversation_new(tenant_a, key=f"p{n}", phone=f"+7702000000{n}")
+        turn = _turn(tenant_a, c, "escalated", t + timedelta(hours=n), [text])
+        _escalate(tenant_a, c, turn, "no_knowledge", t + timedelta(hours=n), None if minutes is None else timedelta(minutes=minutes))
+    c = conversation_new(tenant_a, key="b1", phone="+77030000001")
+    turn = _turn(tenant_a, c, "escalated", t, ["Запишите меня на завтра"])
+    _escalate(tenant_a, c, turn, "booking", t, timedelta(minutes=9))
+    OutboundMessage.objects.create(tenant=tenant_a, conversation=c, kind="reply", text="x", idempotency_key="failed-1", status="failed",
+                                   created_at=t, updated_at=t)
+    answered = Turn.objects.filter(tenant=tenant_a, status="answered").first()
+    WrongAnswerMark.objects.create(tenant=tenant_a, conversation=answered.conversation, turn=answered, created_at=t, source="telegram",
+                                   actor_kind="telegram", sources=["price-manicure"])
+    KnowledgeSuggestion.objects.create(tenant=tenant_a, kind="new_item", question="Есть ли у вас парковка?", answer="Да",
+                                       meaning_key="парковк")
+    # Outside the period or another tenant: must not count.
+    old = conversation_new(tenant_a, key="old", phone="+77040000001")
+    _escalate(tenant_a, old, _turn(tenant_a, old, "escalated", SINCE - timedelta(hours=1), ["Есть ли у вас парковка?"]),
+              "no_knowledge", SINCE - timedelta(hours=1))
+    other = conversation_new(tenant_b, key="b", phone="+77050000001")
+    _escalate(tenant_b, other, _turn(tenant_b, other, "escalated", t, ["Есть ли у вас парковка?"]), "no_knowledge", t)
+    return tenant_a
+
+
+def test_digest_numbers_equal_the_rows(history):
+    tenant = history
+    numbers = digest_numbers(tenant, since=SINCE, until=NOW)
+
+    turns = Turn.objects.filter(tenant=tenant, created_at__gte=SINCE, created_at__lt=NOW)
+    escalations = Escalation.objects.filter(tenant=tenant, created_at__gte=SINCE, created_at__lt=NOW)
+    waits = []
+    for e in escalations:
+        first = OutboundMessage.objects.filter(conversation=e.conversation, kind="manager", created_at__gte=e.created_at).order_by(
+            "created_at").first()
+        waits.append((first.created_at - e.created_at).total_seconds() / 60 if first else None)
+    replied = sorted(w for w in waits if w is not None)
+    assert numbers["conversations"] == InboundMessage.objects.filter(tenant=tenant, received_at__gte=SINCE).values(
+        "conversation").distinct().count() == 8
+    assert numbers["turns_answered"] == turns.filter(status="answered").count() == 4
+    assert numbers["turns_escalated"] == turns.filter(status="escalated").count() == 4
+    assert numbers["answered_share"] == 0.5
+    assert numbers["handovers"] == escalations.count() == 4
+    assert numbers["handovers_by_reason"] == {"no_knowledge": 3, "booking": 1}
+    assert numbers["first_reply_median_min"] == round(statistics.median_low(replied), 1) == 9.0
+    assert numbers["first_reply_p90_min"] == max(replied) == 20.0
+    assert numbers["sla_breaches"] == sum(1 for w in waits if w is None or w > 15) == 2
+    assert numbers["delivery_failures"] == OutboundMessage.objects.filter(tenant=tenant, status="failed").count() == 1
+    assert numbers["wrong_answer_marks"] == WrongAnswerMark.objects.filter(tenant=tenant).count() == 1
+    assert numbers["suggestions_waiting"] == KnowledgeSuggestion.objects.filter(tenant=tenant, status="pending").count() == 1
+    top = numbers["top_unanswered"]
+    assert [(g["question"], g["count"], g["reason"]) for g in top] == [("Есть ли у вас парковка?", 3, "no_knowledge"),
+                                                                       ("Запишите меня на завтра", 1, "booking")]
+    assert top[0]["suggestion_id"] is not None and top[1]["suggestion_id"] is None
+
+
+def test_the_unanswered_report_over_30_days_counts_older_questions_too(history):
+    groups = unanswered_questions(history, since=NOW - timedelta(days=30), until=NOW)
+    assert groups[0].question == "Есть ли у вас парковка?" and groups[0].count == 4
+
+
+def test_digest_command_sends_it_to_the_tenants_chat_now(history, deliver, telegram_bot, ceo_allowed):
+    with time_machine.travel(NOW, tick=False):
+        deliver(message_update("/digest alpha"))
+    [sent] = [p for p in telegram_bot.sent_messages(TENANT_GROUP["id"]) if "Сводка за сутки" in p["text"]]
+    text = sent["text"]
+    assert "Диалогов: 8" in text and "Бот ответил сам: 50 % (4 из 8)" in text and "Передано менеджерам: 4" in text
+    assert "Дольше SLA: 2" in text and "Не доставлено клиентам: 1" in text and "1. Есть ли у вас парковка? — 3 раз" in text
+    assert "Сводка за сутки" in replies(telegram_bot, CEO["id"])[-1]
+
+
+def test_the_beat_job_sends_each_digest_once_a_local_day(history, telegram_bot, celery_eager, settings):
+    settings.DIGEST_TIME = "09:00"
+    settings.TIME_ZONE = "Asia/Almaty"
+    assert digests_due(now=NOW - timedelta(minutes=1)) == []  # 08:59 local
+    sent = digests_due(now=NOW)
+    assert "digest:alpha:2025-11-27" in sent and "digest:ceo:2025-11-27" in sent
+    assert digests_due(now=NOW + timedelta(hours=3)) == []
+    ceo = Alert.objects.get(dedup_key="digest:ceo:2025-11-27")
+    assert ceo.chat_id == ALERT_CHAT_ID and "alpha: диалогов 8" in ceo.text and "bravo: диалогов 1" in ceo.text
