@@ -44,14 +44,22 @@ def _clean(text: str) -> str:
     return " ".join((text or "").split())
 
 
-def _main_question(questions: Sequence[str]) -> tuple[str, list[str]]:
-    """The customer's question with the most content (greetings and "ок" carry none)."""
+def _main_question(questions: Sequence[str], reply: str = "") -> tuple[str, list[str]]:
+    """The customer's question the reply answers best (most content words in common, then most
+    content), and the other messages that share content with the reply (a burst's "и сколько по
+    времени" the reply does not answer is not a phrasing of it). Greetings and "ок" carry none."""
     cleaned = [q for q in (_clean(q) for q in questions) if q]
     with_content = [q for q in cleaned if learning.content_roots(q)]
     if not with_content:
         return "", []
-    main = max(with_content, key=lambda q: len(learning.content_roots(q)))
-    return main, [q for q in with_content if q != main]
+    answered = learning.content_roots(reply)
+
+    def rank(question: str) -> tuple[int, int]:
+        roots = learning.content_roots(question)
+        return len(roots & answered), len(roots)
+
+    main = max(with_content, key=rank)
+    return main, [q for q in with_content if q != main and learning.content_roots(q) & answered]
 
 
 def _phrasings(item: KnowledgeItem) -> set[str]:
@@ -83,7 +91,8 @@ def _duplicate_of(tenant: Client, kind: str, key: str, reply: str, target: str) 
     if kind == SuggestionKind.ALT_QUESTION:
         open_rows = open_rows.filter(target_external_id=target)
     for row in open_rows:
-        if learning.same_meaning(row.meaning_key, key):
+        # Same question and the same answer: a different answer to similar words is another fact.
+        if learning.same_meaning(row.meaning_key, key) and learning.same_facts(reply, row.answer):
             return row
         # Different words, same facts: the same question asked another way.
         if kind == SuggestionKind.NEW_ITEM and reply_facts.numbers and reply_facts.numbers == learning.facts(row.answer).numbers \
@@ -114,7 +123,7 @@ def kb_suggestion_propose(
     personal = learning.personal_reason(reply, customer_name=customer_name)
     if personal:
         return Proposal(None, skipped=personal)
-    question, others = _main_question(questions)
+    question, others = _main_question(questions, reply)
     if not question:
         return Proposal(None, skipped="no question")
     if learning.facts(reply).empty:

@@ -14,8 +14,7 @@ import time_machine
 
 from conversations.conftest import message_body
 from conversations.models import OutboundMessage
-from conversations.services import turn_run_due
-from conversations.tasks import turn_release_context
+from conversations.services.turns import turn_run_now
 from conversations.tests.helpers import conversation_of
 from imperium.core.actors import Actor
 from imperium.core.models import AuditLog, VerificationRequest
@@ -60,7 +59,7 @@ def customer_writes(webhook, inline, salon, text, *, phone="+77011234567", name=
         webhook.post(salon, message_body(text=text, name=name, **{"from": phone}))
         traveller.shift(3)
         with inline():
-            return turn_run_due(conversation_id=conversation_of(salon, phone).pk, resolve_context=turn_release_context)
+            return turn_run_now(conversation_of(salon, phone).pk)
 
 
 def card(api, key_prefix):
