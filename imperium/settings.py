@@ -279,6 +279,11 @@ TELEGRAM_CHAT_MESSAGES_PER_MINUTE = env.int("TELEGRAM_CHAT_MESSAGES_PER_MINUTE",
 # In a tenant chat that is a forum, open one topic per conversation (needs the bot's "Manage topics" right).
 TELEGRAM_TOPIC_PER_CONVERSATION = env.bool("TELEGRAM_TOPIC_PER_CONVERSATION", True)
 
+# --- write-risk policy ------------------------------------------------------------------
+# Four eyes: whoever asked for a high-risk action cannot approve it themself. A company of one
+# person turns this on to approve their own requests (still audited).
+VERIFICATION_ALLOW_SELF_APPROVAL = env.bool("VERIFICATION_ALLOW_SELF_APPROVAL", False)
+
 # --- releases / CI ----------------------------------------------------------------------
 # Shared secret of POST /releases/ci-webhook (GitHub "X-Hub-Signature-256"); empty = endpoint off (503).
 CI_WEBHOOK_SECRET = env.str("CI_WEBHOOK_SECRET")
