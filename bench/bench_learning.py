@@ -45,7 +45,7 @@ def _load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _score(tenant, version, cases):  # noqa: ANN001, ANN202
+def _score(tenant, version, cases):
     from conversations.answering.brain import decide_reply
     from knowledge.evaluation import score_case
 
