@@ -3,9 +3,10 @@
     .venv/bin/python bench/bench_learning.py [--set lotus-beauty|smile-dent|...] [--keep 5] [--json]
 
 1. The tenant serves the set's KB with every item hidden except the first `--keep` (a young KB).
-2. For each hidden item that faq cases ask about, the first case (by id) is played as a customer
-   through the answer brain (`decide_reply`, the turn's entry point); when it escalates, a scripted
-   manager answers with the hidden item's answer and the hand-over is learned from
+2. For each hidden item that faq cases ask about, the first one-item case (by id) is played as a
+   customer through the answer brain (`decide_reply`, the turn's entry point); when it escalates (or
+   is answered with wrong facts, which a manager marks «❌ Бот ответил неверно»: a hand-over too), a
+   scripted manager answers with the hidden item's answer and the hand-over is learned from
    (`knowledge.suggestions.kb_suggestion_propose`, what closing the conversation runs).
 3. Every pending suggestion is accepted into the open draft (`kb_suggestion_accept`), the draft is
    promoted (`kb_version_promote`), as the CEO's one tap would.
@@ -78,20 +79,29 @@ def run(set_name: str, keep: int) -> dict:
 
     # Cases about hidden items only: the first per item teaches, the rest are held-out paraphrases.
     faq = [c for c in cases if c["category"] == "faq" and c.get("kb_ids") and all(k in hidden for k in c["kb_ids"])]
+    # A two-item case is a two-question burst: its manager's answer is two facts, not one item, so
+    # only one-item cases teach (two-item ones are replayed when both of their items were taught).
     teaching, held_out, taught_items = [], [], set()
     for case in sorted(faq, key=lambda c: c["id"]):
-        key = tuple(case["kb_ids"])
-        (held_out if key in taught_items else teaching).append(case)
-        taught_items.add(key)
+        if len(case["kb_ids"]) == 1 and case["kb_ids"][0] not in taught_items:
+            teaching.append(case)
+            taught_items.add(case["kb_ids"][0])
+    held_out = [c for c in sorted(faq, key=lambda c: c["id"]) if c not in teaching and all(k in taught_items for k in c["kb_ids"])]
+    full_tenant = client_onboard(actor=actor, slug=f"full-{set_name}"[:50], name=f"{set_name} (full KB)").client
+    full = kb_version_make_first_stable(actor=actor, version=kb_import(
+        actor=actor, tenant=full_tenant, file_name="kb.jsonl", content="\n".join(json.dumps(i, ensure_ascii=False) for i in items)))
+    held_full = _score(full_tenant, full, held_out)
 
     before = _score(tenant, version, cases)
     held_before = _score(tenant, version, held_out)
-    escalated = skipped = 0
+    escalated = skipped = marked_wrong = 0
     for number, case in enumerate(teaching, start=1):
         row = _score(tenant, version, [case])[0]
-        if row["action"] != "escalate":
+        if row["action"] != "escalate" and not row["shame"]:
             continue
+        # An escalation, or a wrong answer a manager marks «❌ Бот ответил неверно» (a hand-over too).
         escalated += 1
+        marked_wrong += int(row["action"] != "escalate")
         reply = " ".join(hidden[k]["answer"] for k in case["kb_ids"])
         proposal = kb_suggestion_propose(tenant=tenant, questions=case["messages"], reply=reply, reason=row["reason"],
                                          conversation_id=number)
@@ -113,7 +123,7 @@ def run(set_name: str, keep: int) -> dict:
     recovered = sum(1 for b, a in zip(held_before, held_after, strict=True) if a["correct"] and not b["correct"])
     return {
         "set": set_name, "items": len(items), "visible_items": len(visible), "hidden_items": len(hidden),
-        "teaching_cases": len(teaching), "teaching_escalated": escalated, "no_suggestion": skipped,
+        "teaching_cases": len(teaching), "teaching_escalated": escalated, "teaching_marked_wrong": marked_wrong, "no_suggestion": skipped,
         "suggestions_accepted": len(pending), "kb_items_after": promoted.item_count,
         "faq_accuracy_before": faq_accuracy(before), "faq_accuracy_after": faq_accuracy(after),
         "shame_before": sum(r["shame"] for r in before), "shame_after": sum(r["shame"] for r in after),
@@ -122,6 +132,9 @@ def run(set_name: str, keep: int) -> dict:
         "held_out_answered_before": round(sum(r["correct"] for r in held_before) / len(held_out), 4) if held_out else None,
         "held_out_answered_after": round(sum(r["correct"] for r in held_after) / len(held_out), 4) if held_out else None,
         "held_out_shame_after": sum(r["shame"] for r in held_after),
+        "held_out_answered_with_full_kb": round(sum(r["correct"] for r in held_full) / len(held_out), 4) if held_out else None,
+        "held_out_answered_after_of_full_kb": round(sum(a["correct"] for a, f in zip(held_after, held_full, strict=True) if f["correct"])
+                                                    / max(1, sum(f["correct"] for f in held_full)), 4),
         "suggestions_per_recovered_paraphrase": round(len(pending) / recovered, 2) if recovered else None,
         "shame_cases_after": [{"id": r["id"], "category": r["category"], "sources": r["sources"], "reply": r["reply"][:200]}
                               for r in after if r["shame"]],
@@ -146,7 +159,8 @@ def main() -> None:
               f"({r['teaching_escalated']} escalated, {r['suggestions_accepted']} suggestions accepted); "
               f"faq accuracy {r['faq_accuracy_before']:.1%} -> {r['faq_accuracy_after']:.1%}; "
               f"held-out paraphrases answered {r['held_out_answered_before']:.1%} -> {r['held_out_answered_after']:.1%} "
-              f"({r['held_out_paraphrases']}); shame {r['shame_before']} -> {r['shame_after']}; "
+              f"({r['held_out_paraphrases']}; the full KB answers {r['held_out_answered_with_full_kb']:.1%}, of those "
+              f"{r['held_out_answered_after_of_full_kb']:.1%} after learning); shame {r['shame_before']} -> {r['shame_after']}; "
               f"suggestions per recovered paraphrase {r['suggestions_per_recovered_paraphrase']}")
 
 

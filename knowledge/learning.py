@@ -88,6 +88,15 @@ def same_facts(reply: str, item_answer: str) -> bool:
     return len(mine.terms & theirs.terms) >= max(1, round(0.6 * len(mine.terms)))
 
 
+def same_answer(a: str, b: str) -> bool:
+    """Two replies state the same facts: the same numbers/times and mostly the same content words."""
+    fa, fb = facts(a), facts(b)
+    if fa.numbers != fb.numbers:
+        return False
+    union = fa.terms | fb.terms
+    return not union or len(fa.terms & fb.terms) / len(union) >= 0.6
+
+
 def meaning_key(question: str) -> str:
     """A stable key of what the question asks (sorted content roots, asks-price/hours marks)."""
     normalized = T.normalize(question)

@@ -59,7 +59,9 @@ def _main_question(questions: Sequence[str], reply: str = "") -> tuple[str, list
         return len(roots & answered), len(roots)
 
     main = max(with_content, key=rank)
-    return main, [q for q in with_content if q != main and learning.content_roots(q) & answered]
+    # The burst's other messages are other questions ("и педикюр?"), not phrasings of this one:
+    # phrasings come from other customers asking the same thing (the count).
+    return main, []
 
 
 def _phrasings(item: KnowledgeItem) -> set[str]:
@@ -92,11 +94,12 @@ def _duplicate_of(tenant: Client, kind: str, key: str, reply: str, target: str) 
         open_rows = open_rows.filter(target_external_id=target)
     for row in open_rows:
         # Same question and the same answer: a different answer to similar words is another fact.
-        if learning.same_meaning(row.meaning_key, key) and learning.same_facts(reply, row.answer):
+        if not learning.same_answer(reply, row.answer):
+            continue  # similar words, another answer: another fact
+        if learning.same_meaning(row.meaning_key, key):
             return row
-        # Different words, same facts: the same question asked another way.
-        if kind == SuggestionKind.NEW_ITEM and reply_facts.numbers and reply_facts.numbers == learning.facts(row.answer).numbers \
-                and learning.similarity(" ".join(sorted(reply_facts.terms)), " ".join(sorted(learning.facts(row.answer).terms))) >= 0.5:
+        # Different words, the same facts stated: the same question asked another way.
+        if kind == SuggestionKind.NEW_ITEM and reply_facts.numbers:
             return row
     return None
 

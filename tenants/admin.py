@@ -68,11 +68,34 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         return getattr(getattr(obj, "settings", None), "release_channel", "-")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
-        return ["slug", "created_at", "updated_at"] if obj else []
+        return ["slug", "created_at", "updated_at", "paused_items", "unanswered_questions"] if obj else []
 
     def get_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
         fields = ["slug", "name", "timezone", "locale"]
-        return fields + ["status", "created_at", "updated_at"] if obj else fields
+        return fields + ["status", "created_at", "updated_at", "paused_items", "unanswered_questions"] if obj else fields
+
+    @admin.display(description="paused KB items")
+    def paused_items(self, obj: Client) -> str:
+        """Items the bot does not answer from (marked wrong twice within a week)."""
+        from django.template.loader import render_to_string
+
+        from knowledge.suggestions import kb_pauses_active
+
+        return render_to_string("admin/tenants/paused_items.html", {"pauses": list(kb_pauses_active(obj).order_by("-paused_at"))})
+
+    @admin.display(description="unanswered questions")
+    def unanswered_questions(self, obj: Client) -> str:
+        """Escalated customer questions of the last 7 and 30 days grouped by meaning."""
+        from datetime import timedelta
+
+        from django.template.loader import render_to_string
+        from django.utils import timezone
+
+        from conversations.reports import unanswered_questions
+
+        now = timezone.now()
+        periods = [(days, unanswered_questions(obj, since=now - timedelta(days=days), until=now, limit=20)) for days in (7, 30)]
+        return render_to_string("admin/tenants/unanswered.html", {"periods": periods})
 
     def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm, change: bool) -> None:
         actor = Actor.from_user(request.user)

@@ -135,3 +135,34 @@ def test_the_beat_job_sends_each_digest_once_a_local_day(history, telegram_bot, 
     assert digests_due(now=NOW + timedelta(hours=3)) == []
     ceo = Alert.objects.get(dedup_key="digest:ceo:2025-11-27")
     assert ceo.chat_id == ALERT_CHAT_ID and "alpha: диалогов 8" in ceo.text and "bravo: диалогов 1" in ceo.text
+
+
+def test_the_tenant_page_lists_unanswered_questions_and_paused_items(history, login, superuser):
+    from knowledge.models import KnowledgeItemPause
+
+    KnowledgeItemPause.objects.create(tenant=history, external_id="price-manicure", content_sha256="x", marks=2, paused_by="@aliya")
+    with time_machine.travel(NOW, tick=False):
+        page = login(superuser).get(f"/admin/tenants/client/{history.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "price-manicure" in html and "Last 7 days" in html and "Last 30 days" in html
+    assert html.count("Есть ли у вас парковка?") >= 2 and "no_knowledge" in html
+
+
+def test_an_operator_decides_only_their_tenants_suggestions(history, tenant_b, login, operator_a):
+    from imperium.core.actors import Actor
+    from knowledge.services import kb_import, kb_version_make_first_stable
+
+    actor = Actor.system("test")
+    for tenant in (history, tenant_b):
+        kb_version_make_first_stable(actor=actor, version=kb_import(actor=actor, tenant=tenant, file_name="kb.jsonl",
+                                     content='{"id": "hours", "question": "График?", "answer": "С 10:00 до 21:00."}'))
+    mine = KnowledgeSuggestion.objects.get(tenant=history)
+    theirs = KnowledgeSuggestion.objects.create(tenant=tenant_b, kind="new_item", question="Парковка?", answer="Да, во дворе бесплатно")
+    client = login(operator_a)
+    listing = client.get("/admin/knowledge/knowledgesuggestion/").content.decode()
+    assert "Есть ли у вас парковка?" in listing and "Парковка?" not in listing
+    client.post("/admin/knowledge/knowledgesuggestion/", {"action": "accept_suggestions", "_selected_action": [mine.pk, theirs.pk]})
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.status == "accepted" and mine.decided_by == "op-a" and theirs.status == "pending"
