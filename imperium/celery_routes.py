@@ -22,7 +22,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "telegram.notices_sweep": {"queue": "default"},
     "telegram.digest_due": {"queue": "default"},
     "knowledge.tasks.kb_import_job_run": {"queue": "default"},
-    "knowledge.learned_promotion": {"queue": "default"},
+    "releases.learned_promotion": {"queue": "default"},
     # Customer work: published with queue=turn_queue_for(tenant); the route is the fallback.
     "conversations.turn_run": {"queue": "stable"},
     "conversations.turn_resume": {"queue": "stable"},

@@ -294,7 +294,7 @@ class KnowledgeEvalRunAdmin(ReadOnlyTenantScopedAdmin):
 
 
 def _queue_learned_promotion(tenant_ids: set[int]) -> None:
-    from knowledge.tasks import learned_promotion
+    from releases.tasks import learned_promotion
 
     def queue() -> None:
         for tenant_id in sorted(tenant_ids):

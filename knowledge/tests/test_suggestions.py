@@ -13,7 +13,6 @@ from imperium.core.exceptions import ApplicationError
 from imperium.core.models import AuditLog, VerificationRequest
 from knowledge import learning
 from knowledge.models import KnowledgeItem, KnowledgeSuggestion, KnowledgeVersion
-from knowledge.policy_actions import kb_learned_promotion_request
 from knowledge.services import kb_eval_set_save, kb_import, kb_version_make_first_stable
 from knowledge.suggestions import (
     kb_draft_open,
@@ -24,6 +23,7 @@ from knowledge.suggestions import (
     kb_suggestion_propose,
     kb_suggestion_reject,
 )
+from releases.learned import kb_learned_promotion_request
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")

@@ -9,8 +9,8 @@ its managers) or from allow-listed users; each is idempotent by callback query i
 handler) and by the suggestion's status (a second accept changes nothing).
 
 Accepting writes into the tenant's open draft (`knowledge.suggestions.kb_suggestion_accept`) and,
-after commit, queues `knowledge.learned_promotion` (kb_eval, then the CEO's verification or an
-automatic promotion, `knowledge.policy_actions.kb_learned_promotion_request`).
+after commit, queues `releases.learned_promotion` (kb_eval, then the CEO's verification or an
+automatic promotion, `releases.learned.kb_learned_promotion_request`).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def _after_accept(suggestion: KnowledgeSuggestion) -> None:
     tenant_id = suggestion.tenant_id
 
     def queue() -> None:
-        from knowledge.tasks import learned_promotion
+        from releases.tasks import learned_promotion
 
         try:
             learned_promotion.delay(tenant_id)
