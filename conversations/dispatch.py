@@ -208,3 +208,9 @@ def dispatch_handover_learn(*, conversation_id: int) -> None:
 
     _send("conversations.handover_learn", [conversation_id], queue="default", eta=None,
           run_inline=lambda: handover_learn(conversation_id=conversation_id))
+
+
+def dispatch_answer_notify(*, turn_id: int) -> None:
+    from conversations.services.handover import turn_answer_notify
+
+    _send("conversations.answer_notify", [turn_id], queue="default", eta=None, run_inline=lambda: turn_answer_notify(turn_id=turn_id))

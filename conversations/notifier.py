@@ -32,6 +32,10 @@ class ConversationNotifier(Protocol):
     def customer_message_while_human(self, inbound_message: InboundMessage) -> None:
         """A customer wrote while a manager holds the conversation (the bot stays silent)."""
 
+    def bot_answered(self, turn: Any) -> None:
+        """The bot answered in a conversation managers dealt with before: show them the answer (with
+        «❌ Бот ответил неверно»). Optional: notifiers without it skip."""
+
     def knowledge_suggestion(self, suggestion: Any) -> None:
         """A hand-over proposed a knowledge change (`knowledge.KnowledgeSuggestion`): show the
         managers the card to accept, correct or reject it. Optional: notifiers without it skip."""

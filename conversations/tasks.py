@@ -44,6 +44,14 @@ def turn_forward_notify(turn_id: int) -> None:
     notify(turn_id=turn_id)
 
 
+@shared_task(name="conversations.answer_notify")
+def answer_notify(turn_id: int) -> bool:
+    """A bot answer shown to the managers of a conversation they dealt with (services.handover.turn_answer_notify)."""
+    from conversations.services.handover import turn_answer_notify
+
+    return turn_answer_notify(turn_id=turn_id)
+
+
 @shared_task(name="conversations.handover_learn")
 def handover_learn(conversation_id: int) -> int:
     """Knowledge suggestions from a closed or returned hand-over (conversations.services.learning)."""

@@ -30,6 +30,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "conversations.escalation_notify": {"queue": "default"},
     "conversations.turn_forward_notify": {"queue": "default"},
     "conversations.handover_learn": {"queue": "default"},
+    "conversations.answer_notify": {"queue": "default"},
     "conversations.outbox_sweep": {"queue": "default"},
     "conversations.reminders_process": {"queue": "default"},
     "releases.canary_analysis": {"queue": "default"},

@@ -204,6 +204,23 @@ def turn_forward_notify(*, turn_id: int) -> bool:
     return True
 
 
+def turn_answer_notify(*, turn_id: int) -> bool:
+    """Show the managers a bot answer in a conversation they dealt with before (the notifier's optional
+    `bot_answered`, idempotent per turn). Best effort: a failure is logged (the answer is in admin)."""
+    from conversations.notifier import get_notifier
+
+    turn = Turn.objects.select_related("conversation__tenant__settings", "tenant").filter(pk=turn_id).first()
+    announce = getattr(get_notifier(), "bot_answered", None)
+    if turn is None or announce is None:
+        return False
+    try:
+        announce(turn)
+    except Exception as exc:  # cosmetic for the customer: never retried into a storm
+        error_log_record(where="conversations.notifier", exc=exc, tenant=turn.tenant, context={"what": f"bot answer of turn {turn_id}"})
+        return False
+    return True
+
+
 def _notify_failed(*, exc: Exception, tenant: Any, attempts: int, what: str, key: str) -> None:
     error_log_record(where="conversations.notifier", exc=exc, tenant=tenant, context={"what": what, "attempt": attempts})
     if attempts >= MAX_NOTIFY_ATTEMPTS:

@@ -38,7 +38,7 @@ from conversations.choices import (
     TurnDecision,
     TurnStatus,
 )
-from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
+from conversations.models import Conversation, Escalation, InboundMessage, MessageTrace, OutboundMessage, Turn
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.prepared import PreparedRead
@@ -380,6 +380,11 @@ def _finish(
             return None
         assert decision is not None
         if status == TurnStatus.ANSWERED:
+            if Escalation.objects.filter(conversation_id=conversation.pk).exists():
+                # Managers have dealt with this customer: they see the bot's answers too (and may mark one wrong).
+                from conversations.dispatch import dispatch_answer_notify
+
+                transaction.on_commit(lambda: dispatch_answer_notify(turn_id=turn.pk))
             # The turn's one outbound message: its key cannot exist yet (this update above
             # succeeded once for this turn), so no look-up first.
             return outbound_create(

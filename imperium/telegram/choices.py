@@ -39,6 +39,7 @@ class NoticeKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     CUSTOMER_MESSAGE = "customer_message", "Customer message (manager holds the conversation)"
     REMINDER = "reminder", "SLA reminder"
+    BOT_ANSWER = "bot_answer", "Bot answer (conversation managers dealt with)"
 
 
 class NoticeStatus(models.TextChoices):

@@ -38,7 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conversations.choices import ConversationState, EscalationStatus
-from conversations.models import Conversation, Escalation
+from conversations.models import Conversation, Escalation, OutboundMessage
 from conversations.selectors import conversation_last_bot_answer, recent_messages
 from imperium.core.botapi.callback_data import callback_data_build
 from imperium.core.botapi.client import TelegramError, get_client
@@ -191,9 +191,12 @@ def _queue(notice: ConversationNotice, conversation: Conversation, destination: 
 
     text = notice_render(notice, conversation, destination)
     markup = conversation_keyboard(conversation) if notice.with_buttons and destination.chat_id is not None else None
+    if notice.kind == NoticeKind.BOT_ANSWER:
+        markup = answer_keyboard(notice.context.get("turn")) if destination.chat_id is not None else None
     reply_to = None
     if destination.chat_id is not None and (
-        notice.kind == NoticeKind.REMINDER or (notice.kind == NoticeKind.CUSTOMER_MESSAGE and not destination.in_topic)
+        notice.kind == NoticeKind.REMINDER
+        or (notice.kind in (NoticeKind.CUSTOMER_MESSAGE, NoticeKind.BOT_ANSWER) and not destination.in_topic)
     ):
         reply_to = escalation_card_message_id(conversation, chat_id=destination.chat_id)
     with transaction.atomic():
@@ -368,6 +371,10 @@ def notice_render(notice: ConversationNotice, conversation: Conversation, destin
     if notice.kind == NoticeKind.CUSTOMER_MESSAGE:
         text = _message_preview(notice.inbound_message) if notice.inbound_message is not None else ""
         return texts.render("conversation/customer_message", conversation=conversation, in_topic=in_topic, text=text)
+    if notice.kind == NoticeKind.BOT_ANSWER:
+        text = (OutboundMessage.objects.for_tenant(conversation.tenant_id).filter(turn_id=notice.context.get("turn"), kind="reply")
+                .values_list("text", flat=True).first() or "")
+        return texts.render("conversation/bot_answer", conversation=conversation, in_topic=in_topic, text=text)
     return texts.render(
         "conversation/reminder", conversation=conversation, in_topic=in_topic, number=notice.context.get("number"),
         max=settings.ESCALATION_REMINDERS_MAX, waited=notice.context.get("waited_minutes"),
@@ -391,6 +398,13 @@ def conversation_keyboard(conversation: Conversation) -> dict[str, Any] | None:
     if answered is not None:  # the bot answered before the hand-over: managers may say it was wrong
         rows.append([InlineButton(texts.BUTTON_WRONG_ANSWER, callback_data_build(WRONG_ACTION, answered.pk))])
     return inline_keyboard(rows)
+
+
+def answer_keyboard(turn_id: Any) -> dict[str, Any] | None:
+    """«❌ Бот ответил неверно» under a bot answer shown to the managers."""
+    if not turn_id:
+        return None
+    return inline_keyboard([[InlineButton(texts.BUTTON_WRONG_ANSWER, callback_data_build(WRONG_ACTION, int(turn_id)))]])
 
 
 def escalation_card_message_id(conversation: Conversation, *, chat_id: int) -> int | None:

@@ -28,3 +28,7 @@ class TelegramNotifier:
         from imperium.telegram.handlers.knowledge import suggestion_card_send
 
         suggestion_card_send(suggestion)
+
+    def bot_answered(self, turn: Any) -> None:
+        notice_write(conversation=turn.conversation, kind=NoticeKind.BOT_ANSWER, key=f"ans:{turn.pk}", with_buttons=True,
+                     context={"turn": turn.pk})

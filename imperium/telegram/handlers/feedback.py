@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 
 from conversations.models import Turn
+from imperium.core.botapi.client import TelegramError, get_client
 from imperium.core.exceptions import ApplicationError
 from imperium.core.policy import policy_execute
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
+from imperium.telegram.choices import NoticeKind
 from imperium.telegram.notices import WRONG_ACTION, card_refresh
+from imperium.telegram.selectors import notice_for_message
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +54,17 @@ class WrongAnswerButton(CallbackAction):
         conversation = turn.conversation
         conversation.refresh_from_db(fields=["state"])
         if press.chat_id is not None and press.message_id is not None:
-            card_refresh(conversation=conversation, chat_id=press.chat_id, message_id=press.message_id,
-                         status_line=texts.WRONG_ANSWER_LINE.format(who=press.user.label), fallback_text=press.message_text)
+            line = texts.WRONG_ANSWER_LINE.format(who=press.user.label)
+            notice = notice_for_message(chat_id=press.chat_id, message_id=press.message_id)
+            if notice is not None and notice.kind == NoticeKind.BOT_ANSWER:
+                try:  # the answer's own message: the line, no button left
+                    get_client().edit_message_text(chat_id=press.chat_id, message_id=press.message_id,
+                                                   text=f"{notice.text or press.message_text}\n\n{line}", reply_markup=None)
+                except TelegramError as exc:
+                    logger.warning("could not update bot answer %s: %s", press.message_id, exc)
+            else:
+                card_refresh(conversation=conversation, chat_id=press.chat_id, message_id=press.message_id, status_line=line,
+                             fallback_text=press.message_text)
         if result.get("paused_items"):
             return CallbackAnswer(texts.WRONG_ANSWER_PAUSED.format(items=", ".join(result["paused_items"]))[:200], show_alert=True)
         return CallbackAnswer(texts.WRONG_ANSWER_RECORDED)

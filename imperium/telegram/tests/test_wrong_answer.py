@@ -87,3 +87,33 @@ def test_an_escalated_turn_cannot_be_marked_wrong(pipeline, salon, served, webho
     assert "❌ Бот ответил неверно" not in labels(escalation_card(telegram_bot, conversation))
     assert press(tg, telegram_bot, escalation_card(telegram_bot, conversation), f"conversation.wrong:{turn.pk}").startswith("⚠️")
     assert not WrongAnswerMark.objects.exists()
+
+
+def test_a_bot_answer_after_a_hand_over_is_shown_in_the_topic_with_the_button(
+    pipeline, salon, served, webhook, inline, tg, fake_chatflow, telegram_bot
+):
+    conversation, _ = answered_then_escalated(webhook, inline, salon, "+77010000004", T0)
+    press(tg, telegram_bot, escalation_card(telegram_bot, conversation), f"conversation.return_to_bot:{conversation.pk}")
+    assert customer_writes(webhook, inline, salon, "Какой у вас график работы?", phone="+77010000004",
+                           at=T0 + timedelta(minutes=10)) == "answered"
+    turn = Turn.objects.filter(conversation=conversation, status="answered").latest("id")
+    from imperium.telegram.models import ConversationNotice, ConversationTopic
+
+    notice = ConversationNotice.objects.select_related("alert").get(conversation=conversation, kind="bot_answer")
+    shown = telegram_bot.message(notice.alert.chat_id, notice.alert.sent_message_id)
+    assert shown["text"].startswith("🤖 Бот ответил: ") and "10:00" in shown["text"]
+    assert shown["message_thread_id"] == ConversationTopic.objects.get(conversation=conversation).thread_id
+    assert labels(shown) == ["❌ Бот ответил неверно"]
+    assert press(tg, telegram_bot, shown, f"conversation.wrong:{turn.pk}").startswith("Спасибо, записали")
+    assert WrongAnswerMark.objects.get().turn == turn
+    edited = telegram_bot.message(notice.alert.chat_id, notice.alert.sent_message_id)
+    assert "❌ Ответ бота отмечен неверным: @aliya_manager" in edited["text"] and labels(edited) == []
+
+
+def test_a_customer_the_managers_never_saw_gets_no_answer_notice(
+    pipeline, salon, served, webhook, inline, tg, fake_chatflow, telegram_bot
+):
+    assert customer_writes(webhook, inline, salon, "Сколько стоит маникюр?", phone="+77010000005") == "answered"
+    from imperium.telegram.models import ConversationNotice
+
+    assert not ConversationNotice.objects.exists() and telegram_bot.sent_messages() == []
