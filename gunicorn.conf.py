@@ -19,7 +19,10 @@ def on_starting(server):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imperium.settings")
     django.setup()
-    from imperium.core.checks import configured_services_reachable
+    from imperium.core.checks import run_service_checks
 
-    for error in configured_services_reachable():
-        server.log.error("STARTUP CHECK FAILED: %s", error.msg)
+    for message in run_service_checks():
+        if message.is_serious():
+            server.log.error("STARTUP CHECK FAILED: %s", message.msg)
+        else:
+            server.log.warning("startup check: %s", message.msg)

@@ -157,10 +157,27 @@ WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "/admin/login/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- HTTPS (docs/PRODUCTION.md) ---------------------------------------------------------------
+# With DEBUG off and an https PUBLIC_BASE_URL: secure cookies, HSTS and a redirect of plain-HTTP
+# requests to https (the health and metrics endpoints stay reachable over HTTP for probes).
+SECURE_HTTPS = env.bool("SECURE_HTTPS", not DEBUG and PUBLIC_BASE_URL.startswith("https://"))
+# X-Forwarded-Proto is believed only when a TLS-terminating proxy is in front and strips the
+# client's own header; otherwise any client could claim https.
+TRUSTED_PROXY = env.bool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SECURE_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^db-check$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if SECURE_HTTPS and not SECURE_HSTS_PRELOAD:
+    # Preloading is a separate, hard-to-undo commitment (hstspreload.org); off unless asked for.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- REST framework / OpenAPI ---------------------------------------------------------------
 REST_FRAMEWORK = {
