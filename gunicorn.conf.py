@@ -19,9 +19,16 @@ def on_starting(server):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imperium.settings")
     django.setup()
+    from django.db import connections
+
     from imperium.core.checks import run_service_checks
 
-    for message in run_service_checks():
+    try:
+        messages = run_service_checks()
+    finally:
+        # The database probe connected in the master: forked workers must not share that socket.
+        connections.close_all()
+    for message in messages:
         if message.is_serious():
             server.log.error("STARTUP CHECK FAILED: %s", message.msg)
         else:
