@@ -33,3 +33,13 @@ def on_starting(server):
             server.log.error("STARTUP CHECK FAILED: %s", message.msg)
         else:
             server.log.warning("startup check: %s", message.msg)
+
+
+def child_exit(server, worker):
+    """Prometheus multiprocess mode: drop the live gauges of a worker that is gone."""
+    try:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+    except Exception as exc:  # never block a worker's replacement
+        server.log.warning("metrics: could not mark worker %s dead: %s", worker.pid, exc)

@@ -6,6 +6,7 @@ and a filesystem Celery broker. Each *_URL switches one part to a real server.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -401,6 +402,18 @@ HEALTH_CHECKS = [
     "incidents.health.check_sentinel",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
+
+# --- metrics (GET /metrics, docs/PRODUCTION.md) ---------------------------------------------
+# Bearer token /metrics requires; empty = open (keep the endpoint on an internal network then).
+METRICS_TOKEN = env.str("METRICS_TOKEN")
+# Every process writes its counters here and /metrics sums them (prometheus_client multiprocess
+# mode): web workers, Celery workers and beat of one host must share it. Set before
+# prometheus_client is first imported, which reads it once.
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))).resolve()
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Read from the database at scrape time (dotted paths of imperium.core.metrics.SafeCollector subclasses).
+METRICS_COLLECTORS = ["conversations.metrics.OutboxCollector", "incidents.metrics.SentinelCollector"]
 
 # --- product defaults -----------------------------------------------------------------------
 DECISIONS_FILE = BASE_DIR / "docs" / "IMPERIUM_DECISIONS.yaml"

@@ -10,5 +10,7 @@ application = get_wsgi_application()
 
 # The inbound webhook is answered before Django's middleware stack (see conversations/fastpath.py).
 from conversations.fastpath import with_webhook_fast_path  # noqa: E402
+from imperium.core.metrics import with_metrics  # noqa: E402
 
-application = with_webhook_fast_path(application)
+# Outermost: webhook requests are counted and timed whichever path answers them.
+application = with_metrics(with_webhook_fast_path(application))
