@@ -389,6 +389,11 @@ LOGGING = {
     },
 }
 
+# --- error tracking (Sentry; imperium.core.errortracking) -------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN")  # empty = off
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0)
+
 # --- health ---------------------------------------------------------------------------------
 # Dotted paths of checks shown by /admin/health; later apps append theirs.
 HEALTH_CHECKS = [

@@ -72,3 +72,20 @@ def test_sentinel_check_states_of_the_latest_run(client, settings):
     assert samples[("imperium_sentinel_checks", (("check", "redis"), ("state", "fail")))] == 1
     assert samples[("imperium_sentinel_last_run_age_seconds", ())] >= 0
     assert samples[("imperium_collector_sentinel_up", ())] == 1
+
+
+def test_the_grafana_dashboard_queries_only_metrics_we_export():
+    """docs/grafana-dashboard.json stays in step with imperium.core.metrics and the collectors."""
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    exported = {"imperium_webhook_requests_total", "imperium_webhook_accept_seconds_bucket", "imperium_turns_total",
+                "imperium_turn_seconds_bucket", "imperium_deliveries_total", "imperium_delivery_attempts_sum",
+                "imperium_delivery_attempts_count", "imperium_escalations_total", "imperium_celery_tasks_total",
+                "imperium_outbox_backlog", "imperium_outbox_oldest_due_seconds", "imperium_sentinel_checks",
+                "imperium_sentinel_last_run_age_seconds", "imperium_collector_outbox_up", "imperium_collector_sentinel_up"}
+    used = {name for panel in dashboard["panels"] for target in panel["targets"]
+            for name in re.findall(r"imperium_[a-z_]+", target["expr"])}
+    assert used and used <= exported, used - exported
