@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from crm.models import BookingSession, CrmConnection, CrmRecord, CrmService, VisitOptOut
-from crm.services import crm_connect, crm_disconnect
+from crm.services import crm_connect, crm_credentials_check, crm_disconnect
 from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError
 from tenants.admin import ClientAdmin
@@ -42,12 +42,12 @@ class CrmConnectionForm(forms.ModelForm):
         if tenant is None or self.errors:
             return data
         try:
-            # The one read call that proves the credentials; stores the connection and the service map.
-            self.connected, self.seeded = crm_connect(actor=Actor.from_user(self.request_user), tenant=tenant, kind=data["kind"],
-                                                      company_id=data["company_id"], partner_token=partner, user_token=user,
-                                                      base_url=data.get("base_url") or "")
+            # The one read call that proves the credentials; save_model stores them with its answer.
+            self.checked_services = crm_credentials_check(kind=data["kind"], company_id=data["company_id"], partner_token=partner,
+                                                          user_token=user, base_url=data.get("base_url") or "")
         except ApplicationError as exc:
             raise forms.ValidationError(exc.message) from None
+        self.tokens = (partner, user)
         return data
 
 
@@ -66,14 +66,17 @@ class CrmConnectionAdmin(TenantScopedAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: CrmConnection, form: Any, change: bool) -> None:
-        connected = getattr(form, "connected", None)
-        if connected is not None:
-            # crm_connect stored the checked connection; keep the visit-message switches of the form.
-            for name in ("remind_day_before", "remind_two_hours", "thank_you", "rebook_nudge", "quiet_hours_start", "quiet_hours_end"):
-                setattr(connected, name, form.cleaned_data[name])
-            connected.save()
-            obj.pk = connected.pk
-            messages.info(request, f"Connected: {len(form.seeded)} services found in the CRM.")
+        data = form.cleaned_data
+        tenant = data.get("tenant") or obj.tenant
+        connected, seeded = crm_connect(actor=Actor.from_user(request.user), tenant=tenant, kind=data["kind"],
+                                        company_id=data["company_id"], partner_token=form.tokens[0], user_token=form.tokens[1],
+                                        base_url=data.get("base_url") or "", checked_services=form.checked_services)
+        # Keep the visit-message switches of the form.
+        for name in ("remind_day_before", "remind_two_hours", "thank_you", "rebook_nudge", "quiet_hours_start", "quiet_hours_end"):
+            setattr(connected, name, data[name])
+        connected.save()
+        obj.pk = connected.pk
+        messages.info(request, f"Connected: {len(seeded)} services found in the CRM.")
 
     @admin.action(description="Disconnect (the bot hands bookings to managers)")
     def disconnect(self, request: HttpRequest, queryset: Any) -> None:

@@ -70,28 +70,35 @@ def crm_connection_mark_broken(*, connection: CrmConnection, error: str) -> bool
 
 
 # --- connecting ------------------------------------------------------------------------------
-def crm_connect(*, actor: Actor, tenant: Any, kind: str, company_id: int, partner_token: str, user_token: str,
-                base_url: str = "") -> tuple[CrmConnection, list[CrmService]]:
-    """Check the credentials with one read (`book_services`), then store the connection (tokens
-    encrypted) and seed the service map from the CRM's titles (existing keywords are kept).
-
-    Raises ApplicationError with a clear message when the CRM refuses or cannot be reached;
-    nothing is stored then. Audited as `crm.connect` (tokens masked)."""
+def crm_credentials_check(*, kind: str, company_id: int, partner_token: str, user_token: str, base_url: str = "") -> list[dict[str, Any]]:
+    """One read call (`book_services`) with these credentials; returns the services found.
+    Raises ApplicationError with a clear message when the CRM refuses or cannot be reached."""
     if kind not in CrmKind.values:
         raise ApplicationError(f"Unknown CRM kind {kind!r}: use one of {', '.join(CrmKind.values)}.")
     if not partner_token or not user_token:
         raise ApplicationError("Both the partner token and the user token are required.")
-    probe = CrmConnection(tenant=tenant, kind=kind, company_id=int(company_id), base_url=base_url.strip(),
-                          partner_token=partner_token, user_token=user_token)
+    probe = CrmConnection(kind=kind, company_id=int(company_id), base_url=base_url.strip())
     client = CrmClient(base_url=probe.api_base, company_id=probe.company_id, partner_token=partner_token, user_token=user_token,
                        timeout=settings.CRM_TIMEOUT)
     try:
-        services = client.services()
+        return client.services()
     except CrmError as exc:
         if exc.kind == "auth":
             raise ApplicationError(f"The CRM refused these credentials ({exc.status}): check the partner and user tokens "
                                    f"for company {company_id}.") from exc
         raise ApplicationError(f"Could not read services from {probe.api_base} for company {company_id}: {exc.message}") from exc
+
+
+def crm_connect(*, actor: Actor, tenant: Any, kind: str, company_id: int, partner_token: str, user_token: str,
+                base_url: str = "", checked_services: list[dict[str, Any]] | None = None) -> tuple[CrmConnection, list[CrmService]]:
+    """Check the credentials with one read (`book_services`), then store the connection (tokens
+    encrypted) and seed the service map from the CRM's titles (existing keywords are kept).
+    `checked_services`: the answer of a `crm_credentials_check` made just before (admin form).
+
+    Raises ApplicationError with a clear message when the CRM refuses or cannot be reached;
+    nothing is stored then. Audited as `crm.connect` (tokens masked)."""
+    services = checked_services if checked_services is not None else crm_credentials_check(
+        kind=kind, company_id=company_id, partner_token=partner_token, user_token=user_token, base_url=base_url)
     now = timezone.now()
     with transaction.atomic():
         connection, created = CrmConnection.objects.update_or_create(

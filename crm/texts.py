@@ -52,5 +52,5 @@ TEXTS = {
 }
 
 
-def text(name: str, **values: object) -> str:
-    return TEXTS[name].format(**values)
+def text(template: str, /, **values: object) -> str:
+    return TEXTS[template].format(**values)

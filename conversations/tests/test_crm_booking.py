@@ -239,3 +239,70 @@ def test_a_tenant_without_crm_still_hands_bookings_over(webhook, inline, fake_cr
         say(webhook, inline, tenant, "Запишите меня на маникюр завтра в 15:00")
     assert Escalation.objects.get().reason in ("booking", "no_knowledge")
     assert fake_crm.calls() == [] and OutboundMessage.objects.count() == 1
+
+
+def _reminded_record(tenant, fake_crm, starts_at):
+    from conversations.customers import customer_key
+    from crm.services import crm_record_upsert
+
+    crm_record = fake_crm.book_directly(staff_id=11, service_id=101, start=starts_at, phone=PHONE, fullname="Айгерим")
+    record = crm_record_upsert(tenant=tenant, record_id=crm_record.id, customer_key=customer_key(PHONE), customer_phone=PHONE,
+                               customer_name="Айгерим", starts_at=starts_at, source="sync", service_id=101,
+                               service_title="Маникюр с покрытием", staff_id=11, staff_name="Айгерим", seance_length=5400)
+    CrmRecord.objects.filter(pk=record.pk).update(reminded_day_before_at=T0)
+    return record
+
+
+def test_yes_to_a_reminder_confirms_the_visit(webhook, inline, salon, fake_crm):
+    with time_machine.travel(T0, tick=False):
+        record = _reminded_record(salon, fake_crm, datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+        [reply] = say(webhook, inline, salon, "Да, приду")
+    assert reply == "Спасибо, ждём вас!"
+    record.refresh_from_db()
+    assert record.confirmed_by_customer and len(fake_crm.records) == 1
+
+
+def test_cancel_in_answer_to_a_reminder_cancels_the_own_record(webhook, inline, salon, fake_crm):
+    with time_machine.travel(T0, tick=False):
+        record = _reminded_record(salon, fake_crm, datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+        [reply] = say(webhook, inline, salon, "отменить")
+    assert reply.startswith("Запись на маникюр с покрытием завтра, 7 декабря, в 15:00 отменена")
+    assert fake_crm.records == []
+    record.refresh_from_db()
+    assert record.status == "cancelled"
+
+
+def test_a_low_rating_after_the_thank_you_goes_to_managers_as_a_complaint(webhook, inline, salon, fake_crm):
+    with time_machine.travel(T0, tick=False):
+        record = _reminded_record(salon, fake_crm, datetime(2026, 12, 5, 10, 0, tzinfo=UTC))
+        CrmRecord.objects.filter(pk=record.pk).update(thanked_at=T0 - timedelta(hours=2))
+        say(webhook, inline, salon, "2")
+    record.refresh_from_db()
+    assert record.rating == 2
+    escalation = Escalation.objects.get()
+    assert escalation.reason == "complaint" and escalation.detail["rating"] == 2 and escalation.detail["master"] == "Айгерим"
+
+
+def test_a_good_rating_is_thanked(webhook, inline, salon, fake_crm):
+    with time_machine.travel(T0, tick=False):
+        record = _reminded_record(salon, fake_crm, datetime(2026, 12, 5, 10, 0, tzinfo=UTC))
+        CrmRecord.objects.filter(pk=record.pk).update(thanked_at=T0 - timedelta(hours=2))
+        [reply] = say(webhook, inline, salon, "5")
+    assert reply == "Спасибо за оценку! Будем рады видеть вас снова." and not Escalation.objects.exists()
+
+
+def test_reschedule_own_record_quotes_nothing_without_a_rule_and_moves_it(webhook, inline, salon, fake_crm):
+    with time_machine.travel(T0, tick=False) as traveller:
+        say(webhook, inline, salon, "Запишите на маникюр завтра в 15:00 к Айгерим")
+        traveller.shift(20)
+        say(webhook, inline, salon, "да")
+        old_id = fake_crm.records[0].id
+        traveller.shift(600)
+        [proposal] = say(webhook, inline, salon, "Перенесите мою запись на завтра в 17:00")
+        assert proposal.startswith("Перенести вашу запись на маникюр с покрытием с завтра, 7 декабря, 15:00 на завтра, 7 декабря, в 17:00")
+        traveller.shift(20)
+        [done] = say(webhook, inline, salon, "да")
+    assert done.startswith("Готово! Запись перенесена: маникюр с покрытием завтра, 7 декабря, в 17:00")
+    [record] = fake_crm.records
+    assert record.id != old_id and record.start == datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert CrmRecord.objects.get(record_id=old_id).status == "cancelled"
