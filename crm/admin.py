@@ -132,6 +132,17 @@ class CrmConnectionInline(admin.StackedInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # The formset narrows it to the tenant of the page, which the tenant admin already scoped.
+        return CrmConnection.objects.all()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only on an existing tenant's page: the add form stays the onboarding form it was.
+        return obj is not None and super().has_view_permission(request, obj)
+
     @admin.display(description="Edit")
     def edit_link(self, obj: CrmConnection) -> str:
         return format_html('<a href="{}">CRM connection, services and visit messages</a>',

@@ -123,7 +123,8 @@ class _Flow:
     def run(self) -> BookingReply | None:
         session = self._open_session()
         folded = parsing.prepared(self.message)
-        if (session is None and not _CUE.search(folded) and not parsing.is_stop(self.message)
+        cue = bool(_CUE.search(folded)) or (session is None and self._booking_shaped(folded))
+        if (session is None and not cue and not parsing.is_stop(self.message)
                 and parsing.answer_of(self.message) is None and parsing.rating_of(self.message) is None
                 and not _VISIT_ANSWER.search(folded)):
             return None  # not about booking: one query for the connection, one for the session
@@ -142,7 +143,7 @@ class _Flow:
                 if recent.booking_turn == self.turn_key:  # this very turn booked it (resumed after a crash)
                     return self._done_reply(recent)
                 return BookingReply(ANSWER, text("already_booked"), detail={"crm": "already_done", "session": recent.pk})
-            if not _CUE.search(folded):
+            if not cue:
                 return None
             if _COMPLAINT.search(folded):
                 return None  # the brain hands complaints over
@@ -165,6 +166,13 @@ class _Flow:
         except CrmError as exc:
             logger.warning("CRM failure for %s: %s", self.tenant.slug, exc.message)
             return self._hand_over(self._open_session(), f"CRM unavailable: {exc.message}"[:300], reason="dependency_down")
+
+    def _booking_shaped(self, folded: str) -> bool:
+        """No booking word, but a service and a day or time («на педикюр сегодня в 17:00 можно?»)."""
+        if not parsing.WHEN.search(folded):
+            return False
+        best, partial = parsing.match_services(self.message, self.services)
+        return bool(best or len(partial) == 1)
 
     # --- sessions ------------------------------------------------------------------------
     def _open_session(self) -> BookingSession | None:
@@ -270,8 +278,6 @@ class _Flow:
             if request.cancel or request.reschedule:
                 session = self._new_session(SessionKind.RESCHEDULE if request.reschedule else SessionKind.CANCEL)
                 return self._own_record(session, request)
-            if not request.says_anything and not _CUE.search(parsing.prepared(self.message)):
-                return None  # type: ignore[return-value]
             session = self._new_session(SessionKind.BOOK)
         elif session.kind != SessionKind.BOOK and session.record_id is None:
             return self._own_record(session, request)

@@ -36,6 +36,8 @@ _GROUP = re.compile(r"нас\s+(двое|трое|четверо|2|3|4)|вдво
 _CANCEL = re.compile(r"отмен(и|ите|ить|яю|а)\b|отменить|не\s+(смогу|приду|получится)\s+(прийти|придти)?|cancel")
 _RESCHEDULE = re.compile(r"перенес(и|ите|ти)\b|перенест|перезапиш|другое\s+время|поменя\w+\s+время|сдвин|reschedule")
 _STOP = re.compile(r"^\s*(стоп|stop|отписаться|отпишите|не\s+присылайте|хватит\s+присылать)\s*[.!]*\s*$")
+WHEN = re.compile(r"\b(сегодня|завтр\w*|послезавтр\w*|понедельник|вторник|сред[уа]|четверг|пятниц[уа]|суббот[уа]|воскресенье|"
+                  r"утром|вечером|после\s+обеда|\d{1,2}[:.]\d{2}|в\s+\d{1,2}\b|после\s+\d|\d{1,2}\s+(?:декабр|январ|феврал)\w*)")
 _NEAREST = re.compile(r"ближайш|как\s+можно\s+скорее|поскорее|побыстрее|в\s+любой\s+день")
 
 # Windows in local hours: (from, to).
@@ -139,8 +141,9 @@ def parse_day(text: str, today: dt.date) -> dt.date | None:
     for word in _WORD.findall(folded):
         weekday = WEEKDAYS.get(word) if len(word) <= 2 else _fuzzy_key(word, {k: v for k, v in WEEKDAYS.items() if len(k) > 2}, 0.8)
         if weekday is not None:
-            ahead = (weekday - today.weekday()) % 7
-            return today + dt.timedelta(days=ahead or 7) if "следующ" in folded and ahead else today + dt.timedelta(days=ahead)
+            # «в воскресенье» said on a Sunday means the next one (today is «сегодня»).
+            ahead = (weekday - today.weekday()) % 7 or 7
+            return today + dt.timedelta(days=ahead + (7 if "следующ" in folded and ahead < 7 else 0))
     for match in _DATE_WORD.finditer(folded):
         month = next((m for prefix, m in MONTHS.items() if match.group(2).startswith(prefix)), None)
         if month:
@@ -177,9 +180,20 @@ def _pm(hour: int, marker: str = "") -> int:
     return hour + 12 if 1 <= hour <= 8 else hour
 
 
+def _without_dates(folded: str) -> str:
+    """«10.12 в 14:00»: the date is not a time. A valid day.month not after «в»/«к» is removed."""
+    def drop(match: re.Match[str]) -> str:
+        before = folded[max(0, match.start() - 3): match.start()]
+        day, month = int(match.group(1)), int(match.group(2))
+        if re.search(r"\b(в|к|на)\s$", before) or not (1 <= month <= 12 and 1 <= day <= 31):
+            return match.group(0)
+        return " "
+    return _DATE_NUM.sub(drop, folded)
+
+
 def parse_time(text: str) -> tuple[dt.time | None, tuple[int, int] | None]:
     """(exact time, window) — at most one of them."""
-    folded = prepared(text)
+    folded = _without_dates(prepared(text))
     after = _AFTER.search(folded)
     if after:
         return None, (_pm(int(after.group(1))), 24)
@@ -259,7 +273,8 @@ def match_staff(text: str, staff: list[dict[str, Any]]) -> tuple[int | None, str
         for word in said:
             if len(word) < 3:
                 continue
-            if word == target or (len(target) >= 4 and (word.startswith(target[: max(4, len(target) - 1)]) or _similar(word, target, 0.8))):
+            if word == target or (len(target) >= 4 and (word.startswith(target[: max(4, len(target) - 1)]) or _similar(word, target, 0.8)
+                                                          or stem(word) == stem(target))):
                 return int(master["id"]), name
     return None, ""
 

@@ -86,3 +86,22 @@ def test_disconnect_turns_it_off(fake):
     out = io.StringIO()
     call_command("crm_disconnect", "--tenant", tenant.slug, stdout=out)
     assert "had no active CRM connection" in out.getvalue()
+
+
+def test_make_run_connects_the_demo_tenant_to_the_fake_crm(monkeypatch, settings, tmp_path):
+    from crm.selectors import crm_connection_of
+    from crm.services import crm_client_for
+    from tenants.models import Client
+
+    settings.VAR_DIR = tmp_path
+    with FakeCrm() as fake:
+        monkeypatch.setenv("FAKE_CRM_PORT", str(fake.server.server_address[1]))
+        out = io.StringIO()
+        call_command("bootstrap_local", stdout=out)
+        call_command("bootstrap_local", stdout=io.StringIO())  # idempotent
+        demo = Client.objects.get(slug="demo-salon")
+        crm = crm_connection_of(demo)
+        assert crm.status == "active" and crm.base_url == f"{fake.url}/api/v1"
+        assert len(crm_client_for(crm).services()) == 6  # the stored tokens are the fake's
+    assert "demo CRM:" in out.getvalue() and CrmConnection.objects.count() == 1
+    assert "маникюр" in CrmService.objects.get(tenant=demo, crm_id=101).keywords
