@@ -16,7 +16,7 @@ from django.conf import settings
 from crm import selectors
 from crm.choices import ConnectionStatus
 from crm.clients.altegio import CrmError
-from incidents.checks.base import Check, CheckContext, Observation, timed
+from imperium.core.sentinel import Check, CheckContext, Observation, timed
 
 
 class CrmCheck(Check):

@@ -38,10 +38,10 @@ def test_the_scripted_booking_set(webhook, inline, settings):
             cache.clear()
             results.append(play(case, tenant=tenant, fake=fake, webhook=webhook, inline=inline, phone=f"+7701{number:07d}"))
     report = summary(results)
-    print(json.dumps(report, ensure_ascii=False, indent=1))  # noqa: T201 - the numbers for docs/EVAL.md
+    print(json.dumps(report, ensure_ascii=False, indent=1))
     for result in results:
         if result["outcome"] != {"booked": "booked_ok", "handover": "handed_over", "declined": "declined_ok"}[result["expected"]]:
-            print(result["id"], result["outcome"], result["replies"], result["escalation"])  # noqa: T201
+            print(result["id"], result["outcome"], result["replies"], result["escalation"])
     assert report["cases"] >= 60
     assert report["wrong"] == 0 and report["one_record_each"]
     assert report["handed_over_with_details"] == report["counts"].get("handed_over", 0)
