@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE as _BEAT_SCHEDULE
+from imperium.celery_routes import TASK_ANNOTATIONS as _TASK_ANNOTATIONS
 from imperium.celery_routes import TASK_ROUTES as _TASK_ROUTES
 from imperium.core.envconfig import StrictEnv, generate_django_secret, local_base_url, local_secret
 
@@ -227,6 +228,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = _TASK_ROUTES
+CELERY_TASK_ANNOTATIONS = _TASK_ANNOTATIONS  # soft/hard time limits per task family (celery_routes.py)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -236,7 +238,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # which costs a new Postgres connection per task; with it, connections follow CONN_MAX_AGE and
 # health checks like web requests do (imperium.core.celery_signals runs close_old_connections).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, touching BEAT_HEARTBEAT_FILE on every tick (imperium/beat.py).
+CELERY_BEAT_SCHEDULER = "imperium.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_FILE = Path(env.str("BEAT_HEARTBEAT_FILE", str(VAR_DIR / "beat.heartbeat")))
 CELERY_BEAT_SCHEDULE = _BEAT_SCHEDULE
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
