@@ -133,8 +133,11 @@ DATABASE_IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- redis / cache --------------------------------------------------------------------------
-REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
-if REDIS_URL:
+# redis+sentinel://host1:26379,host2:26379/<master name>/<db> for Redis behind Sentinel (imperium.core.redissentinel).
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel"))
+if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
+    CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
+elif REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -221,6 +224,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    if CELERY_BROKER_URL.startswith("sentinel://"):
+        # sentinel://host1:26379;sentinel://host2:26379 — kombu asks the sentinels for this master.
+        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = env.str("CELERY_BROKER_MASTER_NAME", "mymaster")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -250,6 +256,9 @@ QDRANT_API_KEY = env.str("QDRANT_API_KEY")
 QDRANT_COLLECTION = env.str("QDRANT_COLLECTION", "truffles_knowledge")
 QDRANT_PATH = VAR_DIR / "qdrant"
 QDRANT_TIMEOUT = env.float("QDRANT_TIMEOUT", 5.0, minimum=0.1)
+# Shards and replicas of the collection when Imperium creates it (a Qdrant cluster; docs/SCALING.md).
+QDRANT_SHARDS = env.int("QDRANT_SHARDS", 1, minimum=1)
+QDRANT_REPLICAS = env.int("QDRANT_REPLICAS", 1, minimum=1)
 EMBEDDINGS_BACKEND = env.choice("EMBEDDINGS_BACKEND", "hashing", ("hashing", "http"))
 EMBEDDINGS_URL = env.url("EMBEDDINGS_URL")
 EMBEDDINGS_TIMEOUT = env.float("EMBEDDINGS_TIMEOUT", 10.0, minimum=0.1)
