@@ -51,6 +51,7 @@ TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
     "sweeps": (120, 150),          # outbox, reminders, alert and update sweeps, housekeeping
     "monitoring": (240, 300),      # sentinel run, fixer, canary analysis (many probes with timeouts)
     "knowledge": (1800, 1900),     # a KB import with its embeddings
+    "crm": (300, 360),             # CRM record sync and visit messages (paged outside API calls)
 }
 TASK_FAMILIES: dict[str, str] = {
     "imperium.tasks.verification_expire_due": "sweeps",
@@ -72,6 +73,8 @@ TASK_FAMILIES: dict[str, str] = {
     "incidents.sentinel_run": "monitoring",
     "incidents.fixer_run": "monitoring",
     "incidents.prune": "sweeps",
+    "crm.records_sync": "crm",
+    "crm.visit_messages_send": "crm",
 }
 TASK_ANNOTATIONS: dict[str, dict[str, int]] = {
     name: {"soft_time_limit": TASK_TIME_LIMITS[family][0], "time_limit": TASK_TIME_LIMITS[family][1]}
