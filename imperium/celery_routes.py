@@ -79,6 +79,10 @@ TASK_FAMILIES: dict[str, str] = {
     "incidents.prune": "sweeps",
     "crm.records_sync": "crm",
     "crm.visit_messages_send": "crm",
+    "conversations.handover_learn": "notifications",  # a suggestion from a closed hand-over + its card row
+    "conversations.answer_notify": "notifications",
+    "telegram.digest_due": "sweeps",
+    "releases.learned_promotion": "monitoring",  # kb_eval of the draft and of serving on the tenant's cases
 }
 TASK_ANNOTATIONS: dict[str, dict[str, int]] = {
     name: {"soft_time_limit": TASK_TIME_LIMITS[family][0], "time_limit": TASK_TIME_LIMITS[family][1]}
