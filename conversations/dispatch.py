@@ -64,45 +64,6 @@ def _drop_producer() -> None:
             logger.debug("could not release a broken producer", exc_info=True)
 
 
-def redis_envelope(queue: str, task_name: str, message: Any) -> dict[str, Any]:
-    """The message as kombu's Redis transport stores it (body base64-encoded JSON, delivery info
-    for the anonymous exchange), after Celery's `before_task_publish` signal has run."""
-    import base64
-    import json
-
-    from celery import signals
-
-    headers, properties, body = dict(message.headers), dict(message.properties), message.body
-    signals.before_task_publish.send(sender=task_name, body=body, exchange="", routing_key=queue, headers=headers,
-                                     properties=properties, declare=[], retry_policy={})
-    properties.update(
-        delivery_mode=2, delivery_info={"exchange": "", "routing_key": queue}, priority=0, body_encoding="base64",
-        delivery_tag=str(uuid.uuid4()),
-    )
-    return {
-        "body": base64.b64encode(json.dumps(body).encode()).decode(),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": headers,
-        "properties": properties,
-    }
-
-
-def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> None:
-    """Put a Celery task message straight into a Redis broker queue (one LPUSH).
-
-    kombu's Redis transport builds a new client object for every message, which costs more CPU
-    than the rest of the webhook; this writes the same envelope (checked against kombu's own
-    in `tests/test_dispatch.py`, and consumed by a real worker there) on a kept connection
-    (`imperium.core.redisline`).
-    """
-    import json
-
-    from imperium.core.redisline import RedisLine
-
-    RedisLine.for_url(broker_url, timeout=2).lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
-
-
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:
     """Send one task message (Celery protocol 2, `before_task_publish` signals included).
 
@@ -111,6 +72,8 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     Kept small so tests can replace it and observe what was queued.
     """
     from celery import current_app
+
+    from imperium.core.celery_lpush import celery_lpush
 
     app = current_app._get_current_object()  # the project's app: `imperium/__init__.py` creates it first
 
@@ -122,7 +85,7 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     )
     broker_url = app.conf.broker_url or ""
     if broker_url.startswith(("redis://", "rediss://")):
-        redis_publish(broker_url, queue, task_name, message)
+        celery_lpush(broker_url, queue, task_name, message)  # one LPUSH on a kept connection (measured: docs/BENCHMARKS.md)
         return
     for attempt in (1, 2):
         try:
