@@ -1,5 +1,8 @@
 """ask --tenant S [--kb-version N] [--json] "message" ["message" ...] → the reply decision
-for a burst of messages, without sending anything."""
+for a burst of messages, without sending anything.
+
+Contract: docs/CONTRACTS.md "Command line".
+"""
 
 from __future__ import annotations
 
