@@ -73,7 +73,7 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     """
     from celery import current_app
 
-    from imperium.core.celery_lpush import celery_lpush
+    from imperium.core.celery_lpush import celery_lpush, lpush_compatible
 
     app = current_app._get_current_object()  # the project's app: `imperium/__init__.py` creates it first
 
@@ -84,7 +84,7 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
         argsrepr=repr(list(args)), kwargsrepr="{}",
     )
     broker_url = app.conf.broker_url or ""
-    if broker_url.startswith(("redis://", "rediss://")):
+    if lpush_compatible(app):
         celery_lpush(broker_url, queue, task_name, message)  # one LPUSH on a kept connection (measured: docs/BENCHMARKS.md)
         return
     for attempt in (1, 2):
