@@ -29,8 +29,8 @@ from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
 from imperium.telegram.choices import UpdateKind
-from imperium.telegram.router import UpdateHandler, register_handler
 from imperium.telegram.messaging import reply_to
+from imperium.telegram.router import UpdateHandler, register_handler
 from imperium.telegram.updates import IncomingUpdate
 from incidents.models import Alert
 from knowledge.models import KnowledgeSuggestion
