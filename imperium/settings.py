@@ -347,7 +347,7 @@ SENTINEL_CHECKS = [
     "incidents.checks.system.DatabaseCheck",
     "incidents.checks.system.RedisCheck",
     "incidents.checks.system.BrokerCheck",
-    "incidents.checks.knowledge.QdrantCheck",
+    "knowledge.sentinel_checks.QdrantCheck",
     "conversations.sentinel_checks.ChatFlowCheck",
     "conversations.sentinel_checks.SilentFailureCheck",
     "conversations.sentinel_checks.OutboxBacklogCheck",
