@@ -153,7 +153,7 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         (the same evaluation a promotion request runs)."""
         version = get_object_or_404(scope_queryset(KnowledgeVersion.objects.select_related("tenant"), request.user, EDIT_ROLES), pk=pk)
         if request.method == "POST":
-            from knowledge.policy_actions import kb_eval_run  # the answer brain is an entry point's to call
+            from releases.kb_gate import kb_eval_run  # the same evaluation a promotion request runs
 
             summary = kb_eval_run(version)
             if summary is None:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from imperium.core.actors import Actor
 from imperium.core.policy import policy_execute
 from imperium.core.testing.html_forms import form_data
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 from knowledge import services as kb
 from releases.tests.pipeline import (  # noqa: F401
     _fresh_knowledge_caches,
