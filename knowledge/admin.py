@@ -269,8 +269,8 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         tenants = scope_queryset(Client.objects.all(), request.user, EDIT_ROLES)
 
         class UploadForm(forms.Form):
-            tenant = forms.ModelChoiceField(queryset=tenants)
-            file = forms.FileField(help_text="JSONL or Markdown, UTF-8")
+            tenant = forms.ModelChoiceField(queryset=tenants, label=_("Tenant"))
+            file = forms.FileField(label=_("File"), help_text=_("JSONL or Markdown, UTF-8"))
 
         form = UploadForm(request.POST or None, request.FILES or None, initial={"tenant": request.GET.get("tenant")})
         if request.method == "POST" and form.is_valid():
@@ -278,7 +278,7 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
             try:
                 content = upload.read().decode("utf-8")
             except UnicodeDecodeError:
-                form.add_error("file", "The file is not UTF-8 text.")
+                form.add_error("file", _("The file is not UTF-8 text."))
             else:
                 job = services.kb_import_job_create(actor=Actor.from_user(request.user), tenant=form.cleaned_data["tenant"],
                                                     file_name=upload.name, content=content)
@@ -289,7 +289,8 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
 
                     transaction.on_commit(lambda: kb_import_job_run.delay(job.pk))
                 return HttpResponseRedirect(reverse("admin:knowledge_knowledgeimportjob_change", args=[job.pk]))
-        context = {**self.admin_site.each_context(request), "title": "Upload knowledge", "form": form}
+        context = {**self.admin_site.each_context(request), "title": _("Upload knowledge"), "form": form,
+                   "opts": self.model._meta}
         return TemplateResponse(request, "admin/knowledge/upload.html", context)
 
 
