@@ -149,8 +149,11 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
 
     change_form_template = "admin/tenants/client/change_form.html"
 
+    inlines = [ClientSettingsInline]  # other apps append theirs (crm)
+
     def get_inlines(self, request: HttpRequest, obj: Client | None = None) -> list[Any]:
-        return [ClientSettingsInline] if obj is not None else []  # settings are created by onboarding
+        # The add form is the onboarding form: settings are created by onboarding, not typed in.
+        return list(self.inlines) if obj is not None else [i for i in self.inlines if i is not ClientSettingsInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
         return ["slug", "created_at", "updated_at"] if obj else []

@@ -95,9 +95,23 @@ def _fill_row(model: type[models.Model], tenant: Any) -> models.Model:
 
 
 @pytest.fixture
-def world(tenant_a, tenant_b, superuser, operator_a, ask_turn, webhook, settings):  # noqa: F811
+def fake_crm():
+    from crm.testing.fake_crm import FakeCrm
+
+    with FakeCrm() as crm:
+        yield crm
+
+
+@pytest.fixture
+def world(tenant_a, tenant_b, superuser, operator_a, ask_turn, webhook, settings, fake_crm):  # noqa: F811
     """Rows in every registered model, made the way the product makes them where it can."""
+    from crm.services import crm_connect
+
     settings.VERIFICATION_ALLOW_SELF_APPROVAL = False
+    # The CRM form checks the stored credentials on every save: both tenants are connected to a fake CRM.
+    for tenant in (tenant_a, tenant_b):
+        crm_connect(actor=ACTOR, tenant=tenant, kind="altegio", company_id=fake_crm.company_id, partner_token=fake_crm.partner_token,
+                    user_token=fake_crm.user_token, base_url=f"{fake_crm.url}/api/v1")
     stable = import_kb(tenant_a)
     import_kb(tenant_b)
     draft = kb.kb_version_clone(actor=ACTOR, version=stable)
