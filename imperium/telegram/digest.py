@@ -88,10 +88,10 @@ def digest_send(tenant: Client, *, now: datetime | None = None, key: str = "") -
 
 
 def ceo_digest_send(*, now: datetime | None = None, key: str = "") -> Alert | None:
-    from incidents.alerts import notification_enqueue
+    from incidents.alerts import telegram_message_enqueue
 
     now = now or timezone.now()
-    return notification_enqueue(chat_id=str(settings.ALERT_CHAT_ID or ""), topic_id=settings.ALERT_TOPIC_ID,
+    return telegram_message_enqueue(chat_id=str(settings.ALERT_CHAT_ID or ""), topic_id=settings.ALERT_TOPIC_ID,
                                 text=ceo_digest_text(since=now - timedelta(days=1), until=now),
                                 key=key or f"digest:ceo:{now.isoformat()}", title="daily digest")
 
