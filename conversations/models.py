@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from conversations.choices import (
     ConversationState,
@@ -37,20 +38,22 @@ class Conversation(models.Model):
 
     # Indexes are few on purpose: every inbound message writes this row on the webhook path.
     # (tenant) is covered by the unique (tenant, customer_key).
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+", db_index=False)
     # The phone is needed to reply, so it is stored encrypted; lookups go through a keyed hash.
     customer_key = models.CharField(max_length=64, help_text="Keyed hash of the phone number (lookup key).")
     customer_phone = EncryptedTextField()
-    customer_phone_masked = models.CharField(max_length=32)
-    customer_name = models.CharField(max_length=200, blank=True, default="")
-    state = models.CharField(max_length=10, choices=ConversationState.choices, default=ConversationState.BOT)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    customer_phone_masked = models.CharField(_("phone (masked)"), max_length=32)
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True, default="")
+    state = models.CharField(_("state"), max_length=10, choices=ConversationState.choices, default=ConversationState.BOT)
+    created_at = models.DateTimeField(_("started"))
+    updated_at = models.DateTimeField(_("updated"))
+    last_inbound_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     reply_due_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the unanswered messages are due for a turn (coalescing window); empty = none pending."
+        _("bot answers at"), null=True, blank=True,
+        help_text=_("When the bot answers the unanswered messages (it waits a few seconds for more); empty: nothing pending."),
     )
-    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last time a turn task was queued for it.")
+    dispatched_at = models.DateTimeField(_("last queued for the bot"), null=True, blank=True,
+                                         help_text=_("Last time the bot was asked to answer it."))
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -60,9 +63,11 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["reply_due_at"], condition=Q(reply_due_at__isnull=False), name="conv_reply_due"),
         ]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
 
     def __str__(self) -> str:
-        return f"{self.customer_phone_masked} ({self.state})"
+        return f"{self.customer_phone_masked} · {self.get_state_display()}"
 
 
 class InboundMessage(models.Model):
@@ -72,7 +77,7 @@ class InboundMessage(models.Model):
     tenant_scope_path = "tenant"
 
     # Written on the webhook path: (tenant) and (conversation) are covered by composite indexes.
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+", db_index=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="inbound_messages", db_index=False)
     provider_message_id = models.CharField(max_length=200)
     message_type = models.CharField(max_length=20, default=MessageType.TEXT)
@@ -97,6 +102,8 @@ class InboundMessage(models.Model):
             # Partial: a new message (no turn yet) costs no entry here.
             models.Index(fields=["turn"], condition=Q(turn__isnull=False), name="inbound_turn"),
         ]
+        verbose_name = _("customer message")
+        verbose_name_plural = _("customer messages")
 
     def __str__(self) -> str:
         return f"{self.provider_message_id} ({self.message_type})"
@@ -111,7 +118,7 @@ class DeadLetter(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     webhook_id = models.CharField(max_length=200, blank=True, default="")
     error = models.TextField()
@@ -126,6 +133,8 @@ class DeadLetter(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        verbose_name = _("rejected webhook")
+        verbose_name_plural = _("rejected webhooks")
 
     def __str__(self) -> str:
         return f"dead letter {self.pk}: {self.error[:60]}"
@@ -138,7 +147,7 @@ class Turn(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
     status = models.CharField(max_length=12, choices=TurnStatus.choices, default=TurnStatus.PROCESSING)
     decision = models.CharField(max_length=10, choices=TurnDecision.choices, blank=True, default="")
@@ -163,6 +172,8 @@ class Turn(models.Model):
         indexes = [
             models.Index(fields=["lease_expires_at"], condition=Q(status="processing"), name="turn_processing_lease"),
         ]
+        verbose_name = _("bot turn")
+        verbose_name_plural = _("bot turns")
 
     def __str__(self) -> str:
         return f"turn {self.pk} ({self.status})"
@@ -174,7 +185,7 @@ class Escalation(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="escalations")
     turn = models.ForeignKey(Turn, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations")
     reason = models.CharField(max_length=32, choices=EscalationReason.choices)
@@ -205,6 +216,8 @@ class Escalation(models.Model):
             models.Index(fields=["tenant", "status"], name="escalation_tenant_status"),
             models.Index(fields=["created_at"], condition=Q(notified_at__isnull=True), name="escalation_unnotified"),
         ]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
 
     def __str__(self) -> str:
         return f"escalation {self.pk} ({self.reason}, {self.status})"
@@ -220,7 +233,7 @@ class OutboundMessage(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="outbound_messages")
     turn = models.ForeignKey(Turn, null=True, blank=True, on_delete=models.PROTECT, related_name="outbound_messages")
     escalation = models.ForeignKey(Escalation, null=True, blank=True, on_delete=models.PROTECT, related_name="outbound_messages")
@@ -255,6 +268,8 @@ class OutboundMessage(models.Model):
             ),
             models.Index(fields=["tenant", "status"], name="outbound_tenant_status"),
         ]
+        verbose_name = _("message to a customer")
+        verbose_name_plural = _("messages to customers")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
@@ -266,7 +281,7 @@ class MessageTrace(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="traces")
     turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="trace")
     created_at = models.DateTimeField(db_index=True)
@@ -295,6 +310,8 @@ class MessageTrace(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="trace_tenant_created")]
+        verbose_name = _("bot decision trace")
+        verbose_name_plural = _("bot decision traces")
 
     def __str__(self) -> str:
         return f"trace of turn {self.turn_id}: {self.decision} {self.reason}".strip()
@@ -305,7 +322,7 @@ class ConversationEvent(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField()
     from_state = models.CharField(max_length=10, choices=ConversationState.choices)
@@ -319,6 +336,8 @@ class ConversationEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("conversation state change")
+        verbose_name_plural = _("conversation state changes")
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state} by {self.actor_label or self.actor_kind}"
@@ -330,7 +349,7 @@ class ConversationNote(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
     created_at = models.DateTimeField()
     text = models.TextField()
@@ -343,6 +362,8 @@ class ConversationNote(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
 
     def __str__(self) -> str:
         return f"note by {self.actor_label or self.actor_kind}: {self.text[:40]}"
@@ -354,7 +375,7 @@ class SandboxMessage(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     idempotency_key = models.CharField(max_length=200, unique=True)
     instance_id = models.CharField(max_length=100, blank=True, default="")
     to_masked = models.CharField(max_length=32)
@@ -366,7 +387,8 @@ class SandboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "sandbox send"
+        verbose_name = _("sandbox send")
+        verbose_name_plural = _("sandbox sends")
 
     def __str__(self) -> str:
         return f"sandbox → {self.to_masked}: {self.text[:40]}"

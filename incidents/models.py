@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from imperium.core.choices import ActorKind
 from incidents.choices import (
@@ -25,7 +26,8 @@ class ErrorLog(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     correlation_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     where = models.CharField(max_length=200, help_text="Component or code path, e.g. 'chatflow.send'.")
     exception_type = models.CharField(max_length=200, blank=True, default="")
     message = models.TextField(blank=True, default="")
@@ -37,6 +39,8 @@ class ErrorLog(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="errorlog_tenant_created")]
+        verbose_name = _("error log")
+        verbose_name_plural = _("error logs")
 
     def __str__(self) -> str:
         return f"{self.where}: {self.exception_type or self.message[:60]}"
@@ -56,7 +60,8 @@ class Alert(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=15, choices=AlertKind.choices, default=AlertKind.ALERT)
     severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
     title = models.CharField(max_length=200, blank=True, default="")
@@ -98,6 +103,8 @@ class Alert(models.Model):
                 name="uniq_alert_open_dedup_key",
             ),
         ]
+        verbose_name = _("Telegram alert")
+        verbose_name_plural = _("Telegram alerts")
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.title or self.text[:40]} ({self.status})"
@@ -118,6 +125,8 @@ class SentinelRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        verbose_name = _("sentinel run")
+        verbose_name_plural = _("sentinel runs")
 
     def __str__(self) -> str:
         return f"sentinel run {self.started_at:%Y-%m-%d %H:%M:%S} ({self.failing}/{self.checks} failing)"
@@ -133,7 +142,8 @@ class CheckResult(models.Model):
     check_name = models.CharField("check", max_length=64)
     target = models.CharField(max_length=100, blank=True, default="")
     fingerprint = models.CharField(max_length=200)
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     ok = models.BooleanField()
     skipped = models.BooleanField(default=False, help_text="Not configured or nothing to judge: never counts as a pass or a failure.")
     latency_ms = models.FloatField(null=True, blank=True)
@@ -150,6 +160,8 @@ class CheckResult(models.Model):
             models.Index(fields=["fingerprint", "-checked_at"], name="checkresult_fp_checked"),
             models.Index(fields=["tenant", "-checked_at"], name="checkresult_tenant_checked"),
         ]
+        verbose_name = _("check result")
+        verbose_name_plural = _("check results")
 
     def __str__(self) -> str:
         return f"{self.fingerprint}: {'ok' if self.ok else 'FAIL'}"
@@ -169,7 +181,8 @@ class Incident(models.Model):
     fingerprint = models.CharField(max_length=200, help_text="check:target — what failed, where.")
     kind = models.CharField(max_length=64, help_text="The check whose failure this is (e.g. qdrant.points).")
     target = models.CharField(max_length=100, blank=True, default="")
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.CASCADE, related_name="+",
                                help_text="Empty: system-wide.")
     severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
     status = models.CharField(max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
@@ -206,6 +219,8 @@ class Incident(models.Model):
                 name="uniq_incident_open_fingerprint",
             ),
         ]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title} ({self.status})"
@@ -221,7 +236,8 @@ class IncidentEvent(models.Model):
     tenant_scope_path = "tenant"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=24, choices=IncidentEventKind.choices)
     source = models.CharField(max_length=10, choices=EventSource.choices, default=EventSource.SYSTEM)
@@ -235,6 +251,8 @@ class IncidentEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["incident", "created_at"], name="incidentevent_incident_created")]
+        verbose_name = _("incident event")
+        verbose_name_plural = _("incident events")
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.actor_label or self.actor_kind}"

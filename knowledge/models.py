@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from knowledge.choices import ImportJobStatus, SourceKind, SyncStatus, VersionStatus
@@ -16,7 +17,8 @@ class KnowledgeSource(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_sources")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_sources")
     kind = models.CharField(max_length=16, choices=SourceKind.choices)
     name = models.CharField(max_length=255, blank=True, default="")
     content = models.TextField(blank=True, default="")
@@ -28,6 +30,8 @@ class KnowledgeSource(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("knowledge source")
+        verbose_name_plural = _("knowledge sources")
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name or self.pk}"
@@ -38,7 +42,8 @@ class KnowledgeVersion(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_versions")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT, db_index=True)
     candidate = models.BooleanField(
@@ -63,6 +68,8 @@ class KnowledgeVersion(models.Model):
             models.UniqueConstraint(fields=["tenant", "number"], name="kb_version_unique_number"),
             models.UniqueConstraint(fields=["tenant"], condition=Q(status="stable"), name="kb_version_one_stable"),
         ]
+        verbose_name = _("knowledge version")
+        verbose_name_plural = _("knowledge versions")
 
     def __str__(self) -> str:
         return f"KB v{self.number} ({self.status})"
@@ -90,6 +97,8 @@ class KnowledgeItem(models.Model):
     class Meta:
         ordering = ["version", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["version", "external_id"], name="kb_item_unique_external_id")]
+        verbose_name = _("knowledge item")
+        verbose_name_plural = _("knowledge items")
 
     def __str__(self) -> str:
         return self.external_id
@@ -114,6 +123,8 @@ class KnowledgeSyncLog(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        verbose_name = _("knowledge sync log")
+        verbose_name_plural = _("knowledge sync logs")
 
     def __str__(self) -> str:
         return f"sync v{self.version_id} {self.backend} {self.status}"
@@ -124,7 +135,8 @@ class KnowledgeImportJob(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_imports")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_imports")
     file_name = models.CharField(max_length=255)
     kind = models.CharField(max_length=16, choices=SourceKind.choices)
     content = models.TextField()
@@ -140,6 +152,8 @@ class KnowledgeImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("knowledge import")
+        verbose_name_plural = _("knowledge imports")
 
     def __str__(self) -> str:
         return f"import {self.file_name} ({self.status})"
@@ -150,11 +164,16 @@ class KnowledgeEvalSet(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.OneToOneField("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_eval_set")
+    tenant = models.OneToOneField("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_eval_set")
     cases = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evaluation set")
+        verbose_name_plural = _("evaluation sets")
 
     def __str__(self) -> str:
         return f"eval cases of tenant {self.tenant_id} ({len(self.cases)})"
@@ -173,6 +192,8 @@ class KnowledgeEvalRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("knowledge evaluation")
+        verbose_name_plural = _("knowledge evaluations")
 
     def __str__(self) -> str:
         return f"eval of v{self.version_id}: {'passed' if self.passed else 'failed'}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from imperium.core.choices import ActorKind
@@ -118,6 +119,8 @@ class Release(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
 
     def __str__(self) -> str:
         return f"{self.version} ({self.status})"
@@ -163,6 +166,8 @@ class ReleaseEvent(AppendOnly, ActorFields):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("release event")
+        verbose_name_plural = _("release events")
 
     def __str__(self) -> str:
         return f"{self.release.version}: {self.from_status or '∅'} → {self.to_status}"
@@ -180,8 +185,8 @@ class ReleasePointer(models.Model):
 
     class Meta:
         ordering = ["channel"]
-        verbose_name = "releases board"
-        verbose_name_plural = "releases board"
+        verbose_name = _("releases board")
+        verbose_name_plural = _("releases board")
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.release.version if self.release_id else 'defaults'}"
@@ -199,6 +204,8 @@ class ReleasePointerEvent(AppendOnly, ActorFields):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("release pointer change")
+        verbose_name_plural = _("release pointer changes")
 
     def __str__(self) -> str:
         def name(release_id: int | None, release: Release | None) -> str:
@@ -212,7 +219,7 @@ class TenantChannelEvent(AppendOnly, ActorFields):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     from_channel = models.CharField(max_length=10, choices=Channel.choices)
     to_channel = models.CharField(max_length=10, choices=Channel.choices)
     operation = models.CharField(max_length=40, help_text="deploy_canary, rollback, canary_rollback")
@@ -224,6 +231,8 @@ class TenantChannelEvent(AppendOnly, ActorFields):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="chanevent_tenant_created")]
+        verbose_name = _("client channel change")
+        verbose_name_plural = _("client channel changes")
 
     def __str__(self) -> str:
         return f"{self.tenant_id}: {self.from_channel} → {self.to_channel}"
@@ -264,6 +273,8 @@ class FixProposal(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("fix proposal")
+        verbose_name_plural = _("fix proposals")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title} ({self.status})"
@@ -284,6 +295,8 @@ class FixProposalEvent(AppendOnly, ActorFields):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("fix proposal event")
+        verbose_name_plural = _("fix proposal events")
 
     def __str__(self) -> str:
         return f"#{self.proposal_id}: {self.from_status or '∅'} → {self.to_status}"
@@ -304,8 +317,8 @@ class CIDelivery(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        verbose_name = "CI delivery"
-        verbose_name_plural = "CI deliveries"
+        verbose_name = _("CI delivery")
+        verbose_name_plural = _("CI deliveries")
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.event} ({self.outcome})"
@@ -341,8 +354,8 @@ class CanaryAnalysis(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "canary analysis"
-        verbose_name_plural = "canary analyses"
+        verbose_name = _("canary analysis")
+        verbose_name_plural = _("canary analyses")
 
     def __str__(self) -> str:
         return f"{self.release_version}: {self.result} ({self.created_at:%Y-%m-%d %H:%M})"

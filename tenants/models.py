@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from imperium.core.crypto import mask
@@ -33,7 +35,8 @@ class Client(models.Model):
 
     class Meta:
         ordering = ["slug"]
-        verbose_name = "client (tenant)"
+        verbose_name = _("client (tenant)")
+        verbose_name_plural = _("clients (tenants)")
 
     def __str__(self) -> str:
         return self.slug
@@ -81,11 +84,11 @@ class ClientSettings(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "client settings"
-        verbose_name_plural = "client settings"
+        verbose_name = _("client settings")
+        verbose_name_plural = _("client settings")
 
     def __str__(self) -> str:
-        return f"settings of {self.client_id}"
+        return gettext("Settings of %(client)s") % {"client": self.client.name if self.client_id else "—"}
 
     @property
     def webhook_secrets(self) -> list[str]:
@@ -116,6 +119,8 @@ class TenantMembership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "client"], name="uniq_membership_user_client")]
+        verbose_name = _("tenant membership")
+        verbose_name_plural = _("tenant memberships")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.client_id} ({self.role})"

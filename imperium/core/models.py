@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from imperium.core.choices import ActorKind
 from tenants.scoping import TenantScopedQuerySet
@@ -15,7 +16,8 @@ class AuditLog(models.Model):
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64, blank=True, default="")
     actor_label = models.CharField(max_length=150, blank=True, default="")
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=100, db_index=True)
     object_type = models.CharField(max_length=100, blank=True, default="")
     object_id = models.CharField(max_length=64, blank=True, default="")
@@ -28,6 +30,8 @@ class AuditLog(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_created")]
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_kind}:{self.actor_label} {self.action}"
@@ -50,7 +54,8 @@ class VerificationRequest(models.Model):
     params = models.JSONField(default=dict, blank=True)
     summary = models.CharField(max_length=500, blank=True, default="")
     reason = models.TextField(blank=True, default="")
-    tenant = models.ForeignKey("tenants.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.PENDING, db_index=True)
     requested_by_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     requested_by_id = models.CharField(max_length=64, blank=True, default="")
@@ -70,6 +75,8 @@ class VerificationRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("verification request")
+        verbose_name_plural = _("verification requests")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} ({self.status})"

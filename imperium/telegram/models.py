@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from imperium.telegram.choices import AllowedRole, NoticeKind, NoticeStatus, PressStatus, TopicStatus, UpdateKind, UpdateStatus
@@ -43,6 +44,8 @@ class TelegramUpdate(models.Model):
     class Meta:
         ordering = ["-update_id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="tgupdate_status_due")]
+        verbose_name = _("Telegram update")
+        verbose_name_plural = _("Telegram updates")
 
     def __str__(self) -> str:
         return f"update {self.update_id} ({self.kind}, {self.status})"
@@ -61,6 +64,8 @@ class TelegramDeadLetter(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("failed Telegram update")
+        verbose_name_plural = _("failed Telegram updates")
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason[:60]}"
@@ -81,7 +86,8 @@ class TelegramAllowedUser(models.Model):
 
     class Meta:
         ordering = ["role", "label", "telegram_user_id"]
-        verbose_name = "allowed Telegram user"
+        verbose_name = _("allowed Telegram user")
+        verbose_name_plural = _("allowed Telegram users")
 
     def __str__(self) -> str:
         return f"{self.label or self.telegram_user_id} ({self.role})"
@@ -106,6 +112,8 @@ class TelegramCallbackPress(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("Telegram button press")
+        verbose_name_plural = _("Telegram button presses")
 
     def __str__(self) -> str:
         return f"{self.data} by {self.from_label or self.from_user_id}"
@@ -122,7 +130,7 @@ class ConversationTopic(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.OneToOneField("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
     chat_id = models.BigIntegerField()
     thread_id = models.BigIntegerField(null=True, blank=True, help_text="message_thread_id of the topic.")
@@ -142,6 +150,8 @@ class ConversationTopic(models.Model):
             models.UniqueConstraint(fields=["chat_id", "thread_id"], condition=models.Q(thread_id__isnull=False),
                                     name="uniq_conversation_topic_thread"),
         ]
+        verbose_name = _("conversation topic")
+        verbose_name_plural = _("conversation topics")
 
     def __str__(self) -> str:
         return f"topic {self.thread_id or '-'} of conversation {self.conversation_id} ({self.status})"
@@ -158,7 +168,7 @@ class ConversationNotice(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
     escalation = models.ForeignKey("conversations.Escalation", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     inbound_message = models.ForeignKey("conversations.InboundMessage", null=True, blank=True, on_delete=models.CASCADE,
@@ -186,6 +196,8 @@ class ConversationNotice(models.Model):
             models.Index(fields=["next_attempt_at"], condition=models.Q(status="waiting"), name="tgnotice_waiting"),
             models.Index(fields=["conversation", "kind"], name="tgnotice_conversation_kind"),
         ]
+        verbose_name = _("managers' notice")
+        verbose_name_plural = _("managers' notices")
 
     def __str__(self) -> str:
         return f"{self.kind} notice {self.pk} for conversation {self.conversation_id} ({self.status})"
