@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from conversations.answering.brain import decide_reply
+from conversations.answering.decision import ANSWER, ESCALATE, Decision
 from conversations.choices import (
     ConversationState,
     EscalationReason,
@@ -37,7 +39,6 @@ from conversations.choices import (
     TurnStatus,
 )
 from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
-from conversations.reply_decision import ANSWER, ESCALATE, Decision, decide_reply
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.prepared import PreparedRead
@@ -173,6 +174,43 @@ def turn_run_due(
     with correlation_scope(turn.correlation_id or None, turn.tenant.slug):
         _process(turn, turn.claim_token, resolve_context, list(result.messages))
     return turn.status
+
+
+_serving_context: ContextResolver | None = None
+
+
+def register_serving_context(resolver: ContextResolver) -> None:
+    """Which (kb_version, release) serve a tenant's turn: `releases` registers
+    `releases.selectors.serving_context` at startup (it sits above this app)."""
+    global _serving_context
+    _serving_context = resolver
+
+
+def _registered_serving_context(tenant: Any) -> tuple[Any, Any]:
+    if _serving_context is None:  # fails closed: `_decide` turns this into a dependency_down escalation
+        raise RuntimeError("no serving context registered (is the releases app installed?)")
+    return _serving_context(tenant)
+
+
+def turn_run_now(conversation_id: int, delivered_queue: str | None = None) -> str:
+    """The `conversations.turn_run` task: run a conversation's due turn with the registered
+    serving context. `delivered_queue`: the channel queue the task came from.
+
+    A tenant rolled back off a canary must not be served by the canary image again, even by a
+    task queued in the seconds before the flip: the claim reads the tenant's channel with the
+    conversation row (no extra query) and sends such a task on to its queue instead."""
+    from conversations.dispatch import turn_queue_for
+
+    route = None
+    if delivered_queue in ("stable", "canary"):  # not for inline/eager runs or queues this guard does not own
+        route = (delivered_queue, lambda tenant: turn_queue_for(tenant, fresh=False))
+    return turn_run_due(conversation_id=conversation_id, resolve_context=_registered_serving_context, route=route)
+
+
+def turn_resume_now(turn_id: int, claim_token: str) -> str:
+    """The `conversations.turn_resume` task: finish a re-claimed turn with the registered serving context."""
+    turn = turn_process(turn_id=turn_id, claim_token=claim_token, resolve_context=_registered_serving_context)
+    return turn.status if turn is not None else "lost"
 
 
 def turn_resume_claim(*, turn_id: int, now: datetime | None = None) -> str | None:
