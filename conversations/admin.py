@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from conversations import selectors
 from conversations.admin_chat import conversation_chat, notice_warning
+from conversations.admin_readable import detail_text, raw_json, trace_summary
 from conversations.choices import ConversationState, EscalationStatus
 from conversations.models import (
     Conversation,
@@ -338,13 +339,27 @@ class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[str]:
-        return [f.name for f in MessageTrace._meta.fields] + ["error_logs"]
+        return [f.name for f in MessageTrace._meta.fields] + ["error_logs", "readable", "readable_detail", "conversation_link"]
 
-    @admin.display(description="conversation")
+    def get_fieldsets(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[Any]:
+        return [
+            (None, {"fields": ["conversation_link", "created_at", "readable", "readable_detail", "error_logs"]}),
+            (_("Technical data"), {"classes": ["collapse"], "fields": [f.name for f in MessageTrace._meta.fields]}),
+        ]
+
+    @admin.display(description=_("conversation"))
     def conversation_link(self, obj: MessageTrace) -> str:
         return _conversation_link(obj.conversation_id)
 
-    @admin.display(description="error logs of this turn")
+    @admin.display(description=_("what the bot decided"))
+    def readable(self, obj: MessageTrace) -> str:
+        return trace_summary(obj)
+
+    @admin.display(description=_("details"))
+    def readable_detail(self, obj: MessageTrace) -> str:
+        return format_html("{}{}", detail_text(obj.detail), raw_json({"scores": obj.scores, "gate": obj.gate, "detail": obj.detail}))
+
+    @admin.display(description=_("error logs of this turn"))
     def error_logs(self, obj: MessageTrace) -> str:
         rows = list(selectors.trace_error_logs(obj)[:20])
         if not rows:
@@ -365,14 +380,36 @@ class EscalationAdmin(_ConversationActions, TenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Escalation | None = None) -> list[str]:
-        return [f.name for f in Escalation._meta.fields]
+        return [f.name for f in Escalation._meta.fields] + ["readable_detail", "conversation_link", "managers_notice"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Escalation | None = None) -> list[Any]:
+        return [
+            (None, {"fields": ["conversation_link", "reason", "status", "created_at", "taken_by", "managers_notice", "readable_detail"]}),
+            (_("Technical data"), {"classes": ["collapse"], "fields": [f.name for f in Escalation._meta.fields]}),
+        ]
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                         "show_save_and_add_another": False, "show_delete": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Escalation, form: Any, change: bool) -> None:
         """Read-only; state changes go through the actions."""
 
-    @admin.display(description="conversation")
+    @admin.display(description=_("conversation"))
     def conversation_link(self, obj: Escalation) -> str:
         return _conversation_link(obj.conversation_id)
+
+    @admin.display(description=_("managers' notice"))
+    def managers_notice(self, obj: Escalation) -> str:
+        from conversations.admin_chat import notice_line
+
+        return notice_line(obj)
+
+    @admin.display(description=_("details"))
+    def readable_detail(self, obj: Escalation) -> str:
+        return format_html("{}{}", detail_text(obj.detail), raw_json(obj.detail))
 
 
 @admin.register(ConversationEvent)

@@ -138,3 +138,9 @@ def notice_warning(conversation: Conversation) -> str:
     if escalation is None or escalation.status not in ("open", "taken"):
         return ""
     return _notice_text(escalation_deliveries([escalation]).get(escalation.pk))[1]
+
+
+def notice_line(escalation: Any) -> str:
+    """One line about whether the managers got this escalation."""
+    line, warning = _notice_text(escalation_deliveries([escalation]).get(escalation.pk))
+    return warning or line

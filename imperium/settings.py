@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
+    "django_json_widget",  # the release bundle editor (its JavaScript ships in the package: no CDN)
     "imperium.core.apps.CoreConfig",
     "imperium.apps.SiteConfig",
     "tenants.apps.TenantsConfig",
