@@ -36,7 +36,8 @@ GATE_RULES = {
 TIMINGS = {
     "wait_ms": gettext_lazy("waiting for more messages and the queue"), "rag_ms": gettext_lazy("knowledge search"),
     "llm_ms": gettext_lazy("composing the reply"), "qc_ms": gettext_lazy("quality check"),
-    "decide_ms": gettext_lazy("the whole decision"), "send_ms": gettext_lazy("sending to the customer"), "total_ms": gettext_lazy("in total"),
+    "decide_ms": gettext_lazy("the whole decision"), "send_ms": gettext_lazy("sending to the customer"),
+    "total_ms": gettext_lazy("in total"),
 }
 DETAIL_KEYS = {
     "error": gettext_lazy("Error"), "types": gettext_lazy("Message types"), "outbound_id": gettext_lazy("Undelivered message"),

@@ -6,3 +6,8 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "conversations"
     verbose_name = _("Conversations")
+
+    def ready(self) -> None:
+        from conversations import rca
+
+        rca.register()  # message traces in incident RCA bundles
