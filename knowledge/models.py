@@ -19,12 +19,12 @@ class KnowledgeSource(models.Model):
 
     tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
         on_delete=models.CASCADE, related_name="knowledge_sources")
-    kind = models.CharField(max_length=16, choices=SourceKind.choices)
-    name = models.CharField(max_length=255, blank=True, default="")
-    content = models.TextField(blank=True, default="")
-    content_sha256 = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=16, choices=SourceKind.choices)
+    name = models.CharField(_("name"), max_length=255, blank=True, default="")
+    content = models.TextField(_("content"), blank=True, default="")
+    content_sha256 = models.CharField(_("content sha256"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -44,20 +44,21 @@ class KnowledgeVersion(models.Model):
 
     tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
         on_delete=models.CASCADE, related_name="knowledge_versions")
-    number = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT, db_index=True)
-    candidate = models.BooleanField(
-        default=False, help_text="A draft offered to canary tenants before promotion (see kb_version_serving)."
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT, db_index=True)
+    candidate = models.BooleanField(_("candidate"),
+        default=False, help_text=_("A draft that salons on the canary channel already get before it becomes stable.")
     )
-    source = models.ForeignKey(KnowledgeSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
-    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    content_hash = models.CharField(max_length=64, blank=True, default="")
-    item_count = models.PositiveIntegerField(default=0)
-    notes = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True, default="")
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    promoted_by = models.CharField(max_length=150, blank=True, default="")
+    source = models.ForeignKey(KnowledgeSource, verbose_name=_("source"), null=True, blank=True, on_delete=models.SET_NULL,
+            related_name="versions")
+    based_on = models.ForeignKey("self", verbose_name=_("based on"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, default="")
+    item_count = models.PositiveIntegerField(_("item count"), default=0)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    promoted_by = models.CharField(_("promoted by"), max_length=150, blank=True, default="")
     history = HistoricalRecords()
 
     objects = TenantScopedQuerySet.as_manager()
@@ -82,15 +83,15 @@ class KnowledgeVersion(models.Model):
 class KnowledgeItem(models.Model):
     tenant_scope_path = "version__tenant"
 
-    version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="items")
-    external_id = models.CharField(max_length=200, help_text="Stable id (kebab-case); eval cases refer to it.")
-    question = models.TextField()
-    alt_questions = models.JSONField(
-        default=list, blank=True, help_text="Other phrasings customers use; retrieval treats them like the question."
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(_("external id"), max_length=200, help_text=_("Stable id (kebab-case); eval cases refer to it."))
+    question = models.TextField(_("question"))
+    alt_questions = models.JSONField(_("alt questions"),
+        default=list, blank=True, help_text=_("Other phrasings customers use; retrieval treats them like the question.")
     )
-    answer = models.TextField()
-    tags = models.JSONField(default=list, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    answer = models.TextField(_("answer"))
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -109,15 +110,15 @@ class KnowledgeSyncLog(models.Model):
 
     tenant_scope_path = "version__tenant"
 
-    version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="sync_logs")
-    backend = models.CharField(max_length=32)
-    content_hash = models.CharField(max_length=64, blank=True, default="")
-    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    items = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-    timings = models.JSONField(default=dict, blank=True)
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="sync_logs")
+    backend = models.CharField(_("backend"), max_length=32)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, default="")
+    status = models.CharField(_("status"), max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    items = models.PositiveIntegerField(_("items"), default=0)
+    error = models.TextField(_("error"), blank=True, default="")
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -137,16 +138,17 @@ class KnowledgeImportJob(models.Model):
 
     tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
         on_delete=models.CASCADE, related_name="knowledge_imports")
-    file_name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=16, choices=SourceKind.choices)
-    content = models.TextField()
-    status = models.CharField(max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED, db_index=True)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
-    message = models.TextField(blank=True, default="")
-    version = models.ForeignKey(KnowledgeVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True, default="")
-    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=16, choices=SourceKind.choices)
+    content = models.TextField(_("content"))
+    status = models.CharField(_("status"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0, help_text=_("Percent done."))
+    message = models.TextField(_("message"), blank=True, default="")
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), null=True, blank=True, on_delete=models.SET_NULL,
+            related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -166,8 +168,8 @@ class KnowledgeEvalSet(models.Model):
 
     tenant = models.OneToOneField("tenants.Client", verbose_name=_("client (tenant)"),
         on_delete=models.CASCADE, related_name="knowledge_eval_set")
-    cases = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
+    cases = models.JSONField(_("cases"), default=list)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -182,11 +184,11 @@ class KnowledgeEvalSet(models.Model):
 class KnowledgeEvalRun(models.Model):
     tenant_scope_path = "version__tenant"
 
-    version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="eval_runs")
-    created_at = models.DateTimeField(auto_now_add=True)
-    cases = models.PositiveIntegerField(default=0)
-    passed = models.BooleanField(default=False)
-    summary = models.JSONField(default=dict)
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="eval_runs")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    cases = models.PositiveIntegerField(_("cases"), default=0)
+    passed = models.BooleanField(_("passed"), default=False)
+    summary = models.JSONField(_("summary"), default=dict)
 
     objects = TenantScopedQuerySet.as_manager()
 
