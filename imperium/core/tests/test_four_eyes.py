@@ -77,7 +77,7 @@ def test_the_ceo_approves_once_even_when_pressing_twice(draft, operator_a, ceo, 
     page = _page(web, request)
     assert 'name="approve"' in page and 'name="reject"' in page
     # Parameters as text, not JSON.
-    assert "<b>Tenant</b>: alpha" in page and "<b>Version</b>: 1" in page and '{"tenant"' not in page
+    assert "<b>Салон</b>: alpha" in page and "<b>Версия</b>: 1" in page and '{"tenant"' not in page  # the admin is Russian
     first = _decide(web, request, "approve")
     second = _decide(web, request, "approve")
     assert first.status_code == second.status_code == 200
@@ -86,7 +86,7 @@ def test_the_ceo_approves_once_even_when_pressing_twice(draft, operator_a, ceo, 
     assert draft.status == VersionStatus.STABLE and request.status == "executed" and request.decided_by_label == "ceo"
     assert AuditLog.objects.filter(action="policy.approved").count() == 1
     assert AuditLog.objects.filter(action="kb.promoted").count() == 1
-    assert "already decided" in second.content.decode()
+    assert "уже принято решение" in second.content.decode()
     assert 'name="approve"' not in _page(web, request)
 
 
