@@ -62,6 +62,7 @@ class OutboundKind(models.TextChoices):
     REPLY = "reply", _("Bot reply")
     HOLDING = "holding", _("Holding reply (escalation)")
     MANAGER = "manager", _("Manager reply")
+    VISIT = "visit", _("Visit message (CRM reminder, thank-you, nudge)")
 
 
 class OutboundStatus(models.TextChoices):

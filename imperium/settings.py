@@ -6,6 +6,7 @@ and a filesystem Celery broker. Each *_URL switches one part to a real server.
 
 from __future__ import annotations
 
+import os
 import zoneinfo
 from pathlib import Path
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "tenants.apps.TenantsConfig",
     "knowledge.apps.KnowledgeConfig",
     "incidents.apps.IncidentsConfig",
+    "crm.apps.CrmConfig",
     "conversations.apps.ConversationsConfig",
     "releases.apps.ReleasesConfig",
     "imperium.telegram.apps.TelegramConfig",
@@ -177,10 +179,27 @@ WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "/admin/login/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- HTTPS (docs/PRODUCTION.md) ---------------------------------------------------------------
+# With DEBUG off and an https PUBLIC_BASE_URL: secure cookies, HSTS and a redirect of plain-HTTP
+# requests to https (the health and metrics endpoints stay reachable over HTTP for probes).
+SECURE_HTTPS = env.bool("SECURE_HTTPS", not DEBUG and PUBLIC_BASE_URL.startswith("https://"))
+# X-Forwarded-Proto is believed only when a TLS-terminating proxy is in front and strips the
+# client's own header; otherwise any client could claim https.
+TRUSTED_PROXY = env.bool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SECURE_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^db-check$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if SECURE_HTTPS and not SECURE_HSTS_PRELOAD:
+    # Preloading is a separate, hard-to-undo commitment (hstspreload.org); off unless asked for.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- REST framework / OpenAPI ---------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -290,6 +309,22 @@ ESCALATION_REMINDERS_MAX = env.int("ESCALATION_REMINDERS_MAX", 3, minimum=0)
 REMINDERS_SWEEP_SECONDS = env.float("REMINDERS_SWEEP_SECONDS", 60.0, minimum=5.0)
 CELERY_BEAT_SCHEDULE["conversations-reminders"]["schedule"] = REMINDERS_SWEEP_SECONDS
 
+# --- salon CRM (Altegio / YCLIENTS; crm/, docs/CRM.md) --------------------------------------
+CRM_TIMEOUT = env.float("CRM_TIMEOUT", 5.0, minimum=0.1)
+CRM_SLOT_CACHE_SECONDS = min(env.int("CRM_SLOT_CACHE_SECONDS", 60, minimum=0), 60)  # never older than a minute
+CRM_SESSION_MINUTES = env.int("CRM_SESSION_MINUTES", 30, minimum=1)
+CRM_MAX_SLOTS_SHOWN = min(env.int("CRM_MAX_SLOTS_SHOWN", 4, minimum=2), 8)
+CRM_WRITE_LEASE_SECONDS = env.int("CRM_WRITE_LEASE_SECONDS", 120, minimum=10)
+CRM_SYNC_DAYS = env.int("CRM_SYNC_DAYS", 2, minimum=1)
+CRM_SYNC_SECONDS = env.float("CRM_SYNC_SECONDS", 900.0, minimum=30.0)
+CRM_VISIT_MESSAGES_SECONDS = env.float("CRM_VISIT_MESSAGES_SECONDS", 300.0, minimum=10.0)
+SENTINEL_CRM_WINDOW_MINUTES = env.int("SENTINEL_CRM_WINDOW_MINUTES", 15, minimum=1)
+SENTINEL_CRM_ERROR_RATE = env.float("SENTINEL_CRM_ERROR_RATE", 0.5, minimum=0.0)
+SENTINEL_CRM_MIN_CALLS = env.int("SENTINEL_CRM_MIN_CALLS", 3, minimum=1)
+SENTINEL_CRM_SLOW_MS = env.float("SENTINEL_CRM_SLOW_MS", 3000.0, minimum=1.0)
+CELERY_BEAT_SCHEDULE["crm-records-sync"]["schedule"] = CRM_SYNC_SECONDS
+CELERY_BEAT_SCHEDULE["crm-visit-messages"]["schedule"] = CRM_VISIT_MESSAGES_SECONDS
+
 # --- Telegram -------------------------------------------------------------------------------
 TELEGRAM_API_URL = env.url("TELEGRAM_API_URL", "https://api.telegram.org")
 ALERT_BOT_TOKEN = env.str("ALERT_BOT_TOKEN")
@@ -369,6 +404,7 @@ SENTINEL_CHECKS = [
     "conversations.sentinel_checks.SilentFailureCheck",
     "conversations.sentinel_checks.OutboxBacklogCheck",
     "conversations.sentinel_checks.DeliveryFailureRateCheck",
+    "crm.sentinel_checks.CrmCheck",
     "incidents.checks.system.ErrorSpikeCheck",
     "incidents.checks.system.TelegramAlertPathCheck",
     "incidents.checks.system.SentinelHeartbeatCheck",
@@ -400,6 +436,11 @@ LOGGING = {
     },
 }
 
+# --- error tracking (Sentry; imperium.core.errortracking) -------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN")  # empty = off
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0)
+
 # --- health ---------------------------------------------------------------------------------
 # Dotted paths of checks shown by /admin/health; later apps append theirs.
 HEALTH_CHECKS = [
@@ -413,6 +454,18 @@ HEALTH_CHECKS = [
     "incidents.health.check_sentinel",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
+
+# --- metrics (GET /metrics, docs/PRODUCTION.md) ---------------------------------------------
+# Bearer token /metrics requires; empty = open (keep the endpoint on an internal network then).
+METRICS_TOKEN = env.str("METRICS_TOKEN")
+# Every process writes its counters here and /metrics sums them (prometheus_client multiprocess
+# mode): web workers, Celery workers and beat of one host must share it. Set before
+# prometheus_client is first imported, which reads it once.
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))).resolve()
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Read from the database at scrape time (dotted paths of imperium.core.metrics.SafeCollector subclasses).
+METRICS_COLLECTORS = ["conversations.metrics.OutboxCollector", "incidents.metrics.SentinelCollector"]
 
 # --- product defaults -----------------------------------------------------------------------
 DECISIONS_FILE = BASE_DIR / "docs" / "IMPERIUM_DECISIONS.yaml"

@@ -39,6 +39,7 @@ from conversations.choices import (
     TurnStatus,
 )
 from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
+from imperium.core import metrics
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.prepared import PreparedRead
@@ -271,7 +272,33 @@ def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | No
         deliver_loaded(outbound)
 
 
+def _crm_booking(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str]) -> Decision | None:
+    """The salon CRM's booking conversation (crm.booking), before the answer brain: None when the
+    turn is not about booking or the tenant has no CRM. Free times and bookings come only from the
+    CRM; a failure there is a hand-over, never a guess."""
+    from crm.booking import ANSWER as CRM_ANSWER
+    from crm.booking import Customer, booking_turn
+
+    started = time.perf_counter()
+    try:
+        reply = booking_turn(tenant=tenant, customer=Customer(conversation_id=conversation.pk, key=conversation.customer_key,
+                                                              phone=conversation.customer_phone, name=conversation.customer_name),
+                             texts=texts, turn_key=str(turn.pk))
+    except Exception as exc:  # a bug in the booking flow: a human answers instead
+        error_log_record(where="crm.booking", exc=exc, tenant=tenant, context={"turn_id": turn.pk, "conversation_id": conversation.pk})
+        return Decision(action=ESCALATE, reason=EscalationReason.BOOKING, detail={"crm": "error", "error": type(exc).__name__})
+    if reply is None:
+        return None
+    timings = {"crm_ms": round((time.perf_counter() - started) * 1000, 2)}
+    if reply.action == CRM_ANSWER:
+        return Decision(action=ANSWER, text=reply.text, confidence=1.0, sources=reply.sources, detail=reply.detail, timings=timings)
+    return Decision(action=ESCALATE, reason=reply.reason or EscalationReason.BOOKING, detail=reply.detail, timings=timings)
+
+
 def _decide(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str], resolve_context: ContextResolver | None) -> Decision:
+    booking = _crm_booking(turn, tenant, conversation, texts)
+    if booking is not None:
+        return booking
     try:
         kb_version, release = resolve_context(tenant) if resolve_context else (None, None)
         decision = decide_reply(tenant, conversation, texts, kb_version=kb_version, release=release)
@@ -335,6 +362,8 @@ def _finish(
             turn.refresh_from_db()
             return None
         turn.status, turn.decision, turn.reason, turn.finished_at = status, turn_decision, reason[:32], now
+        turn_seconds = (now - turn.created_at).total_seconds() if turn.created_at else None
+        transaction.on_commit(lambda: metrics.turn_finished(decision=turn_decision, reason=reason[:32], seconds=turn_seconds))
         turn.conversation = conversation
         timings = decision.timings if decision is not None else {}
         row_insert(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0004_field_labels'),
+        ('conversations', '0005_field_labels'),
         ('incidents', '0005_field_labels'),
         ('telegram', '0003_verbose_names'),
     ]

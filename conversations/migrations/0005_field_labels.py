@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0003_verbose_names'),
+        ('conversations', '0004_verbose_names'),
     ]
 
     operations = [
