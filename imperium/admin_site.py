@@ -29,12 +29,16 @@ SECTIONS: list[tuple[str, Any, tuple[str, ...]]] = [
     ("approvals", _("Approvals and audit"), ("imperium.VerificationRequest", "imperium.AuditLog")),
     ("incidents", _("Incidents and alerts"), ("incidents.Incident", "incidents.Alert", "incidents.ErrorLog", "incidents.IncidentEvent")),
     ("releases", _("Releases"), ("releases.ReleasePointer", "releases.Release", "releases.FixProposal", "releases.TenantChannelEvent")),
+    ("crm", _("Salon CRM and bookings"), (
+        "crm.CrmConnection", "crm.BookingSession", "crm.CrmRecord", "crm.CrmService", "crm.VisitOptOut",
+    )),
     ("messages", _("Messages and bot decisions"), (
         "conversations.InboundMessage", "conversations.OutboundMessage", "conversations.Turn", "conversations.MessageTrace",
         "conversations.ConversationEvent", "conversations.SandboxMessage",
     )),
 ]
 INFRASTRUCTURE_SECTION = ("infrastructure", _("Infrastructure (administrators)"))
+OTHER_SECTION = ("other", _("Other"))
 INFRASTRUCTURE = frozenset({
     "auth.User", "auth.Group",
     "django_celery_beat.PeriodicTask", "django_celery_beat.ClockedSchedule", "django_celery_beat.CrontabSchedule",
@@ -104,9 +108,12 @@ class ImperiumAdminSite(admin.AdminSite):
             placed.update(k for k in keys if k in entries)
             if models:
                 grouped.append(self._section(section, title, models))
-        rest = [m for k, (_app, m) in entries.items() if k not in placed]
-        if rest:
-            grouped.append(self._section(*INFRASTRUCTURE_SECTION, sorted(rest, key=lambda m: str(m["name"]))))
+        infrastructure = [m for k, (_app, m) in entries.items() if k not in placed and k in INFRASTRUCTURE]
+        other = [m for k, (_app, m) in entries.items() if k not in placed and k not in INFRASTRUCTURE]
+        if other:  # a model nobody placed yet: listed, not hidden
+            grouped.append(self._section(*OTHER_SECTION, sorted(other, key=lambda m: str(m["name"]))))
+        if infrastructure:
+            grouped.append(self._section(*INFRASTRUCTURE_SECTION, sorted(infrastructure, key=lambda m: str(m["name"]))))
         return grouped
 
     @staticmethod

@@ -84,7 +84,7 @@ def test_a_taken_escalation_shows_who_holds_it(two_salons, login, operator_a):
 
 def test_the_index_is_grouped_by_task_and_hides_infrastructure_from_operators(login, operator_a, superuser):
     operator_sections = [app["app_label"] for app in _home(login(operator_a)).context["app_list"]]
-    assert operator_sections[0] == "work" and "infrastructure" not in operator_sections
+    assert operator_sections[0] == "work" and "infrastructure" not in operator_sections and "other" not in operator_sections
     operator_models = {m["object_name"] for app in _home(login(operator_a)).context["app_list"] for m in app["models"]}
     for hidden in ("PeriodicTask", "CIDelivery", "ConversationNotice", "TelegramCallbackPress", "SentinelRun", "User"):
         assert hidden not in operator_models
