@@ -6,7 +6,8 @@ extractive composer): p50/p95 per turn for a 50-item and a 5,000-item knowledge 
 Uses a throw-away SQLite database under a temporary VAR_DIR. The 50-item KB is the public
 Lotus Beauty set plus one item; the 5,000-item KB adds generated items (services × options ×
 branches with their own prices) so that retrieval has realistic near-duplicates to sift.
-Questions are the public cases' messages (hits, misses, bursts), cycled.
+Questions are the public cases' messages (hits, misses, bursts), cycled. The peak resident
+memory of the process (what one worker holds with the brain and both KBs loaded) is reported too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -90,21 +92,25 @@ def run(turns: int, sizes: tuple[int, ...] = (50, 5000)) -> dict:
         started = time.perf_counter()
         decide_reply(tenant, None, ["Сколько стоит маникюр?"], kb_version=version)  # builds this process's index
         build_ms = (time.perf_counter() - started) * 1000
-        timings, faq_timings = [], []
+        timings, faq_timings, cpu_timings = [], [], []
         for turn in range(turns):
             case = cases[turn % len(cases)]
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             decide_reply(tenant, None, case["messages"], kb_version=version)
             elapsed = (time.perf_counter() - started) * 1000
+            cpu_timings.append((time.process_time() - cpu_started) * 1000)
             timings.append(elapsed)
             if case["category"] == "faq":  # the full path: retrieval, evidence, composer, reply gate
                 faq_timings.append(elapsed)
         timings.sort()
         faq_timings.sort()
+        cpu_timings.sort()
         results[label] = {
             "items": len(items), "turns": turns, "import_ms": round(import_ms, 1), "first_call_with_index_build_ms": round(build_ms, 1),
             "p50_ms": round(statistics.median(timings), 2), "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
             "max_ms": round(timings[-1], 2), "faq_p95_ms": round(faq_timings[int(len(faq_timings) * 0.95) - 1], 2),
+            # CPU time of this process per turn: what the turn costs, whatever else runs on the machine.
+            "cpu_p50_ms": round(statistics.median(cpu_timings), 2), "cpu_p95_ms": round(cpu_timings[int(len(cpu_timings) * 0.95) - 1], 2),
         }
     return results
 
@@ -118,12 +124,14 @@ def main() -> None:
     os.environ["KNOWLEDGE_INDEX"] = args.index
     _setup()
     results = run(args.turns)
+    results["process"] = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if args.json:
         print(json.dumps(results, indent=1))
         return
+    print(f"peak resident memory of this process: {results.pop('process')['peak_rss_mb']} MB")
     for label, row in results.items():
         print(f"{label:>10}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms (answer path p95 {row['faq_p95_ms']} ms), "
-              f"max {row['max_ms']} ms "
+              f"max {row['max_ms']} ms; CPU p50 {row['cpu_p50_ms']} ms, p95 {row['cpu_p95_ms']} ms "
               f"({row['turns']} turns; import {row['import_ms']} ms; "
               f"first call incl. index build {row['first_call_with_index_build_ms']} ms)")
 

@@ -329,6 +329,20 @@ class OutboundMessageAdmin(TenantScopedAdmin):
         _run_for_each(self, request, [{"outbound": o} for o in queryset.select_related("tenant")], outbound_retry, "Queued again")
 
 
+def _missing_text(detail: dict[str, Any] | None) -> str:
+    """What the knowledge lacked for an `unsupported_qualifier` hand-over (decision detail
+    "missing"), in one line an operator can act on."""
+    missing = (detail or {}).get("missing") or {}
+    if not missing:
+        return "-"
+    parts = [f"«{missing.get('question', '')}»", _("nearest item: %(item)s") % {"item": missing.get("nearest_item") or _("none")}]
+    if missing.get("words"):
+        parts.append(_("words it lacks: %(words)s") % {"words": ", ".join(missing["words"])})
+    if missing.get("aspects"):
+        parts.append(_("aspect it does not state: %(aspects)s") % {"aspects": ", ".join(missing["aspects"])})
+    return "; ".join(parts)
+
+
 @admin.register(MessageTrace)
 class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["created_at", "tenant", "conversation_link", "decision", "reason", "confidence", "wait_ms", "decide_ms", "send_ms",
@@ -339,11 +353,15 @@ class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[str]:
-        return [f.name for f in MessageTrace._meta.fields] + ["error_logs", "readable", "readable_detail", "conversation_link"]
+        return [f.name for f in MessageTrace._meta.fields] + ["missing", "error_logs", "readable", "readable_detail", "conversation_link"]
+
+    @admin.display(description=_("what the knowledge lacked"))
+    def missing(self, obj: MessageTrace) -> str:
+        return _missing_text(obj.detail)
 
     def get_fieldsets(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[Any]:
         return [
-            (None, {"fields": ["conversation_link", "created_at", "readable", "readable_detail", "error_logs"]}),
+            (None, {"fields": ["conversation_link", "created_at", "readable", "missing", "readable_detail", "error_logs"]}),
             (_("Technical data"), {"classes": ["collapse"], "fields": [f.name for f in MessageTrace._meta.fields]}),
         ]
 
@@ -380,11 +398,12 @@ class EscalationAdmin(_ConversationActions, TenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Escalation | None = None) -> list[str]:
-        return [f.name for f in Escalation._meta.fields] + ["readable_detail", "conversation_link", "managers_notice"]
+        return [f.name for f in Escalation._meta.fields] + ["missing", "readable_detail", "conversation_link", "managers_notice"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Escalation | None = None) -> list[Any]:
         return [
-            (None, {"fields": ["conversation_link", "reason", "status", "created_at", "taken_by", "managers_notice", "readable_detail"]}),
+            (None, {"fields": ["conversation_link", "reason", "status", "created_at", "taken_by", "managers_notice", "missing",
+                               "readable_detail"]}),
             (_("Technical data"), {"classes": ["collapse"], "fields": [f.name for f in Escalation._meta.fields]}),
         ]
 
@@ -393,6 +412,10 @@ class EscalationAdmin(_ConversationActions, TenantScopedAdmin):
         extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
                          "show_save_and_add_another": False, "show_delete": False}
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("what the knowledge lacked"))
+    def missing(self, obj: Escalation) -> str:
+        return _missing_text(obj.detail)
 
     def save_model(self, request: HttpRequest, obj: Escalation, form: Any, change: bool) -> None:
         """Read-only; state changes go through the actions."""

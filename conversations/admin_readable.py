@@ -43,7 +43,7 @@ DETAIL_KEYS = {
     "error": gettext_lazy("Error"), "types": gettext_lazy("Message types"), "outbound_id": gettext_lazy("Undelivered message"),
     "reported_reason": gettext_lazy("Reason reported"), "intents": gettext_lazy("Recognised in the message"),
     "text": gettext_lazy("Reply the bot prepared"), "segments": gettext_lazy("Parts of the question"),
-    "composer": gettext_lazy("How the reply was composed"),
+    "composer": gettext_lazy("How the reply was composed"), "missing": gettext_lazy("What the knowledge lacked"),
 }
 INTENTS = {
     "booking": gettext_lazy("booking"), "complaint": gettext_lazy("complaint"), "toxic": gettext_lazy("rudeness"),
