@@ -6,8 +6,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)  # "-" = stdout (the Docker image sets it)
 errorlog = "-"
+# JSON lines like the application's (LOG_FORMAT, default json when DEBUG is off): access lines
+# carry the correlation id (imperium/gunicorn_logging.py).
+_debug = os.environ.get("DEBUG", "true").strip().lower() in ("1", "true", "yes", "on")
+if os.environ.get("LOG_FORMAT", "text" if _debug else "json").strip().lower() == "json":
+    logger_class = "imperium.gunicorn_logging.JsonLogger"
 preload_app = False
 
 

@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE as _BEAT_SCHEDULE
+from imperium.celery_routes import TASK_ANNOTATIONS as _TASK_ANNOTATIONS
 from imperium.celery_routes import TASK_ROUTES as _TASK_ROUTES
 from imperium.core.envconfig import StrictEnv, generate_django_secret, local_base_url, local_secret
 
@@ -137,8 +138,11 @@ DATABASE_IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- redis / cache --------------------------------------------------------------------------
-REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
-if REDIS_URL:
+# redis+sentinel://host1:26379,host2:26379/<master name>/<db> for Redis behind Sentinel (imperium.core.redissentinel).
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel"))
+if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
+    CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
+elif REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -238,6 +242,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    if CELERY_BROKER_URL.startswith("sentinel://"):
+        # sentinel://host1:26379;sentinel://host2:26379 — kombu asks the sentinels for this master.
+        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = env.str("CELERY_BROKER_MASTER_NAME", "mymaster")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -245,6 +252,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = _TASK_ROUTES
+CELERY_TASK_ANNOTATIONS = _TASK_ANNOTATIONS  # soft/hard time limits per task family (celery_routes.py)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -254,7 +262,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # which costs a new Postgres connection per task; with it, connections follow CONN_MAX_AGE and
 # health checks like web requests do (imperium.core.celery_signals runs close_old_connections).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, touching BEAT_HEARTBEAT_FILE on every tick (imperium/beat.py).
+CELERY_BEAT_SCHEDULER = "imperium.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_FILE = Path(env.str("BEAT_HEARTBEAT_FILE", str(VAR_DIR / "beat.heartbeat")))
 CELERY_BEAT_SCHEDULE = _BEAT_SCHEDULE
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
@@ -264,6 +274,9 @@ QDRANT_API_KEY = env.str("QDRANT_API_KEY")
 QDRANT_COLLECTION = env.str("QDRANT_COLLECTION", "truffles_knowledge")
 QDRANT_PATH = VAR_DIR / "qdrant"
 QDRANT_TIMEOUT = env.float("QDRANT_TIMEOUT", 5.0, minimum=0.1)
+# Shards and replicas of the collection when Imperium creates it (a Qdrant cluster; docs/SCALING.md).
+QDRANT_SHARDS = env.int("QDRANT_SHARDS", 1, minimum=1)
+QDRANT_REPLICAS = env.int("QDRANT_REPLICAS", 1, minimum=1)
 EMBEDDINGS_BACKEND = env.choice("EMBEDDINGS_BACKEND", "hashing", ("hashing", "http"))
 EMBEDDINGS_URL = env.url("EMBEDDINGS_URL")
 EMBEDDINGS_TIMEOUT = env.float("EMBEDDINGS_TIMEOUT", 10.0, minimum=0.1)

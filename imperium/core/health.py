@@ -58,11 +58,9 @@ def check_redis() -> HealthResult:
         return HealthResult(name="redis", ok=True, configured=False, detail="not configured (dedup by database only)")
 
     def probe() -> str:
-        import redis
+        from imperium.core.redissentinel import redis_client
 
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=settings.HEALTH_CHECK_TIMEOUT, socket_connect_timeout=settings.HEALTH_CHECK_TIMEOUT
-        )
+        client = redis_client(settings.REDIS_URL, timeout=settings.HEALTH_CHECK_TIMEOUT)
         try:
             client.ping()
         finally:
