@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TelegramConfig(AppConfig):
-    """The Telegram control plane: webhook/polling intake, dispatcher, CEO commands, buttons."""
+    """The Telegram control plane: webhook/polling intake, update router, CEO commands, buttons."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "imperium.telegram"
