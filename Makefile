@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint lock bench bench-webhook bench-pipeline venv clean help
+.PHONY: run test lint lock bench bench-webhook bench-pipeline bench-pipeline-crm venv clean help
 
 help:
 	@echo "make run   - start Imperium locally (http://127.0.0.1:$(PORT))"
@@ -74,6 +74,10 @@ bench-webhook: $(VENV)/.deps-dev
 
 bench-pipeline: $(VENV)/.deps-dev
 	bench/run_pipeline.sh
+
+# The pipeline with the salon CRM: 1 turn in 5 asks the fake CRM at 50 ms (docs/BENCHMARKS.md).
+bench-pipeline-crm: $(VENV)/.deps-dev
+	bench/run_pipeline_crm.sh
 
 bench: bench-webhook bench-pipeline
 

@@ -49,6 +49,12 @@ def crm_call_record(*, connection: CrmConnection, stat: CallStat) -> None:
         logger.exception("could not record a CRM call")
 
 
+def crm_calls_prune(*, older_than: timedelta = timedelta(days=2)) -> int:
+    """Drop call rows the sentinel no longer reads (it looks at the last SENTINEL_CRM_WINDOW_MINUTES)."""
+    deleted, _ = CrmCall.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
 def crm_connection_mark_broken(*, connection: CrmConnection, error: str) -> bool:
     """ACTIVE → BROKEN with one alert; the bot stops calling this CRM. True when this call changed it."""
     from incidents.alerts import alert_raise

@@ -17,15 +17,15 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="crm.records_sync")
 def records_sync() -> dict[str, int]:
-    """Beat job: pull the coming days' records of every active CRM connection."""
+    """Beat job: pull the coming days' records of every active CRM connection (and prune old call rows)."""
     from django.conf import settings
 
     from conversations.customers import customer_key
     from crm.clients.altegio import CrmError
     from crm.selectors import crm_connections_active
-    from crm.services import crm_records_sync
+    from crm.services import crm_calls_prune, crm_records_sync
 
-    report = {"tenants": 0, "records": 0, "failed": 0}
+    report = {"tenants": 0, "records": 0, "failed": 0, "calls_pruned": crm_calls_prune()}
     for connection in crm_connections_active():
         report["tenants"] += 1
         try:

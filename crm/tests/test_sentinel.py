@@ -84,3 +84,18 @@ def test_a_disconnected_crm_is_not_watched(fake_crm, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         report = sentinel_run(names=["crm"])
     assert tenant.slug not in crm_results(report)
+
+
+def test_the_sync_job_prunes_old_call_rows_and_pulls_records(fake_crm):
+    from crm.models import CrmCall, CrmRecord
+    from crm.tasks import records_sync
+
+    tenant = connected(fake_crm)
+    connection = CrmConnection.objects.get(tenant=tenant)
+    crm_call_record(connection=connection, stat=CallStat("book_times", True, 200, 30.0))
+    CrmCall.objects.update(created_at=timezone.now() - timedelta(days=3))
+    fake_crm.book_directly(staff_id=13, service_id=104, start=timezone.now() + timedelta(days=1), phone="+77012223344")
+    report = records_sync()
+    assert report["calls_pruned"] == 1 and report["tenants"] == 1 and report["records"] == 1
+    assert CrmRecord.objects.get(tenant=tenant).service_title == "Женская стрижка"
+    assert CrmCall.objects.filter(endpoint="records").count() == 1  # the sync's own call, kept
