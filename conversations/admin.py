@@ -6,16 +6,23 @@ only to superusers and admins of its tenant.
 
 from __future__ import annotations
 
+import uuid
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from conversations import selectors
+from conversations.admin_chat import conversation_chat, notice_warning
+from conversations.admin_readable import detail_text, raw_json, trace_summary
+from conversations.choices import ConversationState, EscalationStatus
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -34,10 +41,13 @@ from conversations.services import (
     conversation_return_to_bot,
     conversation_take_over,
     dead_letter_resolve,
+    manager_reply_send,
     outbound_retry,
 )
+from conversations.services.handover import manager_idempotency_key
 from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError
+from imperium.core.policy import policy_execute
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedAdmin
 from tenants.choices import MembershipRole
 from tenants.scoping import tenant_ids_for
@@ -90,8 +100,32 @@ class _ConversationActions:
         _run_for_each(self, request, [{"conversation": c} for c in self._conversations(queryset)], conversation_close, "Closed")
 
 
+_MOVES = {
+    # url name part: (policy action, message when it changed something, message when it did not)
+    "take": ("conversation.take_over", _("You took the conversation: the bot is silent until you return it."),
+             _("The conversation is already held by a manager.")),
+    "return": ("conversation.return_to_bot", _("The conversation is back with the bot."), _("The bot already answers here.")),
+    "close": ("conversation.close", _("The conversation is closed."), _("The conversation is already closed.")),
+}
+
+
+def _already(conversation: Conversation, move: str) -> bool:
+    """Is the conversation already where this button would put it? (the Telegram buttons' `already`)"""
+    open_ = selectors.conversation_has_escalations(conversation, EscalationStatus.OPEN)
+    if move == "take":
+        return conversation.state == ConversationState.HUMAN and not open_
+    target = ConversationState.BOT if move == "return" else ConversationState.CLOSED
+    return conversation.state == target and not selectors.conversation_has_escalations(
+        conversation, EscalationStatus.OPEN, EscalationStatus.TAKEN)
+
+
 @admin.register(Conversation)
 class ConversationAdmin(_ConversationActions, TenantScopedAdmin):
+    """The conversation page is a chat (admin_chat): bubbles, a reply box that sends through the
+    same exactly-once path as a manager's Telegram reply (`manager_reply_send`, keyed by a token
+    rendered into the form, so a double submit sends once), and Take / Return to bot / Close
+    through the write-risk policy exactly like the Telegram buttons (same services, same audit)."""
+
     change_form_template = "admin/conversations/conversation/change_form.html"
     allow_add = False
     list_display = ["id", "tenant", "customer_phone_masked", "customer_name", "state", "last_inbound_at", "reply_due_at"]
@@ -108,20 +142,98 @@ class ConversationAdmin(_ConversationActions, TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Conversation | None = None) -> list[str]:
         return self.get_fields(request, obj)
 
-    @admin.display(description="phone")
+    @admin.display(description=_("phone"))
     def phone(self, obj: Conversation) -> str:
         return obj.customer_phone
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path("<path:object_id>/reply/", self.admin_site.admin_view(self.reply_view), name="conversations_conversation_reply"),
+        ] + [
+            path(f"<path:object_id>/{move}/", self.admin_site.admin_view(partial(self.move_view, move=move)),
+                 name=f"conversations_conversation_{move}")
+            for move in _MOVES
+        ]
+        return urls + super().get_urls()
+
+    def _acting_on(self, request: HttpRequest, object_id: str) -> Conversation:
+        if request.method != "POST":
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def _back(self, obj: Conversation) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:conversations_conversation_change", args=[obj.pk]))
+
+    def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        conversation = self._acting_on(request, object_id)
+        key = request.POST.get("reply_key", "")
+        if not key:
+            self.message_user(request, _("The form is outdated: reload the page and send again."), messages.ERROR)
+            return self._back(conversation)
+        sent_before = OutboundMessage.objects.for_tenant(conversation.tenant_id).filter(
+            idempotency_key=manager_idempotency_key(conversation.tenant_id, f"admin:{key}")).exists()
+        try:
+            outbound = manager_reply_send(actor=Actor.from_user(request.user), conversation=conversation,
+                                          text=request.POST.get("text", ""), idempotency_key=f"admin:{key}")
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back(conversation)
+        if sent_before:
+            self.message_user(request, _("This reply was already sent (message #%(id)s); it was not sent again.") % {"id": outbound.pk},
+                              messages.WARNING)
+        else:
+            self.message_user(request, _("Sent to the customer on WhatsApp. The bot is silent until you return the conversation."),
+                              messages.SUCCESS)
+        return self._back(conversation)
+
+    def move_view(self, request: HttpRequest, object_id: str, move: str) -> HttpResponse:
+        conversation = self._acting_on(request, object_id)
+        action, done, already = _MOVES[move]
+        if _already(conversation, move):
+            # The Telegram buttons' rule: a press that would change nothing runs nothing (no policy, no audit).
+            self.message_user(request, already, messages.INFO)
+            return self._back(conversation)
+        escalation_before = selectors.conversation_latest_escalation(conversation)
+        try:
+            outcome = policy_execute(action, Actor.from_user(request.user),
+                                     {"tenant": conversation.tenant.slug, "conversation_id": conversation.pk},
+                                     tenant=conversation.tenant, reason="admin conversation page")
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back(conversation)
+        result = outcome.result or {}
+        escalation_changed = escalation_before is not None and escalation_before.status != result.get("escalation_status")
+        if result.get("changed") or escalation_changed:
+            self.message_user(request, done, messages.SUCCESS)
+        else:
+            self.message_user(request, already, messages.INFO)
+        return self._back(conversation)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["timeline"] = selectors.conversation_timeline(obj)
-            extra_context["show_phone"] = _can_see_phone(request, obj.tenant_id)
+            extra_context.update(
+                chat=conversation_chat(obj),
+                notice_warning=notice_warning(obj),
+                show_phone=_can_see_phone(request, obj.tenant_id),
+                can_act=self.has_change_permission(request, obj),
+                reply_key=uuid.uuid4().hex,
+                state_label=obj.get_state_display(),
+                # Every field is read-only: the page has no Save buttons, only the chat's own.
+                show_save=False, show_save_and_continue=False, show_save_and_add_another=False, show_delete=False, show_close=False,
+                subtitle=f"{obj.tenant.name} · {obj.customer_phone_masked}",
+                title=_("Conversation with %(who)s") % {"who": obj.customer_name or obj.customer_phone_masked},
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Conversation, form: Any, change: bool) -> None:
-        """All fields are read-only: state changes go through the actions (services, audited)."""
+        """All fields are read-only: state changes go through the buttons (services, audited)."""
 
 
 @admin.register(InboundMessage)
@@ -247,11 +359,11 @@ def _missing_text(detail: dict[str, Any] | None) -> str:
     missing = (detail or {}).get("missing") or {}
     if not missing:
         return "-"
-    parts = [f"«{missing.get('question', '')}»", f"nearest item: {missing.get('nearest_item') or 'none'}"]
+    parts = [f"«{missing.get('question', '')}»", _("nearest item: %(item)s") % {"item": missing.get("nearest_item") or _("none")}]
     if missing.get("words"):
-        parts.append(f"words it lacks: {', '.join(missing['words'])}")
+        parts.append(_("words it lacks: %(words)s") % {"words": ", ".join(missing["words"])})
     if missing.get("aspects"):
-        parts.append(f"aspect it does not state: {', '.join(missing['aspects'])}")
+        parts.append(_("aspect it does not state: %(aspects)s") % {"aspects": ", ".join(missing["aspects"])})
     return "; ".join(parts)
 
 
@@ -271,17 +383,31 @@ class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[str]:
-        return [f.name for f in MessageTrace._meta.fields] + ["missing", "error_logs"]
+        return [f.name for f in MessageTrace._meta.fields] + ["missing", "error_logs", "readable", "readable_detail", "conversation_link"]
 
-    @admin.display(description="what the knowledge lacked")
+    @admin.display(description=_("what the knowledge lacked"))
     def missing(self, obj: MessageTrace) -> str:
         return _missing_text(obj.detail)
 
-    @admin.display(description="conversation")
+    def get_fieldsets(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[Any]:
+        return [
+            (None, {"fields": ["conversation_link", "created_at", "readable", "missing", "readable_detail", "error_logs"]}),
+            (_("Technical data"), {"classes": ["collapse"], "fields": [f.name for f in MessageTrace._meta.fields]}),
+        ]
+
+    @admin.display(description=_("conversation"))
     def conversation_link(self, obj: MessageTrace) -> str:
         return _conversation_link(obj.conversation_id)
 
-    @admin.display(description="error logs of this turn")
+    @admin.display(description=_("what the bot decided"))
+    def readable(self, obj: MessageTrace) -> str:
+        return trace_summary(obj)
+
+    @admin.display(description=_("details"))
+    def readable_detail(self, obj: MessageTrace) -> str:
+        return format_html("{}{}", detail_text(obj.detail), raw_json({"scores": obj.scores, "gate": obj.gate, "detail": obj.detail}))
+
+    @admin.display(description=_("error logs of this turn"))
     def error_logs(self, obj: MessageTrace) -> str:
         rows = list(selectors.trace_error_logs(obj)[:20])
         if not rows:
@@ -302,18 +428,41 @@ class EscalationAdmin(_ConversationActions, TenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Escalation | None = None) -> list[str]:
-        return [f.name for f in Escalation._meta.fields] + ["missing"]
+        return [f.name for f in Escalation._meta.fields] + ["missing", "readable_detail", "conversation_link", "managers_notice"]
 
-    @admin.display(description="what the knowledge lacked")
+    def get_fieldsets(self, request: HttpRequest, obj: Escalation | None = None) -> list[Any]:
+        return [
+            (None, {"fields": ["conversation_link", "reason", "status", "created_at", "taken_by", "managers_notice", "missing",
+                               "readable_detail"]}),
+            (_("Technical data"), {"classes": ["collapse"], "fields": [f.name for f in Escalation._meta.fields]}),
+        ]
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                         "show_save_and_add_another": False, "show_delete": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("what the knowledge lacked"))
     def missing(self, obj: Escalation) -> str:
         return _missing_text(obj.detail)
 
     def save_model(self, request: HttpRequest, obj: Escalation, form: Any, change: bool) -> None:
         """Read-only; state changes go through the actions."""
 
-    @admin.display(description="conversation")
+    @admin.display(description=_("conversation"))
     def conversation_link(self, obj: Escalation) -> str:
         return _conversation_link(obj.conversation_id)
+
+    @admin.display(description=_("managers' notice"))
+    def managers_notice(self, obj: Escalation) -> str:
+        from conversations.admin_chat import notice_line
+
+        return notice_line(obj)
+
+    @admin.display(description=_("details"))
+    def readable_detail(self, obj: Escalation) -> str:
+        return format_html("{}{}", detail_text(obj.detail), raw_json(obj.detail))
 
 
 @admin.register(ConversationEvent)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from conversations.choices import (
     ConversationState,
@@ -37,20 +38,22 @@ class Conversation(models.Model):
 
     # Indexes are few on purpose: every inbound message writes this row on the webhook path.
     # (tenant) is covered by the unique (tenant, customer_key).
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+", db_index=False)
     # The phone is needed to reply, so it is stored encrypted; lookups go through a keyed hash.
-    customer_key = models.CharField(max_length=64, help_text="Keyed hash of the phone number (lookup key).")
-    customer_phone = EncryptedTextField()
-    customer_phone_masked = models.CharField(max_length=32)
-    customer_name = models.CharField(max_length=200, blank=True, default="")
-    state = models.CharField(max_length=10, choices=ConversationState.choices, default=ConversationState.BOT)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    customer_key = models.CharField(_("customer key"), max_length=64, help_text=_("Keyed hash of the phone number (lookup key)."))
+    customer_phone = EncryptedTextField(_("customer phone"), )
+    customer_phone_masked = models.CharField(_("phone (masked)"), max_length=32)
+    customer_name = models.CharField(_("customer name"), max_length=200, blank=True, default="")
+    state = models.CharField(_("state"), max_length=10, choices=ConversationState.choices, default=ConversationState.BOT)
+    created_at = models.DateTimeField(_("started"))
+    updated_at = models.DateTimeField(_("updated"))
+    last_inbound_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     reply_due_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the unanswered messages are due for a turn (coalescing window); empty = none pending."
+        _("bot answers at"), null=True, blank=True,
+        help_text=_("When the bot answers the unanswered messages (it waits a few seconds for more); empty: nothing pending."),
     )
-    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last time a turn task was queued for it.")
+    dispatched_at = models.DateTimeField(_("last queued for the bot"), null=True, blank=True,
+                                         help_text=_("Last time the bot was asked to answer it."))
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -60,9 +63,11 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["reply_due_at"], condition=Q(reply_due_at__isnull=False), name="conv_reply_due"),
         ]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
 
     def __str__(self) -> str:
-        return f"{self.customer_phone_masked} ({self.state})"
+        return f"{self.customer_phone_masked} · {self.get_state_display()}"
 
 
 class InboundMessage(models.Model):
@@ -72,18 +77,21 @@ class InboundMessage(models.Model):
     tenant_scope_path = "tenant"
 
     # Written on the webhook path: (tenant) and (conversation) are covered by composite indexes.
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="inbound_messages", db_index=False)
-    provider_message_id = models.CharField(max_length=200)
-    message_type = models.CharField(max_length=20, default=MessageType.TEXT)
-    text = models.TextField(blank=True, default="")
-    payload = models.JSONField(default=dict, help_text="The webhook body with the phone number masked.")
-    provider_timestamp = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField()
-    webhook_id = models.CharField(max_length=200, blank=True, default="")
-    correlation_id = models.CharField(max_length=128, blank=True, default="")
-    turn = models.ForeignKey("Turn", null=True, blank=True, on_delete=models.PROTECT, related_name="messages", db_index=False)
-    forwarded_at = models.DateTimeField(null=True, blank=True, help_text="Handed to the manager notifier (conversation held by a human).")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE,
+            related_name="inbound_messages", db_index=False)
+    provider_message_id = models.CharField(_("provider message id"), max_length=200)
+    message_type = models.CharField(_("message type"), max_length=20, default=MessageType.TEXT)
+    text = models.TextField(_("text"), blank=True, default="")
+    payload = models.JSONField(_("payload"), default=dict, help_text=_("The webhook body with the phone number masked."))
+    provider_timestamp = models.DateTimeField(_("provider timestamp"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    webhook_id = models.CharField(_("webhook id"), max_length=200, blank=True, default="")
+    correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="")
+    turn = models.ForeignKey("Turn", verbose_name=_("turn"), null=True, blank=True, on_delete=models.PROTECT, related_name="messages",
+            db_index=False)
+    forwarded_at = models.DateTimeField(_("forwarded at"), null=True, blank=True,
+        help_text=_("Handed to the manager notifier (conversation held by a human)."))
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -97,6 +105,8 @@ class InboundMessage(models.Model):
             # Partial: a new message (no turn yet) costs no entry here.
             models.Index(fields=["turn"], condition=Q(turn__isnull=False), name="inbound_turn"),
         ]
+        verbose_name = _("customer message")
+        verbose_name_plural = _("customer messages")
 
     def __str__(self) -> str:
         return f"{self.provider_message_id} ({self.message_type})"
@@ -111,21 +121,23 @@ class DeadLetter(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    webhook_id = models.CharField(max_length=200, blank=True, default="")
-    error = models.TextField()
-    body = models.TextField(help_text="Raw body as received (phone numbers masked).")
-    headers = models.JSONField(default=dict, blank=True)
-    correlation_id = models.CharField(max_length=128, blank=True, default="")
-    status = models.CharField(max_length=10, choices=DeadLetterStatus.choices, default=DeadLetterStatus.NEW)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=150, blank=True, default="")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    webhook_id = models.CharField(_("webhook id"), max_length=200, blank=True, default="")
+    error = models.TextField(_("error"))
+    body = models.TextField(_("body"), help_text=_("Raw body as received (phone numbers masked)."))
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="")
+    status = models.CharField(_("status"), max_length=10, choices=DeadLetterStatus.choices, default=DeadLetterStatus.NEW)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.CharField(_("resolved by"), max_length=150, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        verbose_name = _("rejected webhook")
+        verbose_name_plural = _("rejected webhooks")
 
     def __str__(self) -> str:
         return f"dead letter {self.pk}: {self.error[:60]}"
@@ -138,23 +150,24 @@ class Turn(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
-    status = models.CharField(max_length=12, choices=TurnStatus.choices, default=TurnStatus.PROCESSING)
-    decision = models.CharField(max_length=10, choices=TurnDecision.choices, blank=True, default="")
-    reason = models.CharField(max_length=32, choices=EscalationReason.choices, blank=True, default="")
-    created_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True, default="")
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    runs = models.PositiveSmallIntegerField(default=1, help_text="How many times processing started (more than 1: resumed after a crash).")
-    correlation_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
-    message_count = models.PositiveSmallIntegerField(default=0)
-    kb_version = models.PositiveIntegerField(null=True, blank=True)
-    release = models.CharField(max_length=64, blank=True, default="")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="turns")
+    status = models.CharField(_("status"), max_length=12, choices=TurnStatus.choices, default=TurnStatus.PROCESSING)
+    decision = models.CharField(_("decision"), max_length=10, choices=TurnDecision.choices, blank=True, default="")
+    reason = models.CharField(_("reason"), max_length=32, choices=EscalationReason.choices, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    claim_token = models.CharField(_("claim token"), max_length=32, blank=True, default="")
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    runs = models.PositiveSmallIntegerField(_("runs"), default=1,
+        help_text=_("How many times processing started (more than 1: resumed after a crash)."))
+    correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="", db_index=True)
+    message_count = models.PositiveSmallIntegerField(_("message count"), default=0)
+    kb_version = models.PositiveIntegerField(_("kb version"), null=True, blank=True)
+    release = models.CharField(_("release"), max_length=64, blank=True, default="")
     # Forwarding to the manager notifier (forwarded/suppressed turns): at-least-once, retried by the sweeper.
-    notify_dispatched_at = models.DateTimeField(null=True, blank=True)
-    notify_attempts = models.PositiveSmallIntegerField(default=0)
+    notify_dispatched_at = models.DateTimeField(_("notify dispatched at"), null=True, blank=True)
+    notify_attempts = models.PositiveSmallIntegerField(_("notify attempts"), default=0)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -163,6 +176,8 @@ class Turn(models.Model):
         indexes = [
             models.Index(fields=["lease_expires_at"], condition=Q(status="processing"), name="turn_processing_lease"),
         ]
+        verbose_name = _("bot turn")
+        verbose_name_plural = _("bot turns")
 
     def __str__(self) -> str:
         return f"turn {self.pk} ({self.status})"
@@ -174,27 +189,28 @@ class Escalation(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="escalations")
-    turn = models.ForeignKey(Turn, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations")
-    reason = models.CharField(max_length=32, choices=EscalationReason.choices)
-    status = models.CharField(max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
-    taken_at = models.DateTimeField(null=True, blank=True)
-    taken_by = models.CharField(max_length=150, blank=True, default="")
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    notify_dispatched_at = models.DateTimeField(null=True, blank=True)
-    notify_attempts = models.PositiveSmallIntegerField(default=0)
-    last_notify_error = models.TextField(blank=True, default="")
-    correlation_id = models.CharField(max_length=128, blank=True, default="")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="escalations")
+    turn = models.ForeignKey(Turn, verbose_name=_("turn"), null=True, blank=True, on_delete=models.PROTECT, related_name="escalations")
+    reason = models.CharField(_("reason"), max_length=32, choices=EscalationReason.choices)
+    status = models.CharField(_("status"), max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    taken_by = models.CharField(_("taken by"), max_length=150, blank=True, default="")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    notify_dispatched_at = models.DateTimeField(_("notify dispatched at"), null=True, blank=True)
+    notify_attempts = models.PositiveSmallIntegerField(_("notify attempts"), default=0)
+    last_notify_error = models.TextField(_("last notify error"), blank=True, default="")
+    correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="")
     # SLA follow-ups (services.reminders): managers reminded while nobody takes it, the customer
     # told once more that a human is coming.
-    reminders_sent = models.PositiveSmallIntegerField(default=0, help_text="Reminders sent to managers (nobody took it).")
-    last_reminder_at = models.DateTimeField(null=True, blank=True)
-    holding_followup_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the customer got the second holding message (waited beyond the SLA)."
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0,
+            help_text=_("Reminders sent to managers (nobody took it)."))
+    last_reminder_at = models.DateTimeField(_("last reminder at"), null=True, blank=True)
+    holding_followup_at = models.DateTimeField(_("holding followup at"),
+        null=True, blank=True, help_text=_("When the customer got the second holding message (waited beyond the SLA).")
     )
 
     objects = TenantScopedQuerySet.as_manager()
@@ -205,6 +221,8 @@ class Escalation(models.Model):
             models.Index(fields=["tenant", "status"], name="escalation_tenant_status"),
             models.Index(fields=["created_at"], condition=Q(notified_at__isnull=True), name="escalation_unnotified"),
         ]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
 
     def __str__(self) -> str:
         return f"escalation {self.pk} ({self.reason}, {self.status})"
@@ -220,28 +238,33 @@ class OutboundMessage(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="outbound_messages")
-    turn = models.ForeignKey(Turn, null=True, blank=True, on_delete=models.PROTECT, related_name="outbound_messages")
-    escalation = models.ForeignKey(Escalation, null=True, blank=True, on_delete=models.PROTECT, related_name="outbound_messages")
-    kind = models.CharField(max_length=10, choices=OutboundKind.choices)
-    text = models.TextField()
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Not before this time (the gateway's Retry-After).")
-    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last time a delivery was queued or started.")
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True, default="")
-    provider_message_id = models.CharField(max_length=200, blank=True, default="")
-    last_error = models.TextField(blank=True, default="")
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_ms = models.FloatField(null=True, blank=True, help_text="Time spent in send attempts, backoff included.")
-    created_by = models.CharField(max_length=150, blank=True, default="", help_text="Actor for manager replies.")
-    correlation_id = models.CharField(max_length=128, blank=True, default="")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE,
+            related_name="outbound_messages")
+    turn = models.ForeignKey(Turn, verbose_name=_("turn"), null=True, blank=True, on_delete=models.PROTECT,
+            related_name="outbound_messages")
+    escalation = models.ForeignKey(Escalation, verbose_name=_("escalation"), null=True, blank=True, on_delete=models.PROTECT,
+            related_name="outbound_messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=OutboundKind.choices)
+    text = models.TextField(_("text"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True,
+            help_text=_("Not before this time (the gateway's Retry-After)."))
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True,
+            help_text=_("Last time a delivery was queued or started."))
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    claim_token = models.CharField(_("claim token"), max_length=32, blank=True, default="")
+    provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True, default="")
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_ms = models.FloatField(_("send ms"), null=True, blank=True, help_text=_("Time spent in send attempts, backoff included."))
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="", help_text=_("Actor for manager replies."))
+    correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -255,6 +278,8 @@ class OutboundMessage(models.Model):
             ),
             models.Index(fields=["tenant", "status"], name="outbound_tenant_status"),
         ]
+        verbose_name = _("message to a customer")
+        verbose_name_plural = _("messages to customers")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
@@ -266,35 +291,38 @@ class MessageTrace(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="traces")
-    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="trace")
-    created_at = models.DateTimeField(db_index=True)
-    correlation_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
-    decision = models.CharField(max_length=10, choices=TurnDecision.choices)
-    reason = models.CharField(max_length=32, blank=True, default="")
-    confidence = models.FloatField(null=True, blank=True)
-    scores = models.JSONField(default=dict, blank=True)
-    sources = models.JSONField(default=list, blank=True)
-    gate = models.JSONField(default=list, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    message_count = models.PositiveSmallIntegerField(default=0)
-    wait_ms = models.FloatField(null=True, blank=True, help_text="From the last message to the start of the turn (coalescing + queue).")
-    rag_ms = models.FloatField(null=True, blank=True)
-    llm_ms = models.FloatField(null=True, blank=True)
-    qc_ms = models.FloatField(null=True, blank=True)
-    decide_ms = models.FloatField(null=True, blank=True, help_text="The whole reply decision.")
-    send_ms = models.FloatField(null=True, blank=True)
-    total_ms = models.FloatField(null=True, blank=True, help_text="From the start of the turn to the end of delivery.")
-    send_status = models.CharField(max_length=10, blank=True, default="")
-    kb_version = models.PositiveIntegerField(null=True, blank=True)
-    release = models.CharField(max_length=64, blank=True, default="")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="traces")
+    turn = models.OneToOneField(Turn, verbose_name=_("turn"), on_delete=models.CASCADE, related_name="trace")
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="", db_index=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=TurnDecision.choices)
+    reason = models.CharField(_("reason"), max_length=32, blank=True, default="")
+    confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True)
+    gate = models.JSONField(_("gate"), default=list, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    message_count = models.PositiveSmallIntegerField(_("message count"), default=0)
+    wait_ms = models.FloatField(_("wait ms"), null=True, blank=True,
+            help_text=_("From the last message to the start of the turn (coalescing + queue)."))
+    rag_ms = models.FloatField(_("rag ms"), null=True, blank=True)
+    llm_ms = models.FloatField(_("llm ms"), null=True, blank=True)
+    qc_ms = models.FloatField(_("qc ms"), null=True, blank=True)
+    decide_ms = models.FloatField(_("decide ms"), null=True, blank=True, help_text=_("The whole reply decision."))
+    send_ms = models.FloatField(_("send ms"), null=True, blank=True)
+    total_ms = models.FloatField(_("total ms"), null=True, blank=True, help_text=_("From the start of the turn to the end of delivery."))
+    send_status = models.CharField(_("send status"), max_length=10, blank=True, default="")
+    kb_version = models.PositiveIntegerField(_("kb version"), null=True, blank=True)
+    release = models.CharField(_("release"), max_length=64, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="trace_tenant_created")]
+        verbose_name = _("bot decision trace")
+        verbose_name_plural = _("bot decision traces")
 
     def __str__(self) -> str:
         return f"trace of turn {self.turn_id}: {self.decision} {self.reason}".strip()
@@ -305,20 +333,22 @@ class ConversationEvent(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
-    created_at = models.DateTimeField()
-    from_state = models.CharField(max_length=10, choices=ConversationState.choices)
-    to_state = models.CharField(max_length=10, choices=ConversationState.choices)
-    source = models.CharField(max_length=10, choices=EventSource.choices)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    actor_label = models.CharField(max_length=150, blank=True, default="")
-    note = models.CharField(max_length=200, blank=True, default="")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(_("created at"))
+    from_state = models.CharField(_("from state"), max_length=10, choices=ConversationState.choices)
+    to_state = models.CharField(_("to state"), max_length=10, choices=ConversationState.choices)
+    source = models.CharField(_("source"), max_length=10, choices=EventSource.choices)
+    actor_kind = models.CharField(_("actor kind"), max_length=10, choices=ActorKind.choices)
+    actor_label = models.CharField(_("actor label"), max_length=150, blank=True, default="")
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("conversation state change")
+        verbose_name_plural = _("conversation state changes")
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state} by {self.actor_label or self.actor_kind}"
@@ -330,19 +360,21 @@ class ConversationNote(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
-    created_at = models.DateTimeField()
-    text = models.TextField()
-    source = models.CharField(max_length=10, choices=EventSource.choices)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    actor_label = models.CharField(max_length=150, blank=True, default="")
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="notes")
+    created_at = models.DateTimeField(_("created at"))
+    text = models.TextField(_("text"))
+    source = models.CharField(_("source"), max_length=10, choices=EventSource.choices)
+    actor_kind = models.CharField(_("actor kind"), max_length=10, choices=ActorKind.choices)
+    actor_label = models.CharField(_("actor label"), max_length=150, blank=True, default="")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
 
     def __str__(self) -> str:
         return f"note by {self.actor_label or self.actor_kind}: {self.text[:40]}"
@@ -384,19 +416,21 @@ class SandboxMessage(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    instance_id = models.CharField(max_length=100, blank=True, default="")
-    to_masked = models.CharField(max_length=32)
-    text = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    repeats = models.PositiveIntegerField(default=0, help_text="Later requests with the same key (dropped, like the real gateway).")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    instance_id = models.CharField(_("instance id"), max_length=100, blank=True, default="")
+    to_masked = models.CharField(_("to masked"), max_length=32)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    repeats = models.PositiveIntegerField(_("repeats"), default=0,
+            help_text=_("Later requests with the same key (dropped, like the real gateway)."))
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "sandbox send"
+        verbose_name = _("sandbox send")
+        verbose_name_plural = _("sandbox sends")
 
     def __str__(self) -> str:
         return f"sandbox → {self.to_masked}: {self.text[:40]}"

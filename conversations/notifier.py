@@ -14,6 +14,9 @@ the sweeper retries it later.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
@@ -67,6 +70,38 @@ class LoggingNotifier:
 
     def knowledge_suggestion(self, suggestion: Any) -> None:
         logger.info("knowledge suggestion %s proposed for tenant %s", suggestion.pk, suggestion.tenant_id)
+
+
+@dataclass(frozen=True)
+class NoticeDelivery:
+    """Whether the managers really got the news of an escalation (not only that it was handed on)."""
+
+    delivered: bool
+    pending: bool = False
+    channel: str = ""
+    at: datetime | None = None
+    error: str = ""
+
+
+def escalation_deliveries(escalations: Iterable[Escalation]) -> dict[int, NoticeDelivery]:
+    """{escalation id: NoticeDelivery}. A notifier that delivers through an outbox of its own
+    (Telegram) answers from that outbox (`escalation_deliveries` on the notifier); one that only
+    logs never delivered anything to a person; any other counts as delivered once it took the call."""
+    escalations = list(escalations)
+    notifier = get_notifier()
+    own = getattr(notifier, "escalation_deliveries", None)
+    if own is not None:
+        return own(escalations)
+    result = {}
+    for escalation in escalations:
+        if isinstance(notifier, LoggingNotifier):
+            result[escalation.pk] = NoticeDelivery(delivered=False, error="only logged: no notifier sends to the managers")
+        elif escalation.notified_at is not None:
+            result[escalation.pk] = NoticeDelivery(delivered=True, at=escalation.notified_at)
+        else:
+            result[escalation.pk] = NoticeDelivery(delivered=False, pending=not escalation.last_notify_error,
+                                                   error=escalation.last_notify_error)
+    return result
 
 
 def get_notifier() -> ConversationNotifier:

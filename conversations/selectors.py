@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from conversations.choices import (
@@ -407,3 +407,84 @@ def conversation_last_bot_answer(conversation: Conversation, *, within: timedelt
     return (Turn.objects.for_tenant(conversation.tenant_id)
             .filter(conversation=conversation, status=TurnStatus.ANSWERED, created_at__gte=since, wrong_answer_mark__isnull=True)
             .order_by("-created_at", "-id").first())
+
+
+# --- the operators' home (admin index) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingCustomer:
+    """An escalation still open or held by a manager, with what the operator needs to act on it."""
+
+    escalation: Escalation
+    last_message: str
+    waiting_minutes: int
+    sla_minutes: int
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.escalation.conversation
+
+    @property
+    def over_sla(self) -> bool:
+        return self.waiting_minutes >= self.sla_minutes
+
+
+def escalations_waiting(*, user: Any, now: datetime, limit: int = 50) -> list[WaitingCustomer]:
+    """Open and taken escalations of the user's tenants, oldest first, each with the customer's
+    last message and the minutes waited against the tenant's escalation SLA."""
+    last_text = (InboundMessage.objects.filter(conversation_id=OuterRef("conversation_id"))
+                 .order_by("-received_at", "-id").values("text")[:1])
+    rows = (
+        Escalation.objects.visible_to(user).filter(status__in=[EscalationStatus.OPEN, EscalationStatus.TAKEN])
+        .select_related("conversation", "tenant__settings").annotate(last_text=Subquery(last_text)).order_by("created_at")[:limit]
+    )
+    waiting = []
+    for escalation in rows:
+        settings_row = getattr(escalation.tenant, "settings", None)
+        waiting.append(WaitingCustomer(
+            escalation=escalation, last_message=escalation.last_text or "",
+            waiting_minutes=max(0, int((now - escalation.created_at).total_seconds() // 60)),
+            sla_minutes=getattr(settings_row, "escalation_sla_minutes", 15) or 15,
+        ))
+    return waiting
+
+
+def operator_day_numbers(*, user: Any, since: datetime) -> dict[str, Any]:
+    """Since `since` (the start of the operator's day), for the user's tenants: conversations with
+    a customer message, turns answered by the bot and escalated, the answer rate, failed deliveries."""
+    inbound = InboundMessage.objects.visible_to(user).filter(received_at__gte=since)
+    turns = dict(Turn.objects.visible_to(user).filter(created_at__gte=since).values_list("status").annotate(n=Count("id"))
+                 .values_list("status", "n"))
+    answered, escalated = turns.get(TurnStatus.ANSWERED, 0), turns.get(TurnStatus.ESCALATED, 0)
+    return {
+        "conversations": inbound.values("conversation_id").distinct().count(),
+        "answered": answered,
+        "escalated": escalated,
+        "answer_rate": round(100 * answered / (answered + escalated)) if answered + escalated else None,
+        "delivery_failures": OutboundMessage.objects.visible_to(user).filter(status=OutboundStatus.FAILED, updated_at__gte=since).count(),
+    }
+
+
+def escalations_by_reason(*, user: Any, since: datetime) -> list[tuple[str, str, int]]:
+    """(reason, its label, count) of the user's tenants' escalations since `since`, most first."""
+    counts = (Escalation.objects.visible_to(user).filter(created_at__gte=since).values_list("reason").annotate(n=Count("id"))
+              .values_list("reason", "n"))
+    labels = dict(EscalationReason.choices)
+    return sorted(((reason, str(labels.get(reason, reason)), n) for reason, n in counts), key=lambda r: (-r[2], r[1]))
+
+
+def turns_by_day(*, user: Any, since: datetime, tz: Any) -> dict[Any, dict[str, int]]:
+    """{day in `tz`: {"answered": n, "escalated": n}} of the user's tenants' turns since `since`."""
+    from django.db.models.functions import TruncDate
+
+    rows = (Turn.objects.visible_to(user).filter(created_at__gte=since, status__in=[TurnStatus.ANSWERED, TurnStatus.ESCALATED])
+            .annotate(day=TruncDate("created_at", tzinfo=tz)).values_list("day", "status").annotate(n=Count("id")))
+    days: dict[Any, dict[str, int]] = {}
+    for day, status, n in rows.values_list("day", "status", "n"):
+        days.setdefault(day, {"answered": 0, "escalated": 0})[str(status)] = n
+    return days
+
+
+def conversation_has_escalations(conversation: Conversation, *statuses: str) -> bool:
+    return Escalation.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation, status__in=statuses).exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -61,7 +62,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
 # --- applications ---------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "imperium.admin_site.ImperiumAdminConfig",  # django.contrib.admin with the operators home and a grouped index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served from the package (the product runs offline)
     "simple_history",
     "django_celery_beat",
+    "django_json_widget",  # the release bundle editor (its JavaScript ships in the package: no CDN)
     "imperium.core.apps.CoreConfig",
     "imperium.apps.SiteConfig",
     "tenants.apps.TenantsConfig",
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Admin pages in ADMIN_LANGUAGE (or the operator's choice) and the operator's tenants' time zone.
+    "imperium.admin_locale.AdminLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -150,7 +154,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LANGUAGE_CODE = "en-us"  # operators' admin and the command line
+# The language split: the command line, logs, workers and HTTP APIs speak English (LANGUAGE_CODE,
+# the default of every thread nothing activates a language in); admin pages speak ADMIN_LANGUAGE,
+# activated per request by imperium.admin_locale (an operator may switch to English in the header).
+LANGUAGE_CODE = "en-us"
+ADMIN_LANGUAGE = env.str("ADMIN_LANGUAGE", "ru")
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+# Admin times are shown in the time zone of the operator's tenants (when they share one), else this.
+ADMIN_TIME_ZONE = env.str("ADMIN_TIME_ZONE", "Asia/Almaty")
+if ADMIN_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"ADMIN_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}, not {ADMIN_LANGUAGE!r}.")
+try:
+    zoneinfo.ZoneInfo(ADMIN_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(f"ADMIN_TIME_ZONE {ADMIN_TIME_ZONE!r} is not a time zone (e.g. Asia/Almaty).") from exc
 # Manager- and CEO-facing replies (the Telegram bots) are in the tenants' language: service refusals
 # raised there are translated through locale/<lang>/LC_MESSAGES (manage.py compilemessages).
 TELEGRAM_LANGUAGE = "ru"

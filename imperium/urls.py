@@ -5,10 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imperium import views
 
-admin.site.site_header = "Imperium"
-admin.site.site_title = "Imperium"
-admin.site.index_title = "Back office"
-
 urlpatterns = [
     path("health", views.health, name="health"),
     path("db-check", views.db_check, name="db-check"),
@@ -22,6 +18,7 @@ urlpatterns = [
     path("", include("imperium.telegram.urls")),
     path("releases/", include("releases.urls")),
     path("", include("incidents.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # the admin's language switch (set_language)
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "incidents"
+    verbose_name = _("Incidents")
 
     def ready(self) -> None:
         from imperium.core.errors import register_error_recorder

@@ -1,65 +1,66 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AlertSeverity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    CRITICAL = "critical", "Critical"
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
 
 
 class AlertKind(models.TextChoices):
-    ALERT = "alert", "Alert to the CEO/alert chat"
-    NOTIFICATION = "notification", "Message to a tenant's chat or topic"
-    TEST = "test", "Test alert"
+    ALERT = "alert", _("Alert to the CEO/alert chat")
+    NOTIFICATION = "notification", _("Message to a tenant's chat or topic")
+    TEST = "test", _("Test alert")
 
 
 class AlertStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class IncidentStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
 
 
 OPEN_INCIDENT_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
 
 
 class IncidentEventKind(models.TextChoices):
-    OPENED = "opened", "Opened"
-    CHECK_FAILED = "check_failed", "Check failed"
-    ALERT_SENT = "alert_sent", "Alert sent"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
-    REOPENED = "reopened", "Reopened"
-    REMEDIATION_STARTED = "remediation_started", "Remediation started"
-    REMEDIATION_SUCCEEDED = "remediation_succeeded", "Remediation succeeded"
-    REMEDIATION_FAILED = "remediation_failed", "Remediation failed"
-    NOTE = "note", "Note"
+    OPENED = "opened", _("Opened")
+    CHECK_FAILED = "check_failed", _("Check failed")
+    ALERT_SENT = "alert_sent", _("Alert sent")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    REMEDIATION_STARTED = "remediation_started", _("Remediation started")
+    REMEDIATION_SUCCEEDED = "remediation_succeeded", _("Remediation succeeded")
+    REMEDIATION_FAILED = "remediation_failed", _("Remediation failed")
+    NOTE = "note", _("Note")
 
 
 class EventSource(models.TextChoices):
-    WEB = "web", "Admin"
-    TELEGRAM = "telegram", "Telegram"
-    API = "api", "API"
-    SYSTEM = "system", "System"
+    WEB = "web", _("Admin")
+    TELEGRAM = "telegram", _("Telegram")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")
 
 
 class FixState(models.TextChoices):
     """Where the fixer is with an incident (empty: nothing tried yet, or waiting to retry)."""
 
-    NONE = "", "—"
-    VERIFYING = "verifying", "Remediation ran; verifying on the next pass"
-    WAITING = "waiting", "Waiting for a precondition (e.g. the gateway to answer again)"
-    PROPOSED = "proposed", "Proposed to the CEO (not low risk)"
-    GAVE_UP = "gave_up", "Gave up (attempts exhausted)"
-    NOT_APPLICABLE = "n/a", "No automatic remediation"
+    NONE = "", _("—")
+    VERIFYING = "verifying", _("Remediation ran; verifying on the next pass")
+    WAITING = "waiting", _("Waiting for a precondition (e.g. the gateway to answer again)")
+    PROPOSED = "proposed", _("Proposed to the CEO (not low risk)")
+    GAVE_UP = "gave_up", _("Gave up (attempts exhausted)")
+    NOT_APPLICABLE = "n/a", _("No automatic remediation")
 
 
 class SentinelTrigger(models.TextChoices):
-    BEAT = "beat", "Beat schedule"
-    COMMAND = "command", "manage.py sentinel"
+    BEAT = "beat", _("Beat schedule")
+    COMMAND = "command", _("manage.py sentinel")

@@ -34,3 +34,8 @@ def incident_get(*, incident_id: int, user: Any = None) -> Incident | None:
 def incidents_open(*, tenant: Any = None) -> QuerySet[Incident]:
     rows = Incident.objects.filter(status__in=OPEN_INCIDENT_STATUSES).select_related("tenant")
     return rows.for_tenant(tenant) if tenant is not None else rows
+
+
+def incidents_open_visible_to(user: Any) -> QuerySet[Incident]:
+    """Open and acknowledged incidents the user may see, newest first."""
+    return incidents_visible_to(user).filter(status__in=OPEN_INCIDENT_STATUSES).order_by("-opened_at")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from knowledge.choices import ImportJobStatus, SourceKind, SuggestionKind, SuggestionStatus, SyncStatus, VersionStatus
@@ -16,18 +17,21 @@ class KnowledgeSource(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_sources")
-    kind = models.CharField(max_length=16, choices=SourceKind.choices)
-    name = models.CharField(max_length=255, blank=True, default="")
-    content = models.TextField(blank=True, default="")
-    content_sha256 = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True, default="")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_sources")
+    kind = models.CharField(_("kind"), max_length=16, choices=SourceKind.choices)
+    name = models.CharField(_("name"), max_length=255, blank=True, default="")
+    content = models.TextField(_("content"), blank=True, default="")
+    content_sha256 = models.CharField(_("content sha256"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("knowledge source")
+        verbose_name_plural = _("knowledge sources")
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name or self.pk}"
@@ -38,21 +42,23 @@ class KnowledgeVersion(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_versions")
-    number = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT, db_index=True)
-    candidate = models.BooleanField(
-        default=False, help_text="A draft offered to canary tenants before promotion (see kb_version_serving)."
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_versions")
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT, db_index=True)
+    candidate = models.BooleanField(_("candidate"),
+        default=False, help_text=_("A draft that salons on the canary channel already get before it becomes stable.")
     )
-    source = models.ForeignKey(KnowledgeSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
-    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    content_hash = models.CharField(max_length=64, blank=True, default="")
-    item_count = models.PositiveIntegerField(default=0)
-    notes = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True, default="")
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    promoted_by = models.CharField(max_length=150, blank=True, default="")
+    source = models.ForeignKey(KnowledgeSource, verbose_name=_("source"), null=True, blank=True, on_delete=models.SET_NULL,
+            related_name="versions")
+    based_on = models.ForeignKey("self", verbose_name=_("based on"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, default="")
+    item_count = models.PositiveIntegerField(_("item count"), default=0)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    promoted_by = models.CharField(_("promoted by"), max_length=150, blank=True, default="")
     history = HistoricalRecords()
 
     objects = TenantScopedQuerySet.as_manager()
@@ -63,6 +69,8 @@ class KnowledgeVersion(models.Model):
             models.UniqueConstraint(fields=["tenant", "number"], name="kb_version_unique_number"),
             models.UniqueConstraint(fields=["tenant"], condition=Q(status="stable"), name="kb_version_one_stable"),
         ]
+        verbose_name = _("knowledge version")
+        verbose_name_plural = _("knowledge versions")
 
     def __str__(self) -> str:
         return f"KB v{self.number} ({self.status})"
@@ -75,21 +83,23 @@ class KnowledgeVersion(models.Model):
 class KnowledgeItem(models.Model):
     tenant_scope_path = "version__tenant"
 
-    version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="items")
-    external_id = models.CharField(max_length=200, help_text="Stable id (kebab-case); eval cases refer to it.")
-    question = models.TextField()
-    alt_questions = models.JSONField(
-        default=list, blank=True, help_text="Other phrasings customers use; retrieval treats them like the question."
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(_("external id"), max_length=200, help_text=_("Stable id (kebab-case); eval cases refer to it."))
+    question = models.TextField(_("question"))
+    alt_questions = models.JSONField(_("alt questions"),
+        default=list, blank=True, help_text=_("Other phrasings customers use; retrieval treats them like the question.")
     )
-    answer = models.TextField()
-    tags = models.JSONField(default=list, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    answer = models.TextField(_("answer"))
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["version", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["version", "external_id"], name="kb_item_unique_external_id")]
+        verbose_name = _("knowledge item")
+        verbose_name_plural = _("knowledge items")
 
     def __str__(self) -> str:
         return self.external_id
@@ -100,20 +110,22 @@ class KnowledgeSyncLog(models.Model):
 
     tenant_scope_path = "version__tenant"
 
-    version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="sync_logs")
-    backend = models.CharField(max_length=32)
-    content_hash = models.CharField(max_length=64, blank=True, default="")
-    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    items = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-    timings = models.JSONField(default=dict, blank=True)
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="sync_logs")
+    backend = models.CharField(_("backend"), max_length=32)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, default="")
+    status = models.CharField(_("status"), max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    items = models.PositiveIntegerField(_("items"), default=0)
+    error = models.TextField(_("error"), blank=True, default="")
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        verbose_name = _("knowledge sync log")
+        verbose_name_plural = _("knowledge sync logs")
 
     def __str__(self) -> str:
         return f"sync v{self.version_id} {self.backend} {self.status}"
@@ -124,22 +136,26 @@ class KnowledgeImportJob(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_imports")
-    file_name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=16, choices=SourceKind.choices)
-    content = models.TextField()
-    status = models.CharField(max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED, db_index=True)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
-    message = models.TextField(blank=True, default="")
-    version = models.ForeignKey(KnowledgeVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True, default="")
-    finished_at = models.DateTimeField(null=True, blank=True)
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_imports")
+    file_name = models.CharField(_("file name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=16, choices=SourceKind.choices)
+    content = models.TextField(_("content"))
+    status = models.CharField(_("status"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0, help_text=_("Percent done."))
+    message = models.TextField(_("message"), blank=True, default="")
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), null=True, blank=True, on_delete=models.SET_NULL,
+            related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("knowledge import")
+        verbose_name_plural = _("knowledge imports")
 
     def __str__(self) -> str:
         return f"import {self.file_name} ({self.status})"
@@ -150,11 +166,16 @@ class KnowledgeEvalSet(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.OneToOneField("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_eval_set")
-    cases = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
+    tenant = models.OneToOneField("tenants.Client", verbose_name=_("client (tenant)"),
+        on_delete=models.CASCADE, related_name="knowledge_eval_set")
+    cases = models.JSONField(_("cases"), default=list)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evaluation set")
+        verbose_name_plural = _("evaluation sets")
 
     def __str__(self) -> str:
         return f"eval cases of tenant {self.tenant_id} ({len(self.cases)})"
@@ -163,16 +184,18 @@ class KnowledgeEvalSet(models.Model):
 class KnowledgeEvalRun(models.Model):
     tenant_scope_path = "version__tenant"
 
-    version = models.ForeignKey(KnowledgeVersion, on_delete=models.CASCADE, related_name="eval_runs")
-    created_at = models.DateTimeField(auto_now_add=True)
-    cases = models.PositiveIntegerField(default=0)
-    passed = models.BooleanField(default=False)
-    summary = models.JSONField(default=dict)
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="eval_runs")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    cases = models.PositiveIntegerField(_("cases"), default=0)
+    passed = models.BooleanField(_("passed"), default=False)
+    summary = models.JSONField(_("summary"), default=dict)
 
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("knowledge evaluation")
+        verbose_name_plural = _("knowledge evaluations")
 
     def __str__(self) -> str:
         return f"eval of v{self.version_id}: {'passed' if self.passed else 'failed'}"

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django_json_widget.widgets import JSONEditorWidget
 from simple_history.admin import SimpleHistoryAdmin
 
 from imperium.core.actors import Actor
@@ -191,6 +192,22 @@ class ReleaseBoardAdmin(GlobalReadAdmin):
 
 
 # --- releases ------------------------------------------------------------------------------------
+class BundleEditorWidget(JSONEditorWidget):
+    """The JSON editor for a bundle section; a value the browser sent that is not JSON is shown as
+    text (with the form's validation error) instead of failing the page."""
+
+    def __init__(self) -> None:
+        super().__init__(mode="code", height="220px", width="100%")
+
+    def format_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, (dict, list)):
+            return value
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):
+            return str(value)
+
+
 class ReleaseForm(forms.ModelForm):
     copy_from = forms.ModelChoiceField(
         queryset=Release.objects.all(), required=False,
@@ -200,6 +217,7 @@ class ReleaseForm(forms.ModelForm):
     class Meta:
         model = Release
         fields = ["version", "image_tag", "notes", "answering", "eval_thresholds", "flags"]
+        widgets = {"answering": BundleEditorWidget(), "eval_thresholds": BundleEditorWidget(), "flags": BundleEditorWidget()}
 
     def clean_version(self) -> str:
         version = self.cleaned_data["version"]

@@ -1,49 +1,50 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReleaseStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    CANARY = "canary", "Canary"
-    STABLE = "stable", "Stable"
+    DRAFT = "draft", _("Draft")
+    CANARY = "canary", _("Canary")
+    STABLE = "stable", _("Stable")
     RETIRED = "retired", "Retired"  # was stable or canary, superseded by a newer release
-    ROLLED_BACK = "rolled_back", "Rolled back"
+    ROLLED_BACK = "rolled_back", _("Rolled back")
 
 
 class Channel(models.TextChoices):
     """Mirrors tenants.choices.ReleaseChannel: one pointer per channel."""
 
-    STABLE = "stable", "Stable"
-    CANARY = "canary", "Canary"
+    STABLE = "stable", _("Stable")
+    CANARY = "canary", _("Canary")
 
 
 class EventSource(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    TELEGRAM = "telegram", "Telegram"
-    CLI = "cli", "Management command"
-    API = "api", "API"
-    CI = "ci", "CI webhook"
-    SYSTEM = "system", "System"
+    ADMIN = "admin", _("Admin")
+    TELEGRAM = "telegram", _("Telegram")
+    CLI = "cli", _("Management command")
+    API = "api", _("API")
+    CI = "ci", _("CI webhook")
+    SYSTEM = "system", _("System")
 
 
 class FixStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    CI_RUNNING = "ci_running", "CI running"
-    CI_PASSED = "ci_passed", "CI passed"
-    CI_FAILED = "ci_failed", "CI failed"
-    CANARY = "canary", "On canary"
-    VERIFIED = "verified", "Verified on canary"
-    RELEASED = "released", "Released to stable"
-    ROLLED_BACK = "rolled_back", "Rolled back"
+    PROPOSED = "proposed", _("Proposed")
+    CI_RUNNING = "ci_running", _("CI running")
+    CI_PASSED = "ci_passed", _("CI passed")
+    CI_FAILED = "ci_failed", _("CI failed")
+    CANARY = "canary", _("On canary")
+    VERIFIED = "verified", _("Verified on canary")
+    RELEASED = "released", _("Released to stable")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
 
 
 class CIOutcome(models.TextChoices):
-    APPLIED = "applied", "Applied"
-    UNCHANGED = "unchanged", "No change"
-    IGNORED = "ignored", "Ignored"
-    NO_MATCH = "no_match", "No matching proposal"
+    APPLIED = "applied", _("Applied")
+    UNCHANGED = "unchanged", _("No change")
+    IGNORED = "ignored", _("Ignored")
+    NO_MATCH = "no_match", _("No matching proposal")
 
 
 class AnalysisResult(models.TextChoices):
-    SUCCESSFUL = "successful", "Successful"
-    FAILED = "failed", "Failed"
-    INCONCLUSIVE = "inconclusive", "Inconclusive"
+    SUCCESSFUL = "successful", _("Successful")
+    FAILED = "failed", _("Failed")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")

@@ -1,18 +1,19 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ClientStatus(models.TextChoices):
-    ONBOARDING = "onboarding", "Onboarding"
-    ACTIVE = "active", "Active"
-    DISABLED = "disabled", "Disabled"
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Active")
+    DISABLED = "disabled", _("Disabled")
 
 
 class ReleaseChannel(models.TextChoices):
-    STABLE = "stable", "Stable"
-    CANARY = "canary", "Canary"
+    STABLE = "stable", _("Stable")
+    CANARY = "canary", _("Canary")
 
 
 class MembershipRole(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    OPERATOR = "operator", "Operator"
-    ADMIN = "admin", "Admin"
+    VIEWER = "viewer", _("Viewer")
+    OPERATOR = "operator", _("Operator")
+    ADMIN = "admin", _("Admin")

@@ -39,6 +39,15 @@ def client_settings_for(client: Client) -> ClientSettings:
     return ClientSettings.objects.for_tenant(client).get()
 
 
+def tenant_time_zones_for(user: Any) -> frozenset[str]:
+    """The time zones of the tenants this user is a member of (empty for a superuser: every tenant)."""
+    from tenants.scoping import tenant_ids_for
+
+    ids = tenant_ids_for(user)
+    if not ids:
+        return frozenset()
+    return frozenset(Client.objects.filter(pk__in=ids).values_list("timezone", flat=True))
+
 def tenant_channel(tenant: Client | int) -> str:
     """The tenant's release channel, read fresh (a flip must show on the next turn)."""
     tenant_id = getattr(tenant, "pk", tenant)

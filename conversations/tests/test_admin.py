@@ -77,9 +77,9 @@ def test_the_conversation_page_shows_the_timeline_with_the_phone_masked_for_oper
     page = response.content.decode()
     assert response.status_code == 200
     assert "Вопрос от клиента A" in page  # inbound
-    assert "Escalated to a human" in page and "No knowledge to answer from" in page  # turn + escalation
-    assert tenant_a.settings.holding_reply_template in page and "sent" in page  # outbound with status
-    assert "decide" in page and "total" in page  # trace timings
+    assert "Бот передал диалог менеджеру: Нет знаний для ответа" in page and "Эскалация: Нет знаний для ответа" in page
+    assert tenant_a.settings.holding_reply_template in page and "доставлено" in page  # outbound with status
+    assert reverse("admin:conversations_messagetrace_change", args=[MessageTrace.objects.get(tenant=tenant_a).pk]) in page
     assert "+77011111111" not in page and "+7701•••1111" in page
 
 

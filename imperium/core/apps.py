@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -9,8 +10,8 @@ class CoreConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "imperium.core"
+    verbose_name = _("Approvals and audit")
     label = "imperium"
-    verbose_name = "Imperium core"
 
     def ready(self) -> None:
         from imperium.core import celery_signals, checks  # noqa: F401  (registers handlers)

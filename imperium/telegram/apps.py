@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class TelegramConfig(AppConfig):
@@ -7,8 +8,8 @@ class TelegramConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "imperium.telegram"
+    verbose_name = _("Telegram")
     label = "telegram"
-    verbose_name = "Telegram"
 
     def ready(self) -> None:
         from imperium.telegram import checks, handlers  # noqa: F401  (registers checks and update handlers)

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from conversations.models import Conversation
-from imperium.telegram.choices import TopicStatus
+from imperium.telegram.choices import NoticeKind, TopicStatus
 from imperium.telegram.models import ConversationNotice, ConversationTopic
 from incidents.choices import AlertStatus
 from incidents.models import Alert, ErrorLog
@@ -72,3 +72,17 @@ def incidents_open(tenant: Any, *, limit: int = 5) -> dict[str, Any] | None:
         return None
     rows = model.objects.filter(Q(tenant=tenant) | Q(tenant__isnull=True)).exclude(status="resolved")
     return {"count": rows.count(), "latest": list(rows.order_by("-id")[:limit])}
+
+
+def escalation_notices(*, escalations: list[Any]) -> dict[int, ConversationNotice]:
+    """{escalation id: its escalation card notice (with the Telegram outbox row)}, tenant-scoped."""
+    found: dict[int, ConversationNotice] = {}
+    by_tenant: dict[int, list[int]] = {}
+    for escalation in escalations:
+        by_tenant.setdefault(escalation.tenant_id, []).append(escalation.pk)
+    for tenant_id, ids in by_tenant.items():
+        rows = (ConversationNotice.objects.for_tenant(tenant_id).filter(kind=NoticeKind.ESCALATION, escalation_id__in=ids)
+                .select_related("alert").order_by("id"))
+        for notice in rows:
+            found[notice.escalation_id] = notice
+    return found

@@ -45,6 +45,11 @@ def test_an_operator_sees_only_their_tenants_incidents(login, operator_a, incide
     assert client.get(reverse("admin:incidents_incident_rca", args=[incidents["system"].pk])).status_code == 404
     events = {e.incident_id for e in client.get(reverse("admin:incidents_incidentevent_changelist")).context["cl"].result_list}
     assert events == {incidents["a"].pk}
+    assert client.get(reverse("admin:incidents_checkresult_changelist")).status_code == 403  # infrastructure: hidden...
+    from django.contrib.auth.models import Permission
+
+    operator_a.user_permissions.add(Permission.objects.get(codename="view_checkresult"))
+    client = login(operator_a)  # ...unless granted, and then scoped
     results = {r.tenant_id for r in client.get(reverse("admin:incidents_checkresult_changelist")).context["cl"].result_list}
     assert results == {operator_a.tenant_memberships.get().client_id}
     assert client.get(reverse("admin:incidents_sentinelrun_changelist")).status_code == 403

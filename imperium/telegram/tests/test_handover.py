@@ -200,7 +200,7 @@ def test_a_note_is_kept_on_the_conversation_and_not_sent(escalated, tg, fake_cha
     escalated.refresh_from_db()
     assert Escalation.objects.get(conversation=escalated).status == "open"  # a note takes nothing over
     page = login(superuser).get(f"/admin/conversations/conversation/{escalated.pk}/change/").content.decode()
-    assert "клиентка просила перезвонить после 18:00" in page and "internal, not sent" in page
+    assert "клиентка просила перезвонить после 18:00" in page and "клиенту не отправляется" in page
 
 
 def test_an_edited_message_is_not_sent_again_and_the_manager_is_told(escalated, tg, telegram_bot, fake_chatflow):
