@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -56,3 +56,43 @@ def admin_health(request: HttpRequest) -> JsonResponse:
         "checks": {r.name: r.as_dict() for r in results},
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    # The admin is a browser UI: its pages keep Django's HTML errors. Everything else is an API.
+    path = request.path_info
+    return path.startswith("/admin/") and not path.startswith(("/admin/health", "/admin/outbox/"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a JSON body for every API route (e.g. `/webhook/%14`), Django's page in the admin."""
+    if _wants_html(request):
+        from django.views.defaults import page_not_found
+
+        return page_not_found(request, exception)
+    return JsonResponse({"error": "not found"}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: JSON outside the admin (the ErrorLog and the log line are written by the middleware)."""
+    if _wants_html(request):
+        from django.views.defaults import server_error as html_server_error
+
+        return html_server_error(request)
+    return JsonResponse({"error": "internal error"}, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_html(request):
+        from django.views.defaults import bad_request as html_bad_request
+
+        return html_bad_request(request, exception)
+    return JsonResponse({"error": "bad request"}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_html(request):
+        from django.views.defaults import permission_denied as html_permission_denied
+
+        return html_permission_denied(request, exception)
+    return JsonResponse({"error": "forbidden"}, status=403)

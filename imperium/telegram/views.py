@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.core.counters import count_and_log
 from imperium.core.exceptions import ApplicationError
 from imperium.telegram.services import telegram_update_store_body
 from incidents.alerts import alert_send_test
@@ -35,7 +36,8 @@ def webhook_secret_valid(request: HttpRequest) -> bool:
     summary="Telegram Bot API updates (header X-Telegram-Bot-Api-Secret-Token)",
     request={"application/json": {"type": "object", "description": "A Telegram Update object"}},
     responses={
-        200: OpenApiResponse(description="stored (accepted), already stored (duplicate) or kept as a dead letter"),
+        200: OpenApiResponse(description="stored (accepted) or already stored (duplicate)"),
+        400: OpenApiResponse(description="not a Telegram Update (not JSON, not an object, no update_id…): kept as a dead letter"),
         403: OpenApiResponse(description="missing or wrong secret token; nothing stored"),
     },
     tags=["telegram"],
@@ -46,9 +48,12 @@ def webhook_secret_valid(request: HttpRequest) -> bool:
 def telegram_webhook(request: Request) -> JsonResponse:
     """Verify, store (dedup by update_id), answer 200 at once; a task handles the update."""
     if not webhook_secret_valid(request._request):
-        logger.warning("telegram webhook: refused a request without the right secret token")
+        count_and_log(logger, "telegram_webhook.refused", "telegram webhook: refused a request without the right secret token")
         return JsonResponse({"error": "forbidden"}, status=403)
     result = telegram_update_store_body(body=request._request.body, source="webhook")
+    if result.status == "dead_letter":
+        # Telegram itself never sends these; whoever holds the secret learns what was wrong.
+        return JsonResponse({"status": result.status, "error": result.dead_letter.reason}, status=400)
     return JsonResponse({"status": result.status})
 
 
