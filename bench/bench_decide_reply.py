@@ -69,7 +69,7 @@ def generated_items(count: int, seed: int = 7) -> list[dict]:
 
 
 def run(turns: int, sizes: tuple[int, ...] = (50, 5000)) -> dict:
-    from conversations.reply_decision import decide_reply
+    from conversations.answering.brain import decide_reply
     from imperium.core.actors import Actor
     from knowledge.services import kb_import
     from tenants.services import client_onboard

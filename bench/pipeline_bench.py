@@ -47,7 +47,7 @@ def main() -> None:
     from django.conf import settings
     from django.db.models import Max, Min
 
-    import conversations.reply_decision as brain
+    import conversations.answering.brain as brain
     from conversations.models import MessageTrace, OutboundMessage, Turn
     from conversations.services import inbound_accept, payload_parse
     from conversations.testing.fake_chatflow import FakeChatFlow

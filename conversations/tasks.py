@@ -44,7 +44,7 @@ def turn_release_context(tenant: Any) -> tuple[Any, Any]:
 
     The brain records both on the Decision; the turn writes them to Turn/MessageTrace
     (`kb_version`, `release` columns)."""
-    from conversations.reply_decision import NO_KNOWLEDGE_SERVED
+    from conversations.answering.decision import NO_KNOWLEDGE_SERVED
     from knowledge.selectors import kb_version_serving
     from releases.selectors import release_for_channel, release_for_tenant
 

@@ -35,7 +35,7 @@ def _version(tenant: str | int, version: int) -> KnowledgeVersion:
 def kb_eval_run(version: KnowledgeVersion) -> dict[str, Any] | None:
     """kb_eval of `version` on the tenant's stored cases, answered as the stable channel would be
     (the promoted version serves stable customers); recorded on the version. None without cases."""
-    from conversations.reply_decision import decide_reply
+    from conversations.answering.brain import decide_reply
     from knowledge.evaluation import Thresholds, run_eval
     from releases.selectors import eval_thresholds_for, release_for_channel
 

@@ -1,5 +1,8 @@
 """The answer brain: intents → retrieval → gate (evidence) → composer → gate (reply).
 
+`decide_reply` is the one interface between the reply pipeline and the brain: the turn task,
+`ask`, `kb_eval` and the KB promotion gate call it (the last three with `conversation=None`).
+
 Never raises for a message: a failing outside service (embeddings, Qdrant, LLM) becomes an
 escalation with reason `dependency_down` and an ErrorLog row; an unexpected bug becomes an
 escalation with reason `other` and an ErrorLog row."""
@@ -13,10 +16,10 @@ from typing import Any
 
 from conversations.answering import intents
 from conversations.answering.composer import Composition, composer_from_settings
+from conversations.answering.decision import ANSWER, ESCALATE, NO_KNOWLEDGE_SERVED, Decision
 from conversations.answering.defaults import effective_config, release_label
 from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, run_rules
 from conversations.choices import EscalationReason
-from conversations.reply_decision import ANSWER, ESCALATE, NO_KNOWLEDGE_SERVED, Decision
 from imperium.core.exceptions import IntegrationError
 from knowledge.models import KnowledgeVersion
 from knowledge.retrieval import retrieve
@@ -41,8 +44,21 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def decide(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_version: Any = None, release: Any = None,
-           composer: Any = None) -> Decision:
+def decide_reply(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_version: Any = None, release: Any = None,
+                 composer: Any = None) -> Decision:
+    """Decide how to answer a burst of customer messages. Never raises for a bad message;
+    a failing dependency becomes an escalation with reason `dependency_down`.
+
+    `kb_version`: a KnowledgeVersion, its number, None for the version the tenant serves now
+    (stable) or its newest draft when it serves none yet (ask, kb_eval), or
+    NO_KNOWLEDGE_SERVED (escalate `no_knowledge`). The turn task passes
+    `knowledge.selectors.kb_version_serving(tenant, channel=...)`, or NO_KNOWLEDGE_SERVED when
+    that is None: customers are never answered from an unreviewed draft. `release`: None, a
+    dict, or the resolved release (`releases.selectors.release_for_tenant`) whose
+    `config["answering"]` sets the gate rules, thresholds and templates
+    (see conversations/answering/defaults.py). `conversation` may be None (ask, kb_eval);
+    only its `.pk` is read. `composer`: None for the one the settings choose.
+    """
     started = time.perf_counter()
     texts = [str(m) for m in messages if m is not None and str(m).strip()]
     config = effective_config(release)

@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from conversations.answering.brain import decide_reply
+from conversations.answering.decision import ANSWER, ESCALATE, Decision
 from conversations.choices import (
     ConversationState,
     EscalationReason,
@@ -37,7 +39,6 @@ from conversations.choices import (
     TurnStatus,
 )
 from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
-from conversations.reply_decision import ANSWER, ESCALATE, Decision, decide_reply
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.prepared import PreparedRead

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conversations.answering.decision import Decision
 from conversations.models import Conversation
-from conversations.reply_decision import Decision
 
 
 class RecordingNotifier:

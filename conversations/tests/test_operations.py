@@ -154,7 +154,7 @@ def test_turns_get_the_release_and_kb_version_their_tenant_is_served(tenant_a):
     from conversations.tasks import turn_release_context
 
     kb_version, release = turn_release_context(tenant_a)
-    from conversations.reply_decision import NO_KNOWLEDGE_SERVED
+    from conversations.answering.decision import NO_KNOWLEDGE_SERVED
 
     assert kb_version is NO_KNOWLEDGE_SERVED  # no knowledge imported for this tenant
     assert release.channel == "stable" and release.version

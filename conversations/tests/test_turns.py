@@ -152,7 +152,7 @@ def test_the_bot_stays_silent_while_a_human_holds_the_conversation(webhook, tena
 
 
 def test_a_manager_taking_over_while_the_bot_decides_silences_the_bot(webhook, tenant_a, monkeypatch, inline):
-    from conversations.reply_decision import Decision
+    from conversations.answering.decision import Decision
     from conversations.services import conversation_take_over
     from imperium.core.actors import Actor
 

@@ -292,8 +292,8 @@ def tenant_deploy_stable_backend(ctx: CommandContext, tenant: Client) -> str:
 def release_status_section(tenant: Client) -> str:
     """/status: the release and KB version the tenant's next turn gets (the turn task's own
     resolution, `turn_release_context`) and what its last trace recorded."""
+    from conversations.answering.decision import NO_KNOWLEDGE_SERVED
     from conversations.models import MessageTrace
-    from conversations.reply_decision import NO_KNOWLEDGE_SERVED
     from conversations.tasks import turn_release_context
 
     kb_version, release = turn_release_context(tenant)

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
+from conversations.answering.brain import decide_reply
+from conversations.answering.decision import Decision
 from conversations.choices import EscalationReason
-from conversations.reply_decision import Decision, decide_reply
 from imperium.core.actors import Actor
 from incidents.models import ErrorLog
 from knowledge import services

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.reply_decision import decide_reply
+from conversations.answering.brain import decide_reply
 from knowledge.selectors import kb_version_default, kb_version_get
 from tenants.selectors import client_get_by_slug
 

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--record", action="store_true", help="record the run on the KB version (used by kb_promote)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from conversations.reply_decision import decide_reply
+        from conversations.answering.brain import decide_reply
         from knowledge.services import kb_eval_run_record, kb_eval_set_save
 
         tenant = client_get_by_slug(options["tenant"])

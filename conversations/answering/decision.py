@@ -1,13 +1,9 @@
-"""The one interface between the reply pipeline and the answer brain.
-
-The pipeline (turn task) calls `decide_reply`; the knowledge issue replaces the placeholder
-body with retrieval → composer → quality gate. `ask` and `kb_eval` call the same function,
-with `conversation=None`.
-"""
+"""The answering brain's result types: `Decision` (what `decide_reply` returns), its two actions,
+and `NO_KNOWLEDGE_SERVED` (the `kb_version` that means "this tenant serves no KB version").
+Escalation reasons are `conversations.choices.EscalationReason`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -58,29 +54,3 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def decide_reply(
-    tenant: Any,
-    conversation: Any,
-    messages: Sequence[str],
-    *,
-    kb_version: Any = None,
-    release: Any = None,
-) -> Decision:
-    """Decide how to answer a burst of customer messages. Never raises for a bad message;
-    a failing dependency becomes an escalation with reason `dependency_down`.
-
-    `kb_version`: a KnowledgeVersion, its number, None for the version the tenant serves now
-    (stable) or its newest draft when it serves none yet (ask, kb_eval), or
-    NO_KNOWLEDGE_SERVED (escalate `no_knowledge`). The turn task passes
-    `knowledge.selectors.kb_version_serving(tenant, channel=...)`, or NO_KNOWLEDGE_SERVED when
-    that is None: customers are never answered from an unreviewed draft. `release`: None, a
-    dict, or the resolved release (`releases.selectors.release_for_tenant`) whose
-    `config["answering"]` sets the gate rules, thresholds and templates
-    (see conversations/answering/defaults.py). `conversation` may be None (ask, kb_eval);
-    only its `.pk` is read.
-    """
-    from conversations.answering.brain import decide
-
-    return decide(tenant, conversation, messages, kb_version=kb_version, release=release)
