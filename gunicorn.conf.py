@@ -7,6 +7,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)
+# Phone numbers in request lines (an admin search) are masked in the access log.
+logger_class = "imperium.core.accesslog.PhoneMaskingLogger"
 errorlog = "-"
 preload_app = False
 

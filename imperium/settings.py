@@ -80,6 +80,8 @@ MIDDLEWARE = [
     # Right after the correlation id: any unhandled exception below becomes an ErrorLog with it.
     "incidents.middleware.ErrorLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything logs the URL: a phone number typed into an admin search becomes its hash.
+    "conversations.middleware.PhoneSearchMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
