@@ -54,7 +54,7 @@ def test_no_change_list_filter_names_another_tenant(login, operator_a, tenant_a,
     MembershipFactory(client=tenant_c, user=operator_a, role="operator")  # two tenants: the filter is shown
     client = login(operator_a)
     checked = 0
-    for model, model_admin in _registered_admins():
+    for model, _model_admin in _registered_admins():
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         response = client.get(url)
         if response.status_code != 200 or response.context is None or "cl" not in response.context:
