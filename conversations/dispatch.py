@@ -98,9 +98,11 @@ def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> 
     """
     import json
 
+    from django.conf import settings
+
     from imperium.core.redisline import RedisLine
 
-    RedisLine.for_url(broker_url, timeout=2).lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
+    RedisLine.for_url(broker_url, timeout=settings.WEBHOOK_REDIS_TIMEOUT).lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
 
 
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:

@@ -131,8 +131,17 @@ DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- redis / cache --------------------------------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+# Every Redis and broker socket has a deadline: a Redis that accepts connections and never answers
+# (frozen, a network black hole) must cost seconds, not hang a request or the server's start.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", 2.0, minimum=0.05)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.05)
+# The webhook's own Redis calls (dedup SET NX, the turn task's LPUSH) wait at most this long; after a
+# failure Redis is skipped for REDIS_RETRY_AFTER_SECONDS (database dedup, the sweeper queues the turn).
+WEBHOOK_REDIS_TIMEOUT = env.float("WEBHOOK_REDIS_TIMEOUT", 0.25, minimum=0.01)
+REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", 5.0, minimum=0.0)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -196,7 +205,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                                       "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -386,6 +397,9 @@ HEALTH_CHECKS = [
     "incidents.health.check_sentinel",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
+# Hard deadline for all checks together (they run in parallel threads): a probe still waiting then
+# is reported failed and /admin/health answers 503; gunicorn's start-up check gives up the same way.
+HEALTH_CHECK_DEADLINE = env.float("HEALTH_CHECK_DEADLINE", 5.0, minimum=0.2)
 
 # --- product defaults -----------------------------------------------------------------------
 DECISIONS_FILE = BASE_DIR / "docs" / "IMPERIUM_DECISIONS.yaml"

@@ -123,7 +123,7 @@ def _redis() -> Any:
         return None
     from imperium.core.redisline import RedisLine
 
-    return RedisLine.for_url(settings.REDIS_URL, timeout=0.25)
+    return RedisLine.for_url(settings.REDIS_URL, timeout=settings.WEBHOOK_REDIS_TIMEOUT)
 
 
 def _dedup_key(tenant_id: int, message_id: str) -> str:

@@ -7,6 +7,7 @@ reported as healthy.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -124,12 +125,39 @@ def check_qdrant() -> HealthResult:
     return _timed("qdrant", probe)
 
 
+def _run_one(path: str) -> HealthResult:
+    try:
+        return import_string(path)()
+    except Exception as exc:  # a broken check must not hide the others
+        return HealthResult(name=path.rsplit(".", 1)[-1], ok=False, detail=f"check crashed: {exc}")
+    finally:
+        connection.close()  # this thread's own database connection, if the check opened one
+
+
+def run_checks_with_deadline(paths: list[str], deadline: float | None = None) -> list[HealthResult]:
+    """Run the checks named by `paths` in parallel threads and wait at most `deadline` seconds
+    (HEALTH_CHECK_DEADLINE) for all of them. A check still running then — a dependency that
+    accepted the connection and never answered — is reported failed; its daemon thread is left to
+    its own socket timeout and never blocks the caller."""
+    deadline = settings.HEALTH_CHECK_DEADLINE if deadline is None else deadline
+    results: dict[str, HealthResult] = {}
+    threads = []
+    for path in paths:
+        def target(path: str = path) -> None:
+            results[path] = _run_one(path)
+
+        thread = threading.Thread(target=target, name=f"health:{path.rsplit('.', 1)[-1]}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    ends_at = time.monotonic() + deadline
+    for thread in threads:
+        thread.join(max(0.0, ends_at - time.monotonic()))
+    return [
+        results.get(path) or HealthResult(name=path.rsplit(".", 1)[-1].removeprefix("check_"), ok=False,
+                                          latency_ms=round(deadline * 1000, 2), detail=f"no answer within {deadline:g} s")
+        for path in paths
+    ]
+
+
 def run_health_checks() -> list[HealthResult]:
-    results = []
-    for path in settings.HEALTH_CHECKS:
-        check = import_string(path)
-        try:
-            results.append(check())
-        except Exception as exc:  # a broken check must not hide the others
-            results.append(HealthResult(name=path.rsplit(".", 1)[-1], ok=False, detail=f"check crashed: {exc}"))
-    return results
+    return run_checks_with_deadline(list(settings.HEALTH_CHECKS))
