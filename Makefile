@@ -1,6 +1,6 @@
 # Imperium — two commands on a fresh machine:
 #   make run    set up .venv, migrate, seed a demo tenant, start web + worker + beat
-#   make test   set up .venv and run the whole suite (lint, migrations check, pytest)
+#   make test   set up .venv and run the whole suite (lint, import layering, migrations check, pytest)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run   - start Imperium locally (http://127.0.0.1:$(PORT))"
 	@echo "make test  - run the whole test suite"
-	@echo "make lint  - ruff"
+	@echo "make lint  - ruff and the import layering (lint-imports)"
 	@echo "make bench - webhook and pipeline benchmarks (Postgres, Redis, wrk; see docs/BENCHMARKS.md)"
 
 $(VENV)/bin/python:
@@ -44,11 +44,13 @@ run: $(VENV)/.deps-run
 
 test: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --settings imperium.test_settings >/dev/null
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Benchmarks (docs/BENCHMARKS.md): need Postgres, Redis and wrk; BENCH_DATABASE_URL / BENCH_REDIS_URL
 # name a database and a Redis db the benchmark may empty (defaults: imperium_bench, db 13).

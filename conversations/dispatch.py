@@ -4,7 +4,7 @@ Every function here is called from `transaction.on_commit` (or after a commit) w
 that already say what is due (`Conversation.reply_due_at`, `Turn.lease_expires_at`,
 `OutboundMessage.status`, `Escalation.notified_at`). A publish that fails is logged and
 dropped: the outbox sweeper finds the row and queues it again, so a broker outage only delays
-work. Turn and delivery tasks go to the tenant's queue (`conversations.tasks.turn_queue_for`).
+work. Turn and delivery tasks go to the tenant's queue (`turn_queue_for`).
 
 `inline()` runs due work in the calling process instead (POST /admin/outbox/process with
 `inline`, tests); work due in the future is then left to the sweeper.
@@ -112,7 +112,9 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     parent-task bookkeeping this pipeline does not use; on a Redis broker it is one LPUSH.
     Kept small so tests can replace it and observe what was queued.
     """
-    from imperium.celery import app
+    from celery import current_app
+
+    app = current_app._get_current_object()  # the project's app: `imperium/__init__.py` creates it first
 
     # argsrepr/kwargsrepr given: Celery's saferepr of a list of ids costs more than the rest of the
     # message (these args are ids and tokens, short by construction).
@@ -146,35 +148,46 @@ def _send(task_name: str, args: list[Any], *, queue: str, eta: datetime | None, 
         logger.exception("could not queue %s%s; the outbox sweeper will retry", task_name, args)
 
 
-def _tenant_queue(tenant: Any, *, fresh: bool = True) -> str:
-    from conversations.tasks import turn_queue_for
+def turn_queue_for(tenant: Any, *, fresh: bool = True) -> str:
+    """Celery queue for this tenant's customer work: its release channel ("stable" or "canary"),
+    so canary tenants are served by workers running the canary image.
 
-    return turn_queue_for(tenant, fresh=fresh)
+    `fresh=True` reads the channel from the database (one small query). The webhook passes
+    `fresh=False` and uses its cached tenant (at most WEBHOOK_TENANT_CACHE_SECONDS old): that
+    query would cost a third of the webhook's time, and a turn that lands on the wrong queue
+    right after a flip is re-routed before it is processed (`services.turns.turn_run_now`)."""
+    from tenants.selectors import channel_queue, tenant_channel
+
+    if not fresh:
+        tenant_settings = getattr(tenant, "settings", None)
+        if tenant_settings is not None:
+            return channel_queue(tenant_settings.release_channel)
+    return channel_queue(tenant_channel(tenant))
 
 
 def dispatch_turn(*, conversation_id: int, tenant: Any, eta: datetime | None = None, fresh: bool = True) -> None:
     """Queue a conversation's turn on its tenant's channel queue (`fresh=False`: the caller's
     possibly cached tenant decides; the worker re-routes a stale choice: the claim's MISROUTED check)."""
-    dispatch_turn_to_queue(conversation_id=conversation_id, queue=_tenant_queue(tenant, fresh=fresh), eta=eta)
+    dispatch_turn_to_queue(conversation_id=conversation_id, queue=turn_queue_for(tenant, fresh=fresh), eta=eta)
 
 
 def dispatch_turn_to_queue(*, conversation_id: int, queue: str, eta: datetime | None = None) -> None:
-    from conversations.tasks import turn_run_now
+    from conversations.services.turns import turn_run_now
 
     _send("conversations.turn_run", [conversation_id], queue=queue, eta=eta, run_inline=lambda: turn_run_now(conversation_id))
 
 
 def dispatch_turn_resume(*, turn_id: int, claim_token: str, tenant: Any) -> None:
-    from conversations.tasks import turn_resume_now
+    from conversations.services.turns import turn_resume_now
 
-    _send("conversations.turn_resume", [turn_id, claim_token], queue=_tenant_queue(tenant), eta=None,
+    _send("conversations.turn_resume", [turn_id, claim_token], queue=turn_queue_for(tenant), eta=None,
           run_inline=lambda: turn_resume_now(turn_id, claim_token))
 
 
 def dispatch_delivery(*, outbound_id: int, tenant: Any, eta: datetime | None = None) -> None:
     from conversations.services.delivery import outbound_deliver
 
-    _send("conversations.outbound_deliver", [outbound_id], queue=_tenant_queue(tenant), eta=eta,
+    _send("conversations.outbound_deliver", [outbound_id], queue=turn_queue_for(tenant), eta=eta,
           run_inline=lambda: outbound_deliver(outbound_id=outbound_id))
 
 

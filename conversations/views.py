@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 @csrf_exempt
 def webhook(request: HttpRequest, client_slug: str | None = None) -> HttpResponse:
-    """POST /webhook/<client_slug> and POST /webhook (slug in the body). Contract: DESIGN "Inbound webhook".
+    """POST /webhook/<client_slug> and POST /webhook (slug in the body). Contract: docs/CONTRACTS.md "Inbound webhook".
 
     In production the WSGI fast path (`conversations.fastpath`) answers these URLs before
     Django's middleware; this view serves the test client, runserver and WEBHOOK_FAST_PATH=false.

@@ -1,6 +1,6 @@
 """The inbound webhook's logic, shared by the Django view and the WSGI fast path.
 
-`webhook_receive` does everything the contract asks (DESIGN "Inbound webhook") on a raw body
+`webhook_receive` does everything the contract asks (docs/CONTRACTS.md "Inbound webhook") on a raw body
 and the WSGI/META headers, and returns the status and JSON body to answer.
 
 The webhook answers in milliseconds, so it must not read the tenant and decrypt its secrets on

@@ -254,12 +254,9 @@ def _not_configured_reason(chat_id: str) -> str:
 
 def _schedule_send(alert_id: int, delay: float) -> None:
     def enqueue() -> None:
-        from incidents.tasks import alert_send_task
+        from imperium.core.queueing import task_enqueue
 
-        if delay > 0:
-            alert_send_task.apply_async((alert_id,), countdown=delay)
-        else:
-            alert_send_task.delay(alert_id)
+        task_enqueue("incidents.alert_send", (alert_id,), countdown=delay if delay > 0 else None)
 
     # robust: a broker that is down must not fail the caller's commit; the sweep sends it later.
     transaction.on_commit(enqueue, robust=True)

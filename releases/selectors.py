@@ -23,7 +23,8 @@ from releases.choices import Channel, FixStatus, ReleaseStatus
 from releases.config import effective_bundle, freeze, thaw
 from releases.defaults import DEFAULTS_VERSION
 from releases.models import CanaryAnalysis, FixProposal, Release, ReleasePointer, ReleasePointerEvent
-from tenants.models import Client, ClientSettings
+from tenants.models import Client
+from tenants.selectors import tenant_channel
 
 
 @dataclass(frozen=True)
@@ -109,19 +110,6 @@ def pointers_current() -> dict[str, ReleasePointer]:
     return {p.channel: p for p in ReleasePointer.objects.select_related("release")}
 
 
-def tenant_channel(tenant: Client | int) -> str:
-    """The tenant's release channel, read fresh (a flip must show on the next turn)."""
-    tenant_id = getattr(tenant, "pk", tenant)
-    channel = ClientSettings.objects.filter(client_id=tenant_id).values_list("release_channel", flat=True).first()
-    return channel or Channel.STABLE
-
-
-def channel_queue(channel: str) -> str:
-    """The Celery queue serving a channel's customer work (docker-compose: `worker` reads
-    stable, `worker-canary` — the canary image — reads canary)."""
-    return Channel.CANARY.value if channel == Channel.CANARY else Channel.STABLE.value
-
-
 def release_for_tenant(tenant: Client | int) -> ResolvedRelease:
     """The release (or the built-in defaults) this tenant is served now. Two queries; never raises
     for a tenant without settings (treated as stable)."""
@@ -168,6 +156,26 @@ def release_for_channel(channel: str) -> ResolvedRelease:
         )
     }
     return _resolve(channel, pointers)  # type: ignore[arg-type]
+
+
+def serving_context(tenant: Any) -> tuple[Any, ResolvedRelease]:
+    """(kb_version, release) that serve this tenant's next turn, resolved in this one place
+    (registered with the pipeline at startup: `releases.apps`; `/status` shows the same).
+
+    - release: what the tenant's channel points at now (read fresh, so a flip shows on the next
+      turn); its `config["answering"]` drives the brain;
+    - kb_version: what its customers get on that channel (`kb_version_serving`: canary → its
+      candidate draft if any, else stable; stable → its stable version), or NO_KNOWLEDGE_SERVED
+      when that is nothing: customers are never answered from an unreviewed draft."""
+    from conversations.answering.decision import NO_KNOWLEDGE_SERVED
+    from knowledge.selectors import kb_version_serving
+
+    # A turn's claim read the tenant's settings with the conversation row milliseconds ago: its
+    # channel is as fresh as a second query would be.
+    tenant_settings = getattr(tenant, "settings", None)
+    release = release_for_channel(tenant_settings.release_channel) if tenant_settings is not None else release_for_tenant(tenant)
+    kb_version = kb_version_serving(tenant, channel=release.channel)
+    return (kb_version if kb_version is not None else NO_KNOWLEDGE_SERVED), release
 
 
 def eval_thresholds_for(tenant: Client | int | None = None) -> Mapping[str, Any]:

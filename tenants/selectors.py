@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from tenants.choices import ClientStatus
+from tenants.choices import ClientStatus, ReleaseChannel
 from tenants.models import Client, ClientSettings
 
 
@@ -24,3 +24,16 @@ def clients_active() -> QuerySet[Client]:
 
 def client_settings_for(client: Client) -> ClientSettings:
     return ClientSettings.objects.for_tenant(client).get()
+
+
+def tenant_channel(tenant: Client | int) -> str:
+    """The tenant's release channel, read fresh (a flip must show on the next turn)."""
+    tenant_id = getattr(tenant, "pk", tenant)
+    channel = ClientSettings.objects.filter(client_id=tenant_id).values_list("release_channel", flat=True).first()
+    return channel or ReleaseChannel.STABLE
+
+
+def channel_queue(channel: str) -> str:
+    """The Celery queue serving a channel's customer work (docker-compose: `worker` reads
+    stable, `worker-canary` — the canary image — reads canary)."""
+    return ReleaseChannel.CANARY.value if channel == ReleaseChannel.CANARY else ReleaseChannel.STABLE.value

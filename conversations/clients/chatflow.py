@@ -1,6 +1,6 @@
 """ChatFlow (WhatsApp gateway) client: the only code that talks to ChatFlow.
 
-Contract (docs/PIPELINE.md, DESIGN "Outbound"): `POST {CHATFLOW_BASE_URL}/send-text` with
+Contract (docs/CONTRACTS.md "Outbound", docs/PIPELINE.md): `POST {CHATFLOW_BASE_URL}/send-text` with
 `{"token", "instance_id", "to", "text", "msg_id"}` and header `Idempotency-Key: <msg_id>`.
 2xx `{"success": true, "message_id": ...}` is delivered; 5xx, 429 and timeouts raise a
 retryable `IntegrationError` (with `retry_after` when the gateway sent one); other answers raise

@@ -78,7 +78,7 @@ def _str_field(data: dict[str, Any], name: str, *, required: bool, max_length: i
 
 
 def payload_parse(data: Any) -> InboundPayload:
-    """Validate a decoded webhook body (DESIGN "Inbound webhook"). Raises MalformedPayload."""
+    """Validate a decoded webhook body (docs/CONTRACTS.md "Inbound webhook"). Raises MalformedPayload."""
     if not isinstance(data, dict):
         raise MalformedPayload("body must be a JSON object")
     message_id = _str_field(data, "message_id", required=True, max_length=200)

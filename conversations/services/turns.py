@@ -176,6 +176,43 @@ def turn_run_due(
     return turn.status
 
 
+_serving_context: ContextResolver | None = None
+
+
+def register_serving_context(resolver: ContextResolver) -> None:
+    """Which (kb_version, release) serve a tenant's turn: `releases` registers
+    `releases.selectors.serving_context` at startup (it sits above this app)."""
+    global _serving_context
+    _serving_context = resolver
+
+
+def _registered_serving_context(tenant: Any) -> tuple[Any, Any]:
+    if _serving_context is None:  # fails closed: `_decide` turns this into a dependency_down escalation
+        raise RuntimeError("no serving context registered (is the releases app installed?)")
+    return _serving_context(tenant)
+
+
+def turn_run_now(conversation_id: int, delivered_queue: str | None = None) -> str:
+    """The `conversations.turn_run` task: run a conversation's due turn with the registered
+    serving context. `delivered_queue`: the channel queue the task came from.
+
+    A tenant rolled back off a canary must not be served by the canary image again, even by a
+    task queued in the seconds before the flip: the claim reads the tenant's channel with the
+    conversation row (no extra query) and sends such a task on to its queue instead."""
+    from conversations.dispatch import turn_queue_for
+
+    route = None
+    if delivered_queue in ("stable", "canary"):  # not for inline/eager runs or queues this guard does not own
+        route = (delivered_queue, lambda tenant: turn_queue_for(tenant, fresh=False))
+    return turn_run_due(conversation_id=conversation_id, resolve_context=_registered_serving_context, route=route)
+
+
+def turn_resume_now(turn_id: int, claim_token: str) -> str:
+    """The `conversations.turn_resume` task: finish a re-claimed turn with the registered serving context."""
+    turn = turn_process(turn_id=turn_id, claim_token=claim_token, resolve_context=_registered_serving_context)
+    return turn.status if turn is not None else "lost"
+
+
 def turn_resume_claim(*, turn_id: int, now: datetime | None = None) -> str | None:
     """Take over a processing turn whose lease expired (its worker died). Returns the new claim
     token, or None when the turn is finished or still leased."""

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from conversations.dispatch import turn_queue_for
 from conversations.models import SandboxMessage, Turn
-from conversations.tasks import turn_queue_for
 from conversations.tests.helpers import conversation_of
 from imperium.celery import app
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE, TASK_ROUTES
@@ -151,9 +151,9 @@ def test_pipeline_stats_report_outcomes_and_rates(webhook, tenant_a, tenant_b, i
 
 
 def test_turns_get_the_release_and_kb_version_their_tenant_is_served(tenant_a):
-    from conversations.tasks import turn_release_context
+    from releases.selectors import serving_context
 
-    kb_version, release = turn_release_context(tenant_a)
+    kb_version, release = serving_context(tenant_a)
     from conversations.answering.decision import NO_KNOWLEDGE_SERVED
 
     assert kb_version is NO_KNOWLEDGE_SERVED  # no knowledge imported for this tenant

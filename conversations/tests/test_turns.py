@@ -170,10 +170,10 @@ def test_a_manager_taking_over_while_the_bot_decides_silences_the_bot(webhook, t
     assert len(RecordingNotifier.messages) == 1
 
 
-def test_it_hands_the_brain_the_release_context_from_the_task_seam(webhook, tenant_a, brain, monkeypatch, inline):
+def test_it_hands_the_brain_the_registered_serving_context(webhook, tenant_a, brain, monkeypatch, inline):
     fake = brain()
-    monkeypatch.setattr("conversations.tasks.turn_release_context", lambda tenant: (7, "canary-2"))
-    from conversations.tasks import turn_run_now
+    monkeypatch.setattr("conversations.services.turns._serving_context", lambda tenant: (7, "canary-2"))
+    from conversations.services.turns import turn_run_now
 
     with time_machine.travel(T0, tick=False) as traveller:
         webhook.post(tenant_a)
@@ -181,6 +181,20 @@ def test_it_hands_the_brain_the_release_context_from_the_task_seam(webhook, tena
         with inline():
             assert turn_run_now(conversation_of(tenant_a).pk) == "answered"
     assert fake.calls[0]["kb_version"] == 7 and fake.calls[0]["release"] == "canary-2"
+
+
+def test_without_a_registered_serving_context_the_turn_goes_to_a_human(webhook, tenant_a, brain, monkeypatch, inline):
+    fake = brain()
+    monkeypatch.setattr("conversations.services.turns._serving_context", None)
+    from conversations.services.turns import turn_run_now
+
+    with time_machine.travel(T0, tick=False) as traveller:
+        webhook.post(tenant_a)
+        _at(traveller, 3)
+        with inline():
+            assert turn_run_now(conversation_of(tenant_a).pk) == "escalated"
+    assert fake.calls == []  # never answered without knowing which release and KB serve it
+    assert Escalation.objects.get().reason == "dependency_down"
 
 
 def test_a_turn_whose_worker_died_is_resumed_by_the_sweeper_and_finished_once(webhook, tenant_a, brain, inline):

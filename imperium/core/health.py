@@ -86,9 +86,9 @@ def check_broker() -> HealthResult:
         return _timed("broker", probe_fs)
 
     def probe() -> str:
-        from imperium.celery import app
+        from celery import current_app  # the project's app (`imperium/__init__.py`); the base does not import the wiring
 
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.HEALTH_CHECK_TIMEOUT)
         return url.split("://", 1)[0]
 

@@ -291,12 +291,12 @@ def tenant_deploy_stable_backend(ctx: CommandContext, tenant: Client) -> str:
 
 def release_status_section(tenant: Client) -> str:
     """/status: the release and KB version the tenant's next turn gets (the turn task's own
-    resolution, `turn_release_context`) and what its last trace recorded."""
+    resolution, `releases.selectors.serving_context`) and what its last trace recorded."""
     from conversations.answering.decision import NO_KNOWLEDGE_SERVED
     from conversations.models import MessageTrace
-    from conversations.tasks import turn_release_context
+    from releases.selectors import serving_context
 
-    kb_version, release = turn_release_context(tenant)
+    kb_version, release = serving_context(tenant)
     last = MessageTrace.objects.for_tenant(tenant).exclude(release="").order_by("-created_at", "-id").first()
     return render("status/release", release=release, kb_version=None if kb_version is NO_KNOWLEDGE_SERVED else kb_version, last=last)
 

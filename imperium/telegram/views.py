@@ -1,4 +1,4 @@
-"""HTTP entry points: the Telegram webhook and the test alert."""
+"""HTTP entry points: the Telegram webhook and the test alert (contract: docs/CONTRACTS.md "Telegram", "Other HTTP")."""
 
 from __future__ import annotations
 

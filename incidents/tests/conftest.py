@@ -196,6 +196,6 @@ def accept_message(tenant: Any, text: str = "Сколько стоит мани�
 
 def run_due_turn(conversation_id: int) -> str:
     """What the turn task does (decide with the real brain, deliver inline)."""
-    from conversations.tasks import turn_run_now
+    from conversations.services.turns import turn_run_now
 
     return turn_run_now(conversation_id)

@@ -202,7 +202,7 @@ def test_a_broker_that_is_down_does_not_fail_the_caller(telegram_bot, django_cap
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(alert_send_task, "delay", broker_down)
+    monkeypatch.setattr(alert_send_task, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         alert = alert_raise(title="t")
     assert Alert.objects.get(pk=alert.pk).status == AlertStatus.PENDING  # the sweep will send it

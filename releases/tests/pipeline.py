@@ -1,6 +1,6 @@
 """Driving the real reply pipeline from releases tests: the pipeline's own test fixtures plus
 `ask_turn`, which sends customer messages through the signed webhook and runs the turn task's
-entry point (`conversations.tasks.turn_run_now`: release + KB resolution, real answer brain,
+entry point (`conversations.services.turns.turn_run_now`: release + KB resolution, real answer brain,
 send to the ChatFlow sandbox). Import the fixtures a test module needs from here."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time_machine
 
 from conversations.conftest import _pipeline_isolation, inline, message_body, queued, webhook  # noqa: F401
 from conversations.models import MessageTrace, SandboxMessage
-from conversations.tasks import turn_run_now
+from conversations.services.turns import turn_run_now
 from conversations.tests.helpers import conversation_of
 from imperium.core.actors import Actor
 from knowledge import services as kb

@@ -1,6 +1,6 @@
 """Turns are answered with the tenant's release and the KB version its channel serves.
 
-These run the real pipeline entry point (`conversations.tasks.turn_run_now`: webhook → turn →
+These run the real pipeline entry point (`conversations.services.turns.turn_run_now`: webhook → turn →
 real answer brain → send to the ChatFlow sandbox) and read what a person would check: the
 reply the customer got, and the MessageTrace's release and KB version columns.
 """
@@ -100,7 +100,7 @@ def test_a_tenant_serving_no_kb_version_is_never_answered_from_a_draft(tenant_a,
     assert trace.release == "defaults"
     assert {"rule": "knowledge_present", "passed": False, "detail": "the tenant serves no KB version on its channel"} in trace.gate
     assert sent_text(trace) == tenant_a.settings.holding_reply_template  # the customer is told a human will answer
-    # ask (DESIGN "Command line") still tries the newest draft when nothing is served: that is how a draft is checked.
+    # ask (docs/CONTRACTS.md "Command line") still tries the newest draft when nothing is served: that is how a draft is checked.
     out = StringIO()
     call_command("ask", "--tenant", tenant_a.slug, "--json", "Сколько стоит маникюр?", stdout=out)
     assert f'"kb_version": {draft.number}' in out.getvalue() and '"action": "answer"' in out.getvalue()

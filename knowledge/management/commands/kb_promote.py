@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = "Ask to promote a draft KB version to stable (a verifier approves it; the previous stable one is archived)."
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # The contract's --version N means the KB version; Django's own --version yields to it.
+        # The contract's --version N (docs/CONTRACTS.md "Command line") means the KB version; Django's own --version yields to it.
         return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:

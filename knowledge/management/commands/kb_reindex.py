@@ -19,7 +19,7 @@ class Command(BaseCommand):
             "embedded index this only proves the build works: each process rebuilds its own on first use.")
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # The contract's --version N means the KB version; Django's own --version yields to it.
+        # The contract's --version N (docs/CONTRACTS.md "Command line") means the KB version; Django's own --version yields to it.
         return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
