@@ -102,7 +102,8 @@ def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> 
 
     from imperium.core.redisline import RedisLine
 
-    RedisLine.for_url(broker_url, timeout=settings.WEBHOOK_REDIS_TIMEOUT).lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
+    line = RedisLine.for_url(broker_url, timeout=settings.WEBHOOK_REDIS_TIMEOUT)
+    line.lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
 
 
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:

@@ -243,6 +243,13 @@ class OutboundMessage(models.Model):
     send_ms = models.FloatField(null=True, blank=True, help_text="Time spent in send attempts, backoff included.")
     created_by = models.CharField(max_length=150, blank=True, default="", help_text="Actor for manager replies.")
     correlation_id = models.CharField(max_length=128, blank=True, default="")
+    unclear_attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Attempts whose outcome was unclear (a timeout, a crash mid-send): a re-send relies on the gateway's Idempotency-Key.",
+    )
+    gateway_duplicate = models.BooleanField(
+        null=True, blank=True, help_text="After an unclear attempt: did the gateway report the re-send as a duplicate?",
+    )
 
     objects = TenantScopedQuerySet.as_manager()
 

@@ -262,6 +262,17 @@ CHATFLOW_TIMEOUT = env.float("CHATFLOW_TIMEOUT", 10.0, minimum=0.1)
 CHATFLOW_MAX_RETRIES = env.int("CHATFLOW_MAX_RETRIES", 3, minimum=0)
 CHATFLOW_RETRY_BACKOFF = env.float("CHATFLOW_RETRY_BACKOFF", 0.5, minimum=0.0)
 CHATFLOW_RETRY_MAX_DELAY = env.float("CHATFLOW_RETRY_MAX_DELAY", 20.0, minimum=0.0)
+# Outages delay, they do not silence: after a run's CHATFLOW_MAX_RETRIES, a delivery that failed with
+# a 5xx/429/timeout/connection error is retried from the database outbox (the sweeper) on an
+# exponential schedule (DELIVERY_RETRY_BASE_SECONDS, doubling, at most DELIVERY_RETRY_MAX_INTERVAL_SECONDS
+# apart) until DELIVERY_RETRY_WINDOW_SECONDS after it was written; only then it fails and is handed over.
+DELIVERY_RETRY_WINDOW_SECONDS = env.int("DELIVERY_RETRY_WINDOW_SECONDS", 1800, minimum=0)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", 5.0, minimum=0.01)
+DELIVERY_RETRY_MAX_INTERVAL_SECONDS = env.float("DELIVERY_RETRY_MAX_INTERVAL_SECONDS", 300.0, minimum=0.01)
+# Per-tenant circuit breaker (shared through the cache): while a tenant's gateway is failing, its other
+# deliveries wait for the retry time instead of hammering it; then one delivery probes.
+CHATFLOW_CIRCUIT_BREAKER = env.bool("CHATFLOW_CIRCUIT_BREAKER", True)
+CHATFLOW_CIRCUIT_KEY_PREFIX = "imperium:chatflow-circuit"
 
 # --- reply pipeline (see docs/PIPELINE.md) --------------------------------------------------
 WEBHOOK_FAST_PATH = env.bool("WEBHOOK_FAST_PATH", True)
@@ -332,6 +343,12 @@ SENTINEL_OUTBOX_MAX_AGE_SECONDS = env.int("SENTINEL_OUTBOX_MAX_AGE_SECONDS", 300
 SENTINEL_DELIVERY_WINDOW_MINUTES = env.int("SENTINEL_DELIVERY_WINDOW_MINUTES", 15, minimum=1)
 SENTINEL_DELIVERY_FAILURE_RATE = env.float("SENTINEL_DELIVERY_FAILURE_RATE", 0.25, minimum=0.0)
 SENTINEL_DELIVERY_MIN_VOLUME = env.int("SENTINEL_DELIVERY_MIN_VOLUME", 10, minimum=1)
+# `chatflow`: deliveries waiting for a retry after a gateway failure for longer than this are an outage.
+SENTINEL_DELIVERY_WAITING_SECONDS = env.int("SENTINEL_DELIVERY_WAITING_SECONDS", 60, minimum=1)
+# `delivery.unclear_resends`: messages re-sent after an unclear outcome (a timeout, a crash mid-send)
+# that the gateway did not report as duplicates, within SENTINEL_DELIVERY_WINDOW_MINUTES, at or above
+# which the check fails (is the gateway still honouring Idempotency-Key?).
+SENTINEL_UNCLEAR_RESENDS_MAX = env.int("SENTINEL_UNCLEAR_RESENDS_MAX", 3, minimum=1)
 SENTINEL_ERROR_SPIKE_WINDOW_MINUTES = env.int("SENTINEL_ERROR_SPIKE_WINDOW_MINUTES", 5, minimum=1)
 SENTINEL_ERROR_SPIKE_MIN = env.int("SENTINEL_ERROR_SPIKE_MIN", 20, minimum=1)
 SENTINEL_ERROR_SPIKE_FACTOR = env.float("SENTINEL_ERROR_SPIKE_FACTOR", 3.0, minimum=1.0)
@@ -353,6 +370,7 @@ SENTINEL_CHECKS = [
     "conversations.sentinel_checks.SilentFailureCheck",
     "conversations.sentinel_checks.OutboxBacklogCheck",
     "conversations.sentinel_checks.DeliveryFailureRateCheck",
+    "conversations.sentinel_checks.UnclearResendCheck",
     "incidents.checks.system.ErrorSpikeCheck",
     "incidents.checks.system.TelegramAlertPathCheck",
     "incidents.checks.system.SentinelHeartbeatCheck",

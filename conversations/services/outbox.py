@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from conversations.choices import OutboundStatus, TurnStatus
@@ -101,8 +101,9 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
             report.turns_resumed += 1
 
     crashed = OutboundMessage.objects.filter(status=OutboundStatus.SENDING, lease_expires_at__lte=now)
+    # Its outcome is unclear (the gateway may have sent it): counted, the re-send relies on the key.
     unknown_ids = _claim(crashed, limit, status=OutboundStatus.UNKNOWN, claim_token="", lease_expires_at=None, dispatched_at=None,
-                         updated_at=now)
+                         updated_at=now, unclear_attempts=F("unclear_attempts") + 1)
     report.deliveries_marked_unknown = len(unknown_ids)
     if unknown_ids:
         logger.warning("outbound messages %s were mid-send when their worker died; re-sending with the same keys", unknown_ids)

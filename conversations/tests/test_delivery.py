@@ -73,13 +73,61 @@ def test_gateway_400_is_final_without_retry_and_escalates(fake_chatflow, convers
     assert alerts == []  # no alert per message: the sentinel makes one incident of an outage (incidents/tests)
 
 
-def test_it_gives_up_after_three_retries(fake_chatflow, conversation, alerts, inline):
+def test_a_failed_run_is_retried_later_from_the_outbox_not_failed(fake_chatflow, conversation, alerts, inline, queued):
     fake_chatflow.fail(503, times=10)
     with inline():
         outbound = outbound_deliver(outbound_id=_reply(conversation).pk)
-    assert outbound.status == "failed" and outbound.attempts == 4
+    assert outbound.status == "pending" and outbound.attempts == 4
+    assert outbound.next_attempt_at > timezone.now() and outbound.dispatched_at is None  # the sweeper queues it when due
     assert len(fake_chatflow.requests) == 4
-    assert Escalation.objects.get().reason == "delivery_failed" and alerts == []
+    assert not Escalation.objects.exists() and alerts == []
+    assert not any(q.task == "conversations.outbound_deliver" for q in queued)  # no broker ETA: the database drives it
+
+
+def test_it_gives_up_only_when_the_retry_window_is_over(fake_chatflow, conversation, alerts, inline, settings):
+    settings.DELIVERY_RETRY_WINDOW_SECONDS = 600
+    fake_chatflow.fail(503, times=1000)
+    outbound = _reply(conversation)
+    with inline():
+        outbound = outbound_deliver(outbound_id=outbound.pk)
+    runs = 1
+    while outbound.status == "pending":
+        with time_machine.travel(outbound.next_attempt_at + timedelta(seconds=1)), inline():
+            outbound = outbound_deliver(outbound_id=outbound.pk)
+        runs += 1
+        assert runs < 20
+    assert outbound.status == "failed" and runs >= 5  # 5, 10, 20, 40, 80… s apart: minutes of retries
+    escalation = Escalation.objects.get()
+    assert escalation.reason == "delivery_failed"
+    assert "kept failing for 10 min" in escalation.detail["error"]
+
+
+def test_a_15_second_outage_delays_every_customer_and_silences_none(fake_chatflow, tenant_a, alerts, inline, queued):
+    """10 customers answered while the gateway answers 502: the first delivery's run fails and opens
+    the tenant's circuit; the others wait without calling the gateway; when the retry time comes one
+    probe goes, succeeds, and releases the rest. Every customer gets exactly one message."""
+    conversations = [conversation_new(tenant_a, key=f"k{n}", phone=f"+7701000{n:04d}") for n in range(10)]
+    fake_chatflow.fail(502, times=4)  # the gateway's outage: one whole run of attempts
+    replies = [_reply(c, key=f"t-{n}") for n, c in enumerate(conversations)]
+    with inline():
+        states = [outbound_deliver(outbound_id=r.pk).status for r in replies]
+    assert states == ["pending"] * 10
+    assert len(fake_chatflow.requests) == 4  # the circuit kept the other nine from hammering the gateway
+
+    due = max(OutboundMessage.objects.values_list("next_attempt_at", flat=True))
+    with time_machine.travel(due + timedelta(seconds=5)):
+        for _ in range(3):  # the sweeper, run by beat every few seconds, queues what is due
+            report = outbox_sweep()
+            for outbound_id in [q.args[0] for q in queued if q.task == "conversations.outbound_deliver"]:
+                outbound_deliver(outbound_id=outbound_id)
+            queued.clear()
+            if not report.deliveries_dispatched:
+                break
+
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
+    delivered = sorted(m.to for m in fake_chatflow.messages)
+    assert delivered == sorted(c.customer_phone for c in conversations)  # once each
+    assert not Escalation.objects.filter(reason="delivery_failed").exists()
 
 
 def test_it_retries_a_timeout(fake_chatflow, conversation, settings):

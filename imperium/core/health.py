@@ -44,6 +44,14 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
+def _importable(path: str) -> Any:
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
+
+
+@in_caller_thread
 def check_database() -> HealthResult:
     def probe() -> str:
         with connection.cursor() as cursor:
@@ -125,13 +133,21 @@ def check_qdrant() -> HealthResult:
     return _timed("qdrant", probe)
 
 
-def _run_one(path: str) -> HealthResult:
+def in_caller_thread(check: Callable[[], HealthResult]) -> Callable[[], HealthResult]:
+    """Mark a check that reads the database: it runs in the calling thread, on the request's own
+    connection (and transaction), bounded by the database's own timeouts."""
+    check.in_caller_thread = True  # type: ignore[attr-defined]
+    return check
+
+
+def _run_one(path: str, *, own_thread: bool) -> HealthResult:
     try:
         return import_string(path)()
     except Exception as exc:  # a broken check must not hide the others
         return HealthResult(name=path.rsplit(".", 1)[-1], ok=False, detail=f"check crashed: {exc}")
     finally:
-        connection.close()  # this thread's own database connection, if the check opened one
+        if own_thread:
+            connection.close()  # this thread's own database connection, if the check opened one
 
 
 def run_checks_with_deadline(paths: list[str], deadline: float | None = None) -> list[HealthResult]:
@@ -142,14 +158,20 @@ def run_checks_with_deadline(paths: list[str], deadline: float | None = None) ->
     deadline = settings.HEALTH_CHECK_DEADLINE if deadline is None else deadline
     results: dict[str, HealthResult] = {}
     threads = []
+    in_caller = [path for path in paths if getattr(_importable(path), "in_caller_thread", False)]
     for path in paths:
+        if path in in_caller:
+            continue
+
         def target(path: str = path) -> None:
-            results[path] = _run_one(path)
+            results[path] = _run_one(path, own_thread=True)
 
         thread = threading.Thread(target=target, name=f"health:{path.rsplit('.', 1)[-1]}", daemon=True)
         thread.start()
         threads.append(thread)
     ends_at = time.monotonic() + deadline
+    for path in in_caller:
+        results[path] = _run_one(path, own_thread=False)
     for thread in threads:
         thread.join(max(0.0, ends_at - time.monotonic()))
     return [
