@@ -145,6 +145,27 @@ def test_it_retries_a_slow_answer_with_the_same_key_and_the_gateway_drops_the_re
     assert outbound.status == "sent" and outbound.attempts == 2
     assert len(fake_chatflow.messages) == 1
     assert [r.outcome for r in fake_chatflow.requests] == ["delivered", "duplicate"]
+    outbound.refresh_from_db()
+    assert outbound.unclear_attempts == 1 and outbound.gateway_duplicate is True  # exactly once rested on the key
+
+
+def test_a_gateway_that_stops_honouring_the_key_is_noticed(fake_chatflow, tenant_a, settings):
+    from conversations.sentinel_checks import UnclearResendCheck
+    from incidents.checks import CheckContext
+
+    settings.CHATFLOW_TIMEOUT = 0.3
+    settings.SENTINEL_UNCLEAR_RESENDS_MAX = 2
+    fake_chatflow.honour_idempotency = False
+    for n in range(2):
+        fake_chatflow.delay(1.0)  # delivered, answered after our timeout: re-sent with the same key
+        conversation = conversation_new(tenant_a, key=f"k{n}", phone=f"+7701000000{n}")
+        outbound = outbound_deliver(outbound_id=_reply(conversation, key=f"t-{n}").pk)
+        assert outbound.status == "sent" and outbound.gateway_duplicate is False
+
+    assert len(fake_chatflow.messages) == 4  # the customers got doubles
+    [observation] = UnclearResendCheck().run(CheckContext(now=timezone.now()))
+    assert not observation.ok and "Idempotency-Key" in observation.detail
+    assert observation.data["not_duplicate"] == 2
 
 
 def test_it_honours_a_short_retry_after(fake_chatflow, conversation):

@@ -44,6 +44,13 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
+def in_caller_thread(check: Callable[[], HealthResult]) -> Callable[[], HealthResult]:
+    """Mark a check that reads the database: it runs in the calling thread, on the request's own
+    connection (and transaction), bounded by the database's own timeouts."""
+    check.in_caller_thread = True  # type: ignore[attr-defined]
+    return check
+
+
 def _importable(path: str) -> Any:
     try:
         return import_string(path)
@@ -131,13 +138,6 @@ def check_qdrant() -> HealthResult:
         return f"collection {collection} {'present' if collection in names else 'missing'}"
 
     return _timed("qdrant", probe)
-
-
-def in_caller_thread(check: Callable[[], HealthResult]) -> Callable[[], HealthResult]:
-    """Mark a check that reads the database: it runs in the calling thread, on the request's own
-    connection (and transaction), bounded by the database's own timeouts."""
-    check.in_caller_thread = True  # type: ignore[attr-defined]
-    return check
 
 
 def _run_one(path: str, *, own_thread: bool) -> HealthResult:
