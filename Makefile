@@ -37,8 +37,9 @@ venv: $(VENV)/.deps-dev
 run: $(VENV)/.deps-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py check --tag services --database default
-	$(PY) manage.py bootstrap_local --port $(PORT)
-	# PUBLIC_BASE_URL follows PORT unless set: the sentinel's web.health check and webhook_send use it.
+	# PUBLIC_BASE_URL follows PORT unless set: the sentinel's web.health check, webhook_send and
+	# onboard_tenant use it; bootstrap_local remembers it in var/ for commands run from another shell.
+	$(PY) manage.py bootstrap_local --port $(PORT) --public-base-url "$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}"
 	IMPERIUM_PORT=$(PORT) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		$(VENV)/bin/honcho -f Procfile.local start
 

@@ -73,7 +73,7 @@ def _webhook(environ: dict[str, Any], start_response: Callable[..., Any], client
                                                correlation_id=correlation_id)
             except Exception as exc:  # the caller (ChatFlow) retries on 5xx; the ErrorLog says what broke
                 logger.exception("webhook failed for %s", client_slug)
-                from incidents.services import error_log_record
+                from incidents.errors import error_log_record
 
                 error_log_record(where=f"http POST {environ.get('PATH_INFO', '')}"[:200], exc=exc,
                                  context={"path": environ.get("PATH_INFO", "")[:500], "fast_path": True})

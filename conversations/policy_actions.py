@@ -19,6 +19,7 @@ from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError
 from imperium.core.policy import register_action
 from tenants.models import Client
+from tenants.selectors import client_or_every
 
 
 def _conversation(tenant: str, conversation_id: int) -> Conversation:
@@ -66,3 +67,21 @@ def manager_reply(*, actor: Actor, tenant: str, conversation_id: int, text: str,
     outbound = manager_reply_send(actor=actor, conversation=_conversation(tenant, conversation_id), text=text,
                                   idempotency_key=idempotency_key)
     return {"outbound_id": outbound.pk, "status": outbound.status}
+
+
+# --- the fixer's remediations (incidents.fixer runs them by name; low risk) --------------------
+@register_action("fixer.requeue_turns", summary="Re-enqueue the stuck turns of {tenant}")
+def fixer_requeue_turns(*, actor: Actor, tenant: str) -> dict[str, Any]:
+    from conversations.services.recovery import turns_requeue_stuck
+
+    return {"tenant": tenant, **turns_requeue_stuck(tenant=client_or_every(tenant)).as_dict()}
+
+
+@register_action("fixer.resend_failed_deliveries", summary="Resend the failed deliveries of {tenant} (same idempotency keys)")
+def fixer_resend_failed_deliveries(*, actor: Actor, tenant: str) -> dict[str, Any]:
+    from conversations.services.recovery import deliveries_resend_failed
+
+    client = client_or_every(tenant)
+    if client is None:
+        raise ApplicationError(_("fixer.resend_failed_deliveries needs one tenant."))
+    return {"tenant": tenant, **deliveries_resend_failed(actor=actor, tenant=client).as_dict()}

@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 
 from conversations import selectors
-from incidents.checks.base import Check, CheckContext, Observation, timed
+from imperium.core.sentinel import Check, CheckContext, Observation, timed
 from tenants.selectors import clients_active
 
 CHATFLOW_LOOKBACK = timedelta(hours=24)

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE as _BEAT_SCHEDULE
 from imperium.celery_routes import TASK_ROUTES as _TASK_ROUTES
-from imperium.core.envconfig import StrictEnv, generate_django_secret, local_secret
+from imperium.core.envconfig import StrictEnv, generate_django_secret, local_base_url, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = StrictEnv()
@@ -47,7 +47,9 @@ for _key in FIELD_ENCRYPTION_KEYS:
 ADMIN_API_TOKEN = env.str("ADMIN_API_TOKEN")
 
 # --- hosts and URLs -------------------------------------------------------------------------
-PUBLIC_BASE_URL = env.url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Unset, it is the address `make run` last started the web process at (var/public_base_url, written by
+# bootstrap_local), so commands run from another shell reach the same PORT; else port 8000.
+PUBLIC_BASE_URL = env.url("PUBLIC_BASE_URL", local_base_url(VAR_DIR) or "http://127.0.0.1:8000")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["*"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = [PUBLIC_BASE_URL.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]]
@@ -63,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served from the package (the product runs offline)
     "simple_history",
     "django_celery_beat",
     "imperium.core.apps.CoreConfig",
@@ -188,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The webhook is a plain Django view (speed); this hook documents it in the schema.
     "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints"],
+    # /api/docs/ loads Swagger UI from static files (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -303,6 +310,11 @@ TELEGRAM_CHAT_MESSAGES_PER_MINUTE = env.int("TELEGRAM_CHAT_MESSAGES_PER_MINUTE",
 # In a tenant chat that is a forum, open one topic per conversation (needs the bot's "Manage topics" right).
 TELEGRAM_TOPIC_PER_CONVERSATION = env.bool("TELEGRAM_TOPIC_PER_CONVERSATION", True)
 
+# --- write-risk policy ------------------------------------------------------------------
+# Four eyes: whoever asked for a high-risk action cannot approve it themself. A company of one
+# person turns this on to approve their own requests (still audited).
+VERIFICATION_ALLOW_SELF_APPROVAL = env.bool("VERIFICATION_ALLOW_SELF_APPROVAL", False)
+
 # --- releases / CI ----------------------------------------------------------------------
 # Shared secret of POST /releases/ci-webhook (GitHub "X-Hub-Signature-256"); empty = endpoint off (503).
 CI_WEBHOOK_SECRET = env.str("CI_WEBHOOK_SECRET")
@@ -365,7 +377,7 @@ SENTINEL_CHECKS = [
     "incidents.checks.system.DatabaseCheck",
     "incidents.checks.system.RedisCheck",
     "incidents.checks.system.BrokerCheck",
-    "incidents.checks.knowledge.QdrantCheck",
+    "knowledge.sentinel_checks.QdrantCheck",
     "conversations.sentinel_checks.ChatFlowCheck",
     "conversations.sentinel_checks.SilentFailureCheck",
     "conversations.sentinel_checks.OutboxBacklogCheck",

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imperium import views
 
@@ -17,6 +17,7 @@ urlpatterns = [
     # Webhook and /admin/outbox/process (also before the admin catch-all).
     path("", include("conversations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("imperium.telegram.urls")),
     path("releases/", include("releases.urls")),
     path("", include("incidents.urls")),

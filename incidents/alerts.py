@@ -376,7 +376,7 @@ def _after_failure(alert: Alert, exc: TelegramError) -> AlertSendOutcome:
         status=AlertStatus.FAILED, failed_at=now, claimed_at=None, last_error=error, last_error_status=exc.status
     )
     alert.refresh_from_db()
-    from incidents.services import error_log_record
+    from incidents.errors import error_log_record
 
     error_log_record(
         where="alerts.send", exc=exc, tenant=alert.tenant_id,

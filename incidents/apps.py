@@ -6,4 +6,8 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self) -> None:
+        from imperium.core.errors import register_error_recorder
         from incidents import celery_signals  # noqa: F401  (task failures become ErrorLogs)
+        from incidents.errors import error_log_record
+
+        register_error_recorder(error_log_record)  # failures reported by apps below incidents become ErrorLogs

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 def _record_task_failure(sender: Any = None, task_id: str | None = None, exception: BaseException | None = None,
                          args: Any = None, kwargs: Any = None, **extra: Any) -> None:
     try:
-        from incidents.services import error_log_record
+        from incidents.errors import error_log_record
 
         name = getattr(sender, "name", None) or str(sender)
         error_log_record(

@@ -30,9 +30,9 @@ from django.utils import timezone
 from imperium.core.actors import Actor
 from imperium.core.correlation import correlation_scope
 from incidents.choices import OPEN_INCIDENT_STATUSES, FixState, IncidentEventKind
+from incidents.errors import error_log_record
 from incidents.models import CheckResult, Incident
 from incidents.services import (
-    error_log_record,
     incident_event_add,
     incident_observe,
     incident_resolve_system,

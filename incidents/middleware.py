@@ -21,7 +21,7 @@ class ErrorLogMiddleware:
 
         if isinstance(exception, Http404 | PermissionDenied):
             return None  # answered as 404/403, not a failure
-        from incidents.services import error_log_record
+        from incidents.errors import error_log_record
 
         user = getattr(request, "user", None)
         error_log_record(

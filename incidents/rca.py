@@ -5,14 +5,15 @@ results of its fingerprint, the ErrorLogs and MessageTraces of its tenant around
 with the ids of its ErrorLogs — same correlation id), audit entries shortly before and during
 it (configuration changes, deploys, KB promotions), and the release and KB version in effect.
 
-An entry-point module: the admin page, the operator API, the Telegram `/incident` command and
-`manage.py` call it, and it reads the upper apps through their selectors (`releases` only if
-it is installed). Scoping is the caller's job: pass an incident the user may see.
+The parts only upper apps know are registered by them at startup (`register_rca_section`):
+`conversations/rca.py` adds the message traces, `releases/rca.py` the release and KB version in
+effect. Scoping is the caller's job: pass an incident the user may see.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,22 @@ LIMIT = 50
 AUDIT_BEFORE = timedelta(hours=6)
 # Audit actions that describe the incident machinery itself, not a cause.
 _AUDIT_NOISE = ("alert.", "incident.", "telegram.command_refused", "telegram.callback_refused")
+
+
+RcaSection = Callable[[Incident, datetime, datetime], dict[str, Any]]
+_SECTIONS: dict[str, RcaSection] = {}
+
+
+def register_rca_section(key: str, func: RcaSection) -> None:
+    """Add an upper app's part to every bundle: `func(incident, start, end)` returns a JSON-ready
+    dict. `message_traces` replaces the empty default; `in_effect` is merged into the channel the
+    tenant is on. Call it from the app's `ready()` (e.g. via its `rca.py`)."""
+    _SECTIONS[key] = func
+
+
+def _section(key: str, incident: Incident, start: Any, end: Any) -> dict[str, Any] | None:
+    func = _SECTIONS.get(key)
+    return func(incident, start, end) if func is not None else None
 
 
 def _iso(value: Any) -> str | None:
@@ -51,7 +68,7 @@ def rca_bundle(incident: Incident) -> dict[str, Any]:
         "error_logs": _error_logs(incident, start, end),
         "message_traces": _traces(incident, start, end),
         "audit": _audit(incident, end),
-        "in_effect": _in_effect(incident, tenant),
+        "in_effect": _in_effect(incident, tenant, start, end),
     }
     bundle["in_effect"]["from_traces"] = _versions_from_traces(bundle["message_traces"])
     return bundle
@@ -105,21 +122,7 @@ def _error_logs(incident: Incident, start: Any, end: Any) -> dict[str, Any]:
 def _traces(incident: Incident, start: Any, end: Any) -> dict[str, Any]:
     if not incident.tenant_id:
         return {"total": 0, "items": [], "note": "system-wide incident: traces are per tenant"}
-    from conversations.selectors import traces_in_window
-
-    traces = traces_in_window(tenant=incident.tenant_id, since=start, until=end, limit=LIMIT)
-    ids = [t.correlation_id for t in traces if t.correlation_id]
-    errors: dict[str, list[int]] = {}
-    for cid, pk in ErrorLog.objects.for_tenant(incident.tenant_id).filter(correlation_id__in=ids).values_list("correlation_id", "pk"):
-        errors.setdefault(cid, []).append(pk)
-    items = [
-        {"id": t.pk, "at": _iso(t.created_at), "conversation_id": t.conversation_id, "turn_id": t.turn_id, "decision": t.decision,
-         "reason": t.reason, "confidence": t.confidence, "send_status": t.send_status, "decide_ms": t.decide_ms,
-         "send_ms": t.send_ms, "total_ms": t.total_ms, "kb_version": t.kb_version, "release": t.release,
-         "correlation_id": t.correlation_id, "error_log_ids": errors.get(t.correlation_id, [])}
-        for t in traces
-    ]
-    return {"total": len(items), "items": items}
+    return _section("message_traces", incident, start, end) or {"total": 0, "items": []}
 
 
 def _audit(incident: Incident, end: Any) -> dict[str, Any]:
@@ -140,27 +143,12 @@ def _audit(incident: Incident, end: Any) -> dict[str, Any]:
     return {"total": len(items), "items": items}
 
 
-def _in_effect(incident: Incident, tenant: Any) -> dict[str, Any]:
+def _in_effect(incident: Incident, tenant: Any, start: Any, end: Any) -> dict[str, Any]:
     effect: dict[str, Any] = {"release": None, "channel": None, "kb_version": None}
     if tenant is None:
         return effect
-    channel = getattr(getattr(tenant, "settings", None), "release_channel", None) or "stable"
-    effect["channel"] = channel
-    try:
-        from releases.selectors import release_for_tenant
-    except ImportError:  # the releases app is optional: the channel and the traces say enough
-        release_for_tenant = None
-    if release_for_tenant is not None:
-        resolved = release_for_tenant(tenant)
-        effect["release"] = {"version": resolved.version, "channel": resolved.channel, "serving_channel": resolved.serving_channel,
-                             "image_tag": resolved.image_tag, "pointer_revision": resolved.pointer_revision}
-        channel = resolved.channel
-    from knowledge.selectors import kb_version_serving
-
-    version = kb_version_serving(tenant, channel=channel)
-    if version is not None:
-        effect["kb_version"] = {"number": version.number, "status": version.status, "items": version.item_count,
-                                "content_hash": version.content_hash}
+    effect["channel"] = getattr(getattr(tenant, "settings", None), "release_channel", None) or "stable"
+    effect.update(_section("in_effect", incident, start, end) or {})
     return effect
 
 

@@ -24,10 +24,10 @@ from django.utils import timezone
 from imperium.core.correlation import correlation_scope
 from incidents.checks import CheckContext, Observation, checks_configured, run_check
 from incidents.choices import SentinelTrigger
+from incidents.errors import error_log_record
 from incidents.models import SentinelRun
 from incidents.services import (
     ObserveOutcome,
-    error_log_record,
     incident_observe,
     open_incidents_by_fingerprint,
     sentinel_run_finish,

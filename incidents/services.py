@@ -1,4 +1,4 @@
-"""Incident-side services: error logging and the incident lifecycle.
+"""The incident lifecycle (error logging is `incidents.errors`).
 
 Lifecycle ("never silent, no noise"):
 - every sentinel observation is a `CheckResult` (passes are stored when something changed, while
@@ -16,7 +16,6 @@ Lifecycle ("never silent, no noise"):
 from __future__ import annotations
 
 import logging
-import traceback as tb
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from imperium.core.actors import Actor
 from imperium.core.choices import ActorKind
-from imperium.core.correlation import get_correlation_id, get_tenant_label
+from imperium.core.correlation import get_correlation_id
 from imperium.core.exceptions import ApplicationError
 from imperium.core.plaintext import render_plain
 from imperium.core.services import audit_record, redact
@@ -42,7 +41,7 @@ from incidents.choices import (
     IncidentEventKind,
     IncidentStatus,
 )
-from incidents.models import CheckResult, ErrorLog, Incident, IncidentEvent, SentinelRun
+from incidents.models import CheckResult, Incident, IncidentEvent, SentinelRun
 
 logger = logging.getLogger(__name__)
 
@@ -52,50 +51,6 @@ INCIDENT_ACK_ACTION = "incident.ack"
 RESULT_KEEPALIVE = timedelta(hours=1)
 _SOURCES = {ActorKind.USER: EventSource.WEB, ActorKind.TELEGRAM: EventSource.TELEGRAM, ActorKind.API: EventSource.API,
             ActorKind.SYSTEM: EventSource.SYSTEM}
-
-
-def error_log_record(
-    *,
-    where: str,
-    exc: BaseException | None = None,
-    message: str = "",
-    tenant: Any = None,
-    context: dict[str, Any] | None = None,
-    correlation_id: str | None = None,
-) -> ErrorLog:
-    """Store one failure (and log it). Secrets in `context` are masked.
-
-    Safe to call from an `except` block: it never raises because the log row failed to write —
-    the failure is still logged, and the returned object is then unsaved.
-    """
-    entry = ErrorLog(
-        correlation_id=correlation_id or get_correlation_id(),
-        tenant_id=getattr(tenant, "pk", tenant) if tenant is not None else _tenant_id_from_label(),
-        where=where[:200],
-        exception_type=type(exc).__name__ if exc else "",
-        message=(message or (str(exc) if exc else ""))[:10000],
-        traceback="".join(tb.format_exception(exc)) if exc else "",
-        context=redact(context or {}),
-    )
-    logger.error("%s: %s", where, entry.message, extra={"where": where})
-    try:
-        entry.save()
-    except Exception:  # the database itself may be what failed
-        logger.exception("could not store ErrorLog for %s", where)
-    return entry
-
-
-def _tenant_id_from_label() -> int | None:
-    """The tenant of the current request or task (its slug travels as the log label), if any."""
-    slug = get_tenant_label()
-    if not slug:
-        return None
-    try:
-        from tenants.models import Client
-
-        return Client.objects.filter(slug=slug).values_list("pk", flat=True).first()
-    except Exception:  # the database may be what failed; the row is written without a tenant
-        return None
 
 
 # --- the incident lifecycle -----------------------------------------------------------------

@@ -114,27 +114,39 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         return super().changelist_view(request, extra_context)
 
     # Items of a draft go through services, so the content hash, the index key and the audit follow.
+    # The formset's own save() is never called, so the lists the admin's change message reads
+    # (new_objects, changed_objects, deleted_objects) are filled here.
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not KnowledgeItem:
             return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         version = form.instance
         actor = Actor.from_user(request.user)
+        deleted = formset.deleted_forms
         try:
             with transaction.atomic():
-                for obj in formset.deleted_objects:
-                    services.kb_item_delete(actor=actor, item=obj)
+                for inline_form in deleted:
+                    if inline_form.instance.pk:
+                        services.kb_item_delete(actor=actor, item=inline_form.instance)
+                        formset.deleted_objects.append(inline_form.instance)
                 for inline_form in formset.forms:
-                    if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                    if not inline_form.has_changed() or inline_form in deleted:
                         continue
                     data = inline_form.cleaned_data
                     if not data:
                         continue
-                    services.kb_item_save(
+                    existing = inline_form.instance if inline_form.instance.pk else None
+                    item = services.kb_item_save(
                         actor=actor, version=version, external_id=data["external_id"], question=data["question"],
                         answer=data["answer"], tags=data.get("tags") or [], alt_questions=data.get("alt_questions") or [],
-                        item=inline_form.instance if inline_form.instance.pk else None,
+                        item=KnowledgeItem.objects.get(pk=existing.pk) if existing else None,
                     )
+                    if existing:
+                        formset.changed_objects.append((item, inline_form.changed_data))
+                    else:
+                        formset.new_objects.append(item)
         except ApplicationError as exc:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             messages.error(request, exc.message)
 
     def save_model(self, request: HttpRequest, obj: KnowledgeVersion, form: Any, change: bool) -> None:

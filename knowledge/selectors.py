@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from imperium.core.exceptions import ApplicationError
 from imperium.core.prepared import PreparedRead
 from knowledge.choices import VersionStatus
 from knowledge.models import KnowledgeItem, KnowledgeVersion
@@ -17,6 +19,20 @@ def kb_versions_for(tenant: Any) -> QuerySet[KnowledgeVersion]:
 
 def kb_version_get(tenant: Any, number: int) -> KnowledgeVersion | None:
     return KnowledgeVersion.objects.for_tenant(tenant).filter(number=number).first()
+
+
+def kb_version_for_action(tenant: str | int, number: int) -> KnowledgeVersion:
+    """The KB version a policy action names (tenant slug or id, version number); refuses an unknown
+    tenant or version (404)."""
+    from tenants.models import Client
+
+    client = Client.objects.filter(**({"pk": tenant} if isinstance(tenant, int) else {"slug": tenant})).first()
+    if client is None:
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": tenant}, status=404)
+    found = KnowledgeVersion.objects.for_tenant(client).filter(number=int(number)).select_related("tenant").first()
+    if found is None:
+        raise ApplicationError(_("%(tenant)s has no KB v%(number)s.") % {"tenant": client.slug, "number": number}, status=404)
+    return found
 
 
 def kb_version_stable(tenant: Any) -> KnowledgeVersion | None:

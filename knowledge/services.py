@@ -173,20 +173,18 @@ def kb_reindex(*, actor: Actor, tenant: Client | None = None, version: Knowledge
 
 
 def _eval_gate(version: KnowledgeVersion, check: PromotionCheck | None) -> dict[str, Any] | None:
-    """Refuse promotion when the tenant has evaluation cases and the version does not pass."""
+    """Refuse promotion when the tenant has evaluation cases and the version does not pass. The
+    verdict comes from the KB promotion gate (`releases.kb_gate`, via `check`); without it a tenant
+    with cases is refused (fails closed)."""
     if not KnowledgeEvalSet.objects.for_tenant(version.tenant).exists():
         return None
-    if check is not None:
-        passed, summary = check(version)
-    else:
-        run = KnowledgeEvalRun.objects.filter(version=version).first()
-        if run is None or run.summary.get("content_hash") != version.content_hash:
-            raise ApplicationError(
-                _("KB v%(number)s has no evaluation of its current content; run kb_eval --kb-version %(number)s first.")
-                % {"number": version.number},
-                status=409,
-            )
-        passed, summary = run.passed, run.summary
+    if check is None:
+        raise ApplicationError(
+            _("KB v%(number)s has evaluation cases and no verdict of the promotion gate; promote it with kb_promote.")
+            % {"number": version.number},
+            status=409,
+        )
+    passed, summary = check(version)
     if not passed:
         raise ApplicationError(
             _("KB v%(number)s is below the release thresholds: %(failed)s")
@@ -201,8 +199,8 @@ def kb_version_promote(*, actor: Actor, version: KnowledgeVersion, check: Promot
     """Make a draft the tenant's stable version; the previous stable one is archived.
 
     Locks the tenant's versions; refuses a non-draft, an empty version, and (when the tenant
-    has evaluation cases) a version below the release thresholds. Audited `kb.promoted`.
-    The write-risk policy (`kb.promote`: high) wraps this service at the entry points."""
+    has evaluation cases) a version the promotion gate did not pass. Audited `kb.promoted`.
+    The write-risk policy (`kb.promote`: high, executor in `releases.kb_gate`) wraps it."""
     list(KnowledgeVersion.objects.select_for_update().for_tenant(version.tenant_id))
     version.refresh_from_db()
     if version.status != VersionStatus.DRAFT:
@@ -371,9 +369,9 @@ def kb_import_job_run(*, job_id: int) -> KnowledgeImportJob:
         KnowledgeImportJob.objects.filter(pk=job_id).update(status=ImportJobStatus.FAILED, message=exc.message[:2000],
                                                             finished_at=timezone.now())
     except Exception as exc:
-        from incidents.services import error_log_record
+        from imperium.core.errors import error_report
 
-        error_log_record(where="knowledge.import_job", exc=exc, tenant=job.tenant, context={"job": job_id})
+        error_report(where="knowledge.import_job", exc=exc, tenant=job.tenant, context={"job": job_id})
         KnowledgeImportJob.objects.filter(pk=job_id).update(status=ImportJobStatus.FAILED, message=f"internal error: {exc}"[:2000],
                                                             finished_at=timezone.now())
     else:

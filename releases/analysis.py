@@ -37,7 +37,8 @@ from django.utils import timezone
 
 from imperium.core.actors import Actor
 from incidents.alerts import alert_raise
-from incidents.services import error_log_record, incident_open
+from incidents.errors import error_log_record
+from incidents.services import incident_open
 from releases import texts
 from releases.choices import AnalysisResult, Channel, ReleaseStatus
 from releases.defaults import DEFAULTS_VERSION

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError
 from imperium.core.policy import register_action, register_precondition
-from releases import fix_services, services
-from releases.kb_gate import kb_promote_precondition
+from releases import fix_services, kb_gate, services
 from tenants.models import Client
 
 
@@ -116,6 +115,6 @@ def apply_code_fix(*, actor: Actor, proposal: int, version: str, source: str | N
     return _proposal_result(fix_services.fix_proposal_release(actor=actor, proposal_id=int(proposal), version=version, source=source))
 
 
-# --- preconditions -----------------------------------------------------------------------------
-# The knowledge app registers the kb.promote executor; the release thresholds are judged here.
-register_precondition("kb.promote", kb_promote_precondition)
+# --- KB promotion: executor and precondition, both in the one gate module (releases/kb_gate.py) --
+register_action("kb.promote", summary="Promote KB v{version} of {tenant} to stable")(kb_gate.kb_promote)
+register_precondition("kb.promote", kb_gate.kb_promote_precondition)

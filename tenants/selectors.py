@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from imperium.core.exceptions import ApplicationError
 from tenants.choices import ClientStatus, ReleaseChannel
 from tenants.models import Client, ClientSettings
 
@@ -20,6 +22,17 @@ def clients_visible_to(user: Any) -> QuerySet[Client]:
 
 def clients_active() -> QuerySet[Client]:
     return Client.objects.filter(status=ClientStatus.ACTIVE).select_related("settings")
+
+
+def client_or_every(slug: str) -> Client | None:
+    """A policy parameter naming one tenant by slug (with its settings), or every tenant ("*" or
+    empty: None). Refuses an unknown slug (404)."""
+    if slug in ("", "*"):
+        return None
+    client = Client.objects.select_related("settings").filter(slug=slug).first()
+    if client is None:
+        raise ApplicationError(_("Unknown tenant '%(tenant)s'.") % {"tenant": slug}, status=404)
+    return client
 
 
 def client_settings_for(client: Client) -> ClientSettings:

@@ -160,7 +160,7 @@ def _smalltalk_reply(ctx: GateContext, gate: list[RuleResult]) -> Composition | 
 
 
 def _record_failure(where: str, exc: BaseException, tenant: Any, conversation: Any, version: KnowledgeVersion | None) -> None:
-    from incidents.services import error_log_record
+    from incidents.errors import error_log_record
 
     error_log_record(where=where, exc=exc, tenant=tenant,
                      context={"conversation": getattr(conversation, "pk", None), "kb_version": version.number if version else None})

@@ -51,7 +51,7 @@ from imperium.core.counters import counter_inc
 from imperium.core.exceptions import ApplicationError, IntegrationError
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.services import audit_record
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 
 logger = logging.getLogger(__name__)
 

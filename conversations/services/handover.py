@@ -40,7 +40,7 @@ from imperium.core.correlation import get_correlation_id
 from imperium.core.exceptions import ApplicationError
 from imperium.core.fastrows import row_insert
 from imperium.core.services import audit_record
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 from tenants.models import DEFAULT_HOLDING_REPLY
 
 logger = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from django.utils import timezone
 from conversations.choices import EscalationStatus, OutboundKind
 from conversations.models import Escalation
 from conversations.selectors import escalations_for_sla
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 from tenants.models import DEFAULT_HOLDING_FOLLOWUP
 
 logger = logging.getLogger(__name__)

@@ -42,7 +42,7 @@ from conversations.models import Conversation, InboundMessage, MessageTrace, Out
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.prepared import PreparedRead
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 
 logger = logging.getLogger(__name__)
 

@@ -140,3 +140,21 @@ def local_secret(var_dir: Path, filename: str, generate: callable) -> str:  # ty
 
 def generate_django_secret() -> str:
     return secrets.token_urlsafe(50)
+
+LOCAL_BASE_URL_FILE = "public_base_url"
+
+
+def local_base_url(var_dir: Path) -> str | None:
+    """The address `make run` last started the web process at (written by `bootstrap_local`),
+    so commands run from another shell (webhook_send, onboard_tenant) reach the same port."""
+    path = var_dir / LOCAL_BASE_URL_FILE
+    if not path.is_file():
+        return None
+    return path.read_text().strip() or None
+
+
+def local_base_url_write(var_dir: Path, url: str) -> None:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    tmp = var_dir / f"{LOCAL_BASE_URL_FILE}.tmp{os.getpid()}"
+    tmp.write_text(url.rstrip("/") + "\n")
+    os.replace(tmp, var_dir / LOCAL_BASE_URL_FILE)

@@ -166,6 +166,21 @@ def is_verifier(actor: Actor) -> bool:
     return any(check(actor) for check in _VERIFIER_CHECKS)
 
 
+SELF_APPROVAL = "self_approval"
+
+
+def is_requester(request: VerificationRequest, actor: Actor) -> bool:
+    """Whether `actor` is who asked for `request` (the same user in admin, the same Telegram user)."""
+    return bool(actor.id) and actor.kind == request.requested_by_kind and actor.id == request.requested_by_id
+
+
+def may_approve(request: VerificationRequest, actor: Actor) -> bool:
+    """Whether `verification_approve` would let `actor` decide `request` (for showing buttons)."""
+    if not is_verifier(actor):
+        return False
+    return settings.VERIFICATION_ALLOW_SELF_APPROVAL or not is_requester(request, actor)
+
+
 def _summary(name: str, params: dict[str, Any]) -> str:
     registered = _ACTIONS.get(name)
     template = registered.summary if registered and registered.summary else ""
@@ -247,7 +262,9 @@ def verification_approve(*, request_id: int, actor: Actor) -> PolicyOutcome:
     The conditional update `pending → executed` and the action run in one transaction: two
     concurrent approvals serialise on the row, the second finds it no longer pending. When the
     action fails, the transaction rolls back and the request is marked `failed` with the error.
-    Only verifiers may approve (refusals are audited as `policy.approval_refused`).
+    Only verifiers may approve (refusals are audited as `policy.approval_refused`), and never the
+    requester themself unless `VERIFICATION_ALLOW_SELF_APPROVAL` is on (four eyes; refusals are
+    audited as `policy.self_approval_refused`).
     """
     request = VerificationRequest.objects.get(pk=request_id)
     if not is_verifier(actor):
@@ -260,6 +277,11 @@ def verification_approve(*, request_id: int, actor: Actor) -> PolicyOutcome:
         request.refresh_from_db()
     if request.status != VerificationStatus.PENDING:
         return _already_decided(request)
+    if is_requester(request, actor) and not settings.VERIFICATION_ALLOW_SELF_APPROVAL:
+        audit_record(actor=actor, action="policy.self_approval_refused", tenant=request.tenant_id, obj=request,
+                     payload={"action": request.action})
+        raise ApplicationError(_("You requested this action yourself: another verifier must approve it (four eyes)."),
+                               {"code": SELF_APPROVAL}, status=403)
     try:
         with transaction.atomic():
             claimed = VerificationRequest.objects.filter(

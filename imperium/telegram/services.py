@@ -145,7 +145,7 @@ def telegram_update_process(*, update_pk: int) -> str:
 
 
 def _fail(update: TelegramUpdate, exc: BaseException) -> str:
-    from incidents.services import error_log_record
+    from incidents.errors import error_log_record
 
     TelegramUpdate.objects.filter(pk=update.pk, status=UpdateStatus.PROCESSING).update(
         status=UpdateStatus.FAILED, processed_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]

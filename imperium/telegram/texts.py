@@ -33,6 +33,7 @@ VERIFY_FAILED = "Подтверждено, но выполнить не удал
 VERIFY_ALREADY = "Уже решено: {status}."
 VERIFY_REFUSED = "Не выполнено: {message}"
 VERIFY_NOT_VERIFIER = "Подтверждать и отклонять такие запросы может только CEO."
+VERIFY_SELF_APPROVAL = "Свой запрос подтвердить нельзя: его должен подтвердить другой проверяющий (правило четырёх глаз)."
 
 
 # --- manager hand-over (conversations in tenant chats) ---------------------------------------

@@ -24,7 +24,13 @@ from imperium.core.botapi.keyboards import InlineButton, inline_keyboard
 from imperium.core.choices import ActorKind
 from imperium.core.exceptions import ApplicationError
 from imperium.core.models import VerificationRequest
-from imperium.core.policy import register_verification_notifier, register_verifier_check, verification_approve, verification_reject
+from imperium.core.policy import (
+    SELF_APPROVAL,
+    register_verification_notifier,
+    register_verifier_check,
+    verification_approve,
+    verification_reject,
+)
 from imperium.core.policy import verifier_roles as policy_verifier_roles
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
@@ -80,7 +86,12 @@ class _VerificationDecision(CallbackAction):
         try:
             request, answer = self._decide(press, request_id)
         except ApplicationError as exc:
-            text = texts.VERIFY_NOT_VERIFIER if exc.status == 403 else texts.VERIFY_REFUSED.format(message=exc.message)
+            if exc.extra.get("code") == SELF_APPROVAL:
+                text = texts.VERIFY_SELF_APPROVAL
+            elif exc.status == 403:
+                text = texts.VERIFY_NOT_VERIFIER
+            else:
+                text = texts.VERIFY_REFUSED.format(message=exc.message)
             return CallbackAnswer(text, show_alert=True)
         self._mark_message(press, request)
         return CallbackAnswer(answer, show_alert=request.status == "failed")

@@ -5,8 +5,9 @@ collection). The sentinel (`incidents.sentinel`) records each as a `CheckResult`
 the incident lifecycle (`incidents.services.incident_observe`). A check never writes anything
 itself and never raises: `run_check` turns a crash into a failing observation.
 
-Checks live with the data they read: system and knowledge checks here (they import lower and
-same-level apps through their selectors), pipeline checks in `conversations.sentinel_checks`.
+Checks live with the data they read: system checks here, the knowledge index's in
+`knowledge.sentinel_checks`, the pipeline's in `conversations.sentinel_checks` (the protocol they
+implement is `imperium.core.sentinel`).
 `settings.SENTINEL_CHECKS` lists the classes the sentinel runs.
 """
 

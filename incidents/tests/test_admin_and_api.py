@@ -11,8 +11,9 @@ from django.utils import timezone
 from imperium.core.models import AuditLog
 from incidents.checks import Observation
 from incidents.choices import IncidentStatus
+from incidents.errors import error_log_record
 from incidents.models import CheckResult, Incident, IncidentEvent
-from incidents.services import error_log_record, incident_observe
+from incidents.services import incident_observe
 
 pytestmark = pytest.mark.django_db
 TOKEN = {"HTTP_AUTHORIZATION": "Bearer test-admin-token"}

@@ -69,7 +69,7 @@ def test_the_failure_rate_counts_5xx_and_timeouts_too(settings, tenant_a, fake_c
 
 def test_an_errorlog_spike_is_judged_against_the_hour_before(settings, time_machine):
     from incidents.checks.system import ErrorSpikeCheck
-    from incidents.services import error_log_record
+    from incidents.errors import error_log_record
 
     time_machine.move_to(timezone.now())
     settings.SENTINEL_ERROR_SPIKE_MIN = 5
@@ -134,7 +134,7 @@ def test_a_check_that_crashes_is_a_failing_observation_and_an_errorlog(db):
 
 
 def test_qdrant_unreachable_is_its_own_failure(settings):
-    from incidents.checks.knowledge import QdrantCheck
+    from knowledge.sentinel_checks import QdrantCheck
     from knowledge.tests.fakes import closed_port_url
 
     settings.QDRANT_URL, settings.QDRANT_API_KEY = closed_port_url(), "k"

@@ -12,8 +12,8 @@ from django.test import Client as HttpClient
 
 from imperium.core.correlation import correlation_scope
 from imperium.core.logging import ContextFilter, JsonFormatter
+from incidents.errors import error_log_record
 from incidents.models import ErrorLog
-from incidents.services import error_log_record
 
 pytestmark = pytest.mark.django_db
 

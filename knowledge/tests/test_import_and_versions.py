@@ -98,14 +98,14 @@ def test_promotion_archives_the_previous_stable_version_and_is_audited(tenant_a)
 def test_promotion_is_refused_below_eval_thresholds_when_the_tenant_has_cases(tenant_a):
     services.kb_eval_set_save(actor=ACTOR, tenant=tenant_a, cases=[{"id": "c1"}])
     draft = _import(tenant_a)
-    with pytest.raises(ApplicationError, match="no evaluation of its current content"):
+    services.kb_eval_run_record(version=draft, summary={"cases": 1, "headline": "ok"}, passed=True)
+    with pytest.raises(ApplicationError, match="no verdict of the promotion gate"):  # a stored run is not a verdict
         services.kb_version_promote(actor=ACTOR, version=draft)
     with pytest.raises(ApplicationError, match="below the release thresholds"):
         services.kb_version_promote(actor=ACTOR, version=draft,
                                     check=lambda v: (False, {"failed_thresholds": ["shame rate 2.0% > 0%"]}))
     assert KnowledgeVersion.objects.get(pk=draft.pk).status == VersionStatus.DRAFT
-    services.kb_eval_run_record(version=draft, summary={"cases": 1, "headline": "ok"}, passed=True)
-    assert services.kb_version_promote(actor=ACTOR, version=draft).status == VersionStatus.STABLE
+    assert services.kb_version_promote(actor=ACTOR, version=draft, check=lambda v: (True, {})).status == VersionStatus.STABLE
 
 
 def test_first_stable_only_for_a_tenant_that_was_never_live(tenant_a):
@@ -176,3 +176,19 @@ def test_onboard_tenant_with_kb_serves_it_at_once(db, tmp_path):
     from tenants.models import Client
 
     assert not Client.objects.filter(slug="other-salon").exists()  # tenant and KB land together or not at all
+
+
+def test_an_import_job_that_crashes_fails_and_leaves_an_error_log(tenant_a, monkeypatch):
+    from incidents.models import ErrorLog
+    from knowledge.choices import ImportJobStatus
+
+    job = services.kb_import_job_create(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=ITEMS)
+
+    def crash(**kwargs):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(services, "kb_import", crash)
+    job = services.kb_import_job_run(job_id=job.pk)
+    assert job.status == ImportJobStatus.FAILED and "index exploded" in job.message
+    entry = ErrorLog.objects.get(where="knowledge.import_job")  # reported through imperium.core.errors
+    assert entry.tenant_id == tenant_a.pk and entry.exception_type == "RuntimeError" and entry.context == {"job": job.pk}

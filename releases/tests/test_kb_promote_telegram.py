@@ -9,7 +9,7 @@ import pytest
 from imperium.core.models import AuditLog, VerificationRequest
 from imperium.telegram.testing.updates import CEO, MANAGER, message_update
 from imperium.telegram.tests.conftest import ceo_allowed, deliver, operator_allowed, replies  # noqa: F401
-from imperium.telegram.tests.test_verification import announcement, press_button
+from imperium.telegram.tests.test_verification import CO_CEO, announcement, co_ceo_allowed, press_button  # noqa: F401
 from knowledge import services as kb
 from knowledge.evaluation import load_cases
 from knowledge.models import KnowledgeEvalRun, KnowledgeVersion
@@ -42,7 +42,7 @@ def status_of(version: KnowledgeVersion) -> str:
 
 
 def test_kb_promote_from_telegram_waits_for_the_ceo_and_promotes_exactly_once(deliver, telegram_bot, ceo_allowed, operator_allowed,  # noqa: F811
-                                                                               lotus_with_cases):
+                                                                               co_ceo_allowed, lotus_with_cases):  # noqa: F811
     draft = draft_from(lotus_with_cases)
 
     deliver(message_update(f"/kb promote alpha {draft.number}"))
@@ -56,9 +56,11 @@ def test_kb_promote_from_telegram_waits_for_the_ceo_and_promotes_exactly_once(de
     params = announcement(telegram_bot)
     assert press_button(deliver, telegram_bot, params, 0, user=MANAGER).startswith("Подтверждать")  # only the CEO
     assert status_of(draft) == "draft"
-    assert press_button(deliver, telegram_bot, params, 0) == "Подтверждено и выполнено."
+    assert press_button(deliver, telegram_bot, params, 0).startswith("Свой запрос")  # the requester: four eyes
+    assert status_of(draft) == "draft"
+    assert press_button(deliver, telegram_bot, params, 0, user=CO_CEO) == "Подтверждено и выполнено."
     assert status_of(draft) == "stable" and status_of(lotus_with_cases) == "archived"
-    assert press_button(deliver, telegram_bot, params, 0).startswith("Уже решено")  # a second tap
+    assert press_button(deliver, telegram_bot, params, 0, user=CO_CEO).startswith("Уже решено")  # a second tap
 
     assert AuditLog.objects.filter(action="kb.promoted", tenant=draft.tenant).count() == 1
     assert AuditLog.objects.filter(action="policy.approved").count() == 1

@@ -8,8 +8,8 @@ from django.urls import reverse
 from imperium.core.actors import Actor
 from imperium.core.models import AuditLog
 from imperium.core.services import audit_record
+from incidents.errors import error_log_record
 from incidents.models import ErrorLog
-from incidents.services import error_log_record
 from tenants.models import Client, ClientSettings
 from tenants.tests.factories import MembershipFactory
 

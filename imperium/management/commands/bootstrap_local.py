@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
 from imperium.core.actors import Actor
-from imperium.core.envconfig import local_secret
+from imperium.core.envconfig import local_base_url_write, local_secret
 from tenants.models import Client
 from tenants.services import client_onboard
 
@@ -26,6 +26,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--public-base-url", default="",
+                            help="Where the web process will be reached (default http://127.0.0.1:PORT); remembered in "
+                                 "var/ so commands run from another shell (webhook_send, onboard_tenant) use it")
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,14 +50,15 @@ class Command(BaseCommand):
             secret_line = f"  demo webhook secret: {result.webhook_secret}  (shown once; rotate it in admin)"
             self._seed_demo(demo)
 
-        base = f"http://127.0.0.1:{options['port']}"
+        base = (options["public_base_url"] or f"http://127.0.0.1:{options['port']}").rstrip("/")
+        local_base_url_write(settings.VAR_DIR, base)
         lines = [
             "",
             "Imperium is starting:",
             f"  web:          {base}/",
             f"  admin:        {base}/admin/   user {user.username}  password {password}",
             f"  health:       {base}/health   {base}/admin/health",
-            f"  API schema:   {base}/api/schema/",
+            f"  API schema:   {base}/api/schema/   docs: {base}/api/docs/",
             f"  demo webhook: {base}/webhook/{demo.slug}",
         ]
         if secret_line:

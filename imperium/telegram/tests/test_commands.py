@@ -8,7 +8,7 @@ from imperium.core.models import AuditLog
 from imperium.telegram.models import TelegramAllowedUser, TelegramUpdate
 from imperium.telegram.testing.updates import CEO, MANAGER, STRANGER, TENANT_GROUP, message_update
 from imperium.telegram.tests.conftest import replies
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from imperium.core.policy import action_registered, policy_execute
 from imperium.telegram.models import ConversationNotice, ConversationTopic
 from imperium.telegram.notifier import TelegramNotifier
 from imperium.telegram.testing.updates import CEO, message_update
-from incidents.services import error_log_record
+from incidents.errors import error_log_record
 from knowledge.models import KnowledgeVersion
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,13 @@
-"""The knowledge index: the Qdrant collection exists, and for every active tenant the points of
-the KB version it serves match the items in Postgres (the truth the index is rebuilt from)."""
+"""Sentinel checks of the knowledge index (listed in settings.SENTINEL_CHECKS): the Qdrant
+collection exists, and for every active tenant the points of the KB version it serves match the
+items in Postgres (the truth the index is rebuilt from). Its remediation, `fixer.reindex_tenant`,
+is in `knowledge/policy_actions.py`."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from incidents.checks.base import Check, CheckContext, Observation, timed
+from imperium.core.sentinel import Check, CheckContext, Observation, timed
 from knowledge.index import index_mode
 from knowledge.selectors import kb_version_serving
 from tenants.selectors import clients_active
