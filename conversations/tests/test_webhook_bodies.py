@@ -177,3 +177,21 @@ def test_the_fast_path_answers_bad_bodies_without_5xx_or_errorlog(tenant_a, sett
     assert status == 400 and b"NaN" in payload
     assert ErrorLog.objects.count() == 0
     assert DeadLetter.objects.count() == 1
+
+
+def test_two_phones_that_mask_alike_stay_distinguishable():
+    from imperium.core.crypto import mask_phone
+
+    first, second = mask_phone("+77011110001"), mask_phone("+77012220001")
+    assert first.startswith("+7701•••0001") and second.startswith("+7701•••0001")
+    assert first != second
+    assert mask_phone("+77011110001") == first  # stable: the same customer always looks the same
+    assert "1110" not in first and "2220" not in second
+
+
+def test_dead_letter_masking_keeps_timestamps_readable(webhook, tenant_a):
+    raw = b'{"message_id":"m1","from":"+77011234567","timestamp":1796522779,"sent_ms":1796522779123,"extra":NaN}'
+    assert webhook.post(tenant_a, raw=raw).status_code == 400
+    body = DeadLetter.objects.get().body
+    assert "1796522779" in body and "1796522779123" in body
+    assert "77011234567" not in body and "+7701•••4567·" in body

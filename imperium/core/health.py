@@ -69,23 +69,21 @@ def check_database() -> HealthResult:
     return _timed("database", probe)
 
 
+def _redis_ping(url: str) -> str:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=settings.HEALTH_CHECK_TIMEOUT, socket_connect_timeout=settings.HEALTH_CHECK_TIMEOUT)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
+
+
 def check_redis() -> HealthResult:
     if not settings.REDIS_URL:
         return HealthResult(name="redis", ok=True, configured=False, detail="not configured (dedup by database only)")
-
-    def probe() -> str:
-        import redis
-
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=settings.HEALTH_CHECK_TIMEOUT, socket_connect_timeout=settings.HEALTH_CHECK_TIMEOUT
-        )
-        try:
-            client.ping()
-        finally:
-            client.close()
-        return "ok"
-
-    return _timed("redis", probe)
+    return _timed("redis", lambda: _redis_ping(settings.REDIS_URL))
 
 
 def check_broker() -> HealthResult:
@@ -99,6 +97,10 @@ def check_broker() -> HealthResult:
             return f"filesystem broker at {folder}"
 
         return _timed("broker", probe_fs)
+
+    if url.startswith(("redis://", "rediss://")):
+        # A real round trip: kombu's Redis transport connects lazily and would call a silent server healthy.
+        return _timed("broker", lambda: _redis_ping(url) and "redis")
 
     def probe() -> str:
         from celery import current_app  # the project's app (`imperium/__init__.py`); the base does not import the wiring
