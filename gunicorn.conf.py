@@ -21,7 +21,27 @@ def on_starting(server):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imperium.settings")
     django.setup()
-    from imperium.core.checks import configured_services_reachable
+    from django.db import connections
 
-    for error in configured_services_reachable():
-        server.log.error("STARTUP CHECK FAILED: %s", error.msg)
+    from imperium.core.checks import run_service_checks
+
+    try:
+        messages = run_service_checks()
+    finally:
+        # The database probe connected in the master: forked workers must not share that socket.
+        connections.close_all()
+    for message in messages:
+        if message.is_serious():
+            server.log.error("STARTUP CHECK FAILED: %s", message.msg)
+        else:
+            server.log.warning("startup check: %s", message.msg)
+
+
+def child_exit(server, worker):
+    """Prometheus multiprocess mode: drop the live gauges of a worker that is gone."""
+    try:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+    except Exception as exc:  # never block a worker's replacement
+        server.log.warning("metrics: could not mark worker %s dead: %s", worker.pid, exc)

@@ -6,6 +6,7 @@ and a filesystem Celery broker. Each *_URL switches one part to a real server.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -171,10 +172,27 @@ WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "/admin/login/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- HTTPS (docs/PRODUCTION.md) ---------------------------------------------------------------
+# With DEBUG off and an https PUBLIC_BASE_URL: secure cookies, HSTS and a redirect of plain-HTTP
+# requests to https (the health and metrics endpoints stay reachable over HTTP for probes).
+SECURE_HTTPS = env.bool("SECURE_HTTPS", not DEBUG and PUBLIC_BASE_URL.startswith("https://"))
+# X-Forwarded-Proto is believed only when a TLS-terminating proxy is in front and strips the
+# client's own header; otherwise any client could claim https.
+TRUSTED_PROXY = env.bool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SECURE_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^db-check$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if SECURE_HTTPS and not SECURE_HSTS_PRELOAD:
+    # Preloading is a separate, hard-to-undo commitment (hstspreload.org); off unless asked for.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- REST framework / OpenAPI ---------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -414,6 +432,11 @@ LOGGING = {
     },
 }
 
+# --- error tracking (Sentry; imperium.core.errortracking) -------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN")  # empty = off
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0)
+
 # --- health ---------------------------------------------------------------------------------
 # Dotted paths of checks shown by /admin/health; later apps append theirs.
 HEALTH_CHECKS = [
@@ -430,6 +453,18 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
 # Hard deadline for all checks together (they run in parallel threads): a probe still waiting then
 # is reported failed and /admin/health answers 503; gunicorn's start-up check gives up the same way.
 HEALTH_CHECK_DEADLINE = env.float("HEALTH_CHECK_DEADLINE", 5.0, minimum=0.2)
+
+# --- metrics (GET /metrics, docs/PRODUCTION.md) ---------------------------------------------
+# Bearer token /metrics requires; empty = open (keep the endpoint on an internal network then).
+METRICS_TOKEN = env.str("METRICS_TOKEN")
+# Every process writes its counters here and /metrics sums them (prometheus_client multiprocess
+# mode): web workers, Celery workers and beat of one host must share it. Set before
+# prometheus_client is first imported, which reads it once.
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))).resolve()
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Read from the database at scrape time (dotted paths of imperium.core.metrics.SafeCollector subclasses).
+METRICS_COLLECTORS = ["conversations.metrics.OutboxCollector", "incidents.metrics.SentinelCollector"]
 
 # --- product defaults -----------------------------------------------------------------------
 DECISIONS_FILE = BASE_DIR / "docs" / "IMPERIUM_DECISIONS.yaml"

@@ -12,6 +12,7 @@ admin.site.index_title = "Back office"
 urlpatterns = [
     path("health", views.health, name="health"),
     path("db-check", views.db_check, name="db-check"),
+    path("metrics", views.metrics, name="metrics"),
     # Registered before the admin catch-all so /admin/health is not taken for a model page.
     path("admin/health", views.admin_health, name="admin-health"),
     # Webhook and /admin/outbox/process (also before the admin catch-all).

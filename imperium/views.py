@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -96,3 +98,21 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
         return html_permission_denied(request, exception)
     return JsonResponse({"error": "forbidden"}, status=403)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition (text format) of every process's counters and the scrape-time
+    collectors. With METRICS_TOKEN set, `Authorization: Bearer <token>` is required."""
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            return HttpResponse("metrics token required\n", status=401, content_type="text/plain",
+                                headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    from imperium.core.metrics import render
+
+    body, content_type = render()
+    return HttpResponse(body, content_type=content_type)

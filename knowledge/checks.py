@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error
 
-from imperium.core.checks import SERVICES_TAG
+from imperium.core.checks import service_check
 
 
-@register(SERVICES_TAG)
+@service_check
 def knowledge_services_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     from knowledge.health import check_embeddings, check_llm
 

@@ -45,9 +45,9 @@ from django.utils import timezone
 from conversations.choices import ConversationState, EscalationReason, OutboundKind, OutboundStatus
 from conversations.clients.chatflow import chatflow_client, retry_delay
 from conversations.models import Conversation, MessageTrace, OutboundMessage
+from imperium.core import metrics
 from imperium.core.actors import Actor
 from imperium.core.correlation import correlation_scope, get_correlation_id
-from imperium.core.counters import counter_inc
 from imperium.core.exceptions import ApplicationError, IntegrationError
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.services import audit_record
@@ -267,13 +267,12 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
             if marked:
                 _trace_update(outbound, OutboundStatus.SENT, send_ms)
         if marked:
+            metrics.delivery_finished(outcome="sent", attempts=attempt)
             if result.duplicate:
                 logger.info("outbound %s: the gateway had this key already (re-send after a crash)", outbound.pk)
             if unclear:
                 # Exactly once here rested on the gateway's Idempotency-Key handling.
-                counter_inc("chatflow.resent_after_unclear")
-                if not result.duplicate:
-                    counter_inc("chatflow.resent_after_unclear.not_duplicate")
+                metrics.delivery_resent_after_unclear(gateway_duplicate=result.duplicate)
             if circuit_close(tenant_id=outbound.tenant_id):
                 _release_deferred(outbound.tenant_id)
             for name, value in fields.items():
@@ -333,6 +332,7 @@ def _reschedule(outbound: OutboundMessage, mine: Any, delay: float) -> None:
         status=OutboundStatus.PENDING, next_attempt_at=when, claim_token="", lease_expires_at=None, dispatched_at=timezone.now()
     ):
         logger.info("outbound %s: gateway asked to wait %.0fs; rescheduled", outbound.pk, delay)
+        metrics.delivery_finished(outcome="rescheduled")
         dispatch_delivery(outbound_id=outbound.pk, tenant=outbound.tenant, eta=when)
 
 
@@ -359,6 +359,7 @@ def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_
         # No alert per message: the sentinel's `chatflow` and `delivery.failure_rate` checks turn
         # failed deliveries into one incident with one alert (docs/INCIDENTS.md), and the fixer
         # resends these messages with their keys once the gateway answers again.
+    metrics.delivery_finished(outcome="failed", attempts=attempts)
     _trace_update(outbound, OutboundStatus.FAILED, send_ms)
 
 

@@ -34,6 +34,7 @@ from conversations.models import (
     OutboundMessage,
     Turn,
 )
+from imperium.core import metrics
 from imperium.core.actors import Actor
 from imperium.core.choices import ActorKind
 from imperium.core.correlation import get_correlation_id
@@ -153,6 +154,7 @@ def escalation_open(
         if dispatch_holding:
             transaction.on_commit(lambda: dispatch_delivery(outbound_id=holding.pk, tenant=tenant))
     transaction.on_commit(lambda: dispatch_escalation_notify(escalation_id=escalation.pk))
+    transaction.on_commit(lambda: metrics.escalation_opened(reason=reason))
     logger.info("conversation %s escalated: %s", conversation.pk, reason, extra={"escalation_id": escalation.pk})
     return escalation, holding
 

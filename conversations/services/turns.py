@@ -39,6 +39,7 @@ from conversations.choices import (
     TurnStatus,
 )
 from conversations.models import Conversation, InboundMessage, MessageTrace, OutboundMessage, Turn
+from imperium.core import metrics
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
 from imperium.core.prepared import PreparedRead
@@ -335,6 +336,8 @@ def _finish(
             turn.refresh_from_db()
             return None
         turn.status, turn.decision, turn.reason, turn.finished_at = status, turn_decision, reason[:32], now
+        turn_seconds = (now - turn.created_at).total_seconds() if turn.created_at else None
+        transaction.on_commit(lambda: metrics.turn_finished(decision=turn_decision, reason=reason[:32], seconds=turn_seconds))
         turn.conversation = conversation
         timings = decision.timings if decision is not None else {}
         row_insert(

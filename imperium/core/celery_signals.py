@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun, task_retry, task_success
 
 from imperium.core.correlation import _correlation_id, _tenant, get_correlation_id, get_tenant_label, set_correlation_id
 
@@ -54,3 +54,25 @@ def _leave_correlation(task_id: str | None = None, **kwargs: Any) -> None:
             _tenant.reset(tokens[1])
         except ValueError:  # reset from another context (eager mode nesting); harmless
             pass
+
+
+@task_success.connect
+def _count_success(sender: Any = None, **kwargs: Any) -> None:
+    from imperium.core import metrics
+
+    metrics.celery_task_finished(task=getattr(sender, "name", ""), state="succeeded")
+
+
+@task_failure.connect
+def _count_failure(sender: Any = None, **kwargs: Any) -> None:
+    from imperium.core import metrics
+
+    metrics.celery_task_finished(task=getattr(sender, "name", ""), state="failed")
+
+
+@task_retry.connect
+def _count_retry(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    from imperium.core import metrics
+
+    task = getattr(request, "task", None) or getattr(sender, "name", "")
+    metrics.celery_task_finished(task=str(task), state="retried")

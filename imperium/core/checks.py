@@ -1,21 +1,60 @@
 """Startup checks: a configured outside service that is unreachable is a loud error.
 
-Run by `manage.py check` / `runserver` / `migrate` and by the `check_services` step of
-`make run` and the Docker entrypoint. Unconfigured optional services are fine (embedded mode).
+The `services` checks run only where they protect something: `manage.py check --tag services`
+(the Docker entrypoint's web role and `make run`) and gunicorn's start (gunicorn.conf.py). Every
+other management command — `sentinel --once`, `migrate`, `kb_*`, `telegram_*` — and the Celery
+worker start during an outage and report it themselves instead of refusing with SystemCheckError.
+Unconfigured optional services are fine (embedded mode).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register, run_checks
 
 from imperium.core.health import run_checks_with_deadline
 
 SERVICES_TAG = "services"
 
+_requested: ContextVar[bool] = ContextVar("imperium_services_checks_requested", default=False)
 
-@register(SERVICES_TAG)
+
+@contextmanager
+def services_checks_requested() -> Iterator[None]:
+    """Within this block the `services` checks really probe their services."""
+    token = _requested.set(True)
+    try:
+        yield
+    finally:
+        _requested.reset(token)
+
+
+def service_check(func: Callable[..., list[CheckMessage]]) -> Callable[..., list[CheckMessage]]:
+    """Register `func` as a system check of the `services` tag that runs only when asked for
+    (`check --tag services`, gunicorn start). Returns `func` itself, callable directly."""
+
+    def gated(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+        if not _requested.get():
+            return []
+        return func(app_configs=app_configs, **kwargs)
+
+    gated.__name__ = gated.__qualname__ = f"{func.__name__}_when_requested"
+    gated.__module__ = func.__module__
+    register(gated, SERVICES_TAG)
+    return func
+
+
+def run_service_checks() -> list[CheckMessage]:
+    """Every `services` check, now (gunicorn's on_starting hook)."""
+    with services_checks_requested():
+        return run_checks(tags=[SERVICES_TAG], databases=["default"])
+
+
+@service_check
 def configured_services_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     errors = []
     # In parallel, within HEALTH_CHECK_DEADLINE: a hung dependency must not keep the server from starting.
@@ -29,8 +68,12 @@ def configured_services_reachable(app_configs: Any = None, **kwargs: Any) -> lis
     return errors
 
 
-@register(Tags.database)
-def database_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+@register(Tags.database, SERVICES_TAG)
+def database_reachable(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Error]:
+    """Like Django's own database checks: only when a command names its databases
+    (`check --database default`, `migrate`)."""
+    if not databases:
+        return []
     from imperium.core.health import check_database
 
     result = check_database()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
-from imperium.core.checks import SERVICES_TAG
+from imperium.core.checks import service_check
 
 
-@register(SERVICES_TAG)
+@service_check
 def telegram_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Unconfigured: a warning (alerts only reach the logs). Configured: getMe must answer;
     a refused token (401/404) is an error, an unreachable Telegram a warning (it may be a

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.checks import run_checks
 
+from imperium.core.checks import services_checks_requested
 from imperium.core.exceptions import IntegrationError
 from knowledge.clients.qdrant import QdrantStore
 from knowledge.health import check_embeddings, check_llm, check_qdrant
@@ -11,12 +12,18 @@ from knowledge.tests.fakes import FakeServer
 UNAUTHORIZED = (401, {"status": {"error": "Must provide an API key or an Authorization bearer token"}, "time": 0.0})
 
 
+def services_check_messages():
+    """What `manage.py check --tag services` reports (the services checks probe only when asked)."""
+    with services_checks_requested():
+        return run_checks(tags=["services"])
+
+
 def test_a_wrong_qdrant_key_is_a_loud_error_naming_the_variables(settings):
     with FakeServer(lambda *a: UNAUTHORIZED) as server:
         settings.QDRANT_URL, settings.QDRANT_API_KEY = server.url, "wrong"
         result = check_qdrant()
         assert not result.ok and "QDRANT_API_KEY" in result.detail and "QDRANT_URL" in result.detail
-        errors = [e.msg for e in run_checks(tags=["services"])]
+        errors = [e.msg for e in services_check_messages()]
         assert any("QDRANT_URL" in msg and "QDRANT_API_KEY" in msg for msg in errors)
         with pytest.raises(IntegrationError, match="QDRANT_API_KEY") as exc:
             QdrantStore(url=server.url, api_key="wrong").search(tenant_id=1, version_id=1, content_hash="h", dense=[0.1],
@@ -29,7 +36,7 @@ def test_a_missing_qdrant_key_is_refused_at_start(settings):
     with FakeServer(lambda *a: (200, {"result": {"collections": []}, "status": "ok", "time": 0.0})) as server:
         settings.QDRANT_URL, settings.QDRANT_API_KEY = server.url, ""
         assert "QDRANT_API_KEY is empty" in check_qdrant().detail
-        assert any("QDRANT_API_KEY" in e.msg for e in run_checks(tags=["services"]))
+        assert any("QDRANT_API_KEY" in e.msg for e in services_check_messages())
         settings.QDRANT_API_KEY = "right"
         result = check_qdrant()
     assert result.ok and "truffles_knowledge missing" in result.detail
@@ -56,5 +63,5 @@ def test_embeddings_and_llm_checks_when_configured(settings):
         settings.EMBEDDINGS_URL = server.url
         assert "LLM_API_KEY" in check_llm().detail
         assert not check_embeddings().ok
-        messages = [e.msg for e in run_checks(tags=["services"])]
+        messages = [e.msg for e in services_check_messages()]
     assert any("EMBEDDINGS_URL" in m for m in messages) and any("LLM_BASE_URL" in m for m in messages)
