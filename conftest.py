@@ -60,3 +60,4 @@ def _private_gateway_circuits(settings):
     import uuid
 
     settings.CHATFLOW_CIRCUIT_KEY_PREFIX = f"test-circuit:{uuid.uuid4().hex}"
+    settings.TURN_QUEUE_LATENCY_CACHE_KEY = f"test-latency:{uuid.uuid4().hex}"

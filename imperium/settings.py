@@ -308,6 +308,7 @@ TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", 120, minimum=5)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.5)
 OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", 30, minimum=1)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
+TURN_QUEUE_LATENCY_CACHE_KEY = "imperium:turn-queue-latency"  # conversations/services/queue_latency.py
 CONVERSATION_NOTIFIER = env.str("CONVERSATION_NOTIFIER", "imperium.telegram.notifier.TelegramNotifier")
 CELERY_BEAT_SCHEDULE["conversations-outbox-sweep"]["schedule"] = OUTBOX_SWEEP_SECONDS
 # Escalation SLA follow-ups (conversations/services/reminders.py; the SLA itself is per tenant).
