@@ -61,6 +61,7 @@ class OutboundKind(models.TextChoices):
     REPLY = "reply", "Bot reply"
     HOLDING = "holding", "Holding reply (escalation)"
     MANAGER = "manager", "Manager reply"
+    VISIT = "visit", "Visit message (CRM reminder, thank-you, nudge)"
 
 
 class OutboundStatus(models.TextChoices):

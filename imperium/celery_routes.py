@@ -30,6 +30,9 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "conversations.outbox_sweep": {"queue": "default"},
     "conversations.reminders_process": {"queue": "default"},
     "releases.canary_analysis": {"queue": "default"},
+    # Salon CRM (crm/tasks.py): records pulled from the CRM, messages around each visit.
+    "crm.records_sync": {"queue": "default"},
+    "crm.visit_messages_send": {"queue": "default"},
     # Sentinel, fixer and housekeeping (incidents/).
     "incidents.sentinel_run": {"queue": "default"},
     "incidents.fixer_run": {"queue": "default"},
@@ -59,6 +62,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 300.0,  # settings.CANARY_ANALYSIS_SECONDS overrides it
         "options": {"expires": 240},
     },
+    # settings.CRM_SYNC_SECONDS / CRM_VISIT_MESSAGES_SECONDS override these.
+    "crm-records-sync": {"task": "crm.records_sync", "schedule": 900.0, "options": {"expires": 600}},
+    "crm-visit-messages": {"task": "crm.visit_messages_send", "schedule": 300.0, "options": {"expires": 240}},
     # settings.SENTINEL_INTERVAL_SECONDS / FIXER_INTERVAL_SECONDS override these.
     "sentinel-run": {"task": "incidents.sentinel_run", "schedule": 60.0, "options": {"expires": 60}},
     "incidents-fixer": {"task": "incidents.fixer_run", "schedule": 60.0, "options": {"expires": 60}},

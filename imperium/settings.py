@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "tenants.apps.TenantsConfig",
     "knowledge.apps.KnowledgeConfig",
     "incidents.apps.IncidentsConfig",
+    "crm.apps.CrmConfig",
     "conversations.apps.ConversationsConfig",
     "releases.apps.ReleasesConfig",
     "imperium.telegram.apps.TelegramConfig",
@@ -316,6 +317,22 @@ ESCALATION_REMINDERS_MAX = env.int("ESCALATION_REMINDERS_MAX", 3, minimum=0)
 REMINDERS_SWEEP_SECONDS = env.float("REMINDERS_SWEEP_SECONDS", 60.0, minimum=5.0)
 CELERY_BEAT_SCHEDULE["conversations-reminders"]["schedule"] = REMINDERS_SWEEP_SECONDS
 
+# --- salon CRM (Altegio / YCLIENTS; crm/, docs/CRM.md) --------------------------------------
+CRM_TIMEOUT = env.float("CRM_TIMEOUT", 5.0, minimum=0.1)
+CRM_SLOT_CACHE_SECONDS = min(env.int("CRM_SLOT_CACHE_SECONDS", 60, minimum=0), 60)  # never older than a minute
+CRM_SESSION_MINUTES = env.int("CRM_SESSION_MINUTES", 30, minimum=1)
+CRM_MAX_SLOTS_SHOWN = min(env.int("CRM_MAX_SLOTS_SHOWN", 4, minimum=2), 8)
+CRM_WRITE_LEASE_SECONDS = env.int("CRM_WRITE_LEASE_SECONDS", 120, minimum=10)
+CRM_SYNC_DAYS = env.int("CRM_SYNC_DAYS", 2, minimum=1)
+CRM_SYNC_SECONDS = env.float("CRM_SYNC_SECONDS", 900.0, minimum=30.0)
+CRM_VISIT_MESSAGES_SECONDS = env.float("CRM_VISIT_MESSAGES_SECONDS", 300.0, minimum=10.0)
+SENTINEL_CRM_WINDOW_MINUTES = env.int("SENTINEL_CRM_WINDOW_MINUTES", 15, minimum=1)
+SENTINEL_CRM_ERROR_RATE = env.float("SENTINEL_CRM_ERROR_RATE", 0.5, minimum=0.0)
+SENTINEL_CRM_MIN_CALLS = env.int("SENTINEL_CRM_MIN_CALLS", 3, minimum=1)
+SENTINEL_CRM_SLOW_MS = env.float("SENTINEL_CRM_SLOW_MS", 3000.0, minimum=1.0)
+CELERY_BEAT_SCHEDULE["crm-records-sync"]["schedule"] = CRM_SYNC_SECONDS
+CELERY_BEAT_SCHEDULE["crm-visit-messages"]["schedule"] = CRM_VISIT_MESSAGES_SECONDS
+
 # --- Telegram -------------------------------------------------------------------------------
 TELEGRAM_API_URL = env.url("TELEGRAM_API_URL", "https://api.telegram.org")
 ALERT_BOT_TOKEN = env.str("ALERT_BOT_TOKEN")
@@ -402,6 +419,7 @@ SENTINEL_CHECKS = [
     "conversations.sentinel_checks.OutboxBacklogCheck",
     "conversations.sentinel_checks.DeliveryFailureRateCheck",
     "conversations.sentinel_checks.UnclearResendCheck",
+    "crm.sentinel_checks.CrmCheck",
     "incidents.checks.system.ErrorSpikeCheck",
     "incidents.checks.system.TelegramAlertPathCheck",
     "incidents.checks.system.SentinelHeartbeatCheck",

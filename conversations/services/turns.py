@@ -276,7 +276,33 @@ def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | No
         deliver_loaded(outbound)
 
 
+def _crm_booking(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str]) -> Decision | None:
+    """The salon CRM's booking conversation (crm.booking), before the answer brain: None when the
+    turn is not about booking or the tenant has no CRM. Free times and bookings come only from the
+    CRM; a failure there is a hand-over, never a guess."""
+    from crm.booking import ANSWER as CRM_ANSWER
+    from crm.booking import Customer, booking_turn
+
+    started = time.perf_counter()
+    try:
+        reply = booking_turn(tenant=tenant, customer=Customer(conversation_id=conversation.pk, key=conversation.customer_key,
+                                                              phone=conversation.customer_phone, name=conversation.customer_name),
+                             texts=texts, turn_key=str(turn.pk))
+    except Exception as exc:  # a bug in the booking flow: a human answers instead
+        error_log_record(where="crm.booking", exc=exc, tenant=tenant, context={"turn_id": turn.pk, "conversation_id": conversation.pk})
+        return Decision(action=ESCALATE, reason=EscalationReason.BOOKING, detail={"crm": "error", "error": type(exc).__name__})
+    if reply is None:
+        return None
+    timings = {"crm_ms": round((time.perf_counter() - started) * 1000, 2)}
+    if reply.action == CRM_ANSWER:
+        return Decision(action=ANSWER, text=reply.text, confidence=1.0, sources=reply.sources, detail=reply.detail, timings=timings)
+    return Decision(action=ESCALATE, reason=reply.reason or EscalationReason.BOOKING, detail=reply.detail, timings=timings)
+
+
 def _decide(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str], resolve_context: ContextResolver | None) -> Decision:
+    booking = _crm_booking(turn, tenant, conversation, texts)
+    if booking is not None:
+        return booking
     try:
         kb_version, release = resolve_context(tenant) if resolve_context else (None, None)
         decision = decide_reply(tenant, conversation, texts, kb_version=kb_version, release=release)

@@ -50,6 +50,7 @@ class Command(BaseCommand):
             secret_line = f"  demo webhook secret: {result.webhook_secret}  (shown once; rotate it in admin)"
             self._seed_demo(demo)
 
+        crm_line = self._connect_demo_crm(demo)
         base = (options["public_base_url"] or f"http://127.0.0.1:{options['port']}").rstrip("/")
         local_base_url_write(settings.VAR_DIR, base)
         lines = [
@@ -63,8 +64,32 @@ class Command(BaseCommand):
         ]
         if secret_line:
             lines.append(secret_line)
+        if crm_line:
+            lines.append(crm_line)
         lines.append("Ctrl-C stops web, worker and beat.\n")
         self.stdout.write("\n".join(lines))
+
+    def _connect_demo_crm(self, demo: Client) -> str:
+        """The demo tenant books into the fake CRM that `make run` starts (Procfile.local, FAKE_CRM_PORT).
+        Connected once, without the usual read call: the fake starts after this command."""
+        import os
+
+        from crm.selectors import crm_connection_of
+        from crm.services import crm_connect
+        from crm.testing.fake_crm import DEMO_SERVICES, FakeCrm
+
+        port = int(os.environ.get("FAKE_CRM_PORT") or 9200)
+        url = f"http://127.0.0.1:{port}/api/v1"
+        if crm_connection_of(demo) is None:
+            defaults = FakeCrm.__init__.__kwdefaults__
+            crm_connect(actor=Actor.system("bootstrap_local"), tenant=demo, kind="altegio", company_id=defaults["company_id"],
+                        partner_token=defaults["partner_token"], user_token=defaults["user_token"], base_url=url,
+                        checked_services=DEMO_SERVICES)
+            from crm.models import CrmService
+
+            CrmService.objects.filter(tenant=demo, crm_id=101).update(keywords="маникюр, гель-лак, покрытие")
+            CrmService.objects.filter(tenant=demo, crm_id=104).update(keywords="стрижка, подстричься")
+        return f"  demo CRM:     fake Altegio at {url} (book: webhook_send --tenant {demo.slug} \"Запишите на маникюр завтра в 15:00\")"
 
     def _seed_demo(self, demo: Client) -> None:
         """The demo tenant serves the bundled Lotus Beauty knowledge (public eval set) as its
