@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0003_dead_letter_raw_body'),
+        ('conversations', '0004_dead_letter_raw_body'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0002_escalation_reminders_conversation_note'),
+        ('conversations', '0003_alter_outboundmessage_kind'),
     ]
 
     operations = [
