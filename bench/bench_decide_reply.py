@@ -6,7 +6,8 @@ extractive composer): p50/p95 per turn for a 50-item and a 5,000-item knowledge 
 Uses a throw-away SQLite database under a temporary VAR_DIR. The 50-item KB is the public
 Lotus Beauty set plus one item; the 5,000-item KB adds generated items (services × options ×
 branches with their own prices) so that retrieval has realistic near-duplicates to sift.
-Questions are the public cases' messages (hits, misses, bursts), cycled.
+Questions are the public cases' messages (hits, misses, bursts), cycled. The peak resident
+memory of the process (what one worker holds with the brain and both KBs loaded) is reported too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -118,9 +120,11 @@ def main() -> None:
     os.environ["KNOWLEDGE_INDEX"] = args.index
     _setup()
     results = run(args.turns)
+    results["process"] = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if args.json:
         print(json.dumps(results, indent=1))
         return
+    print(f"peak resident memory of this process: {results.pop('process')['peak_rss_mb']} MB")
     for label, row in results.items():
         print(f"{label:>10}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms (answer path p95 {row['faq_p95_ms']} ms), "
               f"max {row['max_ms']} ms "

@@ -217,6 +217,20 @@ class OutboundMessageAdmin(TenantScopedAdmin):
         _run_for_each(self, request, [{"outbound": o} for o in queryset.select_related("tenant")], outbound_retry, "Queued again")
 
 
+def _missing_text(detail: dict[str, Any] | None) -> str:
+    """What the knowledge lacked for an `unsupported_qualifier` hand-over (decision detail
+    "missing"), in one line an operator can act on."""
+    missing = (detail or {}).get("missing") or {}
+    if not missing:
+        return "-"
+    parts = [f"«{missing.get('question', '')}»", f"nearest item: {missing.get('nearest_item') or 'none'}"]
+    if missing.get("words"):
+        parts.append(f"words it lacks: {', '.join(missing['words'])}")
+    if missing.get("aspects"):
+        parts.append(f"aspect it does not state: {', '.join(missing['aspects'])}")
+    return "; ".join(parts)
+
+
 @admin.register(MessageTrace)
 class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     list_display = ["created_at", "tenant", "conversation_link", "decision", "reason", "confidence", "wait_ms", "decide_ms", "send_ms",
@@ -227,7 +241,11 @@ class MessageTraceAdmin(ReadOnlyTenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: MessageTrace | None = None) -> list[str]:
-        return [f.name for f in MessageTrace._meta.fields] + ["error_logs"]
+        return [f.name for f in MessageTrace._meta.fields] + ["missing", "error_logs"]
+
+    @admin.display(description="what the knowledge lacked")
+    def missing(self, obj: MessageTrace) -> str:
+        return _missing_text(obj.detail)
 
     @admin.display(description="conversation")
     def conversation_link(self, obj: MessageTrace) -> str:
@@ -254,7 +272,11 @@ class EscalationAdmin(_ConversationActions, TenantScopedAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Escalation | None = None) -> list[str]:
-        return [f.name for f in Escalation._meta.fields]
+        return [f.name for f in Escalation._meta.fields] + ["missing"]
+
+    @admin.display(description="what the knowledge lacked")
+    def missing(self, obj: Escalation) -> str:
+        return _missing_text(obj.detail)
 
     def save_model(self, request: HttpRequest, obj: Escalation, form: Any, change: bool) -> None:
         """Read-only; state changes go through the actions."""

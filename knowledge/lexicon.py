@@ -160,3 +160,34 @@ HOURS_CUES = [
     "часы работы", "график работы", "режим работы", "opening hours", "open until", "нешеге дейін",
     "do skolki", "во сколько открываетесь", "когда открываетесь", "когда закрываетесь",
 ]
+
+# Aspects: what a question asks about (after normalisation), independent of the service it names.
+# A question with an aspect can only be answered by an item that states that kind of fact
+# (`knowledge.text.ASPECT_STATEMENTS`): an item that gives no duration cannot answer "how long".
+# The words of a cue are the question's form, not its topic: they need no coverage by the item.
+ASPECT_CUES = {
+    "price": PRICE_CUES,
+    "hours": [*HOURS_CUES, "открываетесь", "закрываетесь", "opening", "open", "работаете в", "работает в"],
+    "duration": [
+        "сколько длится", "сколько длятся", "длительность", "продолжительность", "по времени", "как долго",
+        "сколько времени", "сколько занимает", "сколько идет", "сколько идёт", "долго ли", "how long",
+        "skolko dlitsya", "канша уакыт", "қанша уақыт",
+    ],
+    "days": ["по каким дням", "в какие дни", "какие дни", "по дням", "каким дням", "расписание", "schedule"],
+    "address": [
+        "адрес", "где находитесь", "где вы находитесь", "где находится", "где вы", "как добраться", "как вас найти",
+        "как найти", "местоположение", "address", "where", "мекенжай", "қайда", "gde vy", "adres",
+    ],
+    "age": ["с какого возраста", "со скольки лет", "с каких лет", "какого возраста", "возраст"],
+    "phone": ["номер телефона", "ваш номер", "телефон", "позвонить", "whatsapp", "ватсап", "вотсап", "контакты", "phone"],
+}
+# Words that only say which aspect is asked, wherever they stand in the question ("сколько по
+# времени идёт"): soft once their aspect is asked.
+ASPECT_FORM_WORDS = {
+    "duration": "идет идёт идут длится длятся занимает занимают продолжается времени время долго длительность",
+    "days": "дни дням день днях",
+    "address": "находитесь находится расположены расположен адрес",
+    "hours": "работаете работает работаем открыты открываетесь закрываетесь",
+    "age": "лет возраста возраст",
+    "phone": "номер телефон телефона",
+}

@@ -62,6 +62,8 @@ class ItemFeatures:
     numbers: set[str]
     money: bool
     clock: bool
+    aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
+    fragment_aspects: list[frozenset[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Segment:
     tokens: list[QToken]
     numbers: set[str]
     units: dict[str, str] = field(default_factory=dict)
+    aspects: frozenset[str] = frozenset()  # what the segment asks about (price, duration, ...)
 
     @property
     def content(self) -> list[QToken]:
@@ -138,6 +141,7 @@ class KBSnapshot:
             df.update(feats.all_keys)
         n = max(1, len(self.docs))
         self.vocabulary = set(df)
+
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = math.log(1 + n) + 0.5
         self._stem_deletes: dict[str, set[str]] = {}
@@ -164,9 +168,10 @@ class KBSnapshot:
                 T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
             ]
             question_content.append(content)
-        fragment_positions, fragment_sentence, fragment_clauses = [], [], []
+        fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects = [], [], [], []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for part in T.fragments(sentence):
+                fragment_aspects.append(T.aspects_stated(part))
                 fragment_positions.append(T.key_positions(part))
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
@@ -188,6 +193,8 @@ class KBSnapshot:
             numbers=T.numbers_in(everything),
             money=T.has_money(doc.answer),
             clock=T.has_clock_time(doc.answer),
+            aspects=T.aspects_stated(doc.answer),
+            fragment_aspects=fragment_aspects,
         )
 
     # --- query side -----------------------------------------------------------------------
@@ -266,11 +273,17 @@ class KBSnapshot:
         raw: list[str] = []
         for message in messages:
             raw.extend(part for part in _CLAUSE_SPLIT.split(T.normalize(message)) if part and part.strip())
-        segments = [Segment(text=part.strip(), tokens=self.analyze(part), numbers=T.numbers_in(part), units=T.quantity_units(part))
-                    for part in raw]
+        segments = [self._segment(part) for part in raw]
         merged: list[Segment] = []
         pending: list[Segment] = []
         for segment in segments:
+            if not segment.content and not segment.numbers and segment.aspects and merged:
+                # "педикюр сколько стоит? и сколько по времени": the second question asks a new
+                # aspect of the topic the burst just named (ellipsis).
+                topic = [t for t in merged[-1].tokens if t.kind == CONTENT]
+                merged.append(Segment(text=segment.text, tokens=topic + segment.tokens, numbers=set(), units={},
+                                      aspects=segment.aspects))
+                continue
             if not segment.content and not segment.numbers:
                 pending.append(segment)  # "цена?", "привет": belongs to its neighbour
                 continue
@@ -285,6 +298,17 @@ class KBSnapshot:
             else:
                 merged = [_join_all(pending)]
         return merged
+
+    def _segment(self, part: str) -> Segment:
+        """One question: its tokens, numbers and aspects. The words of an aspect cue ("по каким
+        дням", "сколько длится") are the question's form, not its topic: they turn soft, and the
+        aspect itself must be stated by the answering item instead."""
+        tokens = self.analyze(part)
+        aspects, cue_words = T.aspects_asked(T.normalize(part))
+        if cue_words:
+            tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
+                      for t in tokens]
+        return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part), units=T.quantity_units(part), aspects=aspects)
 
     # --- evidence -------------------------------------------------------------------------
     @staticmethod
@@ -379,8 +403,11 @@ class KBSnapshot:
             uncovered.extend(missing_numbers)
         if asks_price and not feats.money:
             failures.append("no_price")
-        if asks_hours and not feats.clock:
+        if asks_hours and not feats.clock and "hours" not in feats.aspects:
             failures.append("no_hours")
+        for aspect in sorted(segment.aspects - {"price", "hours"}):
+            if aspect not in feats.aspects:
+                failures.append(f"no_{aspect}")
 
         total = sum(t.weight for t in segment.content) or 1.0
         matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in rest)
@@ -394,10 +421,14 @@ class KBSnapshot:
                 overlap = max(overlap, hit / len(content))
         shape = 0.6 + 0.4 * overlap
         confidence = (matched / total) * shape * (0.9 if split else 1.0) if segment.content else 0.0
+        if not segment.content and segment.aspects and soft:
+            confidence = shape  # an aspect-only question: how much of the item's question it shares
         score = (matched + soft + ctx) * shape
         return ItemMatch(
             external_id=external_id,
-            valid=not failures and bool(segment.content or segment.numbers),
+            # A question that is only an aspect ("где вы находитесь?") needs an item stating it
+            # and sharing at least one of its words.
+            valid=not failures and bool(segment.content or segment.numbers or (segment.aspects and score > 0)),
             score=round(score, 4),
             confidence=round(confidence, 4),
             base=round((matched + soft) * shape, 4),
@@ -408,7 +439,7 @@ class KBSnapshot:
 
 def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
-                   units={**a.units, **b.units})
+                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -64,6 +64,7 @@ class SegmentResult:
     unknown_words: list[str]
     asks_price: bool
     asks_hours: bool
+    aspects: frozenset[str] = frozenset()
     candidates: list[M.ItemMatch] = field(default_factory=list)
     chosen: M.ItemMatch | None = None
     runner_up: M.ItemMatch | None = None
@@ -74,6 +75,7 @@ class SegmentResult:
             "text": self.text,
             "content_words": self.content_words,
             "unknown_words": self.unknown_words,
+            "aspects": sorted(self.aspects),
             "chosen": self.chosen.external_id if self.chosen else None,
             "score": self.chosen.score if self.chosen else 0.0,
             "confidence": self.chosen.confidence if self.chosen else 0.0,
@@ -134,8 +136,9 @@ def retrieve(
             text=segment.text,
             content_words=[t.text for t in segment.content],
             unknown_words=[t.text for t in segment.content if not t.known],
-            asks_price=T.asks_price(normalized),
-            asks_hours=T.asks_hours(normalized),
+            asks_price=T.asks_price(normalized) or "price" in segment.aspects,
+            asks_hours=T.asks_hours(normalized) or "hours" in segment.aspects,
+            aspects=segment.aspects,
         )
         results.append(result)
         if not snapshot.docs:

@@ -268,6 +268,44 @@ def asks_hours(normalized: str) -> bool:
     return any(cue in normalized for cue in HOURS_CUES)
 
 
+# --- aspects: what is asked, and what an item's text states ---------------------------------------
+
+ASPECT_CUES: dict[str, list[str]] = {
+    name: sorted({fold(c) for c in cues}, key=len, reverse=True) for name, cues in lexicon.ASPECT_CUES.items()
+}
+ASPECT_FORM_WORDS: dict[str, set[str]] = {name: set(words(fold(text))) for name, text in lexicon.ASPECT_FORM_WORDS.items()}
+_WEEKDAY = (r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник\w*|вторник\w*|сред[аыу]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*"
+            r"|будн\w*|выходн\w*|ежедневно|без выходных)")
+ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
+    "price": _MONEY,
+    "hours": re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)|круглосуточн|24/7|выходной|не работа|закрыт", re.IGNORECASE),
+    "duration": re.compile(r"\d+(?:[,.]\d+)?\s*(?:мин|час|сек|дн|недел)|длительност|займ[её]т|длится", re.IGNORECASE),
+    "days": re.compile(rf"(?<![а-яё]){_WEEKDAY}(?![а-яё])", re.IGNORECASE),
+    "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
+    "age": re.compile(r"\d+\s*(?:–|-)?\s*\d*\s*(?:лет|год)|возраст", re.IGNORECASE),
+    "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
+}
+
+
+def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
+    """The aspects a question asks about, and the words of their cues (the question's form)."""
+    found: set[str] = set()
+    cue_words: set[str] = set()
+    for name, cues in ASPECT_CUES.items():
+        for cue in cues:
+            if re.search(rf"(?<![a-zа-я]){re.escape(cue)}", normalized):
+                found.add(name)
+                cue_words.update(words(cue))
+    for name in found:
+        cue_words |= ASPECT_FORM_WORDS.get(name, set())
+    return frozenset(found), cue_words
+
+
+def aspects_stated(text: str) -> frozenset[str]:
+    """The aspects a piece of answer text states (a price, a clock time, a duration, ...)."""
+    return frozenset(name for name, pattern in ASPECT_STATEMENTS.items() if pattern.search(text))
+
+
 # --- vectors --------------------------------------------------------------------------------------
 
 def _bucket(token: str) -> int:

@@ -18,7 +18,7 @@ from conversations.answering import intents
 from conversations.answering.composer import Composition, composer_from_settings
 from conversations.answering.decision import ANSWER, ESCALATE, NO_KNOWLEDGE_SERVED, Decision
 from conversations.answering.defaults import effective_config, release_label
-from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, run_rules
+from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, missing_evidence, run_rules
 from conversations.choices import EscalationReason
 from imperium.core.exceptions import IntegrationError
 from knowledge.models import KnowledgeVersion
@@ -136,6 +136,8 @@ def decide_reply(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_
             "composed", "grounding", "reply_length") else []
         if ctx.composition is not None and ctx.composition.detail:
             decision.detail["composer"] = ctx.composition.detail
+        if failed is not None and failed.rule == "qualifier":
+            decision.detail["missing"] = missing_evidence(ctx)
     if version is None:
         decision.reason = EscalationReason.NO_KNOWLEDGE
         detail = "the tenant serves no KB version on its channel" if kb_version is NO_KNOWLEDGE_SERVED else "the tenant has no KB version"

@@ -93,24 +93,47 @@ def rule_knowledge_present(ctx: GateContext) -> RuleResult:
 
 def rule_has_question(ctx: GateContext) -> RuleResult:
     assert ctx.retrieval is not None
-    if not any(s.content_words for s in ctx.retrieval.segments):
+    if not any(s.content_words or s.aspects for s in ctx.retrieval.segments):
         return _fail("has_question", EscalationReason.LOW_CONFIDENCE, "no question to answer (greeting or filler only)")
     return _ok("has_question", f"{len(ctx.retrieval.segments)} segment(s)")
 
 
-def rule_qualifier(ctx: GateContext) -> RuleResult:
-    """Every part of the message needs an item that covers all its content words."""
-    assert ctx.retrieval is not None
+def missing_evidence(ctx: GateContext) -> dict[str, Any] | None:
+    """What the knowledge lacks for the first part of the message no item covers: the nearest
+    item, the customer's words it does not contain (qualifiers) and the aspects asked that it does
+    not state (price, duration, hours, days, address, age, phone). Kept in the trace and the
+    escalation so an operator can add the missing fact or an alternative phrasing."""
+    if ctx.retrieval is None:
+        return None
     for segment in ctx.retrieval.segments:
         if segment.chosen is not None:
             continue
         nearest = segment.candidates[0] if segment.candidates else None
-        if nearest is None:
-            return _fail("qualifier", EscalationReason.NO_KNOWLEDGE, f"nothing in the knowledge resembles '{segment.text}'")
-        words = ", ".join(dict.fromkeys(nearest.uncovered)) or ", ".join(nearest.failures)
-        return _fail("qualifier", EscalationReason.UNSUPPORTED_QUALIFIER,
-                     f"'{segment.text}': nearest item {nearest.external_id} lacks {words}")
-    return _ok("qualifier", "every part covered")
+        return {
+            "question": segment.text,
+            "nearest_item": nearest.external_id if nearest else None,
+            "words": list(dict.fromkeys(nearest.uncovered)) if nearest else [],
+            "aspects": [f.removeprefix("no_") for f in nearest.failures if f.startswith("no_")] if nearest else [],
+            "asked_aspects": sorted(segment.aspects),
+        }
+    return None
+
+
+def rule_qualifier(ctx: GateContext) -> RuleResult:
+    """Every part of the message needs an item that covers all its content words and states
+    every aspect it asks about."""
+    missing = missing_evidence(ctx)
+    if missing is None:
+        return _ok("qualifier", "every part covered")
+    if missing["nearest_item"] is None:
+        return _fail("qualifier", EscalationReason.NO_KNOWLEDGE, f"nothing in the knowledge resembles '{missing['question']}'")
+    parts = []
+    if missing["words"]:
+        parts.append(f"lacks {', '.join(missing['words'])}")
+    if missing["aspects"]:
+        parts.append(f"states no {', '.join(missing['aspects'])}")
+    return _fail("qualifier", EscalationReason.UNSUPPORTED_QUALIFIER,
+                 f"'{missing['question']}': nearest item {missing['nearest_item']} {'; '.join(parts) or 'does not cover it'}")
 
 
 def rule_ambiguity(ctx: GateContext) -> RuleResult:

@@ -44,8 +44,29 @@ def test_our_second_business_has_no_shame(tenant_a):
     summary = result["summary"]
     assert summary["shame_rate"] == 0.0, [c for c in result["cases"] if c["shame"]]
     assert summary["escalation_recall"] == 1.0
-    assert summary["categories"]["faq"]["accuracy"] >= 0.75
+    assert summary["categories"]["faq"]["accuracy"] >= 0.82
     assert code == 0
+
+
+# The frozen sets (issue 13): never tuned on, only measured. These are floors at what the brain
+# measures now (docs/EVAL.md), not the issue's goal (faq >= 75 %, shame 0), which is not met yet:
+# a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
+# answer is the baseline's (a yearly-membership price answered with the body-scan item that
+# mentions the yearly membership); it may only go away.
+FROZEN_FLOORS = {"pulse-fit": (0.54, 1), "vetdrug": (0.33, 0)}
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
+def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, name):
+    min_accuracy, max_shameful = FROZEN_FLOORS[name]
+    _code, result = _eval(tenant_a, name, "--min-accuracy", "0")
+    summary = result["summary"]
+    missed = [c["id"] for c in result["cases"] if c["expected"] == "escalate" and c["actual"] != "escalate"]
+    assert summary["escalation_recall"] == 1.0, missed
+    assert sum(1 for c in result["cases"] if c["shame"]) <= max_shameful, [c["id"] for c in result["cases"] if c["shame"]]
+    assert summary["categories"]["faq"]["accuracy"] >= min_accuracy
+    rows = result["cases"]
+    assert {"reply", "actual", "reason", "sources"} <= set(rows[0]) and len(rows) > 100  # the per-case rows outside scoring reads
 
 
 def test_kb_eval_json_reports_every_case_and_exits_1_below_thresholds(tenant_a):

@@ -1,0 +1,139 @@
+"""Aspect typing: a question about one aspect of a service (how long, which days, where, from what
+age) is answered only by an item that states that aspect; the trace says what was missing; the
+production path (http embeddings, OpenAI-compatible LLM) keeps the same veto."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conversations.answering.brain import decide_reply
+from conversations.choices import EscalationReason
+from conversations.models import Escalation, MessageTrace
+from conversations.services import turn_run_due
+from conversations.tests.helpers import conversation_of
+from imperium.core.actors import Actor
+from knowledge import services
+from knowledge import text as T
+from knowledge.matching import ItemDoc, KBSnapshot
+from knowledge.tests.fakes import FakeServer
+
+ACTOR = Actor.system("test")
+
+# A business nobody tuned on: a promotion that names a service without its duration, beside the
+# price list and the schedule that do state them.
+STUDIO = [
+    {"id": "promo-yoga", "question": "Есть ли акции на йогу?", "answer": "Акция: при покупке абонемента на йогу — коврик в подарок."},
+    {"id": "price-yoga", "question": "Сколько стоит йога?", "answer": "Йога: разовое занятие — 4 000 ₸, 8 занятий — 24 000 ₸."},
+    {"id": "schedule-yoga", "question": "Когда проходит йога?",
+     "answer": "Йога проходит по пн и ср в 19:00, длительность занятия — 75 минут."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Астана, ул. Сейфуллина, 12, 3 этаж."},
+]
+
+
+@pytest.fixture
+def studio(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in STUDIO)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    return services.kb_version_promote(actor=ACTOR, version=version)
+
+
+@pytest.mark.parametrize(
+    ("question", "aspects"),
+    [
+        ("сколько длится йога", {"duration"}),
+        ("йога по каким дням?", {"days"}),
+        ("до скольки работаете", {"hours"}),
+        ("где вы находитесь", {"address"}),
+        ("с какого возраста можно", {"age"}),
+        ("сколько стоит йога", {"price"}),
+        ("есть ли йога", set()),
+    ],
+)
+def test_the_aspect_of_a_question_is_typed(question, aspects):
+    assert set(T.aspects_asked(T.normalize(question))[0]) == aspects
+
+
+def test_an_item_that_states_no_duration_cannot_answer_a_duration_question():
+    snapshot = KBSnapshot([ItemDoc(i["id"], i["question"], i["answer"]) for i in STUDIO])
+    segment = snapshot.segments(["сколько длится йога?"])[0]
+    assert segment.aspects == {"duration"}
+    assert snapshot.match("promo-yoga", segment).failures == ["no_duration"]
+    assert snapshot.match("price-yoga", segment).failures == ["no_duration"]
+    assert snapshot.match("schedule-yoga", segment).valid
+
+
+def test_duration_days_and_address_questions_get_the_item_stating_them(tenant_a, studio):
+    for question, item, fact in [
+        ("Сколько по времени идёт йога?", "schedule-yoga", "75 минут"),
+        ("йога по каким дням?", "schedule-yoga", "пн и ср"),
+        ("где вы находитесь", "address", "Сейфуллина, 12"),
+    ]:
+        decision = decide_reply(tenant_a, None, [question])
+        assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, question
+
+
+def test_a_burst_asking_the_price_then_the_duration_of_it_answers_both(tenant_a, studio):
+    decision = decide_reply(tenant_a, None, ["йога сколько стоит?", "и сколько по времени"])
+    assert decision.action == "answer"
+    assert decision.sources == ["price-yoga", "schedule-yoga"] and "4 000" in decision.text and "75 минут" in decision.text
+
+
+def test_an_escalation_for_a_missing_aspect_says_what_was_missing(tenant_a, studio):
+    snapshot_items = [ItemDoc(i["id"], i["question"], i["answer"]) for i in STUDIO if i["id"] != "schedule-yoga"]
+    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
+                        for d in snapshot_items)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    decision = decide_reply(tenant_a, None, ["Сколько длится йога?"], kb_version=version)
+    assert decision.action == "escalate" and decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER
+    missing = decision.detail["missing"]
+    assert missing["aspects"] == ["duration"] and missing["nearest_item"] in {"promo-yoga", "price-yoga"}
+    assert "states no duration" in decision.gate[-1]["detail"]
+    decision = decide_reply(tenant_a, None, ["Сколько стоит йога для беременных?"], kb_version=version)
+    assert decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER and "беременных" in decision.detail["missing"]["words"]
+
+
+def test_the_trace_and_the_escalation_show_what_was_missing_in_admin(webhook, tenant_a, studio, inline, login, superuser):
+    webhook.post(tenant_a, text="Сколько стоит йога для беременных?", **{"from": "+77015550000"})
+    with inline():
+        turn_run_due(conversation_id=conversation_of(tenant_a, "+77015550000").pk, now=timezone.now() + timedelta(minutes=5))
+    trace = MessageTrace.objects.get(tenant=tenant_a)
+    escalation = Escalation.objects.get(tenant=tenant_a)
+    assert trace.reason == escalation.reason == EscalationReason.UNSUPPORTED_QUALIFIER
+    assert trace.detail["missing"]["words"] == ["беременных"] and escalation.detail["missing"]["words"] == ["беременных"]
+    client = login(superuser)
+    for obj, name in [(trace, "messagetrace"), (escalation, "escalation")]:
+        page = client.get(reverse(f"admin:conversations_{name}_change", args=[obj.pk])).content.decode()
+        assert "What the knowledge lacked" in page and "words it lacks: беременных" in page
+
+
+def _embeddings(method, path, body, headers):
+    # A toy model: every text points the same way, so ranking is left to the lexical evidence.
+    return 200, {"data": [{"index": i, "embedding": [1.0, 0.0, 0.0, 0.0]} for i, _ in enumerate(body["input"])]}
+
+
+def _llm(method, path, body, headers):
+    # A model that would happily answer anything from what it is given.
+    system = body["messages"][0]["content"]
+    verdict = {"item_id": "promo-yoga", "quote": "коврик в подарок", "answers_exactly": True}
+    content = json.dumps(verdict) if "You check a draft reply" in system else "Йога длится 60 минут. [promo-yoga]"
+    return 200, {"choices": [{"message": {"role": "assistant", "content": content}}]}
+
+
+def test_the_production_path_keeps_the_aspect_veto(settings, tenant_a):
+    settings.EMBEDDINGS_BACKEND, settings.EMBEDDINGS_DIM = "http", 4
+    settings.LLM_BACKEND, settings.LLM_API_KEY, settings.LLM_MODEL, settings.LLM_RETRIES = "openai", "llm-key", "test-model", 0
+    items = [i for i in STUDIO if i["id"] != "schedule-yoga"]
+    with FakeServer(_embeddings) as embeddings, FakeServer(_llm) as llm:
+        settings.EMBEDDINGS_URL, settings.LLM_BASE_URL = embeddings.url, f"{llm.url}/v1"
+        content = "\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+        version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+        decision = decide_reply(tenant_a, None, ["Сколько длится йога?"], kb_version=version)
+        assert decision.action == "escalate" and decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER
+        assert decision.detail["missing"]["aspects"] == ["duration"]
+        assert llm.requests == []  # vetoed before the model is asked
+        assert embeddings.requests  # the production retrieval ran
