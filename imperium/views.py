@@ -42,7 +42,10 @@ def db_check(request: HttpRequest) -> JsonResponse:
 
 @extend_schema(
     summary="Every dependency with status and latency (staff or admin token)",
-    responses={200: OpenApiResponse(description="all healthy"), 503: OpenApiResponse(description="a configured dependency is down")},
+    responses={200: OpenApiResponse(description="all healthy"),
+               401: OpenApiResponse(description="no staff session or admin token"),
+               403: OpenApiResponse(description="not staff"),
+               503: OpenApiResponse(description="a configured dependency is down, or did not answer within HEALTH_CHECK_DEADLINE")},
     tags=["health"],
 )
 @api_view(["GET"])
