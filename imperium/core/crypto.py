@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 from functools import lru_cache
 
@@ -47,7 +46,8 @@ def mask(value: str | None, *, visible: int = 4) -> str:
 def phone_tag(phone: str) -> str:
     """Four hex characters of a keyed hash of the number: two phones that mask alike
     ('+77011110001', '+77012220001') still look different, and the tag tells nothing of the hidden digits."""
-    return hmac.new(_phone_tag_key(settings.SECRET_KEY), phone.encode(), hashlib.sha256).hexdigest()[:4]
+    # Keyed BLAKE2s: a MAC in one call (hmac.new costs as much as parsing the webhook body).
+    return hashlib.blake2s(phone.encode(), key=_phone_tag_key(settings.SECRET_KEY), digest_size=2).hexdigest()
 
 
 @lru_cache(maxsize=2)
