@@ -1,4 +1,6 @@
-# Imperium image: web (gunicorn), Celery worker and beat all run from this one image.
+# Imperium image: web (gunicorn), Celery workers, beat and migrations all run from this one image;
+# docker/entrypoint.sh picks the role (web | worker | worker-canary | beat | migrate) and execs it,
+# so the server is PID 1 and stops gracefully on SIGTERM.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,20 +14,27 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 imperium
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Runtime dependencies only (no honcho, pytest, ruff): exact versions with every file's hash.
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 ARG APP_VERSION=dev
 ENV APP_VERSION=${APP_VERSION}
 # collectstatic needs settings to load; DEBUG lets it generate throwaway keys into a build-only folder.
 RUN DEBUG=true VAR_DIR=/tmp/build python manage.py collectstatic --noinput -v0 && rm -rf /tmp/build \
-    && mkdir -p /app/var && chown -R imperium /app/var
+    && mkdir -p /app/var/metrics && chown -R imperium /app/var && chmod +x docker/entrypoint.sh
 
-ENV DEBUG=false
+ENV DEBUG=false \
+    LOG_FORMAT=json \
+    GUNICORN_ACCESS_LOG=- \
+    PROMETHEUS_MULTIPROC_DIR=/app/var/metrics
 USER imperium
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD curl -fsS http://127.0.0.1:8000/health || exit 1
+# The check of the role this container started with (docker/entrypoint.sh healthcheck): web asks
+# /health with the public Host header, a worker answers `celery inspect ping` on its own node, beat's
+# schedule heartbeat must be fresh; migrate and one-off commands are always healthy.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["/app/docker/entrypoint.sh", "healthcheck"]
 
-# Loud startup: refuse to start when a configured service is unreachable.
-CMD ["sh", "-c", "python manage.py check --tag services --database default && gunicorn imperium.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:8000"]
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["web"]

@@ -10,12 +10,13 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench bench-webhook bench-pipeline venv clean help
+.PHONY: run test lint lock bench bench-webhook bench-pipeline venv clean help
 
 help:
 	@echo "make run   - start Imperium locally (http://127.0.0.1:$(PORT))"
 	@echo "make test  - run the whole test suite"
 	@echo "make lint  - ruff and the import layering (lint-imports)"
+	@echo "make lock  - recompile requirements.lock / requirements-dev.lock after editing requirements*.txt"
 	@echo "make bench - webhook and pipeline benchmarks (Postgres, Redis, wrk; see docs/BENCHMARKS.md)"
 
 $(VENV)/bin/python:
@@ -23,18 +24,31 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when a requirements file changes.
-$(VENV)/.deps-run: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+# Installs come from the lock files (exact versions, every file's hash checked); requirements.txt
+# and requirements-dev.txt are the human lists they are compiled from (`make lock`).
+# Reinstall only when a lock file changes.
+$(VENV)/.deps-run: requirements.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.deps-dev: requirements.lock requirements-dev.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.deps-run
+
+# Recompile both lock files from requirements.txt / requirements-dev.txt (after changing a pin or
+# adding a package there), for Python 3.11 and later, with hashes, from PyPI. Commit the result;
+# imperium/tests/test_locks.py fails while a human list and the locks disagree.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --no-config --universal --python-version 3.11 --generate-hashes \
+	--index-url https://pypi.org/simple
+lock: $(VENV)/bin/python
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet "$$(grep -E '^uv==' requirements-dev.txt)"
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt --constraint requirements.lock -o requirements-dev.lock
 
 venv: $(VENV)/.deps-dev
 
-run: $(VENV)/.deps-run
+# honcho (the process runner) is a development tool: it comes with the dev lock.
+run: $(VENV)/.deps-dev
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py check --tag services --database default
 	# PUBLIC_BASE_URL follows PORT unless set: the sentinel's web.health check, webhook_send and

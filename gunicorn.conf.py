@@ -6,10 +6,16 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)
-# Phone numbers in request lines (an admin search) are masked in the access log.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)  # "-" = stdout (the Docker image sets it)
+# Text access lines mask phone numbers in the request line (an admin search); the JSON lines below
+# log the path without the query string.
 logger_class = "imperium.core.accesslog.PhoneMaskingLogger"
 errorlog = "-"
+# JSON lines like the application's (LOG_FORMAT, default json when DEBUG is off): access lines
+# carry the correlation id (imperium/gunicorn_logging.py).
+_debug = os.environ.get("DEBUG", "true").strip().lower() in ("1", "true", "yes", "on")
+if os.environ.get("LOG_FORMAT", "text" if _debug else "json").strip().lower() == "json":
+    logger_class = "imperium.gunicorn_logging.JsonLogger"
 preload_app = False
 
 

@@ -97,7 +97,8 @@ def main(argv: list[str]) -> None:
     elif command == "reset":
         tables = ["conversations_sandboxmessage", "conversations_messagetrace", "conversations_conversationevent",
                   "conversations_outboundmessage", "conversations_escalation", "conversations_inboundmessage",
-                  "conversations_turn", "conversations_conversation", "conversations_deadletter", "incidents_errorlog", BARE_TABLE]
+                  "conversations_turn", "conversations_conversation", "conversations_deadletter", "incidents_errorlog",
+                  "crm_bookingsession", "crm_crmcall", "crm_crmrecord", BARE_TABLE]
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     elif command == "verify-webhook":

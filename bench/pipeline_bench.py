@@ -32,6 +32,36 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
 
 
+CRM_QUESTIONS = [
+    "Есть окошко завтра после обеда на маникюр?",
+    "Хочу на педикюр послезавтра после 6",
+    "можно на стрижку завтра утром?",
+    "есть свободное время на коррекцию бровей послезавтра вечером?",
+]
+
+
+def _crm_setup(tenant, args):  # type: ignore[no-untyped-def]
+    """With --crm-every: the bench tenant connected to a fake CRM answering in --crm-latency; the
+    slot cache off (CRM_SLOT_CACHE_SECONDS=0) so every booking turn really calls it. Without it:
+    the tenant's CRM is disconnected, so the plain runs stay what they were."""
+    from crm.models import CrmService
+    from crm.services import crm_connect, crm_disconnect
+    from crm.testing.fake_crm import FakeCrm
+    from imperium.core.actors import Actor
+
+    actor = Actor.system("bench")
+    if not args.crm_every:
+        crm_disconnect(actor=actor, tenant=tenant)
+        return {}, None
+    fake_crm = FakeCrm(latency=args.crm_latency).start()
+    crm_connect(actor=actor, tenant=tenant, kind="altegio", company_id=fake_crm.company_id, partner_token=fake_crm.partner_token,
+                user_token=fake_crm.user_token, base_url=f"{fake_crm.url}/api/v1")
+    for crm_id, words in {101: "маникюр", 104: "стрижка", 106: "брови, коррекция бровей"}.items():
+        CrmService.objects.filter(tenant=tenant, crm_id=crm_id).update(keywords=words)
+    print(f"CRM: 1 turn in {args.crm_every} is a booking question; fake CRM latency {args.crm_latency * 1000:.0f} ms per call")
+    return {"CRM_SLOT_CACHE_SECONDS": "0"}, fake_crm
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=1000)
@@ -39,6 +69,9 @@ def main() -> None:
     parser.add_argument("--queues", default="stable,default", help="queues the worker consumes (default: turns and notifications)")
     parser.add_argument("--pool", default="prefork", help="Celery pool of the one worker process (prefork: the production default)")
     parser.add_argument("--loglevel", default="WARNING", help="worker log level (INFO logs two lines per task)")
+    parser.add_argument("--crm-every", type=int, default=0,
+                        help="every N-th turn is a booking question answered live from the fake CRM (0: no CRM)")
+    parser.add_argument("--crm-latency", type=float, default=0.05, help="seconds the fake CRM takes per call")
     args = parser.parse_args()
 
     import django
@@ -64,18 +97,21 @@ def main() -> None:
     if stable is not None and cases.is_file():
         # The public eval messages: answers, escalations (booking, complaints, off-topic...) alike.
         texts = [" ".join(json.loads(line)["messages"]) for line in cases.read_text(encoding="utf-8").splitlines() if line.strip()]
+    crm_env, fake_crm = _crm_setup(tenant, args)
     print(f"decide_reply: {brain.decide_reply.__module__}; tenant KB: "
           f"{f'v{stable.number} (stable)' if stable else 'none'}; {len(texts)} distinct message(s) cycled")
     print(f"queueing {args.turns} turns (one message each, coalescing window {tenant.settings.coalesce_window_seconds}s) ...")
     run = f"{time.time():.0f}"
     for n in range(args.turns):
-        message = payload_parse({"message_id": f"wamid.pipe-{run}-{n}", "from": f"+7{7600000000 + n}", "type": "text",
-                                 "text": texts[n % len(texts)]})
+        text = texts[n % len(texts)]
+        if args.crm_every and n % args.crm_every == 0:
+            text = CRM_QUESTIONS[(n // args.crm_every) % len(CRM_QUESTIONS)]
+        message = payload_parse({"message_id": f"wamid.pipe-{run}-{n}", "from": f"+7{7600000000 + n}", "type": "text", "text": text})
         inbound_accept(tenant=tenant, message=message)
 
     with tempfile.TemporaryDirectory() as tmp:
         worker = LiveWorker(Path(tmp), queues=args.queues, concurrency=1, pool=args.pool, loglevel=args.loglevel,
-                            CELERY_BROKER_URL=settings.CELERY_BROKER_URL, CHATFLOW_BASE_URL=fake.url, LOG_LEVEL="warning")
+                            CELERY_BROKER_URL=settings.CELERY_BROKER_URL, CHATFLOW_BASE_URL=fake.url, LOG_LEVEL="warning", **crm_env)
         started = time.monotonic()
         worker.start(timeout=120)
         print(f"worker ready in {time.monotonic() - started:.1f}s; processing ...")
@@ -88,6 +124,9 @@ def main() -> None:
             pause.wait(0.5)
         worker.stop()
     fake.stop()
+    crm_calls = len(fake_crm.calls()) if fake_crm is not None else 0
+    if fake_crm is not None:
+        fake_crm.stop()
 
     turns = Turn.objects.filter(tenant=tenant)
     span = turns.aggregate(first=Min("created_at"))["first"], OutboundMessage.objects.filter(tenant=tenant).aggregate(
@@ -111,6 +150,7 @@ def main() -> None:
         "gateway_repeats_dropped": sum(1 for r in fake.requests if r.outcome == "duplicate"),
         "seconds": round((span[1] - span[0]).total_seconds(), 2) if all(span) else None,
         "outcomes": dict(sorted(outcomes.items(), key=lambda kv: -kv[1])),
+        "crm_every": args.crm_every, "crm_latency_ms": round(args.crm_latency * 1000) if args.crm_every else None, "crm_calls": crm_calls,
     }
     if result["seconds"]:
         result["turns_per_second"] = round(result["turns_finished"] / result["seconds"], 1)
@@ -124,7 +164,7 @@ def main() -> None:
     print("RESULT " + json.dumps(result))
     print(f"\n {result.get('turns_per_second')} turns/s on one worker process; processing p50 {result.get('total_ms_p50')} ms, "
           f"p95 {result.get('total_ms_p95')} ms, p99 {result.get('total_ms_p99')} ms (claim to end of delivery)")
-    print(f" turn outcomes: {result['outcomes']}; decide p95 {result.get('decide_ms_p95')} ms")
+    print(f" turn outcomes: {result['outcomes']}; decide p95 {result.get('decide_ms_p95')} ms; CRM calls {crm_calls}")
     print(f" gateway: {result['gateway_messages']} messages for {args.turns} turns, "
           f"{result['gateway_distinct_keys']} distinct keys -> {'OK: exactly one per turn' if ok else 'MISMATCH'}")
     sys.exit(0 if ok else 1)

@@ -88,6 +88,28 @@ def redis_envelope(queue: str, task_name: str, message: Any) -> dict[str, Any]:
     }
 
 
+# Broker transport options that do not change where or how kombu's Redis transport stores a
+# message; any other (global_keyprefix, priority steps, sep, ...) sends publishing through kombu.
+_LPUSH_NEUTRAL_OPTIONS = frozenset({
+    "visibility_timeout", "socket_timeout", "socket_connect_timeout", "socket_keepalive", "socket_keepalive_options",
+    "health_check_interval", "retry_on_timeout", "max_connections", "polling_interval", "unacked_restore_limit",
+    "fanout_prefix", "fanout_patterns", "client_name",
+})
+
+
+def lpush_compatible(app: Any) -> bool:
+    """True when the broker is one plain Redis URL whose queues are plain lists, so the one-LPUSH
+    publish writes exactly what kombu would; Sentinel (`sentinel://`), failover lists
+    (`redis://a;redis://b`), broker_use_ssl and key-changing transport options use kombu's producer."""
+    url = app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")) or ";" in url:
+        return False
+    if app.conf.broker_use_ssl:
+        return False
+    options = app.conf.broker_transport_options or {}
+    return set(options) <= _LPUSH_NEUTRAL_OPTIONS
+
+
 def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> None:
     """Put a Celery task message straight into a Redis broker queue (one LPUSH).
 
@@ -124,7 +146,7 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
         argsrepr=repr(list(args)), kwargsrepr="{}",
     )
     broker_url = app.conf.broker_url or ""
-    if broker_url.startswith(("redis://", "rediss://")):
+    if lpush_compatible(app):
         redis_publish(broker_url, queue, task_name, message)
         return
     for attempt in (1, 2):

@@ -52,6 +52,7 @@ MAX_QUESTIONS = 2  # unresolved after this many questions of the bot → a manag
 
 _CUE = re.compile(r"запис|запиш|окошк|окн[оа]\b|свобод|брон|ближайш|можно\s+(на|к|в)\b|хочу\s+(на|к)\b|есть\s+(ли\s+)?время|"
                   r"успею|принять|примете|отмен|перенес|перенест|записат|zapis|appointment|book")
+_QUESTION = re.compile(r"^\s*(как|можно\s+ли|сколько|до\s+скольки|за\s+сколько|что\s+будет|какие)\b|\bли\b")
 _VISIT_ANSWER = re.compile(r"отмен|приду|буду|подтвержда")
 _COMPLAINT = re.compile(r"недовол|не\s+понравил|ужасн|кошмар|жалоб|претензи|верн\w+\s+деньг|возврат|испортил|нагруб|хамил|обожгл")
 
@@ -476,6 +477,10 @@ class _Flow:
     def _own_record(self, session: BookingSession, request: parsing.Request) -> BookingReply:
         record = selectors.records_of_customer(self.tenant, self.customer.key, upcoming_after=self.now).first()
         if record is None:
+            if _QUESTION.search(parsing.prepared(self.message)):
+                # «Как отменить запись?» asks about the rule, not for an action: the knowledge answers it.
+                self._close(session, SessionStatus.EXPIRED)
+                return None  # type: ignore[return-value]
             raise _HandOver("no upcoming record found for the customer's phone")
         detail = {**session.detail, "old_at": record.starts_at.isoformat()}
         self._save(session, record_id=record.record_id, service_id=record.service_id, service_title=record.service_title,
@@ -587,14 +592,15 @@ def day_phrase(day: dt.date, today: dt.date) -> str:
 
 
 def cancellation_rule(tenant: Any) -> str:
-    """The salon's cancellation rule from its served KB (an item about cancelling), or ''."""
+    """The salon's cancellation rule from its stable KB (an item whose question is about cancelling or
+    moving a visit), or ''."""
     try:
-        from knowledge.selectors import kb_version_default
+        from knowledge.selectors import kb_items_for, kb_version_stable
 
-        version = kb_version_default(tenant)
+        version = kb_version_stable(tenant)  # what customers are served: never an unreviewed draft
         if version is None:
             return ""
-        for item in version.items.all()[:500]:
+        for item in kb_items_for(version)[:500]:
             question = parsing.prepared(getattr(item, "question", "") or "")
             if re.search(r"отмен|перенос|перенест", question):
                 return str(getattr(item, "answer", "") or "").strip()[:400]

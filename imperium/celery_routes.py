@@ -39,6 +39,48 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "incidents.prune": {"queue": "default"},
 }
 
+# Soft and hard time limits (seconds) per task family. At the soft limit the task gets
+# SoftTimeLimitExceeded (it can record what happened); at the hard limit the worker child is killed
+# and replaced. The work stays safe either way: turns and deliveries hold leases, so the outbox
+# sweeper resumes what a killed task left (docs/PIPELINE.md). A turn's hard limit stays under
+# TURN_LEASE_SECONDS (120) so it is never resumed while still running.
+TASK_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "turns": (90, 110),            # retrieval + LLM (LLM_TIMEOUT x retries) + QC + the reply's first send
+    "delivery": (150, 180),        # up to 1 + CHATFLOW_MAX_RETRIES sends with backoff between them
+    "notifications": (60, 90),     # Telegram calls (TELEGRAM_TIMEOUT each), alerts
+    "sweeps": (120, 150),          # outbox, reminders, alert and update sweeps, housekeeping
+    "monitoring": (240, 300),      # sentinel run, fixer, canary analysis (many probes with timeouts)
+    "knowledge": (1800, 1900),     # a KB import with its embeddings
+    "crm": (300, 360),             # CRM record sync and visit messages (paged outside API calls)
+}
+TASK_FAMILIES: dict[str, str] = {
+    "imperium.tasks.verification_expire_due": "sweeps",
+    "incidents.alert_send": "notifications",
+    "incidents.alerts_sweep": "sweeps",
+    "telegram.update_process": "notifications",
+    "telegram.updates_sweep": "sweeps",
+    "telegram.notices_flush": "notifications",
+    "telegram.notices_sweep": "sweeps",
+    "knowledge.tasks.kb_import_job_run": "knowledge",
+    "conversations.turn_run": "turns",
+    "conversations.turn_resume": "turns",
+    "conversations.outbound_deliver": "delivery",
+    "conversations.escalation_notify": "notifications",
+    "conversations.turn_forward_notify": "notifications",
+    "conversations.outbox_sweep": "sweeps",
+    "conversations.reminders_process": "sweeps",
+    "releases.canary_analysis": "monitoring",
+    "incidents.sentinel_run": "monitoring",
+    "incidents.fixer_run": "monitoring",
+    "incidents.prune": "sweeps",
+    "crm.records_sync": "crm",
+    "crm.visit_messages_send": "crm",
+}
+TASK_ANNOTATIONS: dict[str, dict[str, int]] = {
+    name: {"soft_time_limit": TASK_TIME_LIMITS[family][0], "time_limit": TASK_TIME_LIMITS[family][1]}
+    for name, family in TASK_FAMILIES.items()
+}
+
 # Synced into django-celery-beat's tables at beat start (DatabaseScheduler), where operators
 # can pause or retime an entry in admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {

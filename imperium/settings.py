@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from imperium.celery_routes import CELERY_BEAT_SCHEDULE as _BEAT_SCHEDULE
+from imperium.celery_routes import TASK_ANNOTATIONS as _TASK_ANNOTATIONS
 from imperium.celery_routes import TASK_ROUTES as _TASK_ROUTES
 from imperium.core.envconfig import StrictEnv, generate_django_secret, local_base_url, local_secret
 
@@ -135,7 +136,8 @@ DATABASE_IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- redis / cache --------------------------------------------------------------------------
-REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+# redis+sentinel://host1:26379,host2:26379/<master name>/<db> for Redis behind Sentinel (imperium.core.redissentinel).
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel"))
 # Every Redis and broker socket has a deadline: a Redis that accepts connections and never answers
 # (frozen, a network black hole) must cost seconds, not hang a request or the server's start.
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", 2.0, minimum=0.05)
@@ -144,7 +146,9 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.05)
 # failure Redis is skipped for REDIS_RETRY_AFTER_SECONDS (database dedup, the sweeper queues the turn).
 WEBHOOK_REDIS_TIMEOUT = env.float("WEBHOOK_REDIS_TIMEOUT", 0.25, minimum=0.01)
 REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", 5.0, minimum=0.0)
-if REDIS_URL:
+if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
+    CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
+elif REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
@@ -233,6 +237,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": REDIS_SOCKET_TIMEOUT,
                                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
+    if CELERY_BROKER_URL.startswith("sentinel://"):
+        # sentinel://host1:26379;sentinel://host2:26379 — kombu asks the sentinels for this master.
+        CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = env.str("CELERY_BROKER_MASTER_NAME", "mymaster")
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
@@ -241,6 +248,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = _TASK_ROUTES
+CELERY_TASK_ANNOTATIONS = _TASK_ANNOTATIONS  # soft/hard time limits per task family (celery_routes.py)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -250,7 +258,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # which costs a new Postgres connection per task; with it, connections follow CONN_MAX_AGE and
 # health checks like web requests do (imperium.core.celery_signals runs close_old_connections).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, touching BEAT_HEARTBEAT_FILE on every tick (imperium/beat.py).
+CELERY_BEAT_SCHEDULER = "imperium.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_FILE = Path(env.str("BEAT_HEARTBEAT_FILE", str(VAR_DIR / "beat.heartbeat")))
 CELERY_BEAT_SCHEDULE = _BEAT_SCHEDULE
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
@@ -260,6 +270,9 @@ QDRANT_API_KEY = env.str("QDRANT_API_KEY")
 QDRANT_COLLECTION = env.str("QDRANT_COLLECTION", "truffles_knowledge")
 QDRANT_PATH = VAR_DIR / "qdrant"
 QDRANT_TIMEOUT = env.float("QDRANT_TIMEOUT", 5.0, minimum=0.1)
+# Shards and replicas of the collection when Imperium creates it (a Qdrant cluster; docs/SCALING.md).
+QDRANT_SHARDS = env.int("QDRANT_SHARDS", 1, minimum=1)
+QDRANT_REPLICAS = env.int("QDRANT_REPLICAS", 1, minimum=1)
 EMBEDDINGS_BACKEND = env.choice("EMBEDDINGS_BACKEND", "hashing", ("hashing", "http"))
 EMBEDDINGS_URL = env.url("EMBEDDINGS_URL")
 EMBEDDINGS_TIMEOUT = env.float("EMBEDDINGS_TIMEOUT", 10.0, minimum=0.1)

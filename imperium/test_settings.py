@@ -1,18 +1,14 @@
 """Settings for the test suite: the real settings, with test-only state kept under var/test."""
 
 import os
-import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
-# One Prometheus multiprocess folder per pytest-xdist worker, emptied when the session starts, so
-# /metrics in a test shows this test process (and the live processes it starts) only.
-if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-    _metrics_dir = Path(os.environ["VAR_DIR"]) / f"metrics-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    shutil.rmtree(_metrics_dir, ignore_errors=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
-os.environ.setdefault("LOG_FORMAT", "text")
-os.environ.setdefault("LOG_LEVEL", "warning")
+# A Prometheus multiprocess folder of this test process (and the live processes it starts, which
+# inherit the variable and load imperium.settings), so /metrics in a test shows no other
+# pytest-xdist worker's counters. Never shared, so never emptied under a running process.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="imperium-test-metrics-")
 
 from imperium.settings import *  # noqa: F403
 

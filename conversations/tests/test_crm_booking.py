@@ -307,3 +307,37 @@ def test_reschedule_own_record_quotes_nothing_without_a_rule_and_moves_it(webhoo
     [record] = fake_crm.records
     assert record.id != old_id and record.start == datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
     assert CrmRecord.objects.get(record_id=old_id).status == "cancelled"
+
+
+def test_cancelling_quotes_the_salons_rule_from_the_stable_kb(webhook, inline, salon, fake_crm, settings):
+    from imperium.core.actors import Actor as _Actor
+    from knowledge.services import kb_import, kb_version_make_first_stable
+
+    path = settings.BASE_DIR / "knowledge" / "fixtures" / "eval" / "lotus-beauty" / "kb.jsonl"
+    version = kb_import(actor=_Actor.system("test"), tenant=salon, file_name=path.name, content=path.read_text(encoding="utf-8"),
+                        index=False)
+    kb_version_make_first_stable(actor=_Actor.system("test"), version=version)
+    with time_machine.travel(T0, tick=False) as traveller:
+        say(webhook, inline, salon, "Запишите на маникюр завтра в 15:00 к Айгерим")
+        traveller.shift(20)
+        say(webhook, inline, salon, "да")
+        traveller.shift(600)
+        [proposal] = say(webhook, inline, salon, "Отмените мою запись, пожалуйста")
+    assert proposal.startswith("Отменить вашу запись на маникюр с покрытием завтра")
+    assert "Обратите внимание: Отменить или перенести запись можно бесплатно не позднее чем за 3 часа до визита" in proposal
+    assert proposal.endswith("Ответьте «да» или «нет».")
+
+
+def test_a_question_about_the_cancellation_rule_is_answered_from_the_kb_not_acted_on(webhook, inline, salon, fake_crm, settings):
+    from imperium.core.actors import Actor as _Actor
+    from knowledge.services import kb_import, kb_version_make_first_stable
+
+    path = settings.BASE_DIR / "knowledge" / "fixtures" / "eval" / "lotus-beauty" / "kb.jsonl"
+    version = kb_import(actor=_Actor.system("test"), tenant=salon, file_name=path.name, content=path.read_text(encoding="utf-8"),
+                        index=False)
+    kb_version_make_first_stable(actor=_Actor.system("test"), version=version)
+    with time_machine.travel(T0, tick=False):
+        [reply] = say(webhook, inline, salon, "Как отменить запись?")
+    assert "не позднее чем за 3 часа" in reply
+    assert fake_crm.calls("record_delete") == [] and not Escalation.objects.exists()
+    assert BookingSession.objects.get().status == "expired"

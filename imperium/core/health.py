@@ -70,9 +70,9 @@ def check_database() -> HealthResult:
 
 
 def _redis_ping(url: str) -> str:
-    import redis
+    from imperium.core.redissentinel import redis_client
 
-    client = redis.Redis.from_url(url, socket_timeout=settings.HEALTH_CHECK_TIMEOUT, socket_connect_timeout=settings.HEALTH_CHECK_TIMEOUT)
+    client = redis_client(url, timeout=settings.HEALTH_CHECK_TIMEOUT)
     try:
         client.ping()
     finally:

@@ -41,11 +41,16 @@ class RedisLine:
 
     @classmethod
     def for_url(cls, url: str, *, timeout: float) -> RedisLine:
+        """The line for `url`; a `redis+sentinel://` URL gets redis-py's Sentinel-aware client
+        instead of a kept connection (imperium.core.redissentinel)."""
         key = (url, timeout)
         line = cls._lines.get(key)
         if line is None:
+            from imperium.core.redissentinel import is_sentinel_url
+
+            line_class = SentinelLine if is_sentinel_url(url) else cls
             with cls._lines_lock:
-                line = cls._lines.setdefault(key, cls(url, timeout=timeout))
+                line = cls._lines.setdefault(key, line_class(url, timeout=timeout))
         return line
 
     def _connection(self) -> Any:
@@ -94,3 +99,16 @@ class RedisLine:
 
     def lpush(self, key: str, *values: Any) -> int:
         return int(self.execute("LPUSH", key, *values))
+
+
+class SentinelLine(RedisLine):
+    """The same commands through redis-py's client of the master Sentinel names (it follows a
+    failover); slower than a kept connection, which a plain URL keeps using."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        from imperium.core.redissentinel import sentinel_master
+
+        self._client = sentinel_master(url, timeout=timeout)
+
+    def execute(self, *args: Any) -> Any:
+        return self._client.execute_command(*args)

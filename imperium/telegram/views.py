@@ -64,9 +64,11 @@ _alert_test_response = inline_serializer(
     "AlertTestResponse",
     {
         "status": serializers.CharField(),
-        "alert_id": serializers.IntegerField(),
+        "alert_id": serializers.IntegerField(allow_null=True),
         "message_id": serializers.IntegerField(allow_null=True),
+        "chat_id": serializers.CharField(),
         "error": serializers.CharField(),
+        "telegram_status": serializers.IntegerField(allow_null=True),
         "retry_after": serializers.FloatField(allow_null=True),
     },
 )

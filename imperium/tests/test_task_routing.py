@@ -30,3 +30,18 @@ def test_worker_reliability_settings():
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.task_default_queue == "default"
+
+
+def test_every_routed_task_has_soft_and_hard_time_limits():
+    from django.conf import settings
+
+    from imperium.celery_routes import TASK_ANNOTATIONS
+
+    app.loader.import_default_modules()
+    assert set(TASK_ANNOTATIONS) == set(TASK_ROUTES)
+    for name in TASK_ROUTES:
+        task = app.tasks[name]
+        assert task.soft_time_limit and task.time_limit, name
+        assert task.soft_time_limit < task.time_limit, name
+    # A turn is killed before its lease runs out, so the sweeper never resumes a turn still running.
+    assert app.tasks["conversations.turn_run"].time_limit < settings.TURN_LEASE_SECONDS

@@ -4,21 +4,20 @@ Speaks the OpenAI-compatible embeddings protocol (`POST {EMBEDDINGS_URL}` with
 `{"model": ..., "input": [...]}` → `{"data": [{"index": i, "embedding": [...]}]}`), and also
 accepts the text-embeddings-inference answer shape (a bare list of vectors or
 `{"embeddings": [...]}`), so either server can sit behind EMBEDDINGS_URL.
-Batched; timeouts, 5xx and 429 are retried with backoff; anything else raises
+Batched; timeouts, 5xx and 429 are retried with backoff (urllib3 Retry, honouring Retry-After); anything else raises
 `IntegrationError`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import requests
 
 from imperium.core.exceptions import IntegrationError
+from imperium.core.httpretry import retrying_session
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,8 @@ class EmbeddingsClient:
         self.batch_size = batch_size
         self.api_key = api_key
         self.backoff = backoff
-        self.session = requests.Session()
+        # Retries (timeouts, 429, 5xx; Retry-After honoured up to 30 s) happen in urllib3's Retry.
+        self.session = retrying_session(retries=retries, backoff=backoff)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
@@ -57,27 +57,14 @@ class EmbeddingsClient:
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        last: IntegrationError | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.session.post(
-                    self.url, json={"model": self.model, "input": batch}, headers=headers, timeout=self.timeout
-                )
-            except requests.RequestException as exc:
-                last = IntegrationError(f"embeddings service unreachable at EMBEDDINGS_URL: {type(exc).__name__}", permanent=False)
-            else:
-                if response.status_code < 300:
-                    return self._parse(response, len(batch))
-                permanent = response.status_code < 500 and response.status_code != 429
-                last = IntegrationError(
-                    f"embeddings service answered {response.status_code}", permanent=permanent, status=response.status_code
-                )
-                if permanent:
-                    raise last
-            if attempt < self.retries:
-                time.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
-        assert last is not None
-        raise last
+        try:
+            response = self.session.post(self.url, json={"model": self.model, "input": batch}, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise IntegrationError(f"embeddings service unreachable at EMBEDDINGS_URL: {type(exc).__name__}", permanent=False) from None
+        if response.status_code < 300:
+            return self._parse(response, len(batch))
+        permanent = response.status_code < 500 and response.status_code != 429
+        raise IntegrationError(f"embeddings service answered {response.status_code}", permanent=permanent, status=response.status_code)
 
     def _parse(self, response: requests.Response, expected: int) -> list[list[float]]:
         try:

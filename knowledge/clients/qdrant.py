@@ -39,6 +39,11 @@ def _wrap(exc: Exception, action: str) -> IntegrationError:
                             permanent=permanent, status=status)
 
 
+# Keyword copy of the tenant id, indexed as Qdrant's tenant index (`is_tenant`: integer indexes
+# cannot be one); the integer `tenant` stays for collections made before it.
+TENANT_KEY = "tenant_key"
+
+
 class QdrantStore:
     def __init__(self, *, url: str = "", api_key: str = "", collection: str = "truffles_knowledge", timeout: float = 5.0,
                  location: str = "") -> None:
@@ -51,6 +56,8 @@ class QdrantStore:
         else:
             self.client = QdrantClient(url=url, api_key=api_key or None, timeout=max(1, int(timeout)), check_compatibility=False)
         self._ready_dim: int | None = None
+        # The collection has the keyword tenant index (`tenant_key`, is_tenant): filters use it.
+        self.tenant_index = False
 
     def close(self) -> None:
         self.client.close()
@@ -70,6 +77,7 @@ class QdrantStore:
         try:
             if self.client.collection_exists(self.collection):
                 info = self.client.get_collection(self.collection)
+                self.tenant_index = TENANT_KEY in (getattr(info, "payload_schema", None) or {})
                 vectors = info.config.params.vectors
                 size = vectors[DENSE].size if isinstance(vectors, dict) and DENSE in vectors else None
                 if size != dim:
@@ -79,26 +87,34 @@ class QdrantStore:
                         permanent=True,
                     )
             else:
+                from django.conf import settings
+
                 self.client.create_collection(
                     self.collection,
                     vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
                     sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                    shard_number=settings.QDRANT_SHARDS, replication_factor=settings.QDRANT_REPLICAS,
                 )
                 if self.url:  # payload indexes only exist on a server (local mode scans anyway)
+                    # The tenant as a tenant index: Qdrant keeps each tenant's points together and
+                    # builds per-tenant search structures, so one tenant's query never walks the others'.
+                    self.client.create_payload_index(
+                        self.collection, TENANT_KEY, field_schema=models.KeywordIndexParams(type="keyword", is_tenant=True))
                     for key, schema in (("tenant", models.PayloadSchemaType.INTEGER),
                                         ("version", models.PayloadSchemaType.INTEGER)):
                         self.client.create_payload_index(self.collection, key, field_schema=schema)
+                    self.tenant_index = True
         except IntegrationError:
             raise
         except Exception as exc:
             raise _wrap(exc, f"prepare collection {self.collection}") from None
         self._ready_dim = dim
 
-    @staticmethod
-    def scope_filter(tenant_id: int, version_id: int, content_hash: str | None = None) -> Any:
+    def scope_filter(self, tenant_id: int, version_id: int, content_hash: str | None = None) -> Any:
         from qdrant_client import models
 
-        must = [
+        must = [models.FieldCondition(key=TENANT_KEY, match=models.MatchValue(value=str(int(tenant_id))))] if self.tenant_index else []
+        must += [
             models.FieldCondition(key="tenant", match=models.MatchValue(value=int(tenant_id))),
             models.FieldCondition(key="version", match=models.MatchValue(value=int(version_id))),
         ]
@@ -126,7 +142,8 @@ class QdrantStore:
                     models.PointStruct(
                         id=point_id(tenant_id, version_id, point["item_id"]),
                         vector={DENSE: point["dense"], SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)},
-                        payload={"tenant": int(tenant_id), "version": int(version_id), "item_id": point["item_id"],
+                        payload={"tenant": int(tenant_id), TENANT_KEY: str(int(tenant_id)), "version": int(version_id),
+                                 "item_id": point["item_id"],
                                  "content_hash": content_hash, "tags": list(point.get("tags", []))},
                     )
                 )

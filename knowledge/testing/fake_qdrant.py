@@ -101,7 +101,7 @@ class FakeQdrant(LocalHTTPServer):
         if not rest and method == "PUT":
             if collection is not None:
                 return 400, {"status": {"error": f"Wrong input: Collection `{name}` already exists!"}, "time": 0.0}
-            self.collections[name] = {"config": body, "points": {}}
+            self.collections[name] = {"config": body, "points": {}, "indexes": {}}
             return 200, _envelope(True)
         if not rest and method == "DELETE":
             return 200, _envelope(self.collections.pop(name, None) is not None)
@@ -110,6 +110,7 @@ class FakeQdrant(LocalHTTPServer):
         if not rest and method == "GET":
             return 200, _envelope(self._info(collection))
         if rest == ["index"]:
+            collection.setdefault("indexes", {})[body.get("field_name")] = body.get("field_schema")
             return 200, _update()
         points: dict[str, Any] = collection["points"]
         if rest == ["points"] and method == "PUT":
@@ -134,7 +135,9 @@ class FakeQdrant(LocalHTTPServer):
         config = collection["config"]
         return {
             "status": "green", "optimizer_status": "ok", "segments_count": 1, "points_count": len(collection["points"]),
-            "indexed_vectors_count": 0, "payload_schema": {},
+            "indexed_vectors_count": 0,
+            "payload_schema": {key: {"data_type": schema if isinstance(schema, str) else schema.get("type", "keyword"), "points": 0}
+                               for key, schema in collection.get("indexes", {}).items()},
             "config": {
                 "params": {"vectors": config.get("vectors", {}), "sparse_vectors": config.get("sparse_vectors", {}),
                            "shard_number": 1, "replication_factor": 1, "write_consistency_factor": 1, "on_disk_payload": True},

@@ -31,8 +31,9 @@ class FakeServer(LocalHTTPServer):
                     body = {"raw": raw.decode(errors="replace")}
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.requests.append({"method": method, "path": self.path, "json": body, "headers": headers})
-                status, payload = outer.responder(method, self.path, body, headers)
-                send_body(self, status, payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+                status, payload, *extra = outer.responder(method, self.path, body, headers)
+                send_body(self, status, payload if isinstance(payload, bytes) else json.dumps(payload).encode(),
+                          headers=extra[0] if extra else None)
 
         self.bind(Handler)
 
