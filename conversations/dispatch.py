@@ -64,70 +64,6 @@ def _drop_producer() -> None:
             logger.debug("could not release a broken producer", exc_info=True)
 
 
-def redis_envelope(queue: str, task_name: str, message: Any) -> dict[str, Any]:
-    """The message as kombu's Redis transport stores it (body base64-encoded JSON, delivery info
-    for the anonymous exchange), after Celery's `before_task_publish` signal has run."""
-    import base64
-    import json
-
-    from celery import signals
-
-    headers, properties, body = dict(message.headers), dict(message.properties), message.body
-    signals.before_task_publish.send(sender=task_name, body=body, exchange="", routing_key=queue, headers=headers,
-                                     properties=properties, declare=[], retry_policy={})
-    properties.update(
-        delivery_mode=2, delivery_info={"exchange": "", "routing_key": queue}, priority=0, body_encoding="base64",
-        delivery_tag=str(uuid.uuid4()),
-    )
-    return {
-        "body": base64.b64encode(json.dumps(body).encode()).decode(),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": headers,
-        "properties": properties,
-    }
-
-
-# Broker transport options that do not change where or how kombu's Redis transport stores a
-# message; any other (global_keyprefix, priority steps, sep, ...) sends publishing through kombu.
-_LPUSH_NEUTRAL_OPTIONS = frozenset({
-    "visibility_timeout", "socket_timeout", "socket_connect_timeout", "socket_keepalive", "socket_keepalive_options",
-    "health_check_interval", "retry_on_timeout", "max_connections", "polling_interval", "unacked_restore_limit",
-    "fanout_prefix", "fanout_patterns", "client_name",
-})
-
-
-def lpush_compatible(app: Any) -> bool:
-    """True when the broker is one plain Redis URL whose queues are plain lists, so the one-LPUSH
-    publish writes exactly what kombu would; Sentinel (`sentinel://`), failover lists
-    (`redis://a;redis://b`), broker_use_ssl and key-changing transport options use kombu's producer."""
-    url = app.conf.broker_url or ""
-    if not url.startswith(("redis://", "rediss://")) or ";" in url:
-        return False
-    if app.conf.broker_use_ssl:
-        return False
-    options = app.conf.broker_transport_options or {}
-    return set(options) <= _LPUSH_NEUTRAL_OPTIONS
-
-
-def redis_publish(broker_url: str, queue: str, task_name: str, message: Any) -> None:
-    """Put a Celery task message straight into a Redis broker queue (one LPUSH).
-
-    kombu's Redis transport builds a new client object for every message, which costs more CPU
-    than the rest of the webhook; this writes the same envelope (checked against kombu's own
-    in `tests/test_dispatch.py`, and consumed by a real worker there) on a kept connection
-    (`imperium.core.redisline`).
-    """
-    import json
-
-    from django.conf import settings
-
-    from imperium.core.redisline import RedisLine
-
-    line = RedisLine.for_url(broker_url, timeout=settings.WEBHOOK_REDIS_TIMEOUT)
-    line.lpush(queue, json.dumps(redis_envelope(queue, task_name, message)))
-
-
 def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:
     """Send one task message (Celery protocol 2, `before_task_publish` signals included).
 
@@ -136,6 +72,8 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     Kept small so tests can replace it and observe what was queued.
     """
     from celery import current_app
+
+    from imperium.core.celery_lpush import celery_lpush, lpush_compatible
 
     app = current_app._get_current_object()  # the project's app: `imperium/__init__.py` creates it first
 
@@ -147,7 +85,7 @@ def _publish(task_name: str, args: list[Any], *, queue: str, eta: datetime | Non
     )
     broker_url = app.conf.broker_url or ""
     if lpush_compatible(app):
-        redis_publish(broker_url, queue, task_name, message)
+        celery_lpush(broker_url, queue, task_name, message)  # one LPUSH on a kept connection (measured: docs/BENCHMARKS.md)
         return
     for attempt in (1, 2):
         try:

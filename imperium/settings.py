@@ -1,7 +1,8 @@
 """Imperium settings: one module, every value from the environment (see .env.example).
 
 With no environment at all the product runs embedded: SQLite under var/, local Qdrant files,
-and a filesystem Celery broker. Each *_URL switches one part to a real server.
+and a filesystem Celery broker. Each *_URL switches one part to a real server. The variables
+outside tools rely on are a contract: docs/CONTRACTS.md "Outside services".
 """
 
 from __future__ import annotations

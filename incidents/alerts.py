@@ -1,24 +1,15 @@
-"""Alerts and tenant-chat notifications: a database outbox in front of Telegram.
+"""The Telegram outbox: a database outbox in front of Telegram for every message we send
+(delivery rules and settings: docs/TELEGRAM.md "Alerts and notices (the Telegram outbox)").
 
-Callers write a row and return at once; a task sends it (`alert_send`), a beat sweep
-(`alerts_sweep_due`) retries whatever is due. Nothing here ever raises into the caller of
-`alert_raise` / `notification_enqueue` / `tenant_notify`, and nothing waits for Telegram.
+Two kinds of message go through it, one word each: an *alert* is for the CEO alert chat
+(`alert_raise`); a *notice* is for a tenant's managers about a conversation (written by
+`imperium.telegram.notices` and handed over with `telegram_message_enqueue`, as are verification
+requests); `tenant_notify` sends a tenant's managers a line outside a conversation. The row model
+is `Alert` for every kind (stored kind values `alert` / `notification`, kept).
 
-Delivery rules:
-- per-chat rate limit: at most TELEGRAM_CHAT_MESSAGES_PER_MINUTE sent into one chat in any
-  60 s; the rest wait for a free slot;
-- a 429 from Telegram: the alert, and every other pending message to that chat, waits the
-  `retry_after` seconds Telegram asked for;
-- 5xx, timeouts, connection errors: exponential backoff (30 s doubling, at most 30 min) until
-  `max_attempts` (8 by default, about 1.5 h), then `failed`;
-- 400/403 (chat not found, bot removed): `failed` at once;
-- every final failure is an ErrorLog row, and a failed message to a tenant's chat raises an
-  alert in the CEO chat (so a broken tenant chat is never silent).
-- dedup: an alert whose `key` matches one still waiting, or one created in the last 15 min,
-  is folded into it (`repeats` + 1) instead of sending again.
-
-The row is written in the caller's transaction: if the caller rolls back, the alert goes with
-it. Raise alerts about a failure after leaving the block that failed.
+Callers write a row in their own transaction and return; a task sends it (`alert_send`), a beat
+sweep retries what is due. Nothing here raises into the caller or waits for Telegram. If the caller
+rolls back, the message goes with it: raise alerts about a failure after leaving the failed block.
 """
 
 from __future__ import annotations
@@ -107,7 +98,7 @@ def alert_raise(
         return None
 
 
-def notification_enqueue(
+def telegram_message_enqueue(
     *,
     chat_id: int | str,
     text: str,
@@ -130,7 +121,7 @@ def notification_enqueue(
             severity=severity, tenant=tenant, key=key, reply_markup=reply_markup, reply_to_message_id=reply_to_message_id,
         )
     except Exception:
-        logger.exception("Telegram notification could not be stored for chat %s", chat_id)
+        logger.exception("Telegram message could not be stored for chat %s", chat_id)
         return None
 
 
@@ -161,11 +152,11 @@ def tenant_notify(
                 "incidents/alerts/tenant_chat_missing.txt",
                 {"tenant": getattr(client_settings, "client", None) or tenant, "text": text},
             )
-            return notification_enqueue(
+            return telegram_message_enqueue(
                 chat_id=str(settings.ALERT_CHAT_ID or ""), topic_id=settings.ALERT_TOPIC_ID, text=fallback, tenant=tenant,
                 key=key, severity=severity, title=title,
             )
-        return notification_enqueue(
+        return telegram_message_enqueue(
             chat_id=client_settings.telegram_chat_id, topic_id=topic_id or client_settings.telegram_topic_id, text=text,
             tenant=tenant, key=key, reply_markup=reply_markup, reply_to_message_id=reply_to_message_id, severity=severity,
             title=title,

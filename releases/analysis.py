@@ -1,26 +1,13 @@
 """Canary analysis: is the canary release worse for its tenants than stable is for the others?
+(the verdicts and settings: docs/RELEASES.md "Canary analysis").
 
-Every CANARY_ANALYSIS_SECONDS (beat `releases-canary-analysis`, or `manage.py canary_analysis`):
-
-1. nothing on canary (no canary release, or no tenant on the canary channel) → nothing to do, no row;
-2. the turns canary tenants got from the canary release and the turns stable tenants got from
-   the stable release over the last CANARY_ANALYSIS_WINDOW_MINUTES are measured
-   (`conversations.selectors.release_turn_stats`: QC-fail, escalation, delivery-failure and
-   error rates, p95 turn time) — a tenant's turns from before its flip count on neither side;
-3. the verdict (`canary_verdict`), stored as a `CanaryAnalysis` with both sides' numbers:
-   - **inconclusive**: a side has fewer than CANARY_ANALYSIS_MIN_TURNS decided turns. Keep
-     waiting; the CEO is told once per canary release;
-   - **inconclusive** too: a rate above stable's by more than its limit but not significantly
-     (one-sided two-proportion z below CANARY_MIN_Z: this few turns could show it by chance);
-     the CEO is told once per canary release;
-   - **failed**: a rate above stable's by more than its limit, significantly, or p95 much slower. The canary
-     tenants go back to stable and the release becomes rolled_back (`canary.auto_rollback`,
-     low risk, audited), an incident is opened and exactly one alert goes out;
-   - **successful**: fix proposals riding this release are marked verified (`fixer.verify_fix`).
-
-"Exactly once" holds across concurrent runs: the run that tells the CEO stores a unique
-`notice_key` (`failed:<version>`, `inconclusive:<version>`); a second run loses on that
-constraint and does nothing more.
+Each run compares the turns canary tenants got from the canary release with the turns stable
+tenants got from stable (`conversations.selectors.release_turn_stats`; a tenant's turns from before
+its flip count on neither side) and stores a `CanaryAnalysis`: inconclusive (too few turns, or
+worse but not significantly: z below CANARY_MIN_Z), failed (canary tenants go back to stable, the
+release is rolled back, one incident, one alert) or successful (riding fix proposals verified).
+"Exactly once" across concurrent runs: the run that tells the CEO stores a unique `notice_key`
+(`failed:<version>`, `inconclusive:<version>`); a second run loses on that constraint.
 """
 
 from __future__ import annotations

@@ -1,26 +1,12 @@
 """The built-in release bundle: what every tenant gets when no release overrides it.
 
-A `Release` stores only overrides (JSON dicts per section); `Release.effective_config()` is this
-bundle deep-merged with them, so a tenant with no release at all — a fresh install, a stable
-pointer that was never set — still has a complete, well-defined behaviour.
-
-Sections (each one is read by running code; see docs/RELEASES.md):
-
-- `answering` — the answer brain's behaviour: gate rule order (`rules`), thresholds
-  (`thresholds`) and prompt/reply templates (`templates`). It *is*
-  `conversations.answering.defaults.DEFAULTS`; the brain reads `release.config["answering"]`
-  for every turn, `ask` and `kb_eval`. Validated by `validate_answering` there.
-- `eval`      — the kb_eval thresholds a KB version must meet before it may be promoted to stable
-  (`releases.kb_gate`, `kb_eval`).
-- `flags`     — free-form switches for code that a newer image may add (values: true/false, a
-  number or text). This build reads none, so it has no defaults.
-
-The holding reply is not a release key: each tenant has its own (`ClientSettings.holding_reply_template`,
-changed through `tenant.holding_reply_change`).
+A `Release` stores only overrides; `Release.effective_config()` is this bundle deep-merged with
+them, so a fresh install still behaves completely. Sections (docs/RELEASES.md): `answering` (it *is*
+`conversations.answering.defaults.DEFAULTS`: gate rule order, thresholds, templates), `eval` (the
+kb_eval thresholds of the KB promotion gate, `releases.kb_gate`), `flags` (none read by this build).
 
 Changing a value here changes behaviour for every tenant that does not override it, on the next
-image: treat an edit of this file (or of the brain's DEFAULTS) like a release (canary image first,
-docs/ROLLBACK.md).
+image: treat an edit like a release (canary image first, docs/ROLLBACK.md).
 """
 
 from __future__ import annotations

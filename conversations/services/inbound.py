@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from conversations.choices import DeadLetterStatus, MessageType
 from conversations.customers import customer_key, mask_phones_in_text, phone_normalize
-from conversations.models import Conversation, DeadLetter, InboundMessage
+from conversations.inbound_accept_sql import accept_statements
+from conversations.models import Conversation, DeadLetter
 from imperium.core.actors import Actor
 from imperium.core.crypto import mask_phone
 from imperium.core.prepared import server_prepared_cursor
@@ -145,79 +146,9 @@ def _redis_seen_before(tenant_id: int, message_id: str) -> bool:
         return False
 
 
-# --- the accept statements ------------------------------------------------------------------
+# --- the accept (its SQL: conversations/inbound_accept_sql.py) ------------------------------
 class _Duplicate(Exception):
     pass
-
-
-_CONVERSATION_COLUMNS = """tenant_id, customer_key, customer_phone, customer_phone_masked, customer_name, state,
-                        created_at, updated_at, last_inbound_at, reply_due_at, dispatched_at"""
-_CONVERSATION_VALUES = "%(tenant)s, %(key)s, %(phone)s, %(masked)s, %(name)s, 'bot', %(now)s, %(now)s, %(now)s, %(due)s, %(now)s"
-# A message opens a coalescing window only when none is open; a closed conversation reopens.
-_CONVERSATION_CONFLICT = """ON CONFLICT (tenant_id, customer_key) DO UPDATE SET
-        last_inbound_at = excluded.last_inbound_at,
-        updated_at = excluded.updated_at,
-        customer_name = CASE WHEN excluded.customer_name <> '' THEN excluded.customer_name ELSE {conv}.customer_name END,
-        state = CASE WHEN {conv}.state = 'closed' THEN 'bot' ELSE {conv}.state END,
-        reply_due_at = COALESCE({conv}.reply_due_at, excluded.reply_due_at),
-        dispatched_at = CASE WHEN {conv}.reply_due_at IS NULL THEN excluded.dispatched_at ELSE {conv}.dispatched_at END
-    RETURNING id, CASE WHEN dispatched_at = %(now)s THEN 1 ELSE 0 END AS started"""
-_MESSAGE_COLUMNS = """tenant_id, conversation_id, provider_message_id, message_type, text, payload,
-                           provider_timestamp, received_at, webhook_id, correlation_id"""
-_MESSAGE_CONFLICT = "ON CONFLICT (tenant_id, provider_message_id) DO NOTHING RETURNING id, conversation_id"
-
-# Postgres: the whole accept as one statement (data-modifying CTEs): one round trip, no
-# BEGIN/COMMIT. The NOT EXISTS guard keeps a repeat from touching the conversation; a concurrent
-# repeat that passes it loses on the unique index (DO NOTHING) and changes nothing but the
-# conversation's last_inbound_at by a few milliseconds.
-_COMBINED = """
-WITH conv AS (
-    INSERT INTO {conv} ({conv_columns})
-    SELECT {conv_values}
-    WHERE NOT EXISTS (SELECT 1 FROM {inbound} WHERE tenant_id = %(tenant)s AND provider_message_id = %(mid)s)
-    {conv_conflict}
-), msg AS (
-    INSERT INTO {inbound} ({message_columns})
-    SELECT %(tenant)s, conv.id, %(mid)s, %(type)s, %(text)s, CAST(%(payload)s AS jsonb), %(pts)s, %(now)s, %(wid)s, %(cid)s
-    FROM conv
-    {message_conflict}
-)
-SELECT msg.id, msg.conversation_id, conv.started FROM msg JOIN conv ON conv.id = msg.conversation_id
-"""
-_UPSERT = "INSERT INTO {conv} ({conv_columns}) VALUES ({conv_values}) {conv_conflict}"
-_INSERT = """INSERT INTO {inbound} ({message_columns})
-    VALUES (%(tenant)s, %(conversation)s, %(mid)s, %(type)s, %(text)s, %(payload)s, %(pts)s, %(now)s, %(wid)s, %(cid)s)
-    {message_conflict}"""
-_EXISTS = "SELECT 1 FROM {inbound} WHERE tenant_id = %(tenant)s AND provider_message_id = %(mid)s"
-
-
-@dataclass(frozen=True)
-class _Statements:
-    combined: str  # Postgres
-    upsert: str  # elsewhere (SQLite has no data-modifying CTEs): two statements in one transaction
-    insert: str
-    exists: str
-
-
-_SQL: dict[str, _Statements] = {}
-
-
-def _statements() -> _Statements:
-    """SQL built once per database vendor. Table names come from model metadata; every value is a
-    query parameter."""
-    vendor = connection.vendor
-    if vendor not in _SQL:
-        conv = Conversation._meta.db_table
-        parts = {
-            "conv": conv, "inbound": InboundMessage._meta.db_table, "conv_columns": _CONVERSATION_COLUMNS,
-            "conv_values": _CONVERSATION_VALUES, "conv_conflict": _CONVERSATION_CONFLICT.format(conv=conv),
-            "message_columns": _MESSAGE_COLUMNS, "message_conflict": _MESSAGE_CONFLICT,
-        }
-        _SQL[vendor] = _Statements(
-            combined=_COMBINED.format(**parts), upsert=_UPSERT.format(**parts), insert=_INSERT.format(**parts),
-            exists=_EXISTS.format(**parts),
-        )
-    return _SQL[vendor]
 
 
 _phone_field = Conversation._meta.get_field("customer_phone")
@@ -237,7 +168,7 @@ def inbound_accept(
     concurrent repeats are serialised by the unique index. When this message opens a new
     window, the turn task is queued after commit, due when the window closes.
     """
-    statements = _statements()
+    statements = accept_statements()
     params: dict[str, Any] = {"tenant": tenant.pk, "mid": message.message_id}
     if _redis_seen_before(tenant.pk, message.message_id):
         with connection.cursor() as cursor:

@@ -1,23 +1,9 @@
-"""SLA follow-ups of escalations: remind the managers, reassure the customer once.
-
-Run by the beat job `conversations.reminders_process` (every REMINDERS_SWEEP_SECONDS) and by
-`POST /reminders/process`. For every escalation still open (status open or taken) whose
-conversation a human holds, of a tenant that is not disabled, with the tenant's SLA
-(`ClientSettings.escalation_sla_minutes`):
-
-- **manager reminder** — nobody took it (status `open`): due at created + SLA, created + 2·SLA, …
-  at most ESCALATION_REMINDERS_MAX times, and never two within one SLA period (a sweeper that
-  was down does not fire a burst when it comes back). Delivered by the notifier's
-  `escalation_reminder` (Telegram: in the conversation's topic).
-- **customer follow-up** — the customer's holding reply went out and no manager has answered
-  since the escalation (taken or not): one SLA after the escalation, one more holding message
-  (the tenant's `holding_followup_template`), once per escalation. Escalations without a
-  delivered holding reply (e.g. `delivery_failed`) get none: the channel is broken or the
-  customer was never promised a human.
+"""SLA follow-ups of escalations: remind the managers, reassure the customer once
+(rules and settings: docs/PIPELINE.md "4. Escalation and the human side").
 
 Each step is claimed with a conditional update of the escalation, in one transaction with its
-effect (the notifier's outbox rows, the outbound message), so concurrent sweeps cannot both
-act and a failure rolls the claim back for the next sweep.
+effect (the notifier's rows, the outbound message), so concurrent sweeps cannot both act and a
+failure rolls the claim back for the next sweep. A sweeper that was down does not fire a burst.
 """
 
 from __future__ import annotations

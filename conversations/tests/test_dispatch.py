@@ -19,6 +19,7 @@ from conversations.models import InboundMessage
 from conversations.signing import signed_headers
 from conversations.testing.live import LiveWorker
 from imperium.celery import app
+from imperium.core.celery_lpush import celery_lpush, kombu_redis_envelope
 
 
 def _message(eta=None):
@@ -27,7 +28,7 @@ def _message(eta=None):
 
 def test_the_redis_envelope_is_what_kombu_itself_would_store():
     message = _message()
-    ours = dispatch.redis_envelope("stable", "conversations.turn_run", message)
+    ours = kombu_redis_envelope("stable", "conversations.turn_run", message)
     with Connection("memory://") as conn:
         producer = app.amqp.Producer(conn, auto_declare=True)
         app.amqp.send_task_message(producer, "conversations.turn_run", _message_copy(message), queue="stable", retry=False)
@@ -53,7 +54,7 @@ def test_a_real_worker_consumes_what_the_configured_broker_path_publishes(tmp_pa
     queue = f"live-{uuid.uuid4().hex[:8]}"
     if settings.REDIS_URL:
         worker = LiveWorker(tmp_path, queues=queue, CELERY_BROKER_URL=settings.REDIS_URL).start()
-        publish = lambda: dispatch.redis_publish(settings.REDIS_URL, queue, "conversations.outbox_sweep",  # noqa: E731
+        publish = lambda: celery_lpush(settings.REDIS_URL, queue, "conversations.outbox_sweep",  # noqa: E731
                                                  app.amqp.as_task_v2(str(uuid.uuid4()), "conversations.outbox_sweep", args=[],
                                                                      kwargs={}))
     else:

@@ -8,9 +8,9 @@ the field's own `pre_save` / `get_db_prep_save` / `get_db_prep_value` (so JSON, 
 date-time fields are stored exactly as the ORM stores them). Statements still go through
 Django's cursor wrapper (query logging and `assertNumQueries` see them).
 
-What they do not do: send `pre_save` / `post_save` signals (use them only for models nobody
-listens to — the pipeline's rows), or accept expressions (`F()`); conditions are equality or
-`IS NULL` only.
+What they do not do: send `pre_save` / `post_save` signals — so they refuse a model that has
+receivers for either (connect one to a pipeline model and its writes must go back to the ORM) —
+or accept expressions (`F()`); conditions are equality or `IS NULL` only.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from __future__ import annotations
 import threading
 from typing import Any, TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
 
@@ -36,10 +38,21 @@ def _cached(key: tuple[Any, ...], build: Any) -> str:
     return sql
 
 
+def _refuse_signalled(model: type[Model]) -> None:
+    """A save receiver would be skipped silently: refuse instead (cheap: Django caches receivers per sender)."""
+    for name, signal in (("pre_save", pre_save), ("post_save", post_save)):
+        if signal.has_listeners(model):
+            raise ImproperlyConfigured(
+                f"{model._meta.label} has {name} receivers, which row_insert/row_update would skip: write it with the ORM"
+            )
+
+
 def row_insert(model: type[M], *, using: str = "default", **values: Any) -> M:
     """`model.objects.create(**values)` without signals: the instance, with its primary key set.
 
-    Every concrete field is written (defaults and `auto_now_add` included), as the ORM does."""
+    Every concrete field is written (defaults and `auto_now_add` included), as the ORM does.
+    Refuses a model with `pre_save`/`post_save` receivers (ImproperlyConfigured)."""
+    _refuse_signalled(model)
     connection = connections[using]
     obj = model(**values)
     meta = model._meta
@@ -70,7 +83,9 @@ def row_insert(model: type[M], *, using: str = "default", **values: Any) -> M:
 
 def row_update(model: type[Model], where: dict[str, Any], values: dict[str, Any], *, using: str = "default") -> int:
     """`model.objects.filter(**where).update(**values)` for plain values: the number of rows
-    changed. `where` keys are field attnames compared with `=`, or with `IS NULL` for None."""
+    changed. `where` keys are field attnames compared with `=`, or with `IS NULL` for None.
+    Refuses a model with `pre_save`/`post_save` receivers (ImproperlyConfigured)."""
+    _refuse_signalled(model)
     connection = connections[using]
     meta = model._meta
     set_fields = [meta.get_field(name) for name in values]

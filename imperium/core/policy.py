@@ -1,29 +1,11 @@
-"""Write-risk policy (DEC-003/DEC-007): low-risk actions run at once, high-risk ones wait for a verifier.
+"""Write-risk policy (DEC-003/DEC-007): low-risk actions run at once, high-risk ones wait for a
+verifier (docs/ARCHITECTURE.md "Write-risk policy"; risk levels in docs/IMPERIUM_DECISIONS.yaml,
+unlisted = high).
 
-Risk levels are data, read from `docs/IMPERIUM_DECISIONS.yaml`; an action missing there counts
-as high risk. Apps register what an action *does* in a `policy_actions.py` module:
-
-    from imperium.core.policy import register_action
-
-    @register_action("kb.promote", summary="Promote KB v{version} of {tenant}")
-    def kb_promote(*, actor, tenant, version):
-        ...  # call the service; return a JSON-serialisable result
-
-and every entry point (admin action, Telegram command, management command) calls
-
-    outcome = policy_execute("kb.promote", actor, {"tenant": "lotus", "version": 3})
-
-Low risk → executed now and audited. High risk → a `VerificationRequest` (pending, with expiry)
-that verifiers approve or reject in Telegram or admin; approval executes exactly once.
-
-Preconditions (`register_precondition(action, check)`) are facts an action needs — e.g. a KB
-version's evaluation above the release thresholds. A check raises ApplicationError to refuse; it
-runs when the action is requested (a verifier is never asked to approve something that would be
-refused) and again right before it executes (facts may change while a request waits).
-
-Who may verify is decided by registered verifier checks (superusers always; the Telegram app
-registers its allow-list roles), and pending requests are announced by registered notifiers —
-so this base module imports no app.
+Apps register executors (`@register_action` in a `policy_actions.py`) and preconditions
+(`register_precondition`: checked at request time and again right before execution); entry points
+call `policy_execute(action, actor, params)`. Verifier checks and request notifiers are registered
+by the apps that know them, so this base module imports no app.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 class TelegramConfig(AppConfig):
-    """The Telegram control plane: webhook/polling intake, dispatcher, CEO commands, buttons."""
+    """The Telegram control plane: webhook/polling intake, update router, CEO commands, buttons."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "imperium.telegram"

@@ -1,29 +1,12 @@
-"""Inline-button presses: a registry of callback actions and the handler that runs them.
+"""Inline-button presses: a registry of callback actions and the handler that runs them
+(how to add one: docs/TELEGRAM.md "Buttons (callback data)"; data format `<action>:<arg>...` ≤ 64 bytes,
+`imperium.core.botapi.callback_data`).
 
-Data format: `<action>:<arg>...` ≤ 64 bytes (`imperium.core.botapi.callback_data`). Register an
-action (in a module imported by `imperium/telegram/handlers/`):
-
-    @register_callback_action
-    class TakeConversation(CallbackAction):
-        action = "conv.take"
-        requires_allowlist = False           # tenant managers are not on the CEO allow-list
-
-        def authorize(self, press: ButtonPress) -> bool:
-            return press.chat_id == <the tenant's chat>   # who may press
-
-        def handle(self, press: ButtonPress) -> CallbackAnswer:
-            ...                                # call a service with press.actor; edit press.message
-            return CallbackAnswer("Диалог ваш")
-
-Guarantees of the handler around `handle`:
-- one press runs at most once to success: presses are keyed by Telegram's callback query id
-  (unique row); a redelivered or reprocessed press whose action finished only re-answers;
-- every press is answered with answerCallbackQuery (done, stale button, refused, failed);
-- refusals are audited (`telegram.callback_refused`, actor = the Telegram user);
-- `handle` may raise: the press is marked failed, answered with a failure text, and the
-  exception propagates (a retryable IntegrationError retries the update, anything else is
-  an ErrorLog). Actions must still be guarded state changes: a worker can die after the
-  service committed and before the press row says done.
+What the handler guarantees around `CallbackAction.handle`: a press (keyed by Telegram's callback
+query id) runs at most once to success and is always answered; refusals are audited; an exception
+marks the press failed and propagates (retryable IntegrationError → the update is retried). A
+worker can die after the service committed and before the press row says done, so actions must
+still be guarded state changes.
 """
 
 from __future__ import annotations
@@ -40,9 +23,9 @@ from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.allowlist import allowed_user_get, allowlist_seed_from_settings
 from imperium.telegram.choices import PressStatus, UpdateKind
-from imperium.telegram.dispatch import UpdateHandler, register_handler
 from imperium.telegram.messaging import answer_callback
 from imperium.telegram.models import TelegramAllowedUser, TelegramCallbackPress, TelegramUpdate
+from imperium.telegram.router import UpdateHandler, register_handler
 from imperium.telegram.updates import IncomingUpdate, TelegramUser
 
 logger = logging.getLogger(__name__)

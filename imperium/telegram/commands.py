@@ -1,28 +1,11 @@
-"""CEO/operator commands: allow-list check, routing, argument validation, replies.
+"""CEO/operator commands: allow-list check, routing, argument validation, replies (the command
+list: docs/TELEGRAM.md, the contract: docs/CONTRACTS.md "Telegram").
 
-Register a command:
-
-    @command("status", usage="/status <клиент>", roles=ALL_ROLES)
-    def command_status(ctx: CommandContext) -> str:
-        ...  # validate ctx.args (raise CommandUsageError for the usage text), call services
-        return "reply text"   # Russian, rendered from a template
-
-Commands whose real work belongs to a later part (releases, incidents, knowledge) call a
-*command backend* by name; that part registers it and every command then works through it:
-
-    from imperium.telegram.commands import register_command_backend
-    register_command_backend("tenant.rollback", releases_rollback_backend)   # (ctx, tenant) -> str
-
-Backends (names follow the write-risk policy actions):
-    tenant.deploy_canary (ctx, tenant) -> str   default: client_set_release_channel(canary)
-    tenant.rollback      (ctx, tenant) -> str   default: client_set_release_channel(stable)
-    tenant.deploy_stable (ctx, tenant) -> str   none yet: answers "not configured"
-    incident.show        (ctx, incident_id: int) -> str       none yet
-
-`/kb promote <tenant> <version>` goes through the write-risk policy instead:
-`policy_execute("kb.promote", actor, {"tenant": slug, "version": n})` — high risk, so it becomes
-a verification request the CEO approves with a button; it answers "not configured" while no
-app has registered an executor for `kb.promote` (`@register_action` in a policy_actions.py).
+Register a command with `@command("name", usage=..., roles=...)`; its function validates
+`ctx.args` (CommandUsageError for the usage text), calls services or `policy_execute`, and returns
+the Russian reply rendered from a template. Work owned by another area is a *command backend*
+that area registers by name (`register_command_backend("tenant.rollback", func)`); until it does,
+the command answers "not configured".
 """
 
 from __future__ import annotations
@@ -39,9 +22,9 @@ from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.allowlist import allowed_user_get, allowlist_seed_from_settings
 from imperium.telegram.choices import AllowedRole
-from imperium.telegram.dispatch import UpdateHandler, register_handler
 from imperium.telegram.messaging import bot_username, reply_to
 from imperium.telegram.models import TelegramAllowedUser
+from imperium.telegram.router import UpdateHandler, register_handler
 from imperium.telegram.status import register_status_section, status_report
 from imperium.telegram.texts import render
 from imperium.telegram.updates import IncomingUpdate, ParsedCommand, TelegramUser

@@ -1,24 +1,12 @@
-"""Manager notices: messages about conversations in the tenant's managers' chat.
+"""Managers' notices: messages about conversations in the tenant's managers' chat (where each one
+goes and how Telegram failures are handled: docs/TELEGRAM.md "Manager hand-over").
 
-The notifier (`imperium.telegram.notifier.TelegramNotifier`, plugged into the pipeline through
-CONVERSATION_NOTIFIER) writes one `ConversationNotice` per event and returns: the caller's path
-makes no network call, and inside a caller's transaction only rows are written. After commit the
-task `telegram.notices_flush` puts the conversation's waiting notices into the Telegram outbox
-(`incidents.alerts`: retries with backoff, per-chat rate limit, 429 `retry_after`, an alert when a
-tenant chat refuses) — creating the conversation's forum topic first when it needs one.
-
-Where a notice goes:
-- the tenant chat (`ClientSettings.telegram_chat_id`) is a forum and TELEGRAM_TOPIC_PER_CONVERSATION
-  is on: the conversation's own topic (`ConversationTopic`, createForumTopic once);
-- otherwise the tenant's topic (`telegram_topic_id`, or the chat itself), where customer messages
-  and reminders reply to the escalation card so a conversation stays one thread;
-- no tenant chat: the CEO alert chat, marked as such, without buttons (`tenant_notify`).
-
-Telegram down while a topic is needed: the notices stay `waiting` with a backoff and the beat job
-`telegram.notices_sweep` flushes them later, in order; after TOPIC_MAX_ATTEMPTS the conversation
-gives up its own topic and uses the tenant's. Once queued, the outbox owns delivery. A worker
-dying right after createForumTopic succeeded leaves an empty topic behind (the next one is used);
-it never loses a notice.
+The notifier (`imperium.telegram.notifier.TelegramNotifier`, CONVERSATION_NOTIFIER) writes one
+`ConversationNotice` per event and returns, so the pipeline makes no network call and inside a
+caller's transaction only rows are written. After commit `telegram.notices_flush` hands the
+conversation's waiting notices, in order, to the Telegram outbox (`incidents.alerts`), creating the
+conversation's forum topic first when it needs one; `telegram.notices_sweep` retries what waits.
+A worker dying right after createForumTopic leaves an empty topic behind; it never loses a notice.
 """
 
 from __future__ import annotations
@@ -109,13 +97,10 @@ def notice_write(
 
 
 def _schedule_flush(conversation_id: int, delay: float) -> None:
-    from imperium.telegram.tasks import telegram_notices_flush_task
+    from imperium.core.queueing import task_enqueue
 
     try:
-        if delay > 0:
-            telegram_notices_flush_task.apply_async((conversation_id,), countdown=delay)
-        else:
-            telegram_notices_flush_task.delay(conversation_id)
+        task_enqueue("telegram.notices_flush", (conversation_id,), countdown=delay if delay > 0 else None)
     except Exception:  # broker down: the notices are rows, the sweep flushes them
         logger.exception("could not queue the notice flush of conversation %s; the sweep will", conversation_id)
 
@@ -186,7 +171,7 @@ def _backoff(attempts: int) -> float:
 
 
 def _queue(notice: ConversationNotice, conversation: Conversation, destination: Destination, *, now: datetime) -> bool:
-    from incidents.alerts import notification_enqueue, tenant_notify
+    from incidents.alerts import telegram_message_enqueue, tenant_notify
 
     text = notice_render(notice, conversation, destination)
     markup = conversation_keyboard(conversation) if notice.with_buttons and destination.chat_id is not None else None
@@ -206,7 +191,7 @@ def _queue(notice: ConversationNotice, conversation: Conversation, destination: 
         if destination.chat_id is None:
             alert = tenant_notify(tenant=conversation.tenant, text=text, key=key, title=notice.get_kind_display())
         else:
-            alert = notification_enqueue(
+            alert = telegram_message_enqueue(
                 chat_id=destination.chat_id, topic_id=destination.topic_id, text=text, tenant=conversation.tenant, key=key,
                 reply_markup=markup, reply_to_message_id=reply_to, title=notice.get_kind_display(),
             )

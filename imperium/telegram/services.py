@@ -1,7 +1,7 @@
 """Telegram update intake: store first (deduplicated by update_id), process in a task.
 
 Webhook and polling feed the same path: `telegram_update_store` → on commit, the
-`telegram.update_process` task → `telegram_update_process` → the dispatcher. A beat sweep
+`telegram.update_process` task → `telegram_update_process` → the update router (`router.py`). A beat sweep
 (`telegram_updates_sweep`) re-enqueues updates whose task was lost and revives updates whose
 worker died mid-way, so the database, not the broker, guarantees every update is handled.
 """
@@ -96,12 +96,9 @@ def _dead_letter(reason: str, body: bytes, source: str) -> TelegramDeadLetter:
 
 def _schedule_process(update_pk: int, delay: float) -> None:
     def enqueue() -> None:
-        from imperium.telegram.tasks import telegram_update_process_task
+        from imperium.core.queueing import task_enqueue
 
-        if delay > 0:
-            telegram_update_process_task.apply_async((update_pk,), countdown=delay)
-        else:
-            telegram_update_process_task.delay(update_pk)
+        task_enqueue("telegram.update_process", (update_pk,), countdown=delay if delay > 0 else None)
 
     transaction.on_commit(enqueue, robust=True)
 
@@ -121,7 +118,7 @@ def telegram_update_process(*, update_pk: int) -> str:
     if claimed != 1:
         return "skipped"
     update = TelegramUpdate.objects.get(pk=update_pk)
-    from imperium.telegram.dispatch import registry
+    from imperium.telegram.router import registry
 
     try:
         incoming = IncomingUpdate.from_payload(update.payload)

@@ -35,7 +35,7 @@ from imperium.core.policy import verifier_roles as policy_verifier_roles
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
 from imperium.telegram.models import TelegramAllowedUser
-from incidents.alerts import notification_enqueue
+from incidents.alerts import telegram_message_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def announce_verification_request(request: VerificationRequest) -> None:
         InlineButton(texts.VERIFY_APPROVE_BUTTON, callback_data_build(APPROVE_ACTION, request.pk)),
         InlineButton(texts.VERIFY_REJECT_BUTTON, callback_data_build(REJECT_ACTION, request.pk)),
     ]])
-    alert = notification_enqueue(
+    alert = telegram_message_enqueue(
         chat_id=str(settings.ALERT_CHAT_ID or ""), topic_id=settings.ALERT_TOPIC_ID,
         text=texts.render("verification_request", request=request, expires=timezone.localtime(request.expires_at)),
         tenant=request.tenant_id, key=f"verification:{request.pk}", reply_markup=keyboard, severity="warning",

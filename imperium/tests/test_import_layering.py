@@ -76,7 +76,13 @@ def _cross_app_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 
 
 def test_the_contracts_cover_every_project_app():
-    assert _project_packages() <= set(_config()["root_packages"]), "add the new app to [tool.importlinter] root_packages"
+    config = _config()
+    apps_ = _project_packages() - {"imperium"}
+    contracts = {contract["id"]: contract for contract in config["contracts"]}
+    layered = {name.strip(" ()") for layer in contracts["layers"]["layers"] for name in layer.replace("|", ":").split(":")}
+    assert _project_packages() <= set(config["root_packages"]), "add the new app to [tool.importlinter] root_packages"
+    assert apps_ <= layered, "give the new app its place in the layers contract"
+    assert apps_ <= set(contracts["domain-not-entry-points"]["source_modules"]), "add the new app to the forbidden contract's sources"
 
 
 def test_no_two_apps_import_each_other_in_a_circle():

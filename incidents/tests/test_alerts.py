@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import alerts
-from incidents.alerts import alert_raise, alert_send, alerts_sweep_due, notification_enqueue, tenant_notify
+from incidents.alerts import alert_raise, alert_send, alerts_sweep_due, telegram_message_enqueue, tenant_notify
 from incidents.choices import AlertStatus
 from incidents.models import Alert, ErrorLog
 
@@ -163,7 +163,7 @@ def test_it_rate_limits_each_chat(outbox, telegram_bot, settings, time_machine):
     time_machine.move_to(timezone.now())
     settings.TELEGRAM_CHAT_MESSAGES_PER_MINUTE = 3
     made = [outbox(alert_raise, title=f"a{i}") for i in range(5)]
-    other_chat = outbox(notification_enqueue, chat_id=555, text="другой чат")
+    other_chat = outbox(telegram_message_enqueue, chat_id=555, text="другой чат")
     assert len(telegram_bot.sent_messages("-1001000000001")) == 3
     assert len(telegram_bot.sent_messages(555)) == 1
     statuses = [Alert.objects.get(pk=a.pk).status for a in made]
@@ -184,7 +184,7 @@ def test_an_alert_never_raises_into_the_caller(outbox, telegram_bot, monkeypatch
     monkeypatch.setattr(alerts, "_enqueue", broken)
     assert alert_raise(title="Всё сломалось", text="подробности") is None
     assert "ALERT could not be stored" in caplog.text and "Всё сломалось" in caplog.text
-    assert notification_enqueue(chat_id=1, text="x") is None
+    assert telegram_message_enqueue(chat_id=1, text="x") is None
     assert tenant_notify(tenant=None, text="x") is None
 
 

@@ -4,7 +4,10 @@ for a burst of messages, without sending anything.
 Without --kb-version it answers from the version the tenant serves, else its newest draft (so a
 draft can be tried before promotion), and says plainly which version answered and what the live
 bot serves: when that is nothing, customers get a hand-over (`no_knowledge`) until a version is
-promoted."""
+promoted.
+
+Contract: docs/CONTRACTS.md "Command line".
+"""
 
 from __future__ import annotations
 

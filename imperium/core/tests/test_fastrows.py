@@ -120,3 +120,25 @@ def test_prepared_read_refuses_a_queryset_whose_value_it_cannot_find(tenant_a):
     read = PreparedRead(lambda pk: Conversation.objects.filter(pk=1))
     with pytest.raises(ImproperlyConfigured):
         read.first(5)
+
+
+@pytest.mark.parametrize("signal_name", ["pre_save", "post_save"])
+def test_a_model_with_save_receivers_is_refused_not_silently_skipped(conversation, signal_name):
+    from django.db.models import signals
+
+    heard = []
+    signal = getattr(signals, signal_name)
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance)
+
+    signal.connect(receiver, sender=Turn, weak=False)
+    try:
+        with pytest.raises(ImproperlyConfigured, match=f"conversations.Turn has {signal_name} receivers"):
+            row_insert(Turn, **turn_values(conversation))
+        with pytest.raises(ImproperlyConfigured, match=signal_name):
+            row_update(Turn, {"conversation_id": conversation.pk}, {"claim_token": "other"})
+        assert not Turn.objects.exists() and heard == []
+    finally:
+        signal.disconnect(receiver, sender=Turn)
+    assert row_insert(Turn, **turn_values(conversation)).pk  # back to the fast path once nobody listens

@@ -120,7 +120,7 @@ def test_it_serves_liveness_while_the_database_is_down(tmp_path):
             try:
                 response = requests.get(f"{base}/health", timeout=1)
                 break
-            except (requests.ConnectionError, requests.Timeout):  # still booting (slow on a busy machine)
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or the worker still loading the app
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from conversations.dispatch import lpush_compatible
+from imperium.core.celery_lpush import lpush_compatible
 from imperium.core.redisline import RedisLine, SentinelLine
 from imperium.core.redissentinel import parse_sentinel_url
 

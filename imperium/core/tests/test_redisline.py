@@ -80,6 +80,9 @@ def test_threads_do_not_share_a_connection(line):
 
 def test_a_forked_process_opens_its_own_connection_and_leaves_the_parents_alone(line, admin, monkeypatch):
     parent = line.execute("CLIENT", "ID")
+    # In a real fork the parent process keeps its connection object; here the test holds it, or the
+    # garbage collector could close the socket in this one process once the "child" replaces it.
+    parents_connection = line._local.connection  # noqa: F841
     monkeypatch.setattr(redisline.os, "getpid", lambda: -1)  # what the child of a fork sees
 
     child = line.execute("CLIENT", "ID")

@@ -30,9 +30,9 @@ from imperium.core.services import audit_record
 from imperium.telegram import texts
 from imperium.telegram.callbacks import ButtonPress, CallbackAction, CallbackAnswer, register_callback_action
 from imperium.telegram.choices import UpdateKind
-from imperium.telegram.dispatch import UpdateHandler, register_handler
 from imperium.telegram.messaging import reply_to
 from imperium.telegram.notices import CLOSE_ACTION, RETURN_ACTION, TAKE_ACTION, card_refresh, escalation_card_message_id, status_line
+from imperium.telegram.router import UpdateHandler, register_handler
 from imperium.telegram.selectors import message_conversation
 from imperium.telegram.updates import IncomingUpdate
 

@@ -1,28 +1,12 @@
 """A local fake of the Telegram Bot API, for tests and demos without Telegram.
 
-Speaks the real protocol: `POST|GET /bot<token>/<method>` with parameters in the query string,
-a form or a JSON body (pyTelegramBotAPI uses the query string), answers
-`{"ok": true, "result": ...}` or `{"ok": false, "error_code": N, "description": "...",
-"parameters": {"retry_after": S}}` with the matching HTTP status, validates what the real API
-refuses (empty text, text over 4096, callback_data over 64 bytes, editing an unknown message,
-"message is not modified", getUpdates while a webhook is set), records every call, and can be
-told to fail the next calls (429 with retry_after, 400, 403, 5xx, or hang).
-
-In tests (thread in the test process):
-
-    with FakeBotApi() as api:          # or the `fake_bot_api` / `telegram_bot` pytest fixtures
-        settings.TELEGRAM_API_URL = api.url
-        api.fail_next(429, retry_after=5)
-        api.queue_update({...})        # served by getUpdates
-        api.sent_messages()            # successful sendMessage parameters
-
-Standalone (for `make run` demos: TELEGRAM_API_URL=http://127.0.0.1:9200):
-
-    python -m imperium.telegram.testing.fake_bot_api --port 9200
-
-It then also serves a small control API: `GET /_fake/calls`, `POST /_fake/fail`
-(`{"status": 429, "count": 1, "retry_after": 5, "method": "sendMessage"}`),
-`POST /_fake/updates` (an Update object to queue), `POST /_fake/reset`.
+Speaks the real protocol (`/bot<token>/<method>`, parameters in the query string, a form or JSON;
+`{"ok": ...}` answers with the matching HTTP status), refuses what the real API refuses (empty or
+over-long text, callback_data over 64 bytes, unknown or unmodified messages, getUpdates while a
+webhook is set), records every call and can fail the next ones (429 with retry_after, 400, 403,
+5xx, hang). In tests: the `fake_bot_api` / `telegram_bot` fixtures; standalone for `make run`:
+`python -m imperium.telegram.testing.fake_bot_api --port 9200`, with a control API under `/_fake/`
+(`calls`, `fail`, `updates`, `reset`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Exit code 1 when any check fails (handy in cron or CI smoke checks). Without --once it keeps
 running every SENTINEL_INTERVAL_SECONDS (a sentinel container without celery beat).
+
+Contract: docs/CONTRACTS.md "Command line".
 """
 
 from __future__ import annotations

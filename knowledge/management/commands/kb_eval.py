@@ -1,5 +1,8 @@
 """kb_eval --tenant S --cases FILE [--kb-version N] [--json] → accuracy, shame rate,
-escalation precision/recall, per-category table; exit 1 below the release thresholds."""
+escalation precision/recall, per-category table; exit 1 below the release thresholds.
+
+Contract: docs/CONTRACTS.md "Command line".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""kb_import --tenant S FILE → a new draft KB version, indexed; prints its number."""
+"""kb_import --tenant S FILE → a new draft KB version, indexed; prints its number.
+
+Contract: docs/CONTRACTS.md "Command line".
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 a verification request that a verifier (CEO) approves in Telegram or admin; approval promotes
 the draft to stable. When the tenant has evaluation cases, the version must meet the stable
 release's eval thresholds — checked now (so nobody is asked to approve a failing version) and
-again when the promotion runs (policy precondition, releases.kb_gate)."""
+again when the promotion runs (policy precondition, releases.kb_gate).
+
+Contract: docs/CONTRACTS.md "Command line".
+"""
 
 from __future__ import annotations
 

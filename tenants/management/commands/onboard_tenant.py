@@ -3,7 +3,10 @@
 
 With --kb the file is imported as the tenant's first KB version and made stable through the
 policy (`kb.first_stable`, low risk: the tenant has never been live, nothing to shame yet).
-The file is parsed first; the tenant and its KB are created together or not at all."""
+The file is parsed first; the tenant and its KB are created together or not at all.
+
+Contract: docs/CONTRACTS.md "Command line".
+"""
 
 from __future__ import annotations
 

@@ -1,23 +1,16 @@
-"""The update dispatcher: small handler classes, tried in priority order, first match wins.
-
-    from imperium.telegram.dispatch import UpdateHandler, register_handler
+"""The update router: small handler classes, tried in priority order, first match wins.
 
     @register_handler
     class ManagerReplyHandler(UpdateHandler):
         name = "manager_reply"
         priority = 30            # built-ins: callbacks 10, commands 20; lower runs first
+        def matches(self, update: IncomingUpdate) -> bool: ...
+        def process(self, update: IncomingUpdate) -> str: ...   # a short outcome for the update row
 
-        def matches(self, update: IncomingUpdate) -> bool:
-            return update.kind == "message" and update.thread_id is not None and not update.command
-
-        def process(self, update: IncomingUpdate) -> str:
-            ...                  # call services; return a short outcome for the update row
-            return "sent"
-
-`process` runs inside a Celery task, once per stored update. It must be idempotent: after a
-worker crash or a retryable error (an `IntegrationError` with permanent=False, e.g. Telegram's
-429) the same update is processed again. Any other exception marks the update failed and is
-stored as an ErrorLog. Register modules by importing them in `imperium/telegram/handlers/`.
+`process` runs in a Celery task, once per stored update, and must be idempotent: after a worker
+crash or a retryable error (IntegrationError with permanent=False, e.g. a 429) the same update is
+processed again; any other exception marks it failed (an ErrorLog). Handler modules are imported
+by `imperium/telegram/handlers/`.
 """
 
 from __future__ import annotations
