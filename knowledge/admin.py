@@ -9,11 +9,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from imperium.core.actors import Actor
@@ -22,16 +24,29 @@ from knowledge import services
 from knowledge.choices import ImportJobStatus
 from knowledge.models import (
     KnowledgeEvalRun,
+    KnowledgeEvalSet,
     KnowledgeImportJob,
     KnowledgeItem,
     KnowledgeSource,
     KnowledgeSyncLog,
     KnowledgeVersion,
 )
-from knowledge.selectors import kb_version_diff
+from knowledge.selectors import kb_eval_run_latest, kb_version_diff, kb_versions_with_same_content
 from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedAdminMixin
 from tenants.models import Client
 from tenants.scoping import EDIT_ROLES, scope_queryset, user_can_access
+
+
+def try_question(version: KnowledgeVersion, question: str) -> dict[str, Any]:
+    """How the bot would answer `question` from this version (nothing is sent): the same answer
+    brain and release as `manage.py ask --kb-version N`."""
+    from conversations.answering.brain import decide_reply
+    from conversations.choices import EscalationReason
+    from releases.selectors import release_for_tenant
+
+    decision = decide_reply(version.tenant, None, [question[:2000]], kb_version=version, release=release_for_tenant(version.tenant))
+    reasons = dict(EscalationReason.choices)
+    return {**decision.as_dict(), "reason_text": reasons.get(decision.reason, decision.reason)}
 
 
 class LinesField(forms.CharField):
@@ -98,19 +113,60 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
     inlines = [KnowledgeItemInline]
     actions = ["clone_into_draft", "request_promotion", "mark_candidate", "unmark_candidate"]
 
+    change_form_template = "admin/knowledge/knowledgeversion/change_form.html"
+    change_list_template = "admin/knowledge/knowledgeversion/change_list.html"
+
     @admin.display(description="")
     def links(self, obj: KnowledgeVersion) -> str:
-        return format_html('<a href="{}">diff</a>', reverse("admin:knowledge_knowledgeversion_diff", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:knowledge_knowledgeversion_diff", args=[obj.pk]), _("diff"))
 
     def get_urls(self) -> list[Any]:
         urls = [
             path("upload/", self.admin_site.admin_view(self.upload_view), name="knowledge_knowledgeversion_upload"),
             path("<int:pk>/diff/", self.admin_site.admin_view(self.diff_view), name="knowledge_knowledgeversion_diff"),
+            path("<int:pk>/evaluate/", self.admin_site.admin_view(self.evaluate_view), name="knowledge_knowledgeversion_evaluate"),
         ]
         return urls + super().get_urls()
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        version = self.get_object(request, object_id)
+        extra: dict[str, Any] = {}
+        if version is not None:
+            question = (request.GET.get("try") or "").strip()
+            run = kb_eval_run_latest(version)
+            extra = {
+                "try_question": question,
+                "try_decision": try_question(version, question) if question else None,
+                "eval_run": run,
+                "eval_current": run is not None and run.summary.get("content_hash") == version.content_hash,
+                "eval_cases_stored": KnowledgeEvalSet.objects.for_tenant(version.tenant_id).exists(),
+                "same_content": list(kb_versions_with_same_content(version)[:3]),
+                "diff_url": reverse("admin:knowledge_knowledgeversion_diff", args=[version.pk]),
+                "evaluate_url": reverse("admin:knowledge_knowledgeversion_evaluate", args=[version.pk]),
+                "can_edit": user_can_access(request.user, version, EDIT_ROLES),
+            }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def evaluate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST: run the tenant's stored evaluation cases against this version and record the run
+        (the same evaluation a promotion request runs)."""
+        version = get_object_or_404(scope_queryset(KnowledgeVersion.objects.select_related("tenant"), request.user, EDIT_ROLES), pk=pk)
+        if request.method == "POST":
+            from releases.kb_gate import kb_eval_run  # the same evaluation a promotion request runs
+
+            summary = kb_eval_run(version)
+            if summary is None:
+                self.message_user(request, _("This tenant has no evaluation cases stored (manage.py kb_eval --save-cases)."),
+                                  messages.WARNING)
+            else:
+                self.message_user(request, _("Evaluation of v%(number)s: %(headline)s") % {
+                    "number": version.number, "headline": summary.get("headline", "")},
+                    messages.SUCCESS if summary.get("passed") else messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:knowledge_knowledgeversion_change", args=[version.pk]))
+
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "title": "Knowledge versions (upload a file: /admin/knowledge/knowledgeversion/upload/)"}
+        extra_context = {**(extra_context or {}), "upload_url": reverse("admin:knowledge_knowledgeversion_upload")}
         return super().changelist_view(request, extra_context)
 
     # Items of a draft go through services, so the content hash, the index key and the audit follow.
@@ -192,33 +248,37 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
                 self.message_user(request, f"v{version.number}: {exc.message}", messages.ERROR)
 
     def diff_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        new = get_object_or_404(scope_queryset(KnowledgeVersion.objects.select_related("tenant"), request.user), pk=pk)
-        versions = list(KnowledgeVersion.objects.for_tenant(new.tenant_id).exclude(pk=new.pk).order_by("-number"))
-        other_id = request.GET.get("other")
-        old = next((v for v in versions if str(v.pk) == other_id), None) if other_id else (
-            new.based_on if new.based_on_id else next(iter(versions), None))
+        """Compare any two versions of the tenant: `?old=<id>&new=<id>` (both chosen on the page);
+        by default this version against the one it was cloned from, or the one before it."""
+        this = get_object_or_404(scope_queryset(KnowledgeVersion.objects.select_related("tenant"), request.user), pk=pk)
+        versions = list(KnowledgeVersion.objects.for_tenant(this.tenant_id).order_by("-number"))
+        by_id = {str(v.pk): v for v in versions}
+        new = by_id.get(request.GET.get("new") or "", this)
+        old = by_id.get(request.GET.get("old") or request.GET.get("other") or "")
         if old is None:
-            old = new
-        if old.tenant_id != new.tenant_id:
-            raise Http404
-        context = {**self.admin_site.each_context(request), "title": "KB diff", "tenant": new.tenant, "old": old, "new": new,
-                   "versions": versions, "diff": kb_version_diff(old, new)}
+            earlier = [v for v in versions if v.number < new.number]
+            old = new.based_on if new.based_on_id and str(new.based_on_id) in by_id else next(iter(earlier), None)
+            if old is None:
+                old = next((v for v in versions if v.pk != new.pk), None)
+        context = {**self.admin_site.each_context(request), "title": _("Compare knowledge versions"), "tenant": this.tenant,
+                   "old": old, "new": new, "versions": versions, "opts": self.model._meta,
+                   "diff": kb_version_diff(old, new) if old is not None and old.pk != new.pk else None}
         return TemplateResponse(request, "admin/knowledge/diff.html", context)
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         tenants = scope_queryset(Client.objects.all(), request.user, EDIT_ROLES)
 
         class UploadForm(forms.Form):
-            tenant = forms.ModelChoiceField(queryset=tenants)
-            file = forms.FileField(help_text="JSONL or Markdown, UTF-8")
+            tenant = forms.ModelChoiceField(queryset=tenants, label=_("Tenant"))
+            file = forms.FileField(label=_("File"), help_text=_("JSONL or Markdown, UTF-8"))
 
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = UploadForm(request.POST or None, request.FILES or None, initial={"tenant": request.GET.get("tenant")})
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 content = upload.read().decode("utf-8")
             except UnicodeDecodeError:
-                form.add_error("file", "The file is not UTF-8 text.")
+                form.add_error("file", _("The file is not UTF-8 text."))
             else:
                 job = services.kb_import_job_create(actor=Actor.from_user(request.user), tenant=form.cleaned_data["tenant"],
                                                     file_name=upload.name, content=content)
@@ -229,7 +289,8 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
 
                     transaction.on_commit(lambda: kb_import_job_run.delay(job.pk))
                 return HttpResponseRedirect(reverse("admin:knowledge_knowledgeimportjob_change", args=[job.pk]))
-        context = {**self.admin_site.each_context(request), "title": "Upload knowledge", "form": form}
+        context = {**self.admin_site.each_context(request), "title": _("Upload knowledge"), "form": form,
+                   "opts": self.model._meta}
         return TemplateResponse(request, "admin/knowledge/upload.html", context)
 
 
@@ -259,17 +320,36 @@ class KnowledgeItemAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(KnowledgeImportJob)
 class KnowledgeImportJobAdmin(ReadOnlyTenantScopedAdmin):
+    """An upload's progress. While the job is queued or running the page reloads itself every
+    two seconds (a refresh in the page head; no script needed)."""
+
     list_display = ["file_name", "tenant", "status", "progress_bar", "version", "created_at", "created_by"]
     list_filter = ["status"]
     list_select_related = ["tenant", "version"]
     fields = ["tenant", "file_name", "kind", "status", "progress_bar", "message", "version", "created_at", "created_by", "finished_at"]
     readonly_fields = fields
+    change_form_template = "admin/knowledge/knowledgeimportjob/change_form.html"
+    # A job still queued after this long has no worker taking it: say so on the page.
+    STALE_QUEUED_SECONDS = 30
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress_bar(self, obj: KnowledgeImportJob) -> str:
-        refresh = obj.status in (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
-        return format_html('<progress value="{}" max="100"></progress> {}%{}', obj.progress, obj.progress,
-                           format_html('<meta http-equiv="refresh" content="2">') if refresh else "")
+        return format_html('<progress value="{}" max="100"></progress> {}%', obj.progress, obj.progress)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        extra: dict[str, Any] = {}
+        if job is not None:
+            waiting = job.status in (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
+            extra = {
+                "refresh_seconds": 2 if waiting else None,
+                "stuck_in_queue": job.status == ImportJobStatus.QUEUED
+                and (timezone.now() - job.created_at).total_seconds() > self.STALE_QUEUED_SECONDS,
+                "same_content": list(kb_versions_with_same_content(job.version)[:3]) if job.version_id else [],
+                "version_url": reverse("admin:knowledge_knowledgeversion_change", args=[job.version_id]) if job.version_id else "",
+            }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
 
 @admin.register(KnowledgeSyncLog)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from imperium.core.exceptions import ApplicationError
 from imperium.core.prepared import PreparedRead
 from knowledge.choices import VersionStatus
-from knowledge.models import KnowledgeItem, KnowledgeVersion
+from knowledge.models import KnowledgeEvalRun, KnowledgeItem, KnowledgeVersion
 
 
 def kb_versions_for(tenant: Any) -> QuerySet[KnowledgeVersion]:
@@ -87,3 +87,18 @@ def kb_version_diff(old: KnowledgeVersion, new: KnowledgeVersion) -> dict[str, l
             if diffs:
                 changed.append({"id": key, "changes": diffs})
     return {"added": added, "removed": removed, "changed": changed}
+
+
+def kb_versions_with_same_content(version: KnowledgeVersion) -> QuerySet[KnowledgeVersion]:
+    """Other versions of the tenant whose items are identical to `version`'s (same content hash),
+    newest first: an import that changes nothing is worth a warning."""
+    if not version.content_hash:
+        return KnowledgeVersion.objects.none()
+    return (KnowledgeVersion.objects.for_tenant(version.tenant_id).filter(content_hash=version.content_hash)
+            .exclude(pk=version.pk).order_by("-number"))
+
+
+def kb_eval_run_latest(version: KnowledgeVersion) -> KnowledgeEvalRun | None:
+    """The version's latest recorded evaluation (kb_eval --record, a promotion check, or the admin's
+    "run the evaluation" button), or None."""
+    return KnowledgeEvalRun.objects.filter(version=version).order_by("-created_at", "-id").first()

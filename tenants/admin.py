@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from imperium.core.actors import Actor
@@ -16,7 +17,7 @@ from tenants import services
 from tenants.admin_scoping import TenantScopedAdminMixin
 from tenants.choices import MembershipRole
 from tenants.models import Client, ClientSettings, TenantMembership
-from tenants.scoping import tenant_ids_for, user_can_access
+from tenants.scoping import EDIT_ROLES, tenant_ids_for, user_can_access
 
 
 def _secret_page(request: HttpRequest, client: Client, secret: str, heading: str) -> TemplateResponse:
@@ -47,10 +48,89 @@ def _report(model_admin: admin.ModelAdmin, request: HttpRequest, outcome: Policy
         model_admin.message_user(request, f"{outcome.action}: done.")
 
 
+def _hub_links(client: Client) -> list[tuple[str, str]]:
+    """Where an operator goes from the tenant page: its rows in the other apps, filtered to it."""
+    pk = client.pk
+    return [
+        (str(_("Conversations")), f"{reverse('admin:conversations_conversation_changelist')}?tenant={pk}"),
+        (str(_("Escalations")), f"{reverse('admin:conversations_escalation_changelist')}?tenant={pk}"),
+        (str(_("Knowledge versions")), f"{reverse('admin:knowledge_knowledgeversion_changelist')}?tenant={pk}"),
+        (str(_("Upload knowledge")), f"{reverse('admin:knowledge_knowledgeversion_upload')}?tenant={pk}"),
+        (str(_("Incidents")), f"{reverse('admin:incidents_incident_changelist')}?tenant={pk}"),
+        (str(_("Release channel history")), f"{reverse('admin:releases_tenantchannelevent_changelist')}?tenant={pk}"),
+        (str(_("Releases board")), reverse("admin:releases_releasepointer_changelist")),
+        (str(_("Audit log")), f"{reverse('admin:imperium_auditlog_changelist')}?tenant={pk}"),
+    ]
+
+
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["slug", "name", "status", "timezone", "locale"]
+
+
+class ClientSettingsForm(forms.ModelForm):
+    new_chatflow_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored token.",
+    )
+
+    class Meta:
+        model = ClientSettings
+        fields = [
+            "chatflow_instance_id",
+            "telegram_chat_id",
+            "telegram_topic_id",
+            "release_channel",
+            "coalesce_window_seconds",
+            "coalesce_max_seconds",
+            "holding_reply_template",
+            "holding_followup_template",
+            "escalation_sla_minutes",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        window, cap = data.get("coalesce_window_seconds"), data.get("coalesce_max_seconds")
+        if window is not None and cap is not None and cap < window:
+            self.add_error("coalesce_max_seconds", "Must be at least the coalescing window.")
+        return data
+
+
+class ClientSettingsInline(admin.StackedInline):
+    """The tenant's settings on the tenant page (created by onboarding: never added or deleted here)."""
+
+    model = ClientSettings
+    form = ClientSettingsForm
+    can_delete = False
+    extra = 0
+    max_num = 1
+    readonly_fields = ["webhook_secret_hint", "chatflow_token_hint"]
+    fields = ["webhook_secret_hint", "chatflow_instance_id", "chatflow_token_hint", "new_chatflow_token", "telegram_chat_id",
+              "telegram_topic_id", "release_channel", "coalesce_window_seconds", "coalesce_max_seconds", "escalation_sla_minutes",
+              "holding_reply_template", "holding_followup_template"]
+
+    @admin.display(description=_("webhook secret"))
+    def webhook_secret_hint(self, obj: ClientSettings) -> str:
+        return obj.webhook_secret_masked
+
+    @admin.display(description=_("ChatFlow token"))
+    def chatflow_token_hint(self, obj: ClientSettings) -> str:
+        return obj.chatflow_token_masked or "-"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # Without an object Django asks whether the inline may be shown at all (its queryset); the
+    # tenant page itself is already scoped, so only the object answer depends on the tenant.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_staff and user_can_access(request.user, obj, EDIT_ROLES) if obj is not None else request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_staff and (obj is None or user_can_access(request.user, obj))
 
 
 @admin.register(Client)
@@ -67,8 +147,39 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
     def release_channel(self, obj: Client) -> str:
         return getattr(getattr(obj, "settings", None), "release_channel", "-")
 
+    change_form_template = "admin/tenants/client/change_form.html"
+
+    inlines = [ClientSettingsInline]  # other apps append theirs (crm)
+
+    def get_inlines(self, request: HttpRequest, obj: Client | None = None) -> list[Any]:
+        # The add form is the onboarding form: settings are created by onboarding, not typed in.
+        return list(self.inlines) if obj is not None else [i for i in self.inlines if i is not ClientSettingsInline]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
         return ["slug", "created_at", "updated_at"] if obj else []
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        client = self.get_object(request, object_id)
+        extra: dict[str, Any] = {}
+        if client is not None:
+            from conversations.setup_progress import tenant_setup_steps
+
+            steps = tenant_setup_steps(client)
+            extra = {"hub_links": _hub_links(client), "setup_steps": steps, "setup_done": sum(s.done for s in steps)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    # The settings inline is applied through the policy, like the settings page; the formset's own
+    # save() is never called, so the lists the admin's change message reads are filled here.
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ClientSettings:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if inline_form.instance.pk and inline_form.has_changed():
+                settings_save(self, request, inline_form.instance, inline_form)
+                formset.changed_objects.append((inline_form.instance, inline_form.changed_data))
+        return None
 
     def get_fields(self, request: HttpRequest, obj: Client | None = None) -> list[str]:
         fields = ["slug", "name", "timezone", "locale"]
@@ -135,32 +246,35 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         self._set_status(request, queryset, "tenant.disable")
 
 
-class ClientSettingsForm(forms.ModelForm):
-    new_chatflow_token = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the stored token.",
-    )
-
-    class Meta:
-        model = ClientSettings
-        fields = [
-            "chatflow_instance_id",
-            "telegram_chat_id",
-            "telegram_topic_id",
-            "release_channel",
-            "coalesce_window_seconds",
-            "coalesce_max_seconds",
-            "holding_reply_template",
-            "holding_followup_template",
-            "escalation_sla_minutes",
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        window, cap = data.get("coalesce_window_seconds"), data.get("coalesce_max_seconds")
-        if window is not None and cap is not None and cap < window:
-            self.add_error("coalesce_max_seconds", "Must be at least the coalescing window.")
-        return data
+def settings_save(model_admin: admin.ModelAdmin, request: HttpRequest, obj: ClientSettings, form: forms.ModelForm) -> None:
+    """Apply an edited settings form through the policy (the settings page and the tenant page's inline)."""
+    actor = Actor.from_user(request.user)
+    data = form.cleaned_data
+    client = obj.client
+    current = ClientSettings.objects.get(pk=obj.pk)
+    changes = {
+        f: data[f] for f in services.EDITABLE_SETTINGS - services.CUSTOMER_FACING_SETTINGS
+        if f in data and data[f] != getattr(current, f)
+    }
+    if changes:
+        policy_execute("tenant.settings_change", actor, {"tenant": client.slug, "changes": changes}, tenant=client)
+    texts = {f: data[f] for f in sorted(services.CUSTOMER_FACING_SETTINGS) if f in data and data[f] != getattr(current, f)}
+    if texts:
+        # Texts customers read: high risk, the CEO verifies them.
+        _report(model_admin, request, policy_execute("tenant.holding_reply_change", actor, {"tenant": client.slug, **texts}, tenant=client))
+    if data.get("release_channel") and data["release_channel"] != current.release_channel:
+        # Channel flips are release operations (event log, canary pointer check) run by the CEO.
+        if request.user.is_superuser:
+            action = "tenant.deploy_canary" if data["release_channel"] == "canary" else "tenant.rollback"
+            try:
+                _report(model_admin, request, policy_execute(action, actor, {"tenant": client.slug, "source": "admin"}, tenant=client))
+            except ApplicationError as exc:
+                model_admin.message_user(request, f"Release channel not changed: {exc.message}", messages.ERROR)
+        else:
+            model_admin.message_user(request, "Only the CEO moves a tenant between release channels (releases board or Telegram); "
+                              "the channel was not changed.", messages.ERROR)
+    if data.get("new_chatflow_token"):
+        services.chatflow_token_set(actor=actor, client=client, token=data["new_chatflow_token"])
 
 
 @admin.register(ClientSettings)
@@ -188,33 +302,7 @@ class ClientSettingsAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         return obj.chatflow_token_masked or "-"
 
     def save_model(self, request: HttpRequest, obj: ClientSettings, form: forms.ModelForm, change: bool) -> None:
-        actor = Actor.from_user(request.user)
-        data = form.cleaned_data
-        client = obj.client
-        current = ClientSettings.objects.get(pk=obj.pk)
-        changes = {
-            f: data[f] for f in services.EDITABLE_SETTINGS - services.CUSTOMER_FACING_SETTINGS
-            if f in data and data[f] != getattr(current, f)
-        }
-        if changes:
-            policy_execute("tenant.settings_change", actor, {"tenant": client.slug, "changes": changes}, tenant=client)
-        texts = {f: data[f] for f in sorted(services.CUSTOMER_FACING_SETTINGS) if f in data and data[f] != getattr(current, f)}
-        if texts:
-            # Texts customers read: high risk, the CEO verifies them.
-            _report(self, request, policy_execute("tenant.holding_reply_change", actor, {"tenant": client.slug, **texts}, tenant=client))
-        if data.get("release_channel") and data["release_channel"] != current.release_channel:
-            # Channel flips are release operations (event log, canary pointer check) run by the CEO.
-            if request.user.is_superuser:
-                action = "tenant.deploy_canary" if data["release_channel"] == "canary" else "tenant.rollback"
-                try:
-                    _report(self, request, policy_execute(action, actor, {"tenant": client.slug, "source": "admin"}, tenant=client))
-                except ApplicationError as exc:
-                    self.message_user(request, f"Release channel not changed: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, "Only the CEO moves a tenant between release channels (releases board or Telegram); "
-                                  "the channel was not changed.", messages.ERROR)
-        if data.get("new_chatflow_token"):
-            services.chatflow_token_set(actor=actor, client=client, token=data["new_chatflow_token"])
+        settings_save(self, request, obj, form)
 
 
 class MembershipForm(forms.ModelForm):

@@ -78,7 +78,7 @@ def test_clone_action_and_diff_page(tenant_a, operator_a, login):
     assert draft.based_on == stable and draft.item_count == 1
     services.kb_item_save(actor=ACTOR, version=draft, external_id="parking", question="Парковка?", answer="Есть.")
     page = web.get(f"/admin/knowledge/knowledgeversion/{draft.pk}/diff/").content.decode()
-    assert "Added (1)" in page and "parking" in page and "Removed (0)" in page
+    assert '<ul id="kb-diff-added"><li><b>parking</b>' in page and '<ul id="kb-diff-removed"><li>' in page
 
 
 def test_kb_reindex_rebuilds_from_postgres(tenant_a):

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError, IntegrationError
+from knowledge.selectors import kb_versions_with_same_content
 from knowledge.services import kb_import
 from tenants.selectors import client_get_by_slug
 
@@ -40,9 +41,14 @@ class Command(BaseCommand):
                                 kind=options["format"])
         except (ApplicationError, IntegrationError) as exc:
             raise CommandError(exc.message) from None
+        same = [v.number for v in kb_versions_with_same_content(version)]
+        if same:
+            self.stderr.write(self.style.WARNING(
+                f"Warning: the items are identical to v{', v'.join(map(str, same))}: nothing changed in this import."))
         if options["json"]:
             self.stdout.write(json.dumps({"tenant": tenant.slug, "version": version.number, "items": version.item_count,
-                                          "status": version.status, "content_hash": version.content_hash}))
+                                          "status": version.status, "content_hash": version.content_hash,
+                                          "identical_to": same}))
         else:
             self.stdout.write(str(version.number))
             self.stderr.write(f"{tenant.slug}: draft KB v{version.number} with {version.item_count} items, indexed. "
