@@ -51,3 +51,13 @@ def login():
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _private_gateway_circuits(settings):
+    """The ChatFlow circuit breaker lives in the cache (Redis in CI, shared by the xdist workers,
+    whose tenants have the same ids): each test gets its own keys."""
+    import uuid
+
+    settings.CHATFLOW_CIRCUIT_KEY_PREFIX = f"test-circuit:{uuid.uuid4().hex}"
+    settings.TURN_QUEUE_LATENCY_CACHE_KEY = f"test-latency:{uuid.uuid4().hex}"

@@ -7,6 +7,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", None)  # "-" = stdout (the Docker image sets it)
+# Text access lines mask phone numbers in the request line (an admin search); the JSON lines below
+# log the path without the query string.
+logger_class = "imperium.core.accesslog.PhoneMaskingLogger"
 errorlog = "-"
 # JSON lines like the application's (LOG_FORMAT, default json when DEBUG is off): access lines
 # carry the correlation id (imperium/gunicorn_logging.py).

@@ -80,7 +80,12 @@ class WebhookSender:
     def headers(self, secret: str, body: bytes, *, msg_id: str | None = None, timestamp: datetime | None = None) -> dict[str, str]:
         msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
         timestamp = timestamp or datetime.now(tz=UTC)
-        signature = Webhook(secret).sign(msg_id, timestamp, body.decode())
+        try:
+            signature = Webhook(secret).sign(msg_id, timestamp, body.decode())
+        except UnicodeDecodeError:  # the package signs text only; bytes that are not UTF-8 are signed by ours
+            from conversations.signing import sign
+
+            signature = sign(secret, msg_id, int(timestamp.timestamp()), body)
         return {"webhook-id": msg_id, "webhook-timestamp": str(int(timestamp.timestamp())), "webhook-signature": signature}
 
     def post(

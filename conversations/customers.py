@@ -26,7 +26,18 @@ def customer_key(phone: str) -> str:
     return salted_hmac("imperium.conversations.customer", phone, algorithm="sha256").hexdigest()
 
 
+def _looks_like_a_timestamp(run: str) -> bool:
+    # Unix seconds (10 digits) and milliseconds (13 digits) of 2001–2286 start with 1; phones written
+    # without '+' that long and starting with 1 are rare enough to leave readable.
+    return not run.startswith("+") and run.isdigit() and len(run) in (10, 13) and run[0] == "1"
+
+
 def mask_phones_in_text(text: str) -> str:
+    """Phone-looking runs in free text (dead letters, gateway errors) masked; timestamps kept readable."""
     from imperium.core.crypto import mask_phone
 
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"[\s\-()]", "", m.group(0))), text)
+    def mask(match: re.Match[str]) -> str:
+        run = re.sub(r"[\s\-()]", "", match.group(0))
+        return match.group(0) if _looks_like_a_timestamp(run) else mask_phone(run)
+
+    return _PHONE_IN_TEXT.sub(mask, text)

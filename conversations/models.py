@@ -126,6 +126,8 @@ class DeadLetter(models.Model):
     webhook_id = models.CharField(_("webhook id"), max_length=200, blank=True, default="")
     error = models.TextField(_("error"))
     body = models.TextField(_("body"), help_text=_("Raw body as received (phone numbers masked)."))
+    raw_body = EncryptedTextField(_("raw body"), blank=True, default="",
+                                  help_text=_("The exact bytes received, base64 (encrypted at rest)."))
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="")
     status = models.CharField(_("status"), max_length=10, choices=DeadLetterStatus.choices, default=DeadLetterStatus.NEW)
@@ -265,6 +267,14 @@ class OutboundMessage(models.Model):
     send_ms = models.FloatField(_("send ms"), null=True, blank=True, help_text=_("Time spent in send attempts, backoff included."))
     created_by = models.CharField(_("created by"), max_length=150, blank=True, default="", help_text=_("Actor for manager replies."))
     correlation_id = models.CharField(_("correlation id"), max_length=128, blank=True, default="")
+    unclear_attempts = models.PositiveSmallIntegerField(
+        _("unclear attempts"), default=0,
+        help_text=_("Attempts whose outcome was unclear (a timeout, a crash mid-send): a re-send relies on the gateway's Idempotency-Key."),
+    )
+    gateway_duplicate = models.BooleanField(
+        _("gateway duplicate"), null=True, blank=True,
+        help_text=_("After an unclear attempt: did the gateway report the re-send as a duplicate?"),
+    )
 
     objects = TenantScopedQuerySet.as_manager()
 

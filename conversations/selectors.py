@@ -376,6 +376,30 @@ def deliveries_failed_transiently(*, tenant: Any, since: datetime) -> QuerySet[O
     )
 
 
+def deliveries_waiting_on_gateway(*, tenant: Any, older_than: datetime) -> QuerySet[OutboundMessage]:
+    """The tenant's deliveries back in the outbox after a transient gateway failure (pending with
+    a next retry time and the last error recorded), written before `older_than`, oldest first."""
+    return (
+        OutboundMessage.objects.for_tenant(tenant)
+        .filter(status=OutboundStatus.PENDING, next_attempt_at__isnull=False, created_at__lte=older_than)
+        .exclude(last_error="")
+        .filter(Q(last_status_code__isnull=True) | Q(last_status_code__gte=500) | Q(last_status_code=429))
+        .order_by("created_at", "id")
+    )
+
+
+def unclear_resends_by_tenant(*, since: datetime) -> dict[int, dict[str, int]]:
+    """{tenant_id: {"resent", "duplicate", "not_duplicate"}}: messages sent since `since` after an
+    attempt with an unclear outcome, and whether the gateway reported the re-send as a duplicate."""
+    rows = (
+        OutboundMessage.objects.filter(status=OutboundStatus.SENT, sent_at__gte=since, unclear_attempts__gt=0)
+        .values("tenant_id")
+        .annotate(resent=Count("id"), duplicate=Count("id", filter=Q(gateway_duplicate=True)))
+    )
+    return {row["tenant_id"]: {"resent": row["resent"], "duplicate": row["duplicate"],
+                               "not_duplicate": row["resent"] - row["duplicate"]} for row in rows}
+
+
 def delivery_outcomes_by_tenant(*, since: datetime) -> dict[int, dict[str, int]]:
     """{tenant_id: {"sent", "failed", "refused"}} of deliveries finished since `since`
     (`refused`: failed with a 4xx other than 429)."""

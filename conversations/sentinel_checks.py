@@ -10,8 +10,14 @@ sentinel (`incidents.sentinel`) records them and runs the incident lifecycle.
 - `pipeline.silent` (per active tenant): inbound messages older than SENTINEL_SILENT_MINUTES
   with neither a sent reply nor an escalation;
 - `outbox.backlog` (system): due work older than SENTINEL_OUTBOX_MAX_AGE_SECONDS;
-- `delivery.failure_rate` (per active tenant): share of deliveries the gateway refused (4xx)
-  over SENTINEL_DELIVERY_WINDOW_MINUTES (transient failures are `chatflow`'s).
+  Deliveries waiting in the outbox for a retry after a 5xx/429/timeout for longer than
+  SENTINEL_DELIVERY_WAITING_SECONDS are an outage too (they fail only after the retry window);
+- `delivery.failure_rate` (per active tenant): share of deliveries that failed — refused (4xx),
+  5xx, 429 or timeouts — over SENTINEL_DELIVERY_WINDOW_MINUTES;
+- `delivery.unclear_resends` (per active tenant): messages re-sent after an unclear outcome (a
+  timeout, a crash mid-send) that the gateway did not report as duplicates. Exactly once at the
+  customer then rests on the gateway's Idempotency-Key handling; many such re-sends mean it may
+  have stopped deduplicating (customers get doubles).
 """
 
 from __future__ import annotations
@@ -54,6 +60,15 @@ class ChatFlowCheck(Check):
         fields = {"target": tenant.slug, "tenant_id": tenant.pk}
         if settings.CHATFLOW_STATUS_PATH:
             return self._probe(tenant, fields)
+        waiting = selectors.deliveries_waiting_on_gateway(
+            tenant=tenant, older_than=ctx.now - timedelta(seconds=settings.SENTINEL_DELIVERY_WAITING_SECONDS))
+        oldest = waiting.first()
+        if oldest is not None:
+            count = waiting.count()
+            detail = (f"gateway not delivering: {count} message(s) waiting for a retry, the oldest written "
+                      f"{_age(ctx.now, oldest.created_at)} ago ({oldest.last_error[:200] or 'no answer'})")
+            return self.observe(False, detail, data={"waiting": count, "last_outbound_id": oldest.pk,
+                                                     "last_status_code": oldest.last_status_code}, **fields)
         latest = selectors.delivery_latest_finished(tenant=tenant, since=ctx.now - CHATFLOW_LOOKBACK)
         if latest is None:
             return self.skip("no deliveries in 24 h to judge by", **fields)
@@ -137,15 +152,42 @@ class DeliveryFailureRateCheck(Check):
             fields = {"target": tenant.slug, "tenant_id": tenant.pk}
             row = outcomes.get(tenant.pk, {"sent": 0, "failed": 0, "refused": 0})
             volume = row["sent"] + row["failed"]
-            rate = row["refused"] / volume if volume else 0.0
+            rate = row["failed"] / volume if volume else 0.0
             data = {**row, "rate": round(rate, 4), "window_minutes": window}
             if volume < minimum:
                 observations.append(self.observe(True, f"{volume} deliveries in {window} min (under {minimum}: rate not judged)",
                                                  data=data, **fields))
                 continue
             ok = rate <= threshold
-            detail = f"{row['refused']} of {volume} deliveries refused by the gateway in {window} min ({rate:.0%}, limit {threshold:.0%})"
+            detail = (f"{row['failed']} of {volume} deliveries failed in {window} min ({row['refused']} refused, "
+                      f"{row['failed'] - row['refused']} 5xx/429/timeouts; {rate:.0%}, limit {threshold:.0%})")
             observations.append(self.observe(ok, detail, data=data, **fields))
         return observations
 
 
+
+
+class UnclearResendCheck(Check):
+    name = "delivery.unclear_resends"
+    severity = "warning"
+
+    def run(self, ctx: CheckContext) -> list[Observation]:
+        tenants = _tenants(self.name, ctx)
+        if not tenants or not settings.CHATFLOW_BASE_URL:
+            return []
+        window = settings.SENTINEL_DELIVERY_WINDOW_MINUTES
+        counts = selectors.unclear_resends_by_tenant(since=ctx.now - timedelta(minutes=window))
+        limit = settings.SENTINEL_UNCLEAR_RESENDS_MAX
+        observations = []
+        for tenant in tenants:
+            fields = {"target": tenant.slug, "tenant_id": tenant.pk}
+            row = counts.get(tenant.pk, {"resent": 0, "duplicate": 0, "not_duplicate": 0})
+            data = {**row, "window_minutes": window, "limit": limit}
+            ok = row["not_duplicate"] < limit
+            detail = (f"{row['resent']} message(s) re-sent after an unclear outcome in {window} min, "
+                      f"{row['duplicate']} reported duplicate by the gateway")
+            if not ok:
+                detail += (f"; {row['not_duplicate']} not — if the first attempts did reach customers, they got doubles: "
+                           "is the gateway still honouring Idempotency-Key?")
+            observations.append(self.observe(ok, detail, data=data, **fields))
+        return observations

@@ -22,7 +22,7 @@ from conversations import dispatch
 from conversations.services.outbox import outbox_sweep
 from conversations.services.reminders import escalation_reminders_process
 from conversations.webhook import MAX_BODY_BYTES, TOO_LARGE, declared_length, webhook_receive
-from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.core.auth import COMPANY_PERMISSIONS, OPERATOR_AUTHENTICATION, request_actor
 from imperium.core.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -69,19 +69,20 @@ class OutboxProcessSerializer(serializers.Serializer):
 
 
 @extend_schema(
-    summary="Run one outbox sweep now (staff or admin token)",
+    summary="Run one outbox sweep now, for every tenant (company role or admin token)",
     description="Queues again every due turn, stuck delivery and pending notification, like the beat job. "
                 "With `inline`, does the due work within the request.",
     request=OutboxProcessSerializer,
-    responses={200: inline_serializer("OutboxProcessResult", {"status": serializers.CharField(), "inline": serializers.BooleanField(),
+    responses={400: OpenApiResponse(description="invalid parameters (inline not a boolean, limit out of range)"),
+               200: inline_serializer("OutboxProcessResult", {"status": serializers.CharField(), "inline": serializers.BooleanField(),
                                                              "report": _report_schema}),
-               401: OpenApiResponse(description="no staff session or admin token"),
-               403: OpenApiResponse(description="not staff")},
+               401: OpenApiResponse(description="no session or admin token"),
+               403: OpenApiResponse(description="no company role (superuser or the company_operations permission)")},
     tags=["operations"],
 )
 @api_view(["POST"])
 @authentication_classes(OPERATOR_AUTHENTICATION)
-@permission_classes(OPERATOR_PERMISSIONS)
+@permission_classes(COMPANY_PERMISSIONS)
 def outbox_process(request: Request) -> JsonResponse:
     params = OutboxProcessSerializer(data={**request.query_params.dict(), **(request.data if isinstance(request.data, dict) else {})})
     params.is_valid(raise_exception=True)
@@ -115,20 +116,20 @@ _reminders_report = inline_serializer(
 
 
 @extend_schema(
-    summary="Run the escalation SLA job now (staff or admin token)",
+    summary="Run the escalation SLA job now, for every tenant (company role or admin token)",
     description="Like the beat job: an escalation nobody took within the tenant's SLA gets a reminder in the managers' "
                 "Telegram topic (once per SLA period, at most ESCALATION_REMINDERS_MAX), and a customer still waiting for a "
                 "human after the SLA gets one more holding message (the tenant's template), once. Answers what was done; "
                 "Telegram messages and customer messages are queued (outboxes), not sent within the request.",
     request=None,
     responses={200: inline_serializer("RemindersProcessResult", {"status": serializers.CharField(), "report": _reminders_report}),
-               401: OpenApiResponse(description="no staff session or admin token"),
-               403: OpenApiResponse(description="not staff")},
+               401: OpenApiResponse(description="no session or admin token"),
+               403: OpenApiResponse(description="no company role (superuser or the company_operations permission)")},
     tags=["operations"],
 )
 @api_view(["POST"])
 @authentication_classes(OPERATOR_AUTHENTICATION)
-@permission_classes(OPERATOR_PERMISSIONS)
+@permission_classes(COMPANY_PERMISSIONS)
 def reminders_process(request: Request) -> JsonResponse:
     report = escalation_reminders_process()
     data = report.as_dict()

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     # Right after the correlation id: any unhandled exception below becomes an ErrorLog with it.
     "incidents.middleware.ErrorLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything logs the URL: a phone number typed into an admin search becomes its hash.
+    "conversations.middleware.PhoneSearchMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,10 +144,19 @@ DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", True)
 # --- redis / cache --------------------------------------------------------------------------
 # redis+sentinel://host1:26379,host2:26379/<master name>/<db> for Redis behind Sentinel (imperium.core.redissentinel).
 REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel"))
+# Every Redis and broker socket has a deadline: a Redis that accepts connections and never answers
+# (frozen, a network black hole) must cost seconds, not hang a request or the server's start.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", 2.0, minimum=0.05)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.05)
+# The webhook's own Redis calls (dedup SET NX, the turn task's LPUSH) wait at most this long; after a
+# failure Redis is skipped for REDIS_RETRY_AFTER_SECONDS (database dedup, the sweeper queues the turn).
+WEBHOOK_REDIS_TIMEOUT = env.float("WEBHOOK_REDIS_TIMEOUT", 0.25, minimum=0.01)
+REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", 5.0, minimum=0.0)
 if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
     CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
 elif REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -243,10 +254,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                                       "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
     if CELERY_BROKER_URL.startswith("sentinel://"):
         # sentinel://host1:26379;sentinel://host2:26379 — kombu asks the sentinels for this master.
         CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = env.str("CELERY_BROKER_MASTER_NAME", "mymaster")
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -307,6 +320,17 @@ CHATFLOW_TIMEOUT = env.float("CHATFLOW_TIMEOUT", 10.0, minimum=0.1)
 CHATFLOW_MAX_RETRIES = env.int("CHATFLOW_MAX_RETRIES", 3, minimum=0)
 CHATFLOW_RETRY_BACKOFF = env.float("CHATFLOW_RETRY_BACKOFF", 0.5, minimum=0.0)
 CHATFLOW_RETRY_MAX_DELAY = env.float("CHATFLOW_RETRY_MAX_DELAY", 20.0, minimum=0.0)
+# Outages delay, they do not silence: after a run's CHATFLOW_MAX_RETRIES, a delivery that failed with
+# a 5xx/429/timeout/connection error is retried from the database outbox (the sweeper) on an
+# exponential schedule (DELIVERY_RETRY_BASE_SECONDS, doubling, at most DELIVERY_RETRY_MAX_INTERVAL_SECONDS
+# apart) until DELIVERY_RETRY_WINDOW_SECONDS after it was written; only then it fails and is handed over.
+DELIVERY_RETRY_WINDOW_SECONDS = env.int("DELIVERY_RETRY_WINDOW_SECONDS", 1800, minimum=0)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", 5.0, minimum=0.01)
+DELIVERY_RETRY_MAX_INTERVAL_SECONDS = env.float("DELIVERY_RETRY_MAX_INTERVAL_SECONDS", 300.0, minimum=0.01)
+# Per-tenant circuit breaker (shared through the cache): while a tenant's gateway is failing, its other
+# deliveries wait for the retry time instead of hammering it; then one delivery probes.
+CHATFLOW_CIRCUIT_BREAKER = env.bool("CHATFLOW_CIRCUIT_BREAKER", True)
+CHATFLOW_CIRCUIT_KEY_PREFIX = "imperium:chatflow-circuit"
 
 # --- reply pipeline (see docs/PIPELINE.md) --------------------------------------------------
 WEBHOOK_FAST_PATH = env.bool("WEBHOOK_FAST_PATH", True)
@@ -317,6 +341,7 @@ TURN_LEASE_SECONDS = env.int("TURN_LEASE_SECONDS", 120, minimum=5)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.5)
 OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", 30, minimum=1)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
+TURN_QUEUE_LATENCY_CACHE_KEY = "imperium:turn-queue-latency"  # conversations/services/queue_latency.py
 CONVERSATION_NOTIFIER = env.str("CONVERSATION_NOTIFIER", "imperium.telegram.notifier.TelegramNotifier")
 CELERY_BEAT_SCHEDULE["conversations-outbox-sweep"]["schedule"] = OUTBOX_SWEEP_SECONDS
 # Escalation SLA follow-ups (conversations/services/reminders.py; the SLA itself is per tenant).
@@ -404,6 +429,12 @@ SENTINEL_OUTBOX_MAX_AGE_SECONDS = env.int("SENTINEL_OUTBOX_MAX_AGE_SECONDS", 300
 SENTINEL_DELIVERY_WINDOW_MINUTES = env.int("SENTINEL_DELIVERY_WINDOW_MINUTES", 15, minimum=1)
 SENTINEL_DELIVERY_FAILURE_RATE = env.float("SENTINEL_DELIVERY_FAILURE_RATE", 0.25, minimum=0.0)
 SENTINEL_DELIVERY_MIN_VOLUME = env.int("SENTINEL_DELIVERY_MIN_VOLUME", 10, minimum=1)
+# `chatflow`: deliveries waiting for a retry after a gateway failure for longer than this are an outage.
+SENTINEL_DELIVERY_WAITING_SECONDS = env.int("SENTINEL_DELIVERY_WAITING_SECONDS", 60, minimum=1)
+# `delivery.unclear_resends`: messages re-sent after an unclear outcome (a timeout, a crash mid-send)
+# that the gateway did not report as duplicates, within SENTINEL_DELIVERY_WINDOW_MINUTES, at or above
+# which the check fails (is the gateway still honouring Idempotency-Key?).
+SENTINEL_UNCLEAR_RESENDS_MAX = env.int("SENTINEL_UNCLEAR_RESENDS_MAX", 3, minimum=1)
 SENTINEL_ERROR_SPIKE_WINDOW_MINUTES = env.int("SENTINEL_ERROR_SPIKE_WINDOW_MINUTES", 5, minimum=1)
 SENTINEL_ERROR_SPIKE_MIN = env.int("SENTINEL_ERROR_SPIKE_MIN", 20, minimum=1)
 SENTINEL_ERROR_SPIKE_FACTOR = env.float("SENTINEL_ERROR_SPIKE_FACTOR", 3.0, minimum=1.0)
@@ -425,6 +456,7 @@ SENTINEL_CHECKS = [
     "conversations.sentinel_checks.SilentFailureCheck",
     "conversations.sentinel_checks.OutboxBacklogCheck",
     "conversations.sentinel_checks.DeliveryFailureRateCheck",
+    "conversations.sentinel_checks.UnclearResendCheck",
     "crm.sentinel_checks.CrmCheck",
     "incidents.checks.system.ErrorSpikeCheck",
     "incidents.checks.system.TelegramAlertPathCheck",
@@ -475,6 +507,9 @@ HEALTH_CHECKS = [
     "incidents.health.check_sentinel",
 ]
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", 3.0, minimum=0.1)
+# Hard deadline for all checks together (they run in parallel threads): a probe still waiting then
+# is reported failed and /admin/health answers 503; gunicorn's start-up check gives up the same way.
+HEALTH_CHECK_DEADLINE = env.float("HEALTH_CHECK_DEADLINE", 5.0, minimum=0.2)
 
 # --- metrics (GET /metrics, docs/PRODUCTION.md) ---------------------------------------------
 # Bearer token /metrics requires; empty = open (keep the endpoint on an internal network then).

@@ -22,3 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+handler400 = "imperium.views.bad_request"
+handler403 = "imperium.views.permission_denied"
+handler404 = "imperium.views.not_found"
+handler500 = "imperium.views.server_error"

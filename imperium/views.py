@@ -42,7 +42,10 @@ def db_check(request: HttpRequest) -> JsonResponse:
 
 @extend_schema(
     summary="Every dependency with status and latency (staff or admin token)",
-    responses={200: OpenApiResponse(description="all healthy"), 503: OpenApiResponse(description="a configured dependency is down")},
+    responses={200: OpenApiResponse(description="all healthy"),
+               401: OpenApiResponse(description="no staff session or admin token"),
+               403: OpenApiResponse(description="not staff"),
+               503: OpenApiResponse(description="a configured dependency is down, or did not answer within HEALTH_CHECK_DEADLINE")},
     tags=["health"],
 )
 @api_view(["GET"])
@@ -58,6 +61,46 @@ def admin_health(request: HttpRequest) -> JsonResponse:
         "checks": {r.name: r.as_dict() for r in results},
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    # The admin is a browser UI: its pages keep Django's HTML errors. Everything else is an API.
+    path = request.path_info
+    return path.startswith("/admin/") and not path.startswith(("/admin/health", "/admin/outbox/"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a JSON body for every API route (e.g. `/webhook/%14`), Django's page in the admin."""
+    if _wants_html(request):
+        from django.views.defaults import page_not_found
+
+        return page_not_found(request, exception)
+    return JsonResponse({"error": "not found"}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: JSON outside the admin (the ErrorLog and the log line are written by the middleware)."""
+    if _wants_html(request):
+        from django.views.defaults import server_error as html_server_error
+
+        return html_server_error(request)
+    return JsonResponse({"error": "internal error"}, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_html(request):
+        from django.views.defaults import bad_request as html_bad_request
+
+        return html_bad_request(request, exception)
+    return JsonResponse({"error": "bad request"}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_html(request):
+        from django.views.defaults import permission_denied as html_permission_denied
+
+        return html_permission_denied(request, exception)
+    return JsonResponse({"error": "forbidden"}, status=403)
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

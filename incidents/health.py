@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from imperium.core.health import HealthResult
+from imperium.core.health import HealthResult, in_caller_thread
 
 
+@in_caller_thread
 def check_sentinel() -> HealthResult:
     """When the sentinel last finished a run. Stale (older than SENTINEL_STALE_SECONDS) fails:
     nobody is watching. Never run yet is not configured (start celery beat), not a failure."""

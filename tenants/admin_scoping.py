@@ -16,6 +16,40 @@ from django.http import HttpRequest
 from tenants.scoping import ALL_ROLES, EDIT_ROLES, scope_queryset, tenant_ids_for, user_can_access
 
 
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A "By tenant" (or by any tenant-owned relation) filter listing only what the user may see:
+    Django's default lists every row of the related table, i.e. every tenant's slug and id."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
+        related = field.related_model
+        if getattr(related, "tenant_scope_path", None) is None:
+            return super().field_choices(field, request, model_admin)
+        queryset = scope_queryset(related._default_manager.all(), request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
+def scoped_list_filter(model: type[models.Model], entries: Any) -> list[Any]:
+    """`entries` with every plain relation filter ("tenant", "conversation__tenant"…) replaced by
+    (name, ScopedRelatedFieldListFilter)."""
+    from django.contrib.admin.utils import get_fields_from_path
+
+    scoped: list[Any] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            try:
+                field = get_fields_from_path(model, entry)[-1]
+            except Exception:  # not a plain field path (a callable or a custom filter): leave it
+                field = None
+            if field is not None and getattr(field, "is_relation", False) and getattr(field, "related_model", None) is not None:
+                scoped.append((entry, ScopedRelatedFieldListFilter))
+                continue
+        scoped.append(entry)
+    return scoped
+
+
 class TenantScopedAdminMixin:
     # Append-only models (audit, traces, logs) set these to False.
     allow_add = True
@@ -26,6 +60,22 @@ class TenantScopedAdminMixin:
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope_queryset(super().get_queryset(request), request.user)  # type: ignore[misc]
+
+    def get_search_results(self, request: HttpRequest, queryset: models.QuerySet, search_term: str) -> tuple[models.QuerySet, bool]:
+        # `ck:<customer key>`: a phone search, hashed before it reached the URL
+        # (conversations.middleware.PhoneSearchMiddleware).
+        if search_term.startswith("ck:"):
+            key = search_term[3:]
+            names = {f.name for f in self.model._meta.get_fields()}  # type: ignore[attr-defined]
+            if "customer_key" in names:
+                return queryset.filter(customer_key=key), False
+            if "conversation" in names:
+                return queryset.filter(conversation__customer_key=key), False
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        return scoped_list_filter(self.model, super().get_list_filter(request))  # type: ignore[misc]
 
     # --- permissions ----------------------------------------------------------------------
     def _staff(self, request: HttpRequest) -> bool:

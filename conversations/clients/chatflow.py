@@ -100,8 +100,11 @@ class ChatFlowClient:
             response = self.session.post(
                 f"{self.base_url}/send-text", json=body, headers={"Idempotency-Key": idempotency_key}, timeout=self.timeout
             )
-        except requests.Timeout:
-            raise IntegrationError(f"ChatFlow did not answer within {self.timeout:g}s", permanent=False) from None
+        except requests.Timeout as exc:
+            error = IntegrationError(f"ChatFlow did not answer within {self.timeout:g}s", permanent=False)
+            # A read timeout leaves the outcome unclear (the gateway may have sent it); a connect timeout does not.
+            error.unclear = not isinstance(exc, requests.ConnectTimeout)  # type: ignore[attr-defined]
+            raise error from None
         except requests.RequestException as exc:
             raise IntegrationError(f"ChatFlow unreachable: {type(exc).__name__}", permanent=False) from None
         status = response.status_code

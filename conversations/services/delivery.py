@@ -10,14 +10,28 @@ Exactly once at the customer, through crashes and retries:
 
 Retries: 5xx, 429 and timeouts are retried up to CHATFLOW_MAX_RETRIES times per run with
 exponential backoff and jitter, never sooner than the gateway's Retry-After (a wait longer than
-CHATFLOW_RETRY_MAX_DELAY is rescheduled instead of slept). Other 4xx are final. A final
-failure writes an ErrorLog and hands the conversation to a human (escalation `delivery_failed`);
-the sentinel raises the incident (one alert per outage, not one per message).
+CHATFLOW_RETRY_MAX_DELAY is rescheduled instead of slept). Other 4xx are final.
+
+Outages delay, they do not silence: a run that ends in a transient failure puts the row back to
+`pending` with `next_attempt_at` on an exponential schedule (DELIVERY_RETRY_BASE_SECONDS doubling
+up to DELIVERY_RETRY_MAX_INTERVAL_SECONDS); the outbox sweeper queues it when due — no sleeping
+worker, no broker ETA. The tenant's circuit breaker (`gateway_circuit`) defers its other
+deliveries meanwhile and lets one probe through. Only when DELIVERY_RETRY_WINDOW_SECONDS have
+passed since the message was written does it fail: an ErrorLog and a hand-over to a human
+(escalation `delivery_failed`, the reason in its detail); the sentinel raises the incident (one
+alert per outage, not one per message) and the fixer re-sends failed messages when the gateway is back.
+
+Exactly once at the edge is measured: an attempt whose outcome is unclear (a read timeout, a crash
+mid-send) is counted in `unclear_attempts`; the re-send that succeeds records whether the gateway
+reported it as a duplicate (`gateway_duplicate`), and the `delivery.unclear_resends` sentinel check
+notices a gateway that stops honouring Idempotency-Key.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import random
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -184,9 +198,20 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
     """The attempt loop of a delivery run that holds the row's claim (`token`, first attempt counted)."""
     rows = OutboundMessage.objects.filter(pk=outbound.pk)
     mine = rows.filter(claim_token=token, status=OutboundStatus.SENDING)
+    from conversations.services.gateway_circuit import circuit_close, circuit_hold
+
     client = chatflow_client()
     tenant_settings = outbound.tenant.settings
     max_attempts = 1 + settings.CHATFLOW_MAX_RETRIES
+    unclear = outbound.unclear_attempts > 0
+    hold = circuit_hold(tenant_id=outbound.tenant_id) if settings.CHATFLOW_BASE_URL else None
+    if hold is not None:
+        # The tenant's gateway is failing: wait for the probe instead of spending timeouts on it.
+        now = timezone.now()
+        mine.update(status=OutboundStatus.PENDING, next_attempt_at=hold, claim_token="", lease_expires_at=None,
+                    dispatched_at=None, attempts=F("attempts") - 1, updated_at=now)
+        outbound.refresh_from_db()
+        return outbound
     started = time.perf_counter()
     attempt = 0
     while True:
@@ -204,9 +229,17 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
             )
         except IntegrationError as exc:
             send_ms = _ms(started)
-            mine.update(last_error=exc.message[:2000], last_status_code=exc.status, send_ms=send_ms)
-            if exc.permanent or attempt >= max_attempts:
+            changes: dict[str, Any] = {"last_error": exc.message[:2000], "last_status_code": exc.status, "send_ms": send_ms}
+            if getattr(exc, "unclear", False):
+                unclear = True
+                changes["unclear_attempts"] = F("unclear_attempts") + 1
+            mine.update(**changes)
+            if exc.permanent:
                 _delivery_failed(outbound, mine, exc, send_ms, attempt)
+                break
+            if attempt >= max_attempts:
+                if not _retry_later(outbound, mine, exc):
+                    _delivery_failed(outbound, mine, exc, send_ms, attempt, gave_up=True)
                 break
             delay = retry_delay(attempt, exc.retry_after)
             if delay > settings.CHATFLOW_RETRY_MAX_DELAY:
@@ -225,8 +258,10 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
         fields = {
             "status": OutboundStatus.SENT, "provider_message_id": result.provider_message_id[:200], "sent_at": sent_at,
             "updated_at": sent_at, "last_error": "", "last_status_code": result.status_code, "send_ms": send_ms,
-            "lease_expires_at": None,
+            "lease_expires_at": None, "next_attempt_at": None,
         }
+        if unclear:
+            fields["gateway_duplicate"] = result.duplicate
         with transaction.atomic():  # one commit for the message and its trace
             marked = row_update(OutboundMessage, {"id": outbound.pk, "claim_token": token, "status": OutboundStatus.SENDING}, fields)
             if marked:
@@ -235,6 +270,11 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
             metrics.delivery_finished(outcome="sent", attempts=attempt)
             if result.duplicate:
                 logger.info("outbound %s: the gateway had this key already (re-send after a crash)", outbound.pk)
+            if unclear:
+                # Exactly once here rested on the gateway's Idempotency-Key handling.
+                metrics.delivery_resent_after_unclear(gateway_duplicate=result.duplicate)
+            if circuit_close(tenant_id=outbound.tenant_id):
+                _release_deferred(outbound.tenant_id)
             for name, value in fields.items():
                 setattr(outbound, name, value)
             outbound.claim_token = token
@@ -247,6 +287,40 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _retry_later(outbound: OutboundMessage, mine: Any, exc: IntegrationError) -> bool:
+    """After a run that ended in a transient failure: back to `pending` with the next retry time
+    on the outbox schedule, and the tenant's circuit opened until then. False when the message's
+    retry window is over (the caller fails it)."""
+    from conversations.services.gateway_circuit import circuit_open
+
+    now = timezone.now()
+    attempts = mine.values_list("attempts", flat=True).first() or 1
+    runs = max(1, math.ceil(attempts / (1 + settings.CHATFLOW_MAX_RETRIES)))
+    step = min(settings.DELIVERY_RETRY_MAX_INTERVAL_SECONDS, settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** (runs - 1))
+    delay = step / 2 + random.uniform(0, step / 2)
+    if exc.retry_after:
+        delay = max(delay, exc.retry_after)
+    when = now + timedelta(seconds=delay)
+    if when > outbound.created_at + timedelta(seconds=settings.DELIVERY_RETRY_WINDOW_SECONDS):
+        return False
+    # dispatched_at cleared: the sweeper queues it as soon as next_attempt_at is due.
+    if mine.update(status=OutboundStatus.PENDING, next_attempt_at=when, claim_token="", lease_expires_at=None,
+                   dispatched_at=None, updated_at=now):
+        circuit_open(tenant_id=outbound.tenant_id, until=when)
+        logger.warning("outbound %s: gateway failing (%s); retry %s in %.0f s from the outbox", outbound.pk, exc.message[:120],
+                       runs + 1, delay)
+    return True
+
+
+def _release_deferred(tenant_id: int) -> None:
+    """The gateway answers again: every delivery of the tenant waiting for a retry is due now."""
+    now = timezone.now()
+    released = OutboundMessage.objects.filter(tenant_id=tenant_id, status=OutboundStatus.PENDING, next_attempt_at__gt=now).update(
+        next_attempt_at=now, dispatched_at=None, updated_at=now)
+    if released:
+        logger.info("tenant %s: %s deferred deliveries released", tenant_id, released)
 
 
 def _reschedule(outbound: OutboundMessage, mine: Any, delay: float) -> None:
@@ -262,9 +336,14 @@ def _reschedule(outbound: OutboundMessage, mine: Any, delay: float) -> None:
         dispatch_delivery(outbound_id=outbound.pk, tenant=outbound.tenant, eta=when)
 
 
-def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_ms: float, attempts: int) -> None:
+def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_ms: float, attempts: int, *,
+                     gave_up: bool = False) -> None:
     from conversations.services.handover import escalation_open
 
+    reason = str(exc)[:300]
+    if gave_up:
+        minutes = round(settings.DELIVERY_RETRY_WINDOW_SECONDS / 60)
+        reason = f"the gateway kept failing for {minutes} min of retries; last error: {reason}"[:300]
     with transaction.atomic():
         if not mine.update(status=OutboundStatus.FAILED, lease_expires_at=None, updated_at=timezone.now()):
             return
@@ -275,7 +354,7 @@ def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_
         )
         escalation_open(
             conversation=outbound.conversation, reason=EscalationReason.DELIVERY_FAILED, turn=outbound.turn,
-            detail={"outbound_id": outbound.pk, "error": str(exc)[:300]}, send_holding=False,
+            detail={"outbound_id": outbound.pk, "error": reason}, send_holding=False,
         )
         # No alert per message: the sentinel's `chatflow` and `delivery.failure_rate` checks turn
         # failed deliveries into one incident with one alert (docs/INCIDENTS.md), and the fixer

@@ -11,8 +11,10 @@ never make us drop a message).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,11 +31,13 @@ from conversations.models import Conversation, DeadLetter
 from imperium.core.actors import Actor
 from imperium.core.crypto import mask_phone
 from imperium.core.prepared import server_prepared_cursor
+from imperium.core.safejson import storable_text, text_clean
 from imperium.core.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 10_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 
@@ -71,9 +75,7 @@ def _str_field(data: dict[str, Any], name: str, *, required: bool, max_length: i
         raise MalformedPayload(f"'{name}' must be a string")
     if len(value) > max_length:
         raise MalformedPayload(f"'{name}' is longer than {max_length} characters")
-    if "\x00" in value:
-        raise MalformedPayload(f"'{name}' contains a NUL character")
-    return value
+    return text_clean(value)
 
 
 def payload_parse(data: Any) -> InboundPayload:
@@ -101,11 +103,12 @@ def payload_parse(data: Any) -> InboundPayload:
     stored = dict(data)
     stored["from"] = mask_phone(phone)
     try:
-        stored_payload = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+        stored_payload = json.dumps(stored, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         raise MalformedPayload("body cannot be stored as JSON") from None
-    if "\\u0000" in stored_payload:
-        raise MalformedPayload("body contains a NUL character")
+    if "\\u0000" in stored_payload or _SURROGATE.search(stored_payload):
+        # Only for callers that did not decode with imperium.core.safejson.loads_safe.
+        raise MalformedPayload("body holds a NUL character or a lone surrogate")
     return InboundPayload(
         message_id=message_id, phone=phone, name=name, message_type=message_type, text=text,
         provider_timestamp=provider_timestamp, stored_payload=stored_payload,
@@ -121,7 +124,7 @@ def _redis() -> Any:
         return None
     from imperium.core.redisline import RedisLine
 
-    return RedisLine.for_url(settings.REDIS_URL, timeout=0.25)
+    return RedisLine.for_url(settings.REDIS_URL, timeout=settings.WEBHOOK_REDIS_TIMEOUT)
 
 
 def _dedup_key(tenant_id: int, message_id: str) -> str:
@@ -213,12 +216,13 @@ def inbound_accept(
 def dead_letter_record(
     *, tenant: Any, body: bytes, error: str, webhook_id: str = "", headers: dict[str, str] | None = None, correlation_id: str = ""
 ) -> DeadLetter:
-    """Keep a correctly signed delivery we could not parse (phone numbers masked) and raise an
-    alert after commit: a changed gateway format must not go unnoticed."""
-    text = body.decode("utf-8", errors="replace").replace("\x00", "\\u0000")
+    """Keep a correctly signed delivery we could not parse or store and raise an alert after
+    commit: a changed gateway format must not go unnoticed. `body` is readable text with phone
+    numbers masked; `raw_body` keeps the exact bytes (base64, encrypted at rest) for a replay."""
     letter = DeadLetter.objects.create(
-        tenant=tenant, webhook_id=webhook_id[:200], error=error[:2000], body=mask_phones_in_text(text),
-        headers=headers or {}, correlation_id=correlation_id[:128],
+        tenant=tenant, webhook_id=text_clean(webhook_id[:200]), error=text_clean(error[:2000]),
+        body=mask_phones_in_text(storable_text(body)), raw_body=base64.b64encode(body).decode(),
+        headers={k: text_clean(v) for k, v in (headers or {}).items()}, correlation_id=text_clean(correlation_id[:128]),
     )
 
     def _alert() -> None:

@@ -3,7 +3,9 @@
 Run by beat every OUTBOX_SWEEP_SECONDS and by `POST /admin/outbox/process`. Each pass finds work
 that is due and not done and queues it again:
 - conversations whose reply is due but whose turn task was queued more than
-  OUTBOX_REDISPATCH_SECONDS ago (lost broker message, worker killed holding it);
+  OUTBOX_REDISPATCH_SECONDS ago — or twice the queue latency workers report now, if longer
+  (`queue_latency`): a task only waiting in a long queue is not lost (lost broker message, worker
+  killed holding it);
 - processing turns whose lease expired (worker died while deciding): re-claimed and resumed;
 - outbound messages `sending` with an expired lease → `unknown`, then re-sent with the same key;
 - pending/unknown outbound messages not queued recently;
@@ -23,12 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from conversations.choices import OutboundStatus, TurnStatus
 from conversations.models import Conversation, Escalation, InboundMessage, OutboundMessage, Turn
 from conversations.services.handover import MAX_NOTIFY_ATTEMPTS
+from conversations.services.queue_latency import redispatch_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +87,10 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
 
     now = now or timezone.now()
     limit = limit or settings.OUTBOX_SWEEP_BATCH
-    stale = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS if redispatch_seconds is None else redispatch_seconds)
+    if redispatch_seconds is None:
+        # Never a task that is only waiting in a long queue: at least twice the latency workers report.
+        redispatch_seconds = redispatch_after_seconds(now=now)
+    stale = now - timedelta(seconds=redispatch_seconds)
     report = SweepReport()
 
     due = Conversation.objects.filter(reply_due_at__lte=now).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale))
@@ -101,8 +107,9 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
             report.turns_resumed += 1
 
     crashed = OutboundMessage.objects.filter(status=OutboundStatus.SENDING, lease_expires_at__lte=now)
+    # Its outcome is unclear (the gateway may have sent it): counted, the re-send relies on the key.
     unknown_ids = _claim(crashed, limit, status=OutboundStatus.UNKNOWN, claim_token="", lease_expires_at=None, dispatched_at=None,
-                         updated_at=now)
+                         updated_at=now, unclear_attempts=F("unclear_attempts") + 1)
     report.deliveries_marked_unknown = len(unknown_ids)
     if unknown_ids:
         logger.warning("outbound messages %s were mid-send when their worker died; re-sending with the same keys", unknown_ids)

@@ -39,6 +39,7 @@ from conversations.choices import (
     TurnStatus,
 )
 from conversations.models import Conversation, Escalation, InboundMessage, MessageTrace, OutboundMessage, Turn
+from conversations.services.queue_latency import queue_latency_observe
 from imperium.core import metrics
 from imperium.core.correlation import correlation_scope, get_correlation_id
 from imperium.core.fastrows import row_insert, row_update
@@ -134,6 +135,7 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None, route: 
         if row_update(Conversation, {"id": conversation_id, "reply_due_at": seen_due},
                       {"reply_due_at": None, "dispatched_at": None, "updated_at": now}) != 1:
             return ClaimResult(LOCKED)
+        queued_at = conversation.dispatched_at
         turn = row_insert(
             Turn,
             tenant_id=conversation.tenant_id, conversation=conversation, status=TurnStatus.PROCESSING, created_at=now,
@@ -144,6 +146,8 @@ def turn_claim_due(*, conversation_id: int, now: datetime | None = None, route: 
         turn.tenant = conversation.tenant
         for message in pending:
             message.turn = turn
+    # What the queue costs now, for the sweeper's "is this task lost?" (services/queue_latency.py).
+    queue_latency_observe(queued_at=queued_at, due_at=seen_due, now=now)
     return ClaimResult(CLAIMED, turn=turn, messages=tuple(pending))
 
 

@@ -76,6 +76,8 @@ class FakeChatFlow(LocalHTTPServer):
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self.require_token = require_token
+        # False: a gateway that stopped deduplicating — a repeated key is delivered again (a double).
+        self.honour_idempotency = True
         self.bind(self._handler_class(), host, port)
 
     def stop(self) -> None:
@@ -149,6 +151,9 @@ class FakeChatFlow(LocalHTTPServer):
                     record.outcome = "fault:hang"
                     return 504, {"success": False, "error": "gateway timeout"}, {}, fault.seconds
                 existing = self._state.delivered.get(key)
+                if existing is not None and not self.honour_idempotency:
+                    key = f"{key}#{len(self._state.delivered) + 1}"
+                    existing = None
                 if existing is not None:
                     existing.repeats += 1
                     record.outcome = "duplicate"

@@ -133,7 +133,8 @@ def test_crm_down_hands_over_with_the_collected_details_and_never_guesses(webhoo
     assert escalation.reason == "dependency_down"
     assert escalation.detail["crm"] == "handed_over" and "CRM unavailable" in escalation.detail["why"]
     collected = escalation.detail["collected"]
-    assert collected["service"] == "Маникюр с покрытием" and collected["day"] == "2026-12-07" and collected["phone"] == "+7701•••4567"
+    assert collected["service"] == "Маникюр с покрытием" and collected["day"] == "2026-12-07"
+    assert collected["phone"].startswith("+7701•••4567·")
     assert "Айгерим" in escalation.detail["message"]
     assert "15:00" not in holding and "свобод" not in holding  # the tenant's holding reply, no slot
     assert [e.reason for e in RecordingNotifier.escalations] == ["dependency_down"]

@@ -73,13 +73,61 @@ def test_gateway_400_is_final_without_retry_and_escalates(fake_chatflow, convers
     assert alerts == []  # no alert per message: the sentinel makes one incident of an outage (incidents/tests)
 
 
-def test_it_gives_up_after_three_retries(fake_chatflow, conversation, alerts, inline):
+def test_a_failed_run_is_retried_later_from_the_outbox_not_failed(fake_chatflow, conversation, alerts, inline, queued):
     fake_chatflow.fail(503, times=10)
     with inline():
         outbound = outbound_deliver(outbound_id=_reply(conversation).pk)
-    assert outbound.status == "failed" and outbound.attempts == 4
+    assert outbound.status == "pending" and outbound.attempts == 4
+    assert outbound.next_attempt_at > timezone.now() and outbound.dispatched_at is None  # the sweeper queues it when due
     assert len(fake_chatflow.requests) == 4
-    assert Escalation.objects.get().reason == "delivery_failed" and alerts == []
+    assert not Escalation.objects.exists() and alerts == []
+    assert not any(q.task == "conversations.outbound_deliver" for q in queued)  # no broker ETA: the database drives it
+
+
+def test_it_gives_up_only_when_the_retry_window_is_over(fake_chatflow, conversation, alerts, inline, settings):
+    settings.DELIVERY_RETRY_WINDOW_SECONDS = 600
+    fake_chatflow.fail(503, times=1000)
+    outbound = _reply(conversation)
+    with inline():
+        outbound = outbound_deliver(outbound_id=outbound.pk)
+    runs = 1
+    while outbound.status == "pending":
+        with time_machine.travel(outbound.next_attempt_at + timedelta(seconds=1)), inline():
+            outbound = outbound_deliver(outbound_id=outbound.pk)
+        runs += 1
+        assert runs < 20
+    assert outbound.status == "failed" and runs >= 5  # 5, 10, 20, 40, 80… s apart: minutes of retries
+    escalation = Escalation.objects.get()
+    assert escalation.reason == "delivery_failed"
+    assert "kept failing for 10 min" in escalation.detail["error"]
+
+
+def test_a_15_second_outage_delays_every_customer_and_silences_none(fake_chatflow, tenant_a, alerts, inline, queued):
+    """10 customers answered while the gateway answers 502: the first delivery's run fails and opens
+    the tenant's circuit; the others wait without calling the gateway; when the retry time comes one
+    probe goes, succeeds, and releases the rest. Every customer gets exactly one message."""
+    conversations = [conversation_new(tenant_a, key=f"k{n}", phone=f"+7701000{n:04d}") for n in range(10)]
+    fake_chatflow.fail(502, times=4)  # the gateway's outage: one whole run of attempts
+    replies = [_reply(c, key=f"t-{n}") for n, c in enumerate(conversations)]
+    with inline():
+        states = [outbound_deliver(outbound_id=r.pk).status for r in replies]
+    assert states == ["pending"] * 10
+    assert len(fake_chatflow.requests) == 4  # the circuit kept the other nine from hammering the gateway
+
+    due = max(OutboundMessage.objects.values_list("next_attempt_at", flat=True))
+    with time_machine.travel(due + timedelta(seconds=5)):
+        for _ in range(3):  # the sweeper, run by beat every few seconds, queues what is due
+            report = outbox_sweep()
+            for outbound_id in [q.args[0] for q in queued if q.task == "conversations.outbound_deliver"]:
+                outbound_deliver(outbound_id=outbound_id)
+            queued.clear()
+            if not report.deliveries_dispatched:
+                break
+
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
+    delivered = sorted(m.to for m in fake_chatflow.messages)
+    assert delivered == sorted(c.customer_phone for c in conversations)  # once each
+    assert not Escalation.objects.filter(reason="delivery_failed").exists()
 
 
 def test_it_retries_a_timeout(fake_chatflow, conversation, settings):
@@ -97,6 +145,27 @@ def test_it_retries_a_slow_answer_with_the_same_key_and_the_gateway_drops_the_re
     assert outbound.status == "sent" and outbound.attempts == 2
     assert len(fake_chatflow.messages) == 1
     assert [r.outcome for r in fake_chatflow.requests] == ["delivered", "duplicate"]
+    outbound.refresh_from_db()
+    assert outbound.unclear_attempts == 1 and outbound.gateway_duplicate is True  # exactly once rested on the key
+
+
+def test_a_gateway_that_stops_honouring_the_key_is_noticed(fake_chatflow, tenant_a, settings):
+    from conversations.sentinel_checks import UnclearResendCheck
+    from incidents.checks import CheckContext
+
+    settings.CHATFLOW_TIMEOUT = 0.3
+    settings.SENTINEL_UNCLEAR_RESENDS_MAX = 2
+    fake_chatflow.honour_idempotency = False
+    for n in range(2):
+        fake_chatflow.delay(1.0)  # delivered, answered after our timeout: re-sent with the same key
+        conversation = conversation_new(tenant_a, key=f"k{n}", phone=f"+7701000000{n}")
+        outbound = outbound_deliver(outbound_id=_reply(conversation, key=f"t-{n}").pk)
+        assert outbound.status == "sent" and outbound.gateway_duplicate is False
+
+    assert len(fake_chatflow.messages) == 4  # the customers got doubles
+    [observation] = UnclearResendCheck().run(CheckContext(now=timezone.now()))
+    assert not observation.ok and "Idempotency-Key" in observation.detail
+    assert observation.data["not_duplicate"] == 2
 
 
 def test_it_honours_a_short_retry_after(fake_chatflow, conversation):
@@ -186,7 +255,7 @@ def test_the_sandbox_records_sends_and_drops_repeats_of_a_key(conversation):
                                         text=outbound.text, idempotency_key=outbound.idempotency_key)
     assert again.duplicate
     row = SandboxMessage.objects.get()
-    assert row.repeats == 1 and row.to_masked == "+7701•••4567"
+    assert row.repeats == 1 and row.to_masked.startswith("+7701•••4567·")
 
 
 def test_a_bot_reply_not_yet_sent_is_cancelled_when_a_manager_took_over(conversation, fake_chatflow):

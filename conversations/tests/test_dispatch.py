@@ -154,9 +154,11 @@ def test_the_fast_path_leaves_other_requests_to_django(method, path):
 @pytest.mark.django_db(transaction=True)
 def test_the_fast_path_answers_the_contract_errors(tenant_a):
     wsgi = with_webhook_fast_path(_Django())
-    assert _call(wsgi, "POST", "/webhook/nobody", b"{}")["status"].startswith("404")
+    signed = {"webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"}
+    assert _call(wsgi, "POST", "/webhook/nobody", b"{}")["status"].startswith("401")  # unsigned: refused first
+    assert _call(wsgi, "POST", "/webhook/nobody", b"{}", signed)["status"].startswith("404")
     assert _call(wsgi, "POST", f"/webhook/{tenant_a.slug}", b"{}")["status"].startswith("401")
-    assert _call(wsgi, "POST", "/webhook", b"not json")["status"].startswith("400")
+    assert _call(wsgi, "POST", "/webhook", b"not json", signed)["status"].startswith("400")
     big = b"x" * (64 * 1024 + 1)
     assert _call(wsgi, "POST", f"/webhook/{tenant_a.slug}", big)["status"].startswith("413")
 

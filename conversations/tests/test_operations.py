@@ -21,14 +21,15 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2025, 11, 26, 10, 0, tzinfo=UTC)
 
 
-def test_outbox_process_needs_staff_or_the_admin_token(client, login, operator_a, tenant_a):
+def test_outbox_process_needs_a_company_role_or_the_admin_token(client, login, operator_a, superuser, tenant_a):
     assert client.post("/admin/outbox/process").status_code in (401, 403)
     assert client.post("/admin/outbox/process", headers={"Authorization": "Bearer wrong"}).status_code in (401, 403)
     from tenants.tests.factories import UserFactory
 
     not_staff = UserFactory(is_staff=False)
     assert login(not_staff).post("/admin/outbox/process").status_code == 403
-    assert login(operator_a).post("/admin/outbox/process").status_code == 200
+    assert login(operator_a).post("/admin/outbox/process").status_code == 403  # every tenant's outbox: company-wide
+    assert login(superuser).post("/admin/outbox/process").status_code == 200
 
 
 def test_outbox_process_queues_due_work_and_reports_it(client, webhook, tenant_a, queued):

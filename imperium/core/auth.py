@@ -56,6 +56,26 @@ class IsStaffOrAdminToken(BasePermission):
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
+COMPANY_PERMISSION = "imperium.company_operations"
+
+
+def user_has_company_role(user: Any) -> bool:
+    """The company role: a superuser, or a staff user granted `imperium.company_operations`.
+    Staff with tenant memberships only (operators) do not have it."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return False
+    return bool(user.is_superuser or user.has_perm(COMPANY_PERMISSION))
+
+
+class IsCompanyOperatorOrAdminToken(BasePermission):
+    """Company-wide actions: the admin token (a company credential) or the company role."""
+
+    message = "A company role (superuser or the company_operations permission) or the admin token is required."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request.auth == ADMIN_TOKEN_AUTH or user_has_company_role(request.user)
+
+
 class AdminTokenScheme(OpenApiAuthenticationExtension):
     target_class = "imperium.core.auth.AdminTokenAuthentication"
     name = "adminToken"
@@ -66,6 +86,7 @@ class AdminTokenScheme(OpenApiAuthenticationExtension):
 
 OPERATOR_AUTHENTICATION = [AdminTokenAuthentication, SessionAuthentication]
 OPERATOR_PERMISSIONS = [IsStaffOrAdminToken]
+COMPANY_PERMISSIONS = [IsCompanyOperatorOrAdminToken]
 
 
 def request_actor(request: Any) -> Actor:

@@ -64,6 +64,10 @@ def lpush_compatible(app: Any) -> bool:
 
 def celery_lpush(broker_url: str, queue: str, task_name: str, message: Any) -> None:
     """Put a Celery task message straight into a Redis broker queue (one LPUSH)."""
+    from django.conf import settings
+
     from imperium.core.redisline import RedisLine
 
-    RedisLine.for_url(broker_url, timeout=2).lpush(queue, json.dumps(kombu_redis_envelope(queue, task_name, message)))
+    # WEBHOOK_REDIS_TIMEOUT: a hung broker costs the webhook a bounded wait; the sweeper queues the turn.
+    line = RedisLine.for_url(broker_url, timeout=settings.WEBHOOK_REDIS_TIMEOUT)
+    line.lpush(queue, json.dumps(kombu_redis_envelope(queue, task_name, message)))

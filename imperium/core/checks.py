@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, register, run_checks
 
-from imperium.core.health import check_broker, check_qdrant, check_redis
+from imperium.core.health import run_checks_with_deadline
 
 SERVICES_TAG = "services"
 
@@ -57,7 +57,10 @@ def run_service_checks() -> list[CheckMessage]:
 @service_check
 def configured_services_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     errors = []
-    for result, variable in ((check_redis(), "REDIS_URL"), (check_broker(), "CELERY_BROKER_URL"), (check_qdrant(), "QDRANT_URL")):
+    # In parallel, within HEALTH_CHECK_DEADLINE: a hung dependency must not keep the server from starting.
+    results = run_checks_with_deadline(["imperium.core.health.check_redis", "imperium.core.health.check_broker",
+                                        "imperium.core.health.check_qdrant"])
+    for result, variable in zip(results, ("REDIS_URL", "CELERY_BROKER_URL", "QDRANT_URL"), strict=True):
         if result.configured and not result.ok:
             errors.append(
                 Error(f"{result.name} is configured ({variable}) but unreachable: {result.detail}", id=f"imperium.E_{result.name.upper()}")

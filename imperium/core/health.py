@@ -7,6 +7,7 @@ reported as healthy.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -43,6 +44,21 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
+def in_caller_thread(check: Callable[[], HealthResult]) -> Callable[[], HealthResult]:
+    """Mark a check that reads the database: it runs in the calling thread, on the request's own
+    connection (and transaction), bounded by the database's own timeouts."""
+    check.in_caller_thread = True  # type: ignore[attr-defined]
+    return check
+
+
+def _importable(path: str) -> Any:
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
+
+
+@in_caller_thread
 def check_database() -> HealthResult:
     def probe() -> str:
         with connection.cursor() as cursor:
@@ -53,21 +69,21 @@ def check_database() -> HealthResult:
     return _timed("database", probe)
 
 
+def _redis_ping(url: str) -> str:
+    from imperium.core.redissentinel import redis_client
+
+    client = redis_client(url, timeout=settings.HEALTH_CHECK_TIMEOUT)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
+
+
 def check_redis() -> HealthResult:
     if not settings.REDIS_URL:
         return HealthResult(name="redis", ok=True, configured=False, detail="not configured (dedup by database only)")
-
-    def probe() -> str:
-        from imperium.core.redissentinel import redis_client
-
-        client = redis_client(settings.REDIS_URL, timeout=settings.HEALTH_CHECK_TIMEOUT)
-        try:
-            client.ping()
-        finally:
-            client.close()
-        return "ok"
-
-    return _timed("redis", probe)
+    return _timed("redis", lambda: _redis_ping(settings.REDIS_URL))
 
 
 def check_broker() -> HealthResult:
@@ -81,6 +97,10 @@ def check_broker() -> HealthResult:
             return f"filesystem broker at {folder}"
 
         return _timed("broker", probe_fs)
+
+    if url.startswith(("redis://", "rediss://")):
+        # A real round trip: kombu's Redis transport connects lazily and would call a silent server healthy.
+        return _timed("broker", lambda: _redis_ping(url) and "redis")
 
     def probe() -> str:
         from celery import current_app  # the project's app (`imperium/__init__.py`); the base does not import the wiring
@@ -122,12 +142,46 @@ def check_qdrant() -> HealthResult:
     return _timed("qdrant", probe)
 
 
+def _run_one(path: str, *, own_thread: bool) -> HealthResult:
+    try:
+        return import_string(path)()
+    except Exception as exc:  # a broken check must not hide the others
+        return HealthResult(name=path.rsplit(".", 1)[-1], ok=False, detail=f"check crashed: {exc}")
+    finally:
+        if own_thread:
+            connection.close()  # this thread's own database connection, if the check opened one
+
+
+def run_checks_with_deadline(paths: list[str], deadline: float | None = None) -> list[HealthResult]:
+    """Run the checks named by `paths` in parallel threads and wait at most `deadline` seconds
+    (HEALTH_CHECK_DEADLINE) for all of them. A check still running then — a dependency that
+    accepted the connection and never answered — is reported failed; its daemon thread is left to
+    its own socket timeout and never blocks the caller."""
+    deadline = settings.HEALTH_CHECK_DEADLINE if deadline is None else deadline
+    results: dict[str, HealthResult] = {}
+    threads = []
+    in_caller = [path for path in paths if getattr(_importable(path), "in_caller_thread", False)]
+    for path in paths:
+        if path in in_caller:
+            continue
+
+        def target(path: str = path) -> None:
+            results[path] = _run_one(path, own_thread=True)
+
+        thread = threading.Thread(target=target, name=f"health:{path.rsplit('.', 1)[-1]}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    ends_at = time.monotonic() + deadline
+    for path in in_caller:
+        results[path] = _run_one(path, own_thread=False)
+    for thread in threads:
+        thread.join(max(0.0, ends_at - time.monotonic()))
+    return [
+        results.get(path) or HealthResult(name=path.rsplit(".", 1)[-1].removeprefix("check_"), ok=False,
+                                          latency_ms=round(deadline * 1000, 2), detail=f"no answer within {deadline:g} s")
+        for path in paths
+    ]
+
+
 def run_health_checks() -> list[HealthResult]:
-    results = []
-    for path in settings.HEALTH_CHECKS:
-        check = import_string(path)
-        try:
-            results.append(check())
-        except Exception as exc:  # a broken check must not hide the others
-            results.append(HealthResult(name=path.rsplit(".", 1)[-1], ok=False, detail=f"check crashed: {exc}"))
-    return results
+    return run_checks_with_deadline(list(settings.HEALTH_CHECKS))

@@ -36,6 +36,10 @@ DELIVERIES = Counter("imperium_deliveries", "Outbound deliveries by outcome (sen
 DELIVERY_ATTEMPTS = Histogram(
     "imperium_delivery_attempts", "Send attempts a delivery run took, by outcome.", ["outcome"], buckets=(1, 2, 3, 4, 5, 8, 13),
 )
+UNCLEAR_RESENDS = Counter(
+    "imperium_delivery_unclear_resends",
+    "Messages sent after an attempt with an unclear outcome (a read timeout, a crash mid-send), by whether the gateway "
+    "reported the re-send as a duplicate of its Idempotency-Key.", ["gateway_duplicate"])
 ESCALATIONS = Counter("imperium_escalations", "Escalations opened, by reason.", ["reason"])
 CELERY_TASKS = Counter("imperium_celery_tasks", "Celery tasks by name and end state (succeeded, failed, retried).", ["task", "state"])
 
@@ -65,6 +69,10 @@ def delivery_finished(*, outcome: str, attempts: int | None = None) -> None:
             DELIVERY_ATTEMPTS.labels(outcome=outcome).observe(max(attempts, 0))
 
     _safe(record)
+
+
+def delivery_resent_after_unclear(*, gateway_duplicate: bool) -> None:
+    _safe(lambda: UNCLEAR_RESENDS.labels(gateway_duplicate="true" if gateway_duplicate else "false").inc())
 
 
 def escalation_opened(*, reason: str) -> None:

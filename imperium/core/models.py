@@ -32,6 +32,9 @@ class AuditLog(models.Model):
         indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_created")]
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
+        # The company role (imperium.core.auth.user_has_company_role): company-wide operations
+        # (test alert to the CEO chat, global outbox and reminder runs) beyond one tenant's scope.
+        permissions = [("company_operations", "Can run company-wide operations")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_kind}:{self.actor_label} {self.action}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 import redis
@@ -34,6 +35,9 @@ class RedisLine:
         self._connection_class = pool.connection_class
         self._connection_kwargs = pool.connection_kwargs
         self._local = threading.local()
+        # After a failure every command fails at once until then (monotonic seconds): a Redis that
+        # hangs costs one timeout per REDIS_RETRY_AFTER_SECONDS, not one per request.
+        self._down_until = 0.0
 
     @classmethod
     def for_url(cls, url: str, *, timeout: float) -> RedisLine:
@@ -59,6 +63,17 @@ class RedisLine:
 
     def execute(self, *args: Any) -> Any:
         """Send one command and return its reply (redis-py's parsing of it)."""
+        if self._down_until and time.monotonic() < self._down_until:
+            raise redis.ConnectionError("Redis failed moments ago; not tried again yet")
+        try:
+            return self._execute(*args)
+        except (redis.ConnectionError, redis.TimeoutError):
+            from django.conf import settings
+
+            self._down_until = time.monotonic() + getattr(settings, "REDIS_RETRY_AFTER_SECONDS", 5.0)
+            raise
+
+    def _execute(self, *args: Any) -> Any:
         for attempt in (1, 2):
             connection = self._connection()
             try:

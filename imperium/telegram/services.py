@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from imperium.core.correlation import get_correlation_id
 from imperium.core.exceptions import IntegrationError
+from imperium.core.safejson import UnsafeJSON, loads_safe, storable_text, text_clean
 from imperium.telegram.choices import UpdateStatus
 from imperium.telegram.models import TelegramDeadLetter, TelegramUpdate
 from imperium.telegram.updates import IncomingUpdate, MalformedUpdate
@@ -42,13 +43,14 @@ class StoreResult:
 
 
 def telegram_update_store_body(*, body: bytes, source: str = "webhook") -> StoreResult:
-    """Store a raw webhook body. Malformed input (not JSON, not an Update) becomes a dead
-    letter and is reported as such, never raised: Telegram must get its 200 either way."""
+    """Store a raw webhook body. Malformed input (not JSON, not an Update, nested too deep, NaN)
+    becomes a dead letter and is reported as such, never raised. Strings are normalised (NUL
+    removed, lone surrogates replaced) so the stored payload always fits a jsonb column."""
     if len(body) > MAX_BODY_BYTES:
         return StoreResult("dead_letter", dead_letter=_dead_letter(f"body over {MAX_BODY_BYTES} bytes", body, source))
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = loads_safe(body)
+    except UnsafeJSON as exc:
         return StoreResult("dead_letter", dead_letter=_dead_letter(f"not JSON: {exc}", body, source))
     return telegram_update_store(payload=payload, source=source, raw_body=body)
 
@@ -86,9 +88,10 @@ def telegram_update_store(
 
 
 def _dead_letter(reason: str, body: bytes, source: str) -> TelegramDeadLetter:
-    text = body.decode("utf-8", errors="replace")[:DEAD_LETTER_BODY_CHARS]
+    text = storable_text(body[:DEAD_LETTER_BODY_CHARS * 4])[:DEAD_LETTER_BODY_CHARS]
     logger.warning("telegram update kept as a dead letter: %s", reason[:300])
-    return TelegramDeadLetter.objects.create(reason=reason[:300], body=text, source=source, correlation_id=get_correlation_id())
+    return TelegramDeadLetter.objects.create(reason=text_clean(reason[:300]), body=text, source=source,
+                                             correlation_id=get_correlation_id())
 
 
 def _schedule_process(update_pk: int, delay: float) -> None:

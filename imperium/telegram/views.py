@@ -13,7 +13,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
-from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
+from imperium.core.auth import ADMIN_TOKEN_AUTH, OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor, user_has_company_role
+from imperium.core.counters import count_and_log
 from imperium.core.exceptions import ApplicationError
 from imperium.telegram.services import telegram_update_store_body
 from incidents.alerts import alert_send_test
@@ -35,7 +36,8 @@ def webhook_secret_valid(request: HttpRequest) -> bool:
     summary="Telegram Bot API updates (header X-Telegram-Bot-Api-Secret-Token)",
     request={"application/json": {"type": "object", "description": "A Telegram Update object"}},
     responses={
-        200: OpenApiResponse(description="stored (accepted), already stored (duplicate) or kept as a dead letter"),
+        200: OpenApiResponse(description="stored (accepted) or already stored (duplicate)"),
+        400: OpenApiResponse(description="not a Telegram Update (not JSON, not an object, no update_id…): kept as a dead letter"),
         403: OpenApiResponse(description="missing or wrong secret token; nothing stored"),
     },
     tags=["telegram"],
@@ -46,9 +48,12 @@ def webhook_secret_valid(request: HttpRequest) -> bool:
 def telegram_webhook(request: Request) -> JsonResponse:
     """Verify, store (dedup by update_id), answer 200 at once; a task handles the update."""
     if not webhook_secret_valid(request._request):
-        logger.warning("telegram webhook: refused a request without the right secret token")
+        count_and_log(logger, "telegram_webhook.refused", "telegram webhook: refused a request without the right secret token")
         return JsonResponse({"error": "forbidden"}, status=403)
     result = telegram_update_store_body(body=request._request.body, source="webhook")
+    if result.status == "dead_letter":
+        # Telegram itself never sends these; whoever holds the secret learns what was wrong.
+        return JsonResponse({"status": result.status, "error": result.dead_letter.reason}, status=400)
     return JsonResponse({"status": result.status})
 
 
@@ -70,11 +75,13 @@ _alert_test_response = inline_serializer(
 
 
 @extend_schema(
-    summary="Send a test alert now and report what Telegram said (staff or admin token)",
+    summary="Send a test alert now and report what Telegram said (company role or admin token; a tenant's operator for its chat)",
     request=_alert_test_request,
     responses={
         200: _alert_test_response,
-        400: OpenApiResponse(description="the tenant has no Telegram chat"),
+        400: OpenApiResponse(description="the tenant has no Telegram chat, or `tenant`/`text` is not a string"),
+        401: OpenApiResponse(description="no session or admin token"),
+        403: OpenApiResponse(description="the company chat needs a company role; a tenant's chat needs the operator role in it"),
         404: OpenApiResponse(description="unknown tenant"),
         502: OpenApiResponse(description="Telegram refused or failed (error, telegram_status, retry_after)"),
         503: OpenApiResponse(description="Telegram is not configured, or the chat's rate limit is reached"),
@@ -86,19 +93,27 @@ _alert_test_response = inline_serializer(
 @permission_classes(OPERATOR_PERMISSIONS)
 def alerts_test(request: Request) -> JsonResponse:
     """Sends synchronously (one attempt, no later retry): to ALERT_CHAT_ID, or with
-    `{"tenant": "<slug>"}` to that tenant's chat/topic (a staff user must see the tenant)."""
+    `{"tenant": "<slug>"}` to that tenant's chat/topic. The company chat needs the company role or
+    the admin token; a tenant's chat also an operator (operator/admin membership) of that tenant."""
     data = request.data if isinstance(request.data, dict) else {}
+    slug, text = data.get("tenant", ""), data.get("text", "")
+    slug, text = "" if slug is None else slug, "" if text is None else text
+    if not isinstance(slug, str) or not isinstance(text, str):
+        return JsonResponse({"error": "tenant and text must be strings"}, status=400)
+    slug = slug.strip()
     tenant = None
-    slug = str(data.get("tenant") or "").strip()
+    company = request.auth == ADMIN_TOKEN_AUTH or user_has_company_role(request.user)
     if slug:
         tenant = Client.objects.filter(slug=slug).first()
-        user = getattr(request, "user", None)
-        if tenant is not None and user is not None and user.is_authenticated:
-            tenant = Client.objects.visible_to(user).filter(pk=tenant.pk).first()
+        if tenant is not None and not company:
+            tenant = Client.objects.editable_by(request.user).filter(pk=tenant.pk).first()
         if tenant is None:
             return JsonResponse({"error": f"Unknown tenant {slug!r}."}, status=404)
+    elif not company:
+        # The company alert chat is the CEO's: a tenant's operator may only test their tenant's chat.
+        return JsonResponse({"error": "The company alert chat needs a company role; pass your tenant's slug."}, status=403)
     try:
-        outcome = alert_send_test(actor=request_actor(request), text=str(data.get("text") or ""), tenant=tenant)
+        outcome = alert_send_test(actor=request_actor(request), text=text, tenant=tenant)
     except ApplicationError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     body = {

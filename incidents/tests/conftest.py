@@ -59,6 +59,10 @@ def _isolated(settings, tmp_path):
 
     settings.VAR_DIR = tmp_path
     settings.CHATFLOW_BASE_URL = ""
+    # These tests drive the incident machinery with deliveries that gave up at once; waiting in the
+    # outbox for minutes first (the default) is tested in conversations/tests/test_delivery.py and
+    # by test_sentinel.py's outage test, which sets the window back.
+    settings.DELIVERY_RETRY_WINDOW_SECONDS = 0
     settings.CHATFLOW_RETRY_BACKOFF = 0.01
     settings.CHATFLOW_RETRY_MAX_DELAY = 1.0
     settings.CHATFLOW_TIMEOUT = 2.0

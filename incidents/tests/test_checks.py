@@ -44,13 +44,27 @@ def test_the_failure_rate_counts_refusals_above_a_volume(settings, tenant_a, fak
     fake_chatflow.fail(400, times=1)
     deliver_reply(tenant_a, key="refused-1")
     [observation] = DeliveryFailureRateCheck().run(ctx())
-    assert observation.ok and "1 of 4 deliveries refused" in observation.detail  # 25% is at the limit
+    assert observation.ok and "1 of 4 deliveries failed" in observation.detail  # 25% is at the limit
 
     fake_chatflow.fail(403, times=2)
     deliver_reply(tenant_a, key="refused-2", phone="+77012222222")  # other customers: a refused one is with a manager now
     deliver_reply(tenant_a, key="refused-3", phone="+77013333333")
     [observation] = DeliveryFailureRateCheck().run(ctx())
     assert not observation.ok and "3 of 6" in observation.detail and observation.data["refused"] == 3
+
+
+def test_the_failure_rate_counts_5xx_and_timeouts_too(settings, tenant_a, fake_chatflow):
+    from conversations.sentinel_checks import DeliveryFailureRateCheck
+    from incidents.tests.conftest import deliver_reply
+
+    settings.SENTINEL_DELIVERY_MIN_VOLUME = 4
+    for i in range(2):
+        deliver_reply(tenant_a, key=f"ok-{i}")
+    fake_chatflow.fail(502, times=8)  # two deliveries that gave up (the window is 0 in these tests)
+    deliver_reply(tenant_a, key="gave-up-1", phone="+77012222222")
+    deliver_reply(tenant_a, key="gave-up-2", phone="+77013333333")
+    [observation] = DeliveryFailureRateCheck().run(ctx())
+    assert not observation.ok and "2 of 4 deliveries failed" in observation.detail and observation.data["refused"] == 0
 
 
 def test_an_errorlog_spike_is_judged_against_the_hour_before(settings, time_machine):

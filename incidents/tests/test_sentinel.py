@@ -147,7 +147,7 @@ def test_chatflow_answering_500_opens_one_incident_and_the_fixer_resends_once_it
 
     time_machine.move_to(timezone.now())
     fake_chatflow.fail(500, times=100)
-    failed = deliver_reply(healthy, key="t-500", text="Мы работаем с 10:00 до 21:00.")
+    failed = deliver_reply(healthy, key="t-500", text="Мы работаем с 10:00 до 21:00.")  # window 0: gave up at once
     assert failed.status == "failed" and failed.last_status_code == 500
     assert Escalation.objects.get().reason == "delivery_failed"
     assert alert_texts(telegram_bot) == []  # a failed message alone is not an alert: the sentinel decides
@@ -181,6 +181,29 @@ def test_chatflow_answering_500_opens_one_incident_and_the_fixer_resends_once_it
     assert len(texts) == 2 and "закрыт" in texts[1]
     sentinel(times=2)
     assert len(alert_texts(telegram_bot)) == 2
+
+
+def test_a_gateway_outage_opens_an_incident_while_messages_wait_and_nobody_is_handed_over(
+    healthy, sentinel, telegram_bot, fake_chatflow, time_machine, settings
+):
+    """With the default retry window a failing gateway delays messages instead of failing them:
+    the chatflow check still sees the outage (deliveries waiting on the gateway) and opens one incident."""
+    from conversations.models import Escalation, OutboundMessage
+
+    settings.DELIVERY_RETRY_WINDOW_SECONDS = 1800
+    time_machine.move_to(timezone.now())
+    fake_chatflow.fail(502, times=100)
+    waiting = deliver_reply(healthy, key="t-502", text="Мы работаем с 10:00 до 21:00.")
+    assert waiting.status == "pending" and waiting.next_attempt_at is not None
+    assert not Escalation.objects.exists()  # waiting, not silenced and not handed over
+
+    time_machine.shift(settings.SENTINEL_DELIVERY_WAITING_SECONDS + 5)
+    sentinel(times=2)
+
+    incident = Incident.objects.get()
+    assert incident.fingerprint == "chatflow:alpha" and "waiting for a retry" in incident.summary
+    assert len(alert_texts(telegram_bot)) == 1
+    assert OutboundMessage.objects.get(pk=waiting.pk).status == "pending"
 
 
 def test_an_inbound_message_left_without_a_reply_opens_one_incident_and_the_fixer_requeues_it(

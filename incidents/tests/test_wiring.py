@@ -101,7 +101,8 @@ def test_a_webhook_request_labels_its_logs_and_queued_tasks_with_the_tenant(tena
     monkeypatch.setattr(inbound_service, "payload_parse", lambda data: data)
     monkeypatch.setattr("conversations.webhook.verify", lambda *a, **k: None)
     client = HttpClient(raise_request_exception=False)
-    client.post("/webhook/alpha", data=b'{"x": 1}', content_type="application/json", HTTP_X_CORRELATION_ID="req-label-0001")
+    client.post("/webhook/alpha", data=b'{"x": 1}', content_type="application/json", HTTP_X_CORRELATION_ID="req-label-0001",
+                headers={"webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"})
     assert seen == {"tenant": "alpha", "correlation_id": "req-label-0001"}
     assert ErrorLog.objects.get().tenant == tenant_a  # resolved from the label
 

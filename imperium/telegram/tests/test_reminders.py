@@ -132,14 +132,15 @@ def test_reminders_wait_while_the_sweep_runs_concurrently(escalated, inline):
     assert second.reminders == [] and second.holding_followups == []
 
 
-def test_the_endpoint_needs_staff_or_the_admin_token(client, login, operator_a, db):
+def test_the_endpoint_needs_a_company_role_or_the_admin_token(client, login, operator_a, superuser, db):
     from tenants.tests.factories import UserFactory
 
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}):
         assert client.post("/reminders/process", **headers).status_code in (401, 403)
     assert login(UserFactory(is_staff=False)).post("/reminders/process").status_code == 403
+    assert login(operator_a).post("/reminders/process").status_code == 403  # a tenant's operator: not company-wide
     assert not AuditLog.objects.filter(action="reminders.process").exists()
-    response = login(operator_a).post("/reminders/process")
+    response = login(superuser).post("/reminders/process")
     assert response.status_code == 200 and response.json()["report"]["checked"] == 0
 
 

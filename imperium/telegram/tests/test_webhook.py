@@ -62,11 +62,16 @@ def test_it_processes_a_redelivered_update_once(deliver, telegram_bot, ceo_allow
         (b'{"update_id": 12, "message": {"message_id": 1, "text": "no chat"}}', "chat"),
         (b'{"update_id": 13, "callback_query": {"from": {"id": 1}}}', "callback_query"),
         (b"{\"update_id\": 14, \"message\": \"\\ud800\"}", "not an object"),
+        (b"\x00\xffnot json", "not JSON"),
+        (b"[null,null]", "JSON object"),
+        (b'{"update_id": 15, "x": NaN}', "NaN"),
+        (b'{"update_id": 16, "x": ' + b"[" * 20000 + b"]" * 20000 + b"}", "nested"),
     ],
 )
-def test_it_keeps_a_malformed_update_as_a_dead_letter_and_answers_200(deliver, telegram_bot, body, reason):
+def test_it_keeps_a_malformed_update_as_a_dead_letter_and_answers_400(deliver, telegram_bot, body, reason):
     response = deliver(None, raw=body)
-    assert response.status_code == 200 and response.json() == {"status": "dead_letter"}
+    assert response.status_code == 400 and response.json()["status"] == "dead_letter"
+    assert reason in response.json()["error"]
     letter = TelegramDeadLetter.objects.get()
     assert reason in letter.reason and letter.source == "webhook"
     assert TelegramUpdate.objects.count() == 0 and telegram_bot.calls == []
