@@ -24,7 +24,7 @@ SECTIONS: list[tuple[str, Any, tuple[str, ...]]] = [
     ("tenants", _("Clients (tenants)"), ("tenants.Client", "tenants.ClientSettings", "tenants.TenantMembership")),
     ("knowledge", _("Knowledge base"), (
         "knowledge.KnowledgeVersion", "knowledge.KnowledgeItem", "knowledge.KnowledgeImportJob", "knowledge.KnowledgeSource",
-        "knowledge.KnowledgeEvalRun", "knowledge.KnowledgeSyncLog",
+        "knowledge.KnowledgeEvalRun", "knowledge.KnowledgeSyncLog", "knowledge.KnowledgeSuggestion", "knowledge.KnowledgeItemPause",
     )),
     ("approvals", _("Approvals and audit"), ("imperium.VerificationRequest", "imperium.AuditLog")),
     ("incidents", _("Incidents and alerts"), ("incidents.Incident", "incidents.Alert", "incidents.ErrorLog", "incidents.IncidentEvent")),
@@ -34,7 +34,7 @@ SECTIONS: list[tuple[str, Any, tuple[str, ...]]] = [
     )),
     ("messages", _("Messages and bot decisions"), (
         "conversations.InboundMessage", "conversations.OutboundMessage", "conversations.Turn", "conversations.MessageTrace",
-        "conversations.ConversationEvent", "conversations.SandboxMessage",
+        "conversations.ConversationEvent", "conversations.SandboxMessage", "conversations.WrongAnswerMark",
     )),
 ]
 INFRASTRUCTURE_SECTION = ("infrastructure", _("Infrastructure (administrators)"))
