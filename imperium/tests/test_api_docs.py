@@ -27,3 +27,8 @@ def test_it_serves_swagger_ui_from_local_static_files(db):
 def test_the_schema_it_reads_is_there(db):
     schema = HttpClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert schema["info"]["title"] == "Imperium API" and "/webhook/{client_slug}" in schema["paths"]
+
+
+def test_the_admin_links_to_it(superuser, login):
+    page = login(superuser).get("/admin/").content.decode()
+    assert 'id="api-docs-link" href="/api/docs/"' in page
