@@ -40,6 +40,7 @@ from crm import parsing, selectors, services
 from crm.choices import ConnectionStatus, RecordSource, RecordStatus, SessionKind, SessionStatus
 from crm.clients.altegio import CrmClient, CrmError
 from crm.models import BookingSession, CrmConnection, CrmRecord, CrmService
+from crm.selectors import crm_cache_key
 from crm.texts import MONTHS_GENITIVE, WEEKDAYS_ACCUSATIVE, text
 from imperium.core.actors import Actor
 from imperium.core.crypto import mask_phone
@@ -230,7 +231,7 @@ class _Flow:
     # --- CRM reads (slots cached ≤ CRM_SLOT_CACHE_SECONDS) --------------------------------
     def staff(self) -> list[dict[str, Any]]:
         if self._staff is None:
-            key = f"crm:{self.tenant.pk}:staff"
+            key = crm_cache_key(self.tenant.pk, "staff")
             staff = cache.get(key)
             if staff is None:
                 staff = [s for s in self.client.staff() if s.get("bookable", True)]
@@ -247,7 +248,7 @@ class _Flow:
         return seances
 
     def free_days(self, staff_id: int, service_id: int) -> list[dt.date]:
-        key = f"crm:{self.tenant.pk}:dates:{staff_id}:{service_id}"
+        key = crm_cache_key(self.tenant.pk, "dates", staff_id, service_id)
         days = cache.get(key)
         if days is None:
             days = self.client.dates(service_ids=[service_id], staff_id=staff_id)
@@ -610,7 +611,7 @@ def cancellation_rule(tenant: Any) -> str:
 
 
 def _times_key(tenant_id: int, staff_id: int, day: dt.date, service_id: int) -> str:
-    return f"crm:{tenant_id}:times:{staff_id}:{day.isoformat()}:{service_id}"
+    return crm_cache_key(tenant_id, "times", staff_id, day.isoformat(), service_id)
 
 
 def _cap(value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
 
 from crm.choices import OPEN_SESSION_STATUSES, ConnectionStatus, RecordStatus
@@ -63,3 +64,8 @@ def crm_call_stats(tenant: Any, *, since: datetime) -> dict[str, Any]:
     last = rows.order_by("-created_at", "-id").first()
     stats["last"] = last
     return stats
+
+
+def crm_cache_key(tenant_id: int, *parts: object) -> str:
+    """The cache key of a CRM read (slots, dates, masters) of one tenant, under CRM_CACHE_KEY_PREFIX."""
+    return ":".join([settings.CRM_CACHE_KEY_PREFIX, str(tenant_id), *map(str, parts)])

@@ -18,6 +18,7 @@ from django.utils import timezone
 from crm.choices import ConnectionStatus, CrmKind, RecordSource, RecordStatus
 from crm.clients.altegio import CallStat, CrmClient, CrmError
 from crm.models import CrmCall, CrmConnection, CrmRecord, CrmService, VisitOptOut
+from crm.selectors import crm_cache_key
 from imperium.core.actors import Actor
 from imperium.core.crypto import mask
 from imperium.core.exceptions import ApplicationError
@@ -162,7 +163,7 @@ def _money(value: Any) -> Decimal | None:
 
 
 def crm_cache_clear(tenant: Any) -> None:
-    cache.delete_many([f"crm:{tenant.pk}:staff"])
+    cache.delete_many([crm_cache_key(tenant.pk, "staff")])
 
 
 # --- records ---------------------------------------------------------------------------------

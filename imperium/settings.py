@@ -351,6 +351,7 @@ CELERY_BEAT_SCHEDULE["conversations-reminders"]["schedule"] = REMINDERS_SWEEP_SE
 
 # --- salon CRM (Altegio / YCLIENTS; crm/, docs/CRM.md) --------------------------------------
 CRM_TIMEOUT = env.float("CRM_TIMEOUT", 5.0, minimum=0.1)
+CRM_CACHE_KEY_PREFIX = "crm"  # cache keys of CRM reads; tests give each test its own
 CRM_SLOT_CACHE_SECONDS = min(env.int("CRM_SLOT_CACHE_SECONDS", 60, minimum=0), 60)  # never older than a minute
 CRM_SESSION_MINUTES = env.int("CRM_SESSION_MINUTES", 30, minimum=1)
 CRM_MAX_SLOTS_SHOWN = min(env.int("CRM_MAX_SLOTS_SHOWN", 4, minimum=2), 8)
