@@ -414,6 +414,8 @@ class WrongAnswerMark(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("wrong answer mark")
+        verbose_name_plural = _("wrong answer marks")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.choices import ConnectionStatus, CrmKind, RecordSource, RecordStatus, SessionKind, SessionStatus
@@ -57,6 +58,8 @@ class CrmConnection(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("CRM connection")
+        verbose_name_plural = _("CRM connections")
         verbose_name = "CRM connection"
 
     def __str__(self) -> str:
@@ -95,6 +98,8 @@ class CrmService(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("CRM service")
+        verbose_name_plural = _("CRM services")
         ordering = ["title"]
         constraints = [models.UniqueConstraint(fields=["tenant", "crm_id"], name="uniq_crm_service_tenant_id")]
         verbose_name = "CRM service (service map)"
@@ -137,6 +142,8 @@ class BookingSession(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("booking conversation")
+        verbose_name_plural = _("booking conversations")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "conversation_id"], condition=Q(status__in=["collecting", "proposed", "booking"]),
@@ -181,6 +188,8 @@ class CrmRecord(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("CRM record")
+        verbose_name_plural = _("CRM records")
         ordering = ["starts_at", "id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "record_id"], name="uniq_crm_record_tenant_id")]
         indexes = [models.Index(fields=["status", "starts_at"], name="crm_record_status_starts")]
@@ -201,6 +210,8 @@ class VisitOptOut(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("visit messages opt-out")
+        verbose_name_plural = _("visit messages opt-outs")
         constraints = [models.UniqueConstraint(fields=["tenant", "customer_key"], name="uniq_visit_optout")]
 
     def __str__(self) -> str:
@@ -223,6 +234,8 @@ class CrmCall(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("CRM call")
+        verbose_name_plural = _("CRM calls")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "created_at"], name="crm_call_tenant_created")]
 

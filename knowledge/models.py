@@ -236,6 +236,8 @@ class KnowledgeSuggestion(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("knowledge suggestion")
+        verbose_name_plural = _("knowledge suggestions")
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["tenant", "status"], name="kb_suggestion_tenant_status")]
 
@@ -263,6 +265,8 @@ class KnowledgeItemPause(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("paused KB item")
+        verbose_name_plural = _("paused KB items")
         ordering = ["-paused_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "external_id"], condition=Q(resolved_at__isnull=True),
