@@ -58,8 +58,11 @@ def _pause_items(turn: Turn, mark: WrongAnswerMark, actor: Actor) -> list[str]:
     since = mark.created_at - WRONG_ANSWER_WINDOW
     paused = []
     version = kb_version_get(turn.tenant, mark.kb_version) if mark.kb_version else None
+    # The window's marks of this tenant are few; counted here because a JSON `contains` lookup is
+    # not available on every database backend (SQLite).
+    recent = list(WrongAnswerMark.objects.for_tenant(turn.tenant_id).filter(created_at__gte=since).values_list("sources", flat=True))
     for external_id in mark.sources:
-        marks = WrongAnswerMark.objects.for_tenant(turn.tenant_id).filter(created_at__gte=since, sources__contains=[external_id]).count()
+        marks = sum(1 for sources in recent if external_id in (sources or []))
         if marks < PAUSE_AFTER_MARKS or version is None:
             continue
         try:

@@ -93,13 +93,15 @@ def test_it_normalises_text_it_can_store_and_accepts_the_message(webhook, tenant
 
 def test_it_keeps_a_body_the_database_refuses_as_a_dead_letter(webhook, tenant_a, monkeypatch):
     """A value the database refuses (DataError) fails on every retry: a dead letter, not a 5xx."""
-    from django.db import connection
+    from django.db import DataError, connection
 
     from conversations.services import inbound
 
     def refused(**kwargs):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT CAST('not a number' AS integer)")
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT CAST('not a number' AS integer)")  # the server's own refusal
+        raise DataError("value refused by the database")  # SQLite casts anything: refuse as Postgres would
 
     monkeypatch.setattr(inbound, "inbound_accept", refused)
     response = webhook.post(tenant_a)
