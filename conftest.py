@@ -61,4 +61,5 @@ def _private_gateway_circuits(settings):
 
     settings.CHATFLOW_CIRCUIT_KEY_PREFIX = f"test-circuit:{uuid.uuid4().hex}"
     settings.TURN_QUEUE_LATENCY_CACHE_KEY = f"test-latency:{uuid.uuid4().hex}"
+    settings.OUTBOX_RENOTIFY_KEY_PREFIX = f"test-renotify:{uuid.uuid4().hex}"
     settings.CRM_CACHE_KEY_PREFIX = f"test-crm:{uuid.uuid4().hex}"

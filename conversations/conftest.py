@@ -30,6 +30,7 @@ class Queued:
     args: list[Any]
     queue: str
     eta: datetime | None
+    front: bool = False  # recovered work, taken before what already waits (dispatch._publish)
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +53,8 @@ def _pipeline_isolation(settings):
 def queued(monkeypatch) -> list[Queued]:
     calls: list[Queued] = []
 
-    def record(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None) -> None:
-        calls.append(Queued(task_name, list(args), queue, eta))
+    def record(task_name: str, args: list[Any], *, queue: str, eta: datetime | None = None, front: bool = False) -> None:
+        calls.append(Queued(task_name, list(args), queue, eta, front))
 
     monkeypatch.setattr("conversations.dispatch._publish", record)
     return calls

@@ -10,17 +10,24 @@ from celery import shared_task
 @shared_task(name="conversations.turn_run", bind=True)
 def turn_run(self: Any, conversation_id: int) -> str:
     """Answer a conversation's unanswered messages if their coalescing window has passed."""
-    from conversations.services.turns import turn_run_now
+    from conversations.services.turns import IDLE, LOCKED, NOT_DUE, turn_run_now
+    from imperium.core import metrics
 
-    return turn_run_now(conversation_id, (self.request.delivery_info or {}).get("routing_key"))
+    outcome = turn_run_now(conversation_id, (self.request.delivery_info or {}).get("routing_key"))
+    found = {IDLE: "redundant", NOT_DUE: "not_due", LOCKED: "locked"}.get(outcome)
+    metrics.turn_task_finished(task="turn_run", outcome=found or ("rerouted" if outcome.startswith("rerouted") else "work"))
+    return outcome
 
 
 @shared_task(name="conversations.turn_resume")
 def turn_resume(turn_id: int, claim_token: str) -> str:
     """Finish a turn whose first worker died (re-claimed by the sweeper with `claim_token`)."""
     from conversations.services.turns import turn_resume_now
+    from imperium.core import metrics
 
-    return turn_resume_now(turn_id, claim_token)
+    outcome = turn_resume_now(turn_id, claim_token)
+    metrics.turn_task_finished(task="turn_resume", outcome="redundant" if outcome == "lost" else "work")
+    return outcome
 
 
 @shared_task(name="conversations.outbound_deliver")

@@ -163,11 +163,16 @@ def escalation_notify(*, escalation_id: int) -> bool:
     """Call the notifier's `escalation_opened` once it works (at-least-once). Returns True when
     the managers were notified (now or before). After MAX_NOTIFY_ATTEMPTS failures an alert is raised."""
     from conversations.notifier import get_notifier
+    from conversations.services.queue_latency import NOTICES, queue_latency_observe
 
     now = timezone.now()
+    queued_at = Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).values_list("notify_dispatched_at", flat=True).first()
     claimed = Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).update(
         notify_attempts=F("notify_attempts") + 1, notify_dispatched_at=now
     )
+    if claimed:
+        # What the notice queue costs now, for the sweeper's "is this task lost?" (services/queue_latency.py).
+        queue_latency_observe(queued_at=queued_at, due_at=None, now=now, kind=NOTICES)
     escalation = Escalation.objects.select_related("conversation", "tenant__settings", "turn").filter(pk=escalation_id).first()
     if escalation is None:
         return False
@@ -188,9 +193,12 @@ def turn_forward_notify(*, turn_id: int) -> bool:
     """Hand each message of a turn held by a human to the notifier's `customer_message_while_human`,
     marking each one as it goes (a retry resumes where it failed)."""
     from conversations.notifier import get_notifier
+    from conversations.services.queue_latency import NOTICES, queue_latency_observe
 
     now = timezone.now()
+    queued_at = Turn.objects.filter(pk=turn_id).values_list("notify_dispatched_at", flat=True).first()
     Turn.objects.filter(pk=turn_id).update(notify_attempts=F("notify_attempts") + 1, notify_dispatched_at=now)
+    queue_latency_observe(queued_at=queued_at, due_at=None, now=now, kind=NOTICES)
     turn = Turn.objects.select_related("tenant").filter(pk=turn_id).first()
     if turn is None:
         return False

@@ -5,11 +5,19 @@ that is due and not done and queues it again:
 - conversations whose reply is due but whose turn task was queued more than
   OUTBOX_REDISPATCH_SECONDS ago — or twice the queue latency workers report now, if longer
   (`queue_latency`): a task only waiting in a long queue is not lost (lost broker message, worker
-  killed holding it);
+  killed holding it); and never one queued at or after the oldest task still waiting in its
+  Redis queue (`queues_waiting_since`: it is visibly there, whether or not any worker runs);
 - processing turns whose lease expired (worker died while deciding): re-claimed and resumed;
 - outbound messages `sending` with an expired lease → `unknown`, then re-sent with the same key;
 - pending/unknown outbound messages not queued recently;
-- escalations and forwarded messages the notifier has not taken yet.
+- escalations and forwarded messages the notifier has not taken yet — rate-limited: each one is
+  re-notified at most at doubling intervals (the n-th re-send waits as long as the item had
+  waited before the previous one: 30 s, 60 s, 2 min, …), and at most
+  OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE re-notifies per tenant per minute (cache counter), so a
+  backlog of escalations cannot turn into a storm of notices.
+
+Whatever it queues again is recovered work: published at the front of its queue
+(`dispatch`, `front=True`), never behind the fresh backlog it is older than.
 
 Batches are claimed with `SELECT … FOR UPDATE SKIP LOCKED` on Postgres, so concurrent sweepers
 split the work; elsewhere each row is claimed with a conditional update. Queueing twice is
@@ -24,14 +32,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import DateTimeField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from conversations.choices import OutboundStatus, TurnStatus
 from conversations.models import Conversation, Escalation, InboundMessage, OutboundMessage, Turn
 from conversations.services.handover import MAX_NOTIFY_ATTEMPTS
-from conversations.services.queue_latency import redispatch_after_seconds
+from conversations.services.queue_latency import NOTICES, TURNS, queues_waiting_since, redispatch_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +79,56 @@ def _claim(queryset: QuerySet, limit: int, **changes: Any) -> list[int]:
     return claimed
 
 
+# A row's dispatch marker is written just before its task is published (after the commit): work
+# marked up to this long before the oldest waiting message is taken to be in the queue too.
+_PUBLISH_MARGIN = timedelta(seconds=1)
+
+
+def _backoff(now: datetime, born: str) -> Q:
+    """Rows whose last dispatch is at least as old now as the row was at that dispatch: the waits
+    between re-sends double (`born`: the field the row's age is counted from)."""
+    since_dispatch = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F("notify_dispatched_at"), output_field=DurationField())
+    return Q(notify_dispatched_at__lte=ExpressionWrapper(F(born) + since_dispatch, output_field=DateTimeField()))
+
+
+def _renotify_key(tenant_id: int, minute: int) -> str:
+    return f"{settings.OUTBOX_RENOTIFY_KEY_PREFIX}:{tenant_id}:{minute}"
+
+
+def _renotify_within_budget(queryset: QuerySet, limit: int, now: datetime, used: dict[int, int]) -> list[int]:
+    """Ids of up to `limit` rows of `queryset` (oldest dispatch first) that fit their tenant's
+    re-notify budget for this minute; `used` counts what this sweep has queued per tenant so far."""
+    minute = int(now.timestamp() // 60)
+    candidates = list(queryset.order_by("notify_dispatched_at").values_list("pk", "tenant_id")[:limit])
+    tenants = {tenant_id for _, tenant_id in candidates}
+    try:
+        stored = cache.get_many([_renotify_key(t, minute) for t in tenants])
+    except Exception:  # no counter: this sweep's own count still bounds it
+        stored = {}
+    room = {t: settings.OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE - max(int(stored.get(_renotify_key(t, minute)) or 0), used.get(t, 0))
+            for t in tenants}
+    allowed = []
+    for pk, tenant_id in candidates:
+        if room[tenant_id] > 0:
+            room[tenant_id] -= 1
+            allowed.append(pk)
+    return allowed
+
+
+def _renotify_count(model: Any, ids: list[int], now: datetime, used: dict[int, int]) -> None:
+    minute = int(now.timestamp() // 60)
+    per_tenant: dict[int, int] = {}
+    for tenant_id in model.objects.filter(pk__in=ids).values_list("tenant_id", flat=True):
+        per_tenant[tenant_id] = per_tenant.get(tenant_id, 0) + 1
+    for tenant_id, count in per_tenant.items():
+        key = _renotify_key(tenant_id, minute)
+        try:
+            cache.add(key, 0, timeout=120)
+            used[tenant_id] = max(used.get(tenant_id, 0), int(cache.incr(key, count)))
+        except Exception:
+            used[tenant_id] = used.get(tenant_id, 0) + count
+
+
 def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redispatch_seconds: float | None = None) -> SweepReport:
     """One pass over the outbox (see module docstring). Returns what it queued.
 
@@ -89,14 +148,26 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     limit = limit or settings.OUTBOX_SWEEP_BATCH
     if redispatch_seconds is None:
         # Never a task that is only waiting in a long queue: at least twice the latency workers report.
-        redispatch_seconds = redispatch_after_seconds(now=now)
-    stale = now - timedelta(seconds=redispatch_seconds)
+        stale = now - timedelta(seconds=redispatch_after_seconds(now=now, kind=TURNS))
+        stale_notices = now - timedelta(seconds=redispatch_after_seconds(now=now, kind=NOTICES))
+    else:
+        stale = stale_notices = now - timedelta(seconds=redispatch_seconds)
     report = SweepReport()
 
     due = Conversation.objects.filter(reply_due_at__lte=now).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale))
+    # An explicit `redispatch_seconds` (inline processing) takes everything due, waiting or not.
+    waiting = queues_waiting_since(("stable", "canary", "default"), margin=_PUBLISH_MARGIN) if redispatch_seconds is None else {}
+    if waiting.get("stable") or waiting.get("canary"):
+        from tenants.models import ClientSettings
+
+        canary = ClientSettings.objects.filter(release_channel="canary").values("client_id")
+        if waiting.get("stable"):  # queued after the oldest task still in the list: it is there, waiting
+            due = due.exclude(Q(dispatched_at__gte=waiting["stable"]) & ~Q(tenant_id__in=canary))
+        if waiting.get("canary"):
+            due = due.exclude(Q(dispatched_at__gte=waiting["canary"]) & Q(tenant_id__in=canary))
     ids = _claim(due, limit, dispatched_at=now)
     for conversation in Conversation.objects.select_related("tenant__settings").filter(pk__in=ids):
-        dispatch_turn(conversation_id=conversation.pk, tenant=conversation.tenant)
+        dispatch_turn(conversation_id=conversation.pk, tenant=conversation.tenant, front=True)
     report.turns_dispatched = len(ids)
 
     expired_turns = Turn.objects.filter(status=TurnStatus.PROCESSING, lease_expires_at__lte=now)
@@ -119,28 +190,44 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale),
     )
+    if waiting.get("stable") or waiting.get("canary"):  # deliveries wait in the same channel queues as turns
+        if waiting.get("stable"):
+            deliverable = deliverable.exclude(Q(dispatched_at__gte=waiting["stable"]) & ~Q(tenant_id__in=canary))
+        if waiting.get("canary"):
+            deliverable = deliverable.exclude(Q(dispatched_at__gte=waiting["canary"]) & Q(tenant_id__in=canary))
     ids = _claim(deliverable, limit, dispatched_at=now)
     for outbound in OutboundMessage.objects.select_related("tenant__settings").filter(pk__in=ids):
-        dispatch_delivery(outbound_id=outbound.pk, tenant=outbound.tenant)
+        dispatch_delivery(outbound_id=outbound.pk, tenant=outbound.tenant, front=True)
     report.deliveries_dispatched = len(ids)
 
+    # Notices: only when the task is lost by the notice queue's latency, at doubling intervals per
+    # item, within the tenant's per-minute budget (module docstring).
+    used: dict[int, int] = {}
     unnotified = Escalation.objects.filter(
         notified_at__isnull=True, notify_attempts__lt=MAX_NOTIFY_ATTEMPTS
-    ).filter(Q(notify_dispatched_at__isnull=True) | Q(notify_dispatched_at__lte=stale))
-    ids = _claim(unnotified, limit, notify_dispatched_at=now)
+    ).filter(Q(notify_dispatched_at__isnull=True) | (Q(notify_dispatched_at__lte=stale_notices) & _backoff(now, "created_at")))
+    if waiting.get("default"):
+        unnotified = unnotified.exclude(notify_dispatched_at__gte=waiting["default"])
+    allowed = _renotify_within_budget(unnotified, limit, now, used)
+    ids = _claim(unnotified.filter(pk__in=allowed), limit, notify_dispatched_at=now) if allowed else []
+    _renotify_count(Escalation, ids, now, used)
     for pk in ids:
-        dispatch_escalation_notify(escalation_id=pk)
+        dispatch_escalation_notify(escalation_id=pk, front=True)
     report.escalations_renotified = len(ids)
 
     unforwarded = Turn.objects.filter(
         status__in=[TurnStatus.FORWARDED, TurnStatus.SUPPRESSED], notify_attempts__lt=MAX_NOTIFY_ATTEMPTS
     ).filter(
-        Q(notify_dispatched_at__isnull=True) | Q(notify_dispatched_at__lte=stale),
+        Q(notify_dispatched_at__isnull=True) | (Q(notify_dispatched_at__lte=stale_notices) & _backoff(now, "created_at")),
         Exists(InboundMessage.objects.filter(turn=OuterRef("pk"), forwarded_at__isnull=True)),
     )
-    ids = _claim(unforwarded, limit, notify_dispatched_at=now)
+    if waiting.get("default"):
+        unforwarded = unforwarded.exclude(notify_dispatched_at__gte=waiting["default"])
+    allowed = _renotify_within_budget(unforwarded, limit, now, used)
+    ids = _claim(unforwarded.filter(pk__in=allowed), limit, notify_dispatched_at=now) if allowed else []
+    _renotify_count(Turn, ids, now, used)
     for pk in ids:
-        dispatch_forward_notify(turn_id=pk)
+        dispatch_forward_notify(turn_id=pk, front=True)
     report.forwards_renotified = len(ids)
 
     if report.total:

@@ -191,3 +191,44 @@ class LiveWeb(_Process):
             self.wait_for_output("\x00never", 0.2)  # poll interval without a bare sleep
         self.stop()
         raise RuntimeError(f"gunicorn did not start:\n{self.log()}")
+
+
+class PrivateRedis(_Process):
+    """A redis-server of its own on a free port (no persistence): a broker and cache that no
+    other test or xdist worker shares, for tests that count every task in the queue."""
+
+    def __init__(self, var_dir: Path) -> None:
+        import shutil
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.port = free_port()
+        super().__init__([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                          "--dir", str(var_dir)], dict(os.environ))
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 15.0) -> PrivateRedis:
+        super().start()
+        if not self.wait_for_output("Ready to accept connections", timeout):
+            self.stop()
+            raise RuntimeError(f"redis-server did not start:\n{self.log()}")
+        return self
+
+
+def worker_counter(metrics_dir: Path, name: str, **labels: str) -> float:
+    """The sum over a worker's processes of a Prometheus counter (multiprocess files under
+    `metrics_dir`, the worker's PROMETHEUS_MULTIPROC_DIR) whose labels include `labels`."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))
+    total = 0.0
+    for family in registry.collect():
+        for sample in family.samples:
+            if sample.name == f"{name}_total" and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total

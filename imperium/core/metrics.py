@@ -41,6 +41,10 @@ UNCLEAR_RESENDS = Counter(
     "Messages sent after an attempt with an unclear outcome (a read timeout, a crash mid-send), by whether the gateway "
     "reported the re-send as a duplicate of its Idempotency-Key.", ["gateway_duplicate"])
 ESCALATIONS = Counter("imperium_escalations", "Escalations opened, by reason.", ["reason"])
+TURN_TASKS = Counter(
+    "imperium_turn_tasks",
+    "Turn tasks by what they found: work (a turn claimed or resumed), not_due, locked, rerouted, or redundant (nothing to do: "
+    "a copy of a task another worker already served; the sweeper's recovery keeps these few).", ["task", "outcome"])
 CELERY_TASKS = Counter("imperium_celery_tasks", "Celery tasks by name and end state (succeeded, failed, retried).", ["task", "state"])
 
 _WEBHOOK_PATH = re.compile(r"^/webhook(?:/[-a-zA-Z0-9_]+)?$")
@@ -77,6 +81,10 @@ def delivery_resent_after_unclear(*, gateway_duplicate: bool) -> None:
 
 def escalation_opened(*, reason: str) -> None:
     _safe(lambda: ESCALATIONS.labels(reason=reason or "").inc())
+
+
+def turn_task_finished(*, task: str, outcome: str) -> None:
+    _safe(lambda: TURN_TASKS.labels(task=task, outcome=outcome).inc())
 
 
 def celery_task_finished(*, task: str, state: str) -> None:

@@ -100,6 +100,9 @@ class RedisLine:
     def lpush(self, key: str, *values: Any) -> int:
         return int(self.execute("LPUSH", key, *values))
 
+    def rpush(self, key: str, *values: Any) -> int:
+        return int(self.execute("RPUSH", key, *values))
+
 
 class SentinelLine(RedisLine):
     """The same commands through redis-py's client of the master Sentinel names (it follows a

@@ -43,7 +43,7 @@ class Queued:
 def queued(monkeypatch) -> list[Queued]:
     calls: list[Queued] = []
 
-    def record(task_name: str, args: list[Any], *, queue: str, eta: Any = None) -> None:
+    def record(task_name: str, args: list[Any], *, queue: str, eta: Any = None, front: bool = False) -> None:
         calls.append(Queued(task_name, list(args), queue))
 
     monkeypatch.setattr("conversations.dispatch._publish", record)

@@ -71,7 +71,7 @@ def pipeline(settings, monkeypatch, telegram_bot, celery_eager):
     settings.CHATFLOW_RETRY_MAX_DELAY = 2.0
     settings.CHATFLOW_TIMEOUT = 2.0
     queued: list[tuple[str, list]] = []
-    monkeypatch.setattr("conversations.dispatch._publish", lambda name, args, *, queue, eta=None: queued.append((name, list(args))))
+    monkeypatch.setattr("conversations.dispatch._publish", lambda name, args, **kwargs: queued.append((name, list(args))))
     yield queued
     webhook_tenant_cache_clear()
     cache.clear()
