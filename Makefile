@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint lock bench bench-webhook bench-pipeline bench-pipeline-crm venv clean help
+.PHONY: run test lint lock bench bench-webhook bench-pipeline bench-pipeline-crm bench-backlog venv clean help
 
 help:
 	@echo "make run   - start Imperium locally (http://127.0.0.1:$(PORT))"
@@ -78,6 +78,12 @@ bench-pipeline: $(VENV)/.deps-dev
 # The pipeline with the salon CRM: 1 turn in 5 asks the fake CRM at 50 ms (docs/BENCHMARKS.md).
 bench-pipeline-crm: $(VENV)/.deps-dev
 	bench/run_pipeline_crm.sh
+
+# 100 messages/s from new customers for 2 minutes, one worker process SIGKILLed halfway and restarted:
+# lost, doubled, redundant turn tasks, re-notifies, reply latency (docs/BENCHMARKS.md "Backlog and recovery").
+# BENCH_BACKLOG_ARGS="--rate 20 --duration 10" for a short run.
+bench-backlog: $(VENV)/.deps-dev
+	bench/run_backlog.sh
 
 bench: bench-webhook bench-pipeline
 

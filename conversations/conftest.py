@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
+from conversations import dispatch as _dispatch
 from conversations.testing.fake_chatflow import FakeChatFlow
 from conversations.webhook import webhook_tenant_cache_clear
 
@@ -58,6 +59,34 @@ def queued(monkeypatch) -> list[Queued]:
 
     monkeypatch.setattr("conversations.dispatch._publish", record)
     return calls
+
+
+# The real publisher, captured at import: the autouse `queued` fixture replaces it in each test.
+_REAL_PUBLISH = _dispatch._publish
+
+
+@pytest.fixture
+def private_broker(tmp_path, settings, monkeypatch):
+    """A private redis-server as the broker and cache of this process and of the live workers a
+    test starts (pass `url` as their CELERY_BROKER_URL and REDIS_URL): every task in it is the
+    test's. Publishing for real is switched on; `publish` is the real publisher, for a test that
+    switches it off for a while."""
+    from types import SimpleNamespace
+
+    from conversations.testing.live import PrivateRedis
+    from imperium.celery import app
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL not set: the embedded run has no Redis (CI sets it)")
+    with PrivateRedis(tmp_path).start() as redis_server:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}}
+        # The keys the workers use (the cache is private to this test anyway).
+        settings.TURN_QUEUE_LATENCY_CACHE_KEY = "imperium:turn-queue-latency"
+        settings.CHATFLOW_CIRCUIT_KEY_PREFIX = "imperium:chatflow-circuit"
+        monkeypatch.setitem(app.conf, "broker_url", redis_server.url)
+        monkeypatch.setitem(app.conf, "broker_transport_options", {})
+        monkeypatch.setattr(_dispatch, "_publish", _REAL_PUBLISH)
+        yield SimpleNamespace(url=redis_server.url, publish=_REAL_PUBLISH)
 
 
 @pytest.fixture

@@ -206,8 +206,15 @@ def _send_claimed(outbound: OutboundMessage, token: str) -> OutboundMessage:
     unclear = outbound.unclear_attempts > 0
     hold = circuit_hold(tenant_id=outbound.tenant_id) if settings.CHATFLOW_BASE_URL else None
     if hold is not None:
-        # The tenant's gateway is failing: wait for the probe instead of spending timeouts on it.
+        # The tenant's gateway is failing: wait for the probe instead of spending timeouts on it —
+        # unless this message's retry window is over: then it is handed over like any other.
         now = timezone.now()
+        if now >= outbound.created_at + timedelta(seconds=settings.DELIVERY_RETRY_WINDOW_SECONDS):
+            last = outbound.last_error or "the tenant's gateway circuit is open"
+            exc = IntegrationError(f"not sent while the gateway was failing: {last}", permanent=False, status=outbound.last_status_code)
+            _delivery_failed(outbound, mine, exc, 0.0, 0, gave_up=True)
+            outbound.refresh_from_db()
+            return outbound
         mine.update(status=OutboundStatus.PENDING, next_attempt_at=hold, claim_token="", lease_expires_at=None,
                     dispatched_at=None, attempts=F("attempts") - 1, updated_at=now)
         outbound.refresh_from_db()
@@ -342,8 +349,9 @@ def _delivery_failed(outbound: OutboundMessage, mine: Any, exc: Exception, send_
 
     reason = str(exc)[:300]
     if gave_up:
-        minutes = round(settings.DELIVERY_RETRY_WINDOW_SECONDS / 60)
-        reason = f"the gateway kept failing for {minutes} min of retries; last error: {reason}"[:300]
+        window = settings.DELIVERY_RETRY_WINDOW_SECONDS
+        span = f"{round(window / 60)} min" if window >= 120 else f"{window} s"
+        reason = f"the gateway kept failing for {span} of retries; last error: {reason}"[:300]
     with transaction.atomic():
         if not mine.update(status=OutboundStatus.FAILED, lease_expires_at=None, updated_at=timezone.now()):
             return

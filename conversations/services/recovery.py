@@ -158,6 +158,11 @@ def deliveries_resend_failed(*, actor: Actor, tenant: Any, now: datetime | None 
         report.gateway, report.error = ("refused" if exc.permanent else "down"), exc.message[:300]
         return report
     report.gateway = "up"
+    # The gateway answers again: close the tenant's circuit, so the re-sends go now instead of
+    # waiting for (or, past their retry window, failing behind) a probe of the workers' own.
+    from conversations.services.gateway_circuit import circuit_close
+
+    circuit_close(tenant_id=newest.tenant_id)
     resent = []
     for outbound in candidates:
         try:

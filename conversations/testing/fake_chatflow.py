@@ -12,6 +12,9 @@ and deliver nothing. Faults apply to the next requests, in order:
     delay   - deliver the message, then answer only after N seconds (slow gateway)
     hang    - deliver nothing and answer 504 only after N seconds (client timeout)
 
+An outage (`outage(seconds, status=502)`, or POST /_control/outage {"seconds": 15, "status": 502})
+answers every send with that status until the time is up, then the gateway works again.
+
 Control endpoints (JSON): POST /_control/faults  [{"kind": "status", "status": 500}, …],
 GET /_control/messages, GET /_control/requests, POST /_control/reset.
 """
@@ -78,6 +81,8 @@ class FakeChatFlow(LocalHTTPServer):
         self.require_token = require_token
         # False: a gateway that stopped deduplicating — a repeated key is delivered again (a double).
         self.honour_idempotency = True
+        self._down_until = 0.0  # time.time() until which every send answers `_down_status`
+        self._down_status = 502
         self.bind(self._handler_class(), host, port)
 
     def stop(self) -> None:
@@ -97,6 +102,15 @@ class FakeChatFlow(LocalHTTPServer):
 
     def hang(self, seconds: float, times: int = 1) -> None:
         self.add_faults(*[Fault(kind="hang", seconds=seconds) for _ in range(times)])
+
+    def outage(self, seconds: float, status: int = 502) -> None:
+        """Answer every send with `status` (nothing delivered) for the next `seconds`."""
+        with self._lock:
+            self._down_until, self._down_status = time.time() + seconds, status
+
+    @property
+    def down(self) -> bool:
+        return time.time() < self._down_until
 
     def reset(self) -> None:
         with self._lock:
@@ -142,6 +156,9 @@ class FakeChatFlow(LocalHTTPServer):
                     return 400, {"success": False, "error": "Idempotency-Key header must equal msg_id"}, {}, 0.0
                 if self.require_token is not None and record.token != self.require_token:
                     return 401, {"success": False, "error": "bad token"}, {}, 0.0
+                if record.received_at < self._down_until:
+                    record.outcome = f"fault:{self._down_status}"
+                    return self._down_status, {"success": False, "error": "gateway outage"}, {}, 0.0
                 fault = self._state.faults.pop(0) if self._state.faults else None
                 if fault is not None and fault.kind == "status":
                     record.outcome = f"fault:{fault.status}"
@@ -174,6 +191,9 @@ class FakeChatFlow(LocalHTTPServer):
         if method == "POST" and path == "/_control/faults":
             self.add_faults(*[Fault(**item) for item in (body or [])])
             return 200, {"queued": len(self._state.faults)}
+        if method == "POST" and path == "/_control/outage":
+            self.outage(float((body or {}).get("seconds", 0)), int((body or {}).get("status", 502)))
+            return 200, {"down_until": self._down_until}
         if method == "POST" and path == "/_control/reset":
             self.reset()
             return 200, {"reset": True}

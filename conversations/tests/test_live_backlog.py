@@ -17,27 +17,10 @@ from django.utils import timezone
 from conversations import dispatch
 from conversations.models import Conversation, OutboundMessage, Turn
 from conversations.services import inbound_accept, outbox_sweep, payload_parse
-from conversations.testing.live import LiveWorker, PrivateRedis, worker_counter
-from imperium.celery import app
+from conversations.testing.live import LiveWorker, worker_counter
 from tenants.tests.factories import ClientFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
-
-# The real publisher, captured at import: the autouse `queued` fixture replaces it in tests.
-_REAL_PUBLISH = dispatch._publish
-
-
-@pytest.fixture
-def private_broker(tmp_path, settings, monkeypatch):
-    """A private Redis as the broker and cache of this process and of the workers it starts."""
-    with PrivateRedis(tmp_path).start() as redis_server:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}}
-        settings.TURN_QUEUE_LATENCY_CACHE_KEY = "imperium:turn-queue-latency"  # the key the workers write
-        monkeypatch.setitem(app.conf, "broker_url", redis_server.url)
-        monkeypatch.setitem(app.conf, "broker_transport_options", {})
-        monkeypatch.setattr(dispatch, "_publish", _REAL_PUBLISH)
-        yield redis_server
-
 
 def _accept(tenant, n, run):
     message = payload_parse({"message_id": f"wamid.{run}-{n}", "from": f"+7705{n:07d}", "type": "text", "text": "Здравствуйте!"})
@@ -57,7 +40,7 @@ def test_a_backlog_and_a_killed_worker_cost_no_redundant_turn_tasks(tmp_path, pr
     monkeypatch.setattr(dispatch, "_publish", lambda *args, **kwargs: None)  # lost broker messages
     lost = [_accept(tenant, n, "lost") for n in range(3)]
     Conversation.objects.filter(pk__in=lost).update(dispatched_at=F("dispatched_at") - timedelta(seconds=10))  # lost a while ago
-    monkeypatch.setattr(dispatch, "_publish", _REAL_PUBLISH)
+    monkeypatch.setattr(dispatch, "_publish", private_broker.publish)
     waiting = [_accept(tenant, n, "queued") for n in range(3, 43)]
     everyone = lost + waiting
 
