@@ -31,3 +31,36 @@ def test_it_benchmarks_a_sentinel_run(settings):
     settings.CHATFLOW_BASE_URL = "http://127.0.0.1:9"
     result = run(tenants=3, messages=2, runs=2)
     assert result["observations"] == 3 * 3 + 5 and result["failing"] == 0 and result["queries_median"] > 0
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_the_backlog_load_run_loses_and_doubles_nothing_through_a_worker_kill(tmp_path, settings):
+    """bench/load_backlog.py, tiny: 20 messages in 2 s, the worker SIGKILLed halfway and restarted
+    (gunicorn, Celery, the sweeper, a private redis-server, the fake ChatFlow; this test database)."""
+    import json
+    import subprocess
+    import sys
+
+    from conversations.testing.live import ROOT, process_env
+    from imperium.core.actors import Actor
+    from tenants.services import client_onboard
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL not set: the embedded run has no Redis (CI sets it)")
+    client = client_onboard(actor=Actor.system("bench"), slug="bench-salon", name="Bench Salon", chatflow_token="bench-token",
+                            chatflow_instance_id="bench-instance").client
+    client.settings.coalesce_window_seconds = 1
+    client.settings.save()
+    out = tmp_path / "result.json"
+    env = process_env(tmp_path, OUTBOX_REDISPATCH_SECONDS="2", LOG_LEVEL="warning")
+    run = subprocess.run(
+        [sys.executable, "bench/load_backlog.py", "--rate", "10", "--duration", "2", "--kill-at", "0.5", "--sweep-seconds", "1",
+         "--senders", "4", "--drain-timeout", "120", "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["accepted"] == 20 and result["lost"] == 0 and result["doubled"] == 0
+    assert result["killed_at_s"] is not None and result["turns"] == 20
+    assert result["turn_tasks_redundant"] <= 1  # < 5 % of turns
