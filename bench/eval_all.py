@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def row(name: str, result: dict) -> dict:
         "faq_correct": sum(c["correct"] for c in faq), "faq_total": len(faq), "faq_accuracy": summary["answer_accuracy"],
         "shame": sum(c["shame"] for c in cases), "escalation_recall": summary["escalation_recall"],
         "escalation_precision": summary["escalation_precision"], "latency_p95_ms": summary["latency_ms"]["p95"],
+        # Aggregate only (safe for frozen sets): why the missed answers were missed, by gate rule.
+        "faq_miss_rules": dict(Counter(c["gate"].split(":")[0] if c["actual"] == "escalate" else "answered wrong"
+                                       for c in faq if not c["correct"]).most_common()),
     }
 
 
@@ -94,6 +98,7 @@ def main() -> None:
         for r in rows:
             print(f"| {r['set']} | {r['role']} | {r['faq_accuracy']:.1%} ({r['faq_correct']}/{r['faq_total']}) | {r['shame']} | "
                   f"{r['escalation_recall']:.1%} | {r['escalation_precision']:.1%} |")
+        print("\nfaq misses by gate rule: " + "; ".join(f"{r['set']} {r['faq_miss_rules']}" for r in rows))
         dev = [r for r in rows if r["role"] == "dev"]
         if dev:
             worst = min(dev, key=lambda r: r["faq_accuracy"])
