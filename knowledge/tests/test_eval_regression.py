@@ -72,6 +72,24 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
     assert {"reply", "actual", "reason", "sources"} <= set(rows[0]) and len(rows) > 100  # the per-case rows outside scoring reads
 
 
+# The two newer development sets (issue 13, written before looking at the brain): floors at the baseline
+# (docs/EVAL.md "Dev sets"), to be raised as the brain improves. Their shameful answers are the baseline's
+# (blesk c007, c017; ritm c009, c067), kept in the sets as written; they may only go away.
+DEV_FLOORS = {"blesk-detailing": (0.45, 2, 0.97), "ritm-kids": (0.51, 2, 0.97)}
+
+
+@pytest.mark.parametrize("name", sorted(DEV_FLOORS))
+def test_new_dev_sets_do_not_regress(tenant_a, name):
+    min_accuracy, max_shameful, min_recall = DEV_FLOORS[name]
+    _code, result = _eval(tenant_a, name, "--min-accuracy", "0")
+    summary = result["summary"]
+    assert sum(1 for c in result["cases"] if c["shame"]) <= max_shameful, [c["id"] for c in result["cases"] if c["shame"]]
+    assert summary["escalation_recall"] >= min_recall
+    assert summary["categories"]["faq"]["accuracy"] >= min_accuracy, [c["id"] for c in result["cases"] if not c["correct"]]
+    assert len(result["cases"]) > 100 and {"booking", "complaint", "injection", "offtopic", "out_of_kb", "toxic", "trap"} <= set(
+        summary["categories"])
+
+
 def test_kb_eval_json_reports_every_case_and_exits_1_below_thresholds(tenant_a):
     code, result = _eval(tenant_a, "lotus-beauty", "--min-accuracy", "0.99", "--save-cases")
     assert code == 1 and not result["summary"]["passed"]
