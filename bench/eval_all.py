@@ -107,8 +107,9 @@ def main() -> None:
             print(f"\n## misses: {name}")
             for c in items:
                 mark = "SHAME " if c["shame"] else ""
-                print(f"- {mark}{c['id']} [{c['category']}] {c['expected']}→{c['actual']} {c['reason']}: {c['gate'][:160]}"
-                      + (f" | reply: {c['reply'][:100]!r} missing {c['missing']} forbidden {c['forbidden']}" if c["actual"] == "answer" else ""))
+                answered = (f" | reply: {c['reply'][:100]!r} missing {c['missing']} forbidden {c['forbidden']}"
+                            if c["actual"] == "answer" else "")
+                print(f"- {mark}{c['id']} [{c['category']}] {c['expected']}→{c['actual']} {c['reason']}: {c['gate'][:160]}{answered}")
     sys.exit(1 if failing else 0)
 
 

@@ -12,6 +12,7 @@ The quality gate (conversations.answering) turns the result into pass/fail rules
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -20,8 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge import matching as M
-import re
-
 from knowledge import text as T
 from knowledge.index import Embedder, IndexKey, embedder_from_settings, get_index
 from knowledge.models import KnowledgeVersion

@@ -146,7 +146,8 @@ def rule_ambiguity(ctx: GateContext) -> RuleResult:
                          f"'{segment.text}': {best.external_id} {best.score} vs {second.external_id} {second.score}")
     both = [s for s in ctx.retrieval.segments if s.variants]
     if both:
-        return _ok("ambiguity", "; ".join(f"'{s.text}': both parallel variants {', '.join(v.external_id for v in s.variants)}" for s in both))
+        return _ok("ambiguity", "; ".join(
+            f"'{s.text}': both parallel variants {', '.join(v.external_id for v in s.variants)}" for s in both))
     return _ok("ambiguity")
 
 
