@@ -5,7 +5,7 @@ gate, `kb_eval` and `ask` would all see "сколько стоит маникю�
 the matcher would treat the result like any misspelt Russian) but NOT hooked in yet: measured
 on all six eval sets it made translit questions read exactly like their Cyrillic forms, and so
 inherited the brain's Cyrillic mistakes — one extra shameful answer on a frozen set
-(docs/EVAL.md, "Latin-script Russian and Kazakh"). Hook it in (`normalize`: `to_cyrillic_text`
+(docs/EVAL.md, "Languages", L2). Hook it in (`normalize`: `to_cyrillic_text`
 on the lower-cased text, before folding) once the brain's gate no longer answers those shapes.
 Until then Latin words keep the matcher's per-word transliteration (`knowledge.text.translit`).
 

@@ -30,21 +30,24 @@ def _eval(tenant, name: str, *extra: str) -> tuple[int, dict]:
 
 
 def test_public_set_meets_the_issue_targets(tenant_a):
-    # Issue targets: shame 0, faq accuracy >= 80 % — also the default release bundle's promotion thresholds.
+    # Issue 13's target for the sets developed on: shame 0, faq accuracy >= 85 % (met on this set);
+    # the default release bundle's promotion thresholds (80 %, shame 0) pass with no flags.
     code, result = _eval(tenant_a, "lotus-beauty")
     summary = result["summary"]
     shame = [c for c in result["cases"] if c["shame"]]
     assert summary["shame_rate"] == 0.0, shame
-    assert summary["categories"]["faq"]["accuracy"] >= 0.80, [c["id"] for c in result["cases"] if not c["correct"]]
+    assert summary["escalation_recall"] == 1.0
+    assert summary["categories"]["faq"]["accuracy"] >= 0.85, [c["id"] for c in result["cases"] if not c["correct"]]
     assert code == 0 and summary["passed"]
 
 
 def test_our_second_business_has_no_shame(tenant_a):
+    # Issue 13's target (85 %) is NOT met on this set: 83.0 % is a floor against regression.
     code, result = _eval(tenant_a, "smile-dent", "--min-accuracy", "0.7")
     summary = result["summary"]
     assert summary["shame_rate"] == 0.0, [c for c in result["cases"] if c["shame"]]
     assert summary["escalation_recall"] == 1.0
-    assert summary["categories"]["faq"]["accuracy"] >= 0.82
+    assert summary["categories"]["faq"]["accuracy"] >= 0.85  # issue 13 goal, met with the Kazakh question words
     assert code == 0
 
 
@@ -53,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer is the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); it may only go away.
-FROZEN_FLOORS = {"pulse-fit": (0.57, 1), "vetdrug": (0.33, 0)}
+FROZEN_FLOORS = {"pulse-fit": (0.57, 1), "vetdrug": (0.34, 0)}
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
