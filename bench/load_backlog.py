@@ -64,10 +64,10 @@ def main() -> None:
     if args.rate * args.duration > 50_000:
         raise SystemExit("bounded: at most 50,000 messages per run")
 
-    from conversations.testing.live import PrivateRedis
+    from conversations.testing.live import LiveRedis
 
     var = Path(tempfile.mkdtemp(prefix="imperium-backlog-"))
-    redis_server = PrivateRedis(var).start()
+    redis_server = LiveRedis(var).start()
     os.environ.update(REDIS_URL=redis_server.url, CELERY_BROKER_URL=redis_server.url,
                       CONVERSATION_NOTIFIER="conversations.notifier.LoggingNotifier")
     web = worker = fake = None

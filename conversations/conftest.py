@@ -73,12 +73,12 @@ def private_broker(tmp_path, settings, monkeypatch):
     switches it off for a while."""
     from types import SimpleNamespace
 
-    from conversations.testing.live import PrivateRedis
+    from conversations.testing.live import LiveRedis
     from imperium.celery import app
 
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL not set: the embedded run has no Redis (CI sets it)")
-    with PrivateRedis(tmp_path).start() as redis_server:
+    with LiveRedis(tmp_path).start() as redis_server:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}}
         # The keys the workers use (the cache is private to this test anyway).
         settings.TURN_QUEUE_LATENCY_CACHE_KEY = "imperium:turn-queue-latency"

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from knowledge import lexicon
+from knowledge import kazakh, lexicon
 
 _RU = snowballstemmer.stemmer("russian")
 _EN = snowballstemmer.stemmer("english")
@@ -46,11 +46,16 @@ def fold(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower-case, fold Kazakh letters and ё, drop greeting phrases."""
-    folded = fold(text)
+    """The one normalisation of customer (and item) text before retrieval and the gate:
+    lower-case, fold Kazakh letters and ё, drop greeting phrases, then a Kazakh question's words
+    to the Russian ones the matcher understands (`knowledge.kazakh`; Russian text stays as it
+    is). Latin-script Russian → Cyrillic (`knowledge.translit.to_cyrillic_text`) belongs here
+    too, on `lowered` before folding; it is not hooked in yet (see that module)."""
+    lowered = text.lower()
+    folded = lowered.translate(_FOLD)
     for phrase in _GREETINGS:
         folded = folded.replace(phrase, " ")
-    return folded
+    return kazakh.to_russian(folded, lowered)
 
 
 def words(text: str) -> list[str]:
@@ -95,15 +100,21 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-_UNIT = re.compile(r"(\d+)(?:[,.–-]\d+)?\s*(лет|год|года|мин|минут|минуты|час|часа|часов|дн|дней|дня|недел\w*|месяц\w*)\b")
+_UNIT_WORDS = r"(лет|год|года|мин|минут|минуты|час|часа|часов|дн|дней|дня|недел\w*|месяц\w*)"
+_UNIT = re.compile(rf"(\d+)(?:[,.–-]\d+)?\s*{_UNIT_WORDS}\b")
+# "минут на 20", "лет через 5": the unit before an approximate number.
+_UNIT_FIRST = re.compile(rf"\b{_UNIT_WORDS}\s+(?:на|через|за|по|около)\s+(\d+)(?![\d:])")
 
 
 def quantity_units(text: str) -> dict[str, str]:
     """Numbers that measure something ("15 лет", "20 минут") → the unit's stem. A question
     "опоздаю на 20 минут" is about the rule that states minutes, not about the number 20."""
     found = {}
-    for number, unit in _UNIT.findall(fold(text)):
+    folded = fold(text)
+    for number, unit in _UNIT.findall(folded):
         found[str(int(number))] = unit[:3]
+    for unit, number in _UNIT_FIRST.findall(folded):
+        found.setdefault(str(int(number)), unit[:3])
     return found
 
 
@@ -180,6 +191,27 @@ def root(stem_: str) -> str:
     return stem_
 
 
+# Diminutive and affectionate suffixes of Russian nouns ("котик", "собачка", "бровки", "реснички",
+# "зубик", "маникюрчик"): (suffix of the Snowball stem, what replaces it). Customers write them,
+# businesses do not; the base is only used when the knowledge has it (`KBSnapshot`).
+_DIMINUTIVES = (
+    ("ечк", ""), ("ечк", "к"), ("очк", ""), ("очк", "к"), ("оньк", ""), ("еньк", ""), ("ушк", ""), ("юшк", ""),
+    ("ичк", "иц"), ("ичк", ""), ("чик", ""), ("чк", "к"), ("чк", "ц"), ("ик", ""), ("ок", ""), ("ек", ""), ("к", ""),
+)
+
+
+def diminutive_bases(stem_: str) -> list[str]:
+    """Candidate base stems of a diminutive stem, longest first ("собачк" → "собак", ...)."""
+    bases = []
+    for suffix, replacement in _DIMINUTIVES:
+        if stem_.endswith(suffix):
+            base = stem_[: len(stem_) - len(suffix)] + replacement
+            shortest = 4 if suffix in ("к", "ок", "ек") else 3  # "рука" is not a diminutive of "ру"
+            if len(base) >= shortest and base != stem_ and base not in bases:
+                bases.append(base)
+    return bases
+
+
 def key_set(text: str) -> set[str]:
     """Every normalised word and its stem: what an item 'contains' for coverage."""
     keys: set[str] = set()
@@ -217,6 +249,8 @@ FILLER_WORDS = set(words(fold(lexicon.FILLER_RU)))
 FILLER_STEMS = {stem(w) for w in FILLER_WORDS}
 SOFT_WORDS = set(words(fold(lexicon.SOFT_RU)))
 SOFT_STEMS = {stem(w) for w in SOFT_WORDS}
+GENERIC_WORDS = set(words(fold(lexicon.GENERIC_RU)))
+GENERIC_STEMS = {stem(w) for w in GENERIC_WORDS}
 SYNONYM_GROUPS: dict[str, frozenset[str]] = {}
 for _group in lexicon.SYNONYMS:
     _keys = frozenset(_stems(_group) | set(words(fold(_group))))
@@ -254,6 +288,10 @@ def concept(word: str) -> frozenset[str]:
 
 def is_filler(word: str) -> bool:
     return word in FILLER_WORDS or stem(word) in FILLER_STEMS
+
+
+def is_generic(word: str) -> bool:
+    return word in GENERIC_WORDS or stem(word) in GENERIC_STEMS
 
 
 def is_soft(word: str) -> bool:
