@@ -66,6 +66,19 @@ _REAL_PUBLISH = _dispatch._publish
 
 
 @pytest.fixture
+def local_cache(settings):
+    """This process's own in-memory cache: for tests of logic that keeps state in the cache (the
+    circuit breaker, the queue latency), so a slow shared Redis on a loaded machine cannot fail
+    them (a cache that fails is handled as "nothing known", which is what they must not see)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-local"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
 def private_broker(tmp_path, settings, monkeypatch):
     """A private redis-server as the broker and cache of this process and of the live workers a
     test starts (pass `url` as their CELERY_BROKER_URL and REDIS_URL): every task in it is the

@@ -102,7 +102,7 @@ def test_it_gives_up_only_when_the_retry_window_is_over(fake_chatflow, conversat
     assert "kept failing for 10 min" in escalation.detail["error"]
 
 
-def test_a_15_second_outage_delays_every_customer_and_silences_none(fake_chatflow, tenant_a, alerts, inline, queued):
+def test_a_15_second_outage_delays_every_customer_and_silences_none(fake_chatflow, tenant_a, alerts, inline, queued, local_cache):
     """10 customers answered while the gateway answers 502: the first delivery's run fails and opens
     the tenant's circuit; the others wait without calling the gateway; when the retry time comes one
     probe goes, succeeds, and releases the rest. Every customer gets exactly one message."""

@@ -27,7 +27,7 @@ def _turn_tasks(queued):
     return [q for q in queued if q.task == "conversations.turn_run"]
 
 
-def test_a_backlog_does_not_make_itself_worse(tenant_a, queued, webhook):
+def test_a_backlog_does_not_make_itself_worse(tenant_a, queued, webhook, local_cache):
     """100 conversations whose turn tasks were queued 40 s ago and still wait: workers report a
     60 s queue, so the sweeper queues none of them again (it used to queue every one, each sweep)."""
     now = timezone.now()
@@ -110,7 +110,7 @@ def _notify_tasks(queued):
     return [q for q in queued if q.task == "conversations.escalation_notify"]
 
 
-def test_an_escalation_waiting_in_a_long_notice_queue_is_not_notified_again(tenant_a, queued):
+def test_an_escalation_waiting_in_a_long_notice_queue_is_not_notified_again(tenant_a, queued, local_cache):
     """The notice queue reports its own latency (the escalation_notify task): 90 s. Escalations
     queued 60 s ago are waiting, not lost."""
     from conversations.services.handover import escalation_notify
@@ -141,7 +141,7 @@ def test_a_lost_notice_is_sent_again_at_doubling_intervals_not_every_sweep(tenan
     assert len(_notify_tasks(queued)) == 5 and all(q.front for q in _notify_tasks(queued))
 
 
-def test_re_notifies_are_capped_per_tenant_per_minute(tenant_a, tenant_b, queued, settings):
+def test_re_notifies_are_capped_per_tenant_per_minute(tenant_a, tenant_b, queued, settings, local_cache):
     settings.OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE = 10
     now = timezone.now().replace(second=1)
     with time_machine.travel(now, tick=False):
@@ -179,7 +179,7 @@ def test_a_cache_that_fails_for_a_moment_keeps_the_last_latency(tenant_a, queued
     assert report.turns_dispatched == 0 and _turn_tasks(queued) == []
 
 
-def test_a_short_queue_reported_later_does_not_hide_a_long_one(tenant_a, queued):
+def test_a_short_queue_reported_later_does_not_hide_a_long_one(tenant_a, queued, local_cache):
     """Two workers: one with a 60 s backlog, one idle. The idle one's report must not make the
     sweeper call the busy one's waiting tasks lost."""
     from conversations.services.queue_latency import queue_latency_estimate, queue_latency_observe
