@@ -5,7 +5,8 @@ that is due and not done and queues it again:
 - conversations whose reply is due but whose turn task was queued more than
   OUTBOX_REDISPATCH_SECONDS ago — or twice the queue latency workers report now, if longer
   (`queue_latency`): a task only waiting in a long queue is not lost (lost broker message, worker
-  killed holding it); and never one queued at or after the oldest task still waiting in its
+  killed holding it) — or started waiting more than OUTBOX_REDISPATCH_SECONDS before the latest
+  work workers have claimed (passed by the queue: lost); and never one queued at or after the oldest task still waiting in its
   Redis queue (`queues_waiting_since`: it is visibly there, whether or not any worker runs);
 - processing turns whose lease expired (worker died while deciding): re-claimed and resumed;
 - outbound messages `sending` with an expired lease → `unknown`, then re-sent with the same key;
@@ -40,7 +41,7 @@ from django.utils import timezone
 from conversations.choices import OutboundStatus, TurnStatus
 from conversations.models import Conversation, Escalation, InboundMessage, OutboundMessage, Turn
 from conversations.services.handover import MAX_NOTIFY_ATTEMPTS
-from conversations.services.queue_latency import NOTICES, TURNS, queues_waiting_since, redispatch_after_seconds
+from conversations.services.queue_latency import NOTICES, TURNS, queue_watermark, queues_waiting_since, redispatch_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +155,13 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
         stale = stale_notices = now - timedelta(seconds=redispatch_seconds)
     report = SweepReport()
 
-    due = Conversation.objects.filter(reply_due_at__lte=now).filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale))
+    lost = Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=stale)
+    watermark = queue_watermark(now=now, kind=TURNS) if redispatch_seconds is None else None
+    if watermark is not None:
+        # Passed by the queue: later work was served while this one waited (its task died with a worker).
+        passed = watermark - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS)
+        lost |= Q(dispatched_at__lt=passed, reply_due_at__lt=passed)
+    due = Conversation.objects.filter(reply_due_at__lte=now).filter(lost)
     # An explicit `redispatch_seconds` (inline processing) takes everything due, waiting or not.
     waiting = queues_waiting_since(("stable", "canary", "default"), margin=_PUBLISH_MARGIN) if redispatch_seconds is None else {}
     if waiting.get("stable") or waiting.get("canary"):

@@ -21,6 +21,11 @@ still in that queue (taken in order), and the sweeper leaves it alone. Tasks a w
 taken from the list (held for their ETA, or waiting for a free pool process) are not visible
 there: for those the latency rule decides.
 
+Work the queue has visibly passed is lost, however long the queue: workers also report the
+latest due time among what they claim (the watermark, `queue_watermark`); a row due and queued
+more than OUTBOX_REDISPATCH_SECONDS before it and still unclaimed, although later work was served,
+lost its task (it died with a killed worker) and is queued again without waiting twice the latency.
+
 No recent observation (idle or dead workers) means no backlog evidence: the fixed
 OUTBOX_REDISPATCH_SECONDS applies. A cache read that fails uses the last estimate this process
 read within FRESH_SECONDS (a slow cache under load must not make the sweeper flood the queue).
@@ -60,15 +65,23 @@ def queue_latency_observe(*, queued_at: datetime | None, due_at: datetime | None
         return
     started_waiting = max(queued_at, due_at) if due_at is not None else queued_at
     latency = max(0.0, (now - started_waiting).total_seconds())
-    key = _key(kind, int(now.timestamp() // _BUCKET_SECONDS))
-    known = _written.get(kind)
-    if known is not None and known[0] == key and latency <= known[1] + 1:
+    bucket = int(now.timestamp() // _BUCKET_SECONDS)
+    _observe_max(kind, _key(kind, bucket), latency, slack=1.0)
+    # The watermark: the latest due time among the work claimed (taken in that order). The due
+    # time, not the queueing: recovered work, queued again later and served first, keeps its old
+    # due time and does not move the watermark past what still waits.
+    _observe_max(f"{kind}:wm", _key(f"{kind}:wm", bucket), (due_at or queued_at).timestamp(), slack=1.0)
+
+
+def _observe_max(memo: str, key: str, value: float, *, slack: float) -> None:
+    known = _written.get(memo)
+    if known is not None and known[0] == key and value <= known[1] + slack:
         return
     try:
         stored = float(cache.get(key) or 0.0)
-        if latency > stored:
-            cache.set(key, latency, timeout=int(FRESH_SECONDS + 2 * _BUCKET_SECONDS))
-        _written[kind] = (key, max(stored, latency))
+        if value > stored:
+            cache.set(key, value, timeout=int(FRESH_SECONDS + 2 * _BUCKET_SECONDS))
+        _written[memo] = (key, max(stored, value))
     except Exception:  # the cache is an optimisation here
         return
 
@@ -116,3 +129,17 @@ def queues_waiting_since(queues: tuple[str, ...], *, margin: timedelta = timedel
         logger.warning("could not read the broker queues; the sweeper relies on the latency rule", exc_info=True)
         return {}
     return waiting
+
+
+def queue_watermark(*, now: datetime, kind: str = TURNS) -> datetime | None:
+    """The latest due time among the work claimed recently, or None when no worker reported in
+    FRESH_SECONDS. Work is taken in that order, so work due (and queued) well before it and still
+    unclaimed was passed by the queue: lost."""
+    newest = int(now.timestamp() // _BUCKET_SECONDS)
+    buckets = range(newest - int(FRESH_SECONDS // _BUCKET_SECONDS), newest + 1)
+    try:
+        values = cache.get_many([_key(f"{kind}:wm", b) for b in buckets])
+    except Exception:
+        return None
+    latest = max((float(v) for v in values.values() if v is not None), default=None)
+    return datetime.fromtimestamp(latest, tz=UTC) if latest is not None else None

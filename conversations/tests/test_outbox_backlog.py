@@ -189,3 +189,23 @@ def test_a_short_queue_reported_later_does_not_hide_a_long_one(tenant_a, queued,
         queue_latency_observe(queued_at=now - timedelta(seconds=60), due_at=None, now=now)
         queue_latency_observe(queued_at=now, due_at=None, now=now + timedelta(seconds=1))
         assert queue_latency_estimate(now=now + timedelta(seconds=2)) == 60
+
+
+def test_work_the_queue_has_passed_is_recovered_without_waiting_twice_the_latency(tenant_a, queued, local_cache):
+    """A 10-minute backlog: waiting turns are left alone, but one due long before what workers
+    are claiming now (its task died with a killed worker) is queued again at once, not after
+    twice the 10 minutes."""
+    from conversations.services.queue_latency import queue_latency_observe
+
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        # Workers now claim work due 10 minutes ago.
+        queue_latency_observe(queued_at=now - timedelta(seconds=603), due_at=now - timedelta(seconds=600), now=now)
+        _due_conversations(tenant_a, 20, queued_ago=590, now=now)  # due after that: still waiting
+        lost = conversation_new(tenant_a, key="lost", phone="+77019999999")
+        Conversation.objects.filter(pk=lost.pk).update(reply_due_at=now - timedelta(seconds=700),
+                                                       dispatched_at=now - timedelta(seconds=703))
+        report = outbox_sweep()
+        again = outbox_sweep()
+    assert report.turns_dispatched == 1 and [q.args for q in _turn_tasks(queued)] == [[lost.pk]]
+    assert again.turns_dispatched == 0  # queued again just now: not passed again until later work is served
