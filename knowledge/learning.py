@@ -125,6 +125,56 @@ def guess_tags(question: str, answer: str) -> list[str]:
     return tags
 
 
+_KAZAKH_ATTRIBUTIVE = ("дагы", "деги", "тагы", "теги")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _snap(word: str, vocabulary: set[str]) -> str:
+    """A transliterated word as the manager spelled it ("маникур" → "маникюр" when the answer says so)."""
+    if len(word) < 5 or word in vocabulary:
+        return word
+    close = sorted(v for v in vocabulary if len(v) >= 5 and (_one_edit(v, word) or _one_edit(T.stem(v), T.stem(word))))
+    return close[0] if close else word
+
+
+def russian_phrasing(question: str, answer: str = "") -> str:
+    """The customer's question in the knowledge base's language, or "" when it already is: a
+    Latin transliteration ("skolko stoit manikur") written in Cyrillic, Kazakh and English words
+    replaced by the Russian words the query side maps them to (the same lexicon), filler dropped.
+    A learned item keeps the customer's words and gets this as an alternative phrasing, so a
+    Russian paraphrase finds the item by its question (a Kazakh question alone is matched only
+    through its answer, where a neighbouring item that mentions the topic can win). A
+    transliterated word one edit away from a word of `answer` takes the answer's spelling."""
+    normalized = T.normalize(question)
+    vocabulary = set(T.words(T.normalize(answer)))
+    out: list[str] = []
+    changed = False
+    for word in T.words(normalized):
+        rendered: str | None = word
+        if word.isascii() and not word.isdigit():
+            english = T.ENGLISH.get(word, T.ENGLISH.get(T.stem(word), "?"))
+            rendered = _snap(T.translit(word), vocabulary) if english == "?" else english
+        elif not word.isascii():
+            found, russian = T.kazakh_lookup(word)
+            if found:
+                rendered = russian
+            elif len(word) > 7 and word.endswith(_KAZAKH_ATTRIBUTIVE):
+                rendered = word[:-4]  # "самалдағы" (the one in Samal) → "самал"
+        changed = changed or rendered != word
+        if rendered:
+            out.append(rendered)
+    phrasing = " ".join(out)
+    return phrasing if changed and content_roots(phrasing) else ""
+
+
 def slug_for(question: str, *, limit: int = 4) -> str:
     words = [w for w in T.words(T.normalize(question)) if not T.is_filler(w) and len(w) > 2]
     ascii_words = [re.sub(r"[^a-z0-9]", "", _latin(w)) for w in words][:limit]

@@ -200,3 +200,15 @@ def test_a_high_risk_tenant_gets_one_verification_request_per_draft(tenant_a, st
     request = VerificationRequest.objects.get()
     assert request.action == "kb.promote_learned" and "принято предложений — 1" in request.reason
     assert KnowledgeVersion.objects.get(tenant=tenant_a, status="stable").number == 1
+
+
+@pytest.mark.parametrize(("question", "answer", "expected"), [
+    ("Туған күнге жеңілдік бар ма?", "", {"день", "рождения", "скидка"}),
+    ("skolko stoit manikur?", "Маникюр стоит 5000 ₸.", {"стоит", "маникюр"}),  # the manager's spelling, not "маникур"
+])
+def test_a_question_in_another_language_gets_a_russian_phrasing(question, answer, expected):
+    assert expected <= set(learning.russian_phrasing(question, answer).split())
+
+
+def test_a_russian_question_needs_no_second_phrasing():
+    assert learning.russian_phrasing("Сколько стоит маникюр?") == ""
