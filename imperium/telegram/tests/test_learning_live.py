@@ -156,7 +156,8 @@ def test_the_loop_through_real_processes_a_manager_answer_reaches_the_next_custo
     its three buttons → «📚 В базу знаний» → the draft → the CEO's verification approved with a tap
     → a different customer's paraphrase through the signed webhook is answered with the manager's
     fact, delivered by the fake ChatFlow. Every step runs in gunicorn and a Celery worker."""
-    from conversations.models import Conversation, OutboundMessage
+    from conversations.models import OutboundMessage
+    from conversations.tests.helpers import conversation_of
     from imperium.core.models import VerificationRequest
     from imperium.telegram.models import ConversationTopic, TelegramAllowedUser
     from imperium.telegram.testing.updates import CEO, topic_message_update
@@ -173,7 +174,7 @@ def test_the_loop_through_real_processes_a_manager_answer_reaches_the_next_custo
     try:
         loop.customer("Подскажите, у вас есть парковка?", phone="+77011234567", name="Айгерим")
         assert wait_until(lambda: Escalation.objects.filter(tenant=tenant_a).exists()), loop.log()
-        first = Conversation.objects.get(tenant=tenant_a, customer_phone="+77011234567")
+        first = conversation_of(tenant_a, "+77011234567")
         from imperium.telegram.models import ConversationNotice
 
         def escalation_sent():
@@ -218,7 +219,7 @@ def test_the_loop_through_real_processes_a_manager_answer_reaches_the_next_custo
         loop.stop()
     [reply] = [m for m in fake_chatflow.messages[sends:]]
     assert reply.to == "+77019998877" and "бесплатная парковка во дворе" in reply.text
-    second = Conversation.objects.get(tenant=tenant_a, customer_phone="+77019998877")
+    second = conversation_of(tenant_a, "+77019998877")
     answer = OutboundMessage.objects.get(conversation=second, kind="reply")
     assert answer.status == "sent" and answer.turn.kb_version == draft.number
     assert not Escalation.objects.filter(conversation=second).exists()
