@@ -76,16 +76,37 @@ def facts(text: str) -> Facts:
     return Facts(numbers=frozenset(T.numbers_in(text)), terms=frozenset(content_roots(text)))
 
 
+_PERCENT = re.compile(r"(\d+)\s*%")
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2})[:.](\d{2})(?!\d)")
+
+
+def typed_numbers(text: str) -> set[str]:
+    """The numbers a text states with what they measure: clock times, percentages and quantities
+    with their unit ("15:00", "15 %" and "15 минут" are three different facts)."""
+    folded = T.fold(text)
+    typed = {f"{int(h)}:{m}" for h, m in _CLOCK.findall(folded)}
+    typed |= {f"{int(n)}%" for n in _PERCENT.findall(folded)}
+    typed |= {f"{n} {unit}" for n, unit in T.quantity_units(folded).items()}
+    return typed
+
+
 def same_facts(reply: str, item_answer: str) -> bool:
-    """The reply states what the item already says: every number/time of the reply is in the item
-    and (with no number to compare) most of its content words are."""
+    """The reply states what the item already says: every number/time of the reply is in the item,
+    each with what it measures (a 15 % discount is not the 15:00 of a schedule), and (with no number
+    to compare) most of its content words are and it restates most of the item's."""
     mine, theirs = facts(reply), facts(item_answer)
     if mine.empty:
         return False
     if mine.numbers:
+        if not typed_numbers(reply) <= typed_numbers(item_answer):
+            return False
         # A time counts twice ("10:00" and "10"): two times or three numbers match on their own.
         return mine.numbers <= theirs.numbers and bool(mine.terms & theirs.terms or not mine.terms or len(mine.numbers) >= 3)
-    return len(mine.terms & theirs.terms) >= max(1, round(0.6 * len(mine.terms)))
+    # Words alone: most of the reply's words are the item's, and the reply restates most of the item
+    # (a short reply whose words all occur in a broad overview item states a relation the overview lacks:
+    # "ballet only in the centre" against a list of styles and a list of studios).
+    common = len(mine.terms & theirs.terms)
+    return common >= max(1, round(0.6 * len(mine.terms))) and common >= 0.5 * len(theirs.terms)
 
 
 def same_answer(a: str, b: str) -> bool:
