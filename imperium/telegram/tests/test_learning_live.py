@@ -16,7 +16,7 @@ from conversations.testing.live import LiveWorker
 from conversations.tests.helpers import conversation_new
 from imperium.core.actors import Actor
 from imperium.telegram.testing.pytest_fixtures import ALERT_CHAT_ID, BOT_TOKEN
-from imperium.telegram.testing.updates import MANAGER, TENANT_GROUP, callback_query_update
+from imperium.telegram.testing.updates import MANAGER, TENANT_GROUP, callback_query_update, topic_message_update
 from knowledge.models import KnowledgeItem, KnowledgeSuggestion, KnowledgeVersion
 from knowledge.services import kb_import, kb_version_make_first_stable
 
@@ -160,7 +160,7 @@ def test_the_loop_through_real_processes_a_manager_answer_reaches_the_next_custo
     from conversations.tests.helpers import conversation_of
     from imperium.core.models import VerificationRequest
     from imperium.telegram.models import ConversationTopic, TelegramAllowedUser
-    from imperium.telegram.testing.updates import CEO, topic_message_update
+    from imperium.telegram.testing.updates import CEO
 
     tenant_a.settings.telegram_chat_id = TENANT_GROUP["id"]
     tenant_a.settings.coalesce_window_seconds = 0
@@ -223,3 +223,80 @@ def test_the_loop_through_real_processes_a_manager_answer_reaches_the_next_custo
     answer = OutboundMessage.objects.get(conversation=second, kind="reply")
     assert answer.status == "sent" and answer.turn.kb_version == draft.number
     assert not Escalation.objects.filter(conversation=second).exists()
+
+
+def test_through_real_processes_a_personal_reply_teaches_nothing_and_two_wrong_marks_pause_the_item(
+    tmp_path, tenant_a, telegram_bot, fake_chatflow
+):
+    """In gunicorn and a Celery worker: a manager's reply naming the customer and a date becomes no
+    suggestion; two «❌ Бот ответил неверно» presses under bot answers from the same item (each in a
+    conversation managers dealt with) pause that item, and the next customer asking it is handed over."""
+    from conversations.models import Turn
+    from conversations.tests.helpers import conversation_of
+    from imperium.telegram.models import ConversationNotice, ConversationTopic
+    from incidents.models import Alert
+    from knowledge.models import KnowledgeItemPause
+
+    tenant_a.settings.telegram_chat_id = TENANT_GROUP["id"]
+    tenant_a.settings.coalesce_window_seconds = 0
+    tenant_a.settings.save()
+    actor = Actor.system("test")
+    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in LOOP_KB)
+    kb_version_make_first_stable(actor=actor, version=kb_import(actor=actor, tenant=tenant_a, file_name="kb.jsonl", content=content))
+
+    def notice_card(conversation, kind, key=None):
+        def sent():
+            rows = ConversationNotice.objects.filter(conversation=conversation, kind=kind).select_related("alert")
+            if key is not None:
+                rows = rows.filter(key=key)
+            notice = rows.order_by("-id").first()
+            return notice is not None and notice.alert is not None and bool(notice.alert.sent_message_id)
+
+        assert wait_until(sent), loop.log()
+        rows = ConversationNotice.objects.filter(conversation=conversation, kind=kind).select_related("alert")
+        notice = (rows.filter(key=key) if key is not None else rows).order_by("-id").first()
+        return telegram_bot.message(notice.alert.chat_id, notice.alert.sent_message_id)
+
+    def handed_over_and_closed(phone, name, question, reply):
+        loop.customer(question, phone=phone, name=name)
+        assert wait_until(lambda: Escalation.objects.filter(tenant=tenant_a, conversation__customer_name=name).exists()), loop.log()
+        conversation = conversation_of(tenant_a, phone)
+        card = notice_card(conversation, "escalation")
+        assert wait_until(lambda: ConversationTopic.objects.filter(conversation=conversation).exclude(thread_id=None).exists())
+        loop.telegram(topic_message_update(reply, thread_id=ConversationTopic.objects.get(conversation=conversation).thread_id))
+        assert wait_until(lambda: any(m.text == reply for m in fake_chatflow.messages)), loop.log()
+        loop.press(card, f"conversation.close:{conversation.pk}")
+        escalation = Escalation.objects.filter(conversation=conversation).order_by("id").first()
+        assert wait_until(lambda: "learned" in Escalation.objects.get(pk=escalation.pk).detail), loop.log()  # the worker learned from it
+        return conversation
+
+    def answered_then_marked_wrong(conversation, phone, name):
+        answers = Turn.objects.filter(conversation=conversation, status="answered").count()
+        loop.customer("Сколько стоит маникюр?", phone=phone, name=name)
+        assert wait_until(lambda: Turn.objects.filter(conversation=conversation, status="answered").count() > answers), loop.log()
+        turn = Turn.objects.filter(conversation=conversation, status="answered").order_by("-id").first()
+        card = notice_card(conversation, "bot_answer", key=f"ans:{turn.pk}")  # the answer shown in the topic, with ❌
+        assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == ["❌ Бот ответил неверно"]
+        return loop.press(card, f"conversation.wrong:{turn.pk}")
+
+    loop = _Loop(tmp_path, telegram_bot, fake_chatflow, tenant_a)
+    try:
+        first = handed_over_and_closed("+77011230001", "Айгерим", "Подскажите, у вас есть парковка?",
+                                       "Айгерим, для вас оставим место у входа завтра в 15:00.")
+        assert Escalation.objects.get(conversation=first).detail["learned"] == "customer_name"
+        assert not KnowledgeSuggestion.objects.exists() and not Alert.objects.filter(dedup_key__startswith="kb-suggestion:").exists()
+
+        answered_then_marked_wrong(first, "+77011230001", "Айгерим")
+        assert not KnowledgeItemPause.objects.exists()  # one mark: an incident and a hand-over, no pause
+        second = handed_over_and_closed("+77011230002", "Дана", "Есть ли у вас детская комната?", "Да, детская комната есть на 2 этаже.")
+        answered_then_marked_wrong(second, "+77011230002", "Дана")
+        assert wait_until(lambda: KnowledgeItemPause.objects.filter(resolved_at__isnull=True).exists()), loop.log()
+        assert KnowledgeItemPause.objects.get().external_id == "price-manicure"
+
+        loop.customer("Сколько стоит маникюр?", phone="+77011230003", name="Ержан")
+        third_turns = lambda: Turn.objects.filter(conversation__customer_name="Ержан").exclude(status="processing")  # noqa: E731
+        assert wait_until(lambda: third_turns().exists()), loop.log()
+    finally:
+        loop.stop()
+    assert third_turns().get().status == "escalated"  # the paused item answers no one
+    assert Escalation.objects.filter(conversation__customer_name="Ержан").exists()
