@@ -15,7 +15,9 @@ that is due and not done and queues it again:
   re-notified at most at doubling intervals (the n-th re-send waits as long as the item had
   waited before the previous one: 30 s, 60 s, 2 min, …), and at most
   OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE re-notifies per tenant per minute (cache counter), so a
-  backlog of escalations cannot turn into a storm of notices.
+  backlog of escalations cannot turn into a storm of notices;
+- resolved hand-overs not learned from yet (`Escalation.learn_due_at`) and bot answers not yet
+  shown to the managers (`Turn.answer_notify_due_at`), for a day (SIDE_WORK_MAX_AGE).
 
 Whatever it queues again is recovered work: published at the front of its queue
 (`dispatch`, `front=True`), never behind the fresh backlog it is older than.
@@ -45,6 +47,9 @@ from conversations.services.queue_latency import NOTICES, TURNS, queue_watermark
 
 logger = logging.getLogger(__name__)
 
+# Learning and answer notices older than this are given up: a day-old card is no help.
+SIDE_WORK_MAX_AGE = timedelta(days=1)
+
 
 @dataclass
 class SweepReport:
@@ -54,6 +59,8 @@ class SweepReport:
     deliveries_dispatched: int = 0
     escalations_renotified: int = 0
     forwards_renotified: int = 0
+    learning_redispatched: int = 0
+    answer_notices_redispatched: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -137,9 +144,11 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     inline processing, when no worker may be running to take the earlier messages).
     """
     from conversations.dispatch import (
+        dispatch_answer_notify,
         dispatch_delivery,
         dispatch_escalation_notify,
         dispatch_forward_notify,
+        dispatch_handover_learn,
         dispatch_turn,
         dispatch_turn_resume,
     )
@@ -236,6 +245,21 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     for pk in ids:
         dispatch_forward_notify(turn_id=pk, front=True)
     report.forwards_renotified = len(ids)
+
+    # Learning from resolved hand-overs and bot answers shown to managers: the row says it is due
+    # (`learn_due_at`, `answer_notify_due_at`); a day later it is given up (the suggestion would be stale).
+    recent = now - SIDE_WORK_MAX_AGE
+    unlearned = Escalation.objects.filter(learn_due_at__lte=stale_notices, resolved_at__gte=recent)  # `default` queue
+    ids = _claim(unlearned, limit, learn_due_at=now)
+    for conversation_id in sorted(set(Escalation.objects.filter(pk__in=ids).values_list("conversation_id", flat=True))):
+        dispatch_handover_learn(conversation_id=conversation_id)
+    report.learning_redispatched = len(ids)
+
+    unannounced = Turn.objects.filter(answer_notify_due_at__lte=stale_notices, created_at__gte=recent)
+    ids = _claim(unannounced, limit, answer_notify_due_at=now)
+    for pk in ids:
+        dispatch_answer_notify(turn_id=pk)
+    report.answer_notices_redispatched = len(ids)
 
     if report.total:
         logger.info("outbox sweep: %s", report.as_dict())
