@@ -12,6 +12,7 @@ The quality gate (conversations.answering) turns the result into pass/fail rules
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +29,7 @@ from knowledge.selectors import kb_items_for
 _snapshots: OrderedDict[tuple[int, str], M.KBSnapshot] = OrderedDict()
 _snapshots_lock = threading.Lock()
 MAX_SNAPSHOTS = 32
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def snapshot_for(version: KnowledgeVersion) -> M.KBSnapshot:
@@ -69,6 +71,9 @@ class SegmentResult:
     chosen: M.ItemMatch | None = None
     runner_up: M.ItemMatch | None = None
     resolved_by_context: bool = False
+    # Two parallel items (the same question about two branches or variants) that both state what
+    # was asked, when the customer named neither: both are answered (`parallel_variants`).
+    variants: list[M.ItemMatch] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +87,7 @@ class SegmentResult:
             "runner_up": self.runner_up.external_id if self.runner_up else None,
             "runner_up_score": self.runner_up.score if self.runner_up else 0.0,
             "resolved_by_context": self.resolved_by_context,
+            "variants": [v.external_id for v in self.variants],
             "nearest": [{"id": c.external_id, "valid": c.valid, "score": c.score, "failures": c.failures, "uncovered": c.uncovered}
                         for c in self.candidates[:3]],
         }
@@ -109,6 +115,40 @@ def is_ambiguous(chosen: M.ItemMatch | None, runner_up: M.ItemMatch | None, rati
 
 def _ambiguous(segment: SegmentResult, ratio: float) -> bool:
     return not segment.resolved_by_context and is_ambiguous(segment.chosen, segment.runner_up, ratio)
+
+
+def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: SegmentResult, ratio: float) -> list[M.ItemMatch]:
+    """The two items to answer together for an ambiguous segment, or [] to keep it ambiguous.
+
+    Both when: exactly two valid items tie (no third close); every word of the question is plain
+    Russian the knowledge itself uses (a word that was not understood — Latin script, Kazakh, a
+    typo, a word no item has — may be the very word that tells the two apart); and the two items
+    are parallel: their questions say the same thing except for the words naming the variant
+    ("…филиала на Левом берегу?" / "…на Правом берегу?"), none of which the customer used."""
+    best, second = result.chosen, result.runner_up
+    if not best or not second or not is_ambiguous(best, second, ratio):
+        return []
+    close = [m for m in result.candidates if m.valid and m.score >= ratio * best.score]
+    if len(close) != 2:
+        return []
+    if _LATIN.search(segment.text):
+        return []
+    for token in segment.tokens:
+        if token.kind == M.FILLER:
+            continue
+        own = T.concept(token.text)
+        if not any(k in snapshot.vocabulary for k in own):
+            return []  # understood only through a correction, a prefix or a Kazakh word
+    first, other = (snapshot.features[m.external_id] for m in (best, second))
+    a = set(T.words(T.normalize(first.doc.question))) - T.FILLER_WORDS
+    b = set(T.words(T.normalize(other.doc.question))) - T.FILLER_WORDS
+    shared, differing = a & b, a ^ b
+    if not differing or len(shared) < len(differing):
+        return []  # two different questions, not one question about two variants
+    asked = {k for t in segment.tokens for k in t.keys}
+    if any(T.concept(w) & asked for w in differing):
+        return []  # the customer named a variant, so the tie is not for lack of one
+    return [best, second]
 
 
 def retrieve(
@@ -172,10 +212,15 @@ def retrieve(
                 result.chosen, result.runner_up, result.resolved_by_context = match, None, True
                 break
 
+    for result, segment in zip(results, segments, strict=True):
+        if _ambiguous(result, ambiguity_ratio):
+            result.variants = parallel_variants(snapshot, segment, result, ambiguity_ratio)
+
     chosen: list[str] = []
     for result in results:
-        if result.chosen and result.chosen.external_id not in chosen:
-            chosen.append(result.chosen.external_id)
+        for match in result.variants or ([result.chosen] if result.chosen else []):
+            if match.external_id not in chosen:
+                chosen.append(match.external_id)
     return Retrieval(
         version_number=version.number,
         item_count=len(snapshot.docs),

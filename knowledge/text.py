@@ -95,15 +95,21 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-_UNIT = re.compile(r"(\d+)(?:[,.–-]\d+)?\s*(лет|год|года|мин|минут|минуты|час|часа|часов|дн|дней|дня|недел\w*|месяц\w*)\b")
+_UNIT_WORDS = r"(лет|год|года|мин|минут|минуты|час|часа|часов|дн|дней|дня|недел\w*|месяц\w*)"
+_UNIT = re.compile(rf"(\d+)(?:[,.–-]\d+)?\s*{_UNIT_WORDS}\b")
+# "минут на 20", "лет через 5": the unit before an approximate number.
+_UNIT_FIRST = re.compile(rf"\b{_UNIT_WORDS}\s+(?:на|через|за|по|около)\s+(\d+)(?![\d:])")
 
 
 def quantity_units(text: str) -> dict[str, str]:
     """Numbers that measure something ("15 лет", "20 минут") → the unit's stem. A question
     "опоздаю на 20 минут" is about the rule that states minutes, not about the number 20."""
     found = {}
-    for number, unit in _UNIT.findall(fold(text)):
+    folded = fold(text)
+    for number, unit in _UNIT.findall(folded):
         found[str(int(number))] = unit[:3]
+    for unit, number in _UNIT_FIRST.findall(folded):
+        found.setdefault(str(int(number)), unit[:3])
     return found
 
 
@@ -180,6 +186,27 @@ def root(stem_: str) -> str:
     return stem_
 
 
+# Diminutive and affectionate suffixes of Russian nouns ("котик", "собачка", "бровки", "реснички",
+# "зубик", "маникюрчик"): (suffix of the Snowball stem, what replaces it). Customers write them,
+# businesses do not; the base is only used when the knowledge has it (`KBSnapshot`).
+_DIMINUTIVES = (
+    ("ечк", ""), ("ечк", "к"), ("очк", ""), ("очк", "к"), ("оньк", ""), ("еньк", ""), ("ушк", ""), ("юшк", ""),
+    ("ичк", "иц"), ("ичк", ""), ("чик", ""), ("чк", "к"), ("чк", "ц"), ("ик", ""), ("ок", ""), ("ек", ""), ("к", ""),
+)
+
+
+def diminutive_bases(stem_: str) -> list[str]:
+    """Candidate base stems of a diminutive stem, longest first ("собачк" → "собак", ...)."""
+    bases = []
+    for suffix, replacement in _DIMINUTIVES:
+        if stem_.endswith(suffix):
+            base = stem_[: len(stem_) - len(suffix)] + replacement
+            shortest = 4 if suffix in ("к", "ок", "ек") else 3  # "рука" is not a diminutive of "ру"
+            if len(base) >= shortest and base != stem_ and base not in bases:
+                bases.append(base)
+    return bases
+
+
 def key_set(text: str) -> set[str]:
     """Every normalised word and its stem: what an item 'contains' for coverage."""
     keys: set[str] = set()
@@ -217,6 +244,8 @@ FILLER_WORDS = set(words(fold(lexicon.FILLER_RU)))
 FILLER_STEMS = {stem(w) for w in FILLER_WORDS}
 SOFT_WORDS = set(words(fold(lexicon.SOFT_RU)))
 SOFT_STEMS = {stem(w) for w in SOFT_WORDS}
+GENERIC_WORDS = set(words(fold(lexicon.GENERIC_RU)))
+GENERIC_STEMS = {stem(w) for w in GENERIC_WORDS}
 SYNONYM_GROUPS: dict[str, frozenset[str]] = {}
 for _group in lexicon.SYNONYMS:
     _keys = frozenset(_stems(_group) | set(words(fold(_group))))
@@ -254,6 +283,10 @@ def concept(word: str) -> frozenset[str]:
 
 def is_filler(word: str) -> bool:
     return word in FILLER_WORDS or stem(word) in FILLER_STEMS
+
+
+def is_generic(word: str) -> bool:
+    return word in GENERIC_WORDS or stem(word) in GENERIC_STEMS
 
 
 def is_soft(word: str) -> bool:

@@ -141,9 +141,13 @@ def rule_ambiguity(ctx: GateContext) -> RuleResult:
     ratio = ctx.thresholds["ambiguity_ratio"]
     for segment in ctx.retrieval.segments:
         best, second = segment.chosen, segment.runner_up
-        if best and second and not segment.resolved_by_context and is_ambiguous(best, second, ratio):
+        if best and second and not segment.resolved_by_context and not segment.variants and is_ambiguous(best, second, ratio):
             return _fail("ambiguity", EscalationReason.AMBIGUOUS,
                          f"'{segment.text}': {best.external_id} {best.score} vs {second.external_id} {second.score}")
+    both = [s for s in ctx.retrieval.segments if s.variants]
+    if both:
+        return _ok("ambiguity", "; ".join(
+            f"'{s.text}': both parallel variants {', '.join(v.external_id for v in s.variants)}" for s in both))
     return _ok("ambiguity")
 
 

@@ -30,16 +30,19 @@ def _eval(tenant, name: str, *extra: str) -> tuple[int, dict]:
 
 
 def test_public_set_meets_the_issue_targets(tenant_a):
-    # Issue targets: shame 0, faq accuracy >= 80 % — also the default release bundle's promotion thresholds.
+    # Issue 13's target for the sets developed on: shame 0, faq accuracy >= 85 % (met on this set);
+    # the default release bundle's promotion thresholds (80 %, shame 0) pass with no flags.
     code, result = _eval(tenant_a, "lotus-beauty")
     summary = result["summary"]
     shame = [c for c in result["cases"] if c["shame"]]
     assert summary["shame_rate"] == 0.0, shame
-    assert summary["categories"]["faq"]["accuracy"] >= 0.80, [c["id"] for c in result["cases"] if not c["correct"]]
+    assert summary["escalation_recall"] == 1.0
+    assert summary["categories"]["faq"]["accuracy"] >= 0.85, [c["id"] for c in result["cases"] if not c["correct"]]
     assert code == 0 and summary["passed"]
 
 
 def test_our_second_business_has_no_shame(tenant_a):
+    # Issue 13's target (85 %) is NOT met on this set: 83.0 % is a floor against regression.
     code, result = _eval(tenant_a, "smile-dent", "--min-accuracy", "0.7")
     summary = result["summary"]
     assert summary["shame_rate"] == 0.0, [c for c in result["cases"] if c["shame"]]
@@ -53,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer is the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); it may only go away.
-FROZEN_FLOORS = {"pulse-fit": (0.54, 1), "vetdrug": (0.33, 0)}
+FROZEN_FLOORS = {"pulse-fit": (0.54, 1), "vetdrug": (0.34, 0)}
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -67,6 +70,24 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
     assert summary["categories"]["faq"]["accuracy"] >= min_accuracy
     rows = result["cases"]
     assert {"reply", "actual", "reason", "sources"} <= set(rows[0]) and len(rows) > 100  # the per-case rows outside scoring reads
+
+
+# The two newer development sets (issue 13, written before looking at the brain): floors at the baseline
+# (docs/EVAL.md "Dev sets"), to be raised as the brain improves. Their shameful answers are the baseline's
+# (blesk c007, c017; ritm c009, c067), kept in the sets as written; they may only go away.
+DEV_FLOORS = {"blesk-detailing": (0.45, 2, 0.97), "ritm-kids": (0.51, 2, 0.97)}
+
+
+@pytest.mark.parametrize("name", sorted(DEV_FLOORS))
+def test_new_dev_sets_do_not_regress(tenant_a, name):
+    min_accuracy, max_shameful, min_recall = DEV_FLOORS[name]
+    _code, result = _eval(tenant_a, name, "--min-accuracy", "0")
+    summary = result["summary"]
+    assert sum(1 for c in result["cases"] if c["shame"]) <= max_shameful, [c["id"] for c in result["cases"] if c["shame"]]
+    assert summary["escalation_recall"] >= min_recall
+    assert summary["categories"]["faq"]["accuracy"] >= min_accuracy, [c["id"] for c in result["cases"] if not c["correct"]]
+    assert len(result["cases"]) > 100 and {"booking", "complaint", "injection", "offtopic", "out_of_kb", "toxic", "trap"} <= set(
+        summary["categories"])
 
 
 def test_kb_eval_json_reports_every_case_and_exits_1_below_thresholds(tenant_a):
