@@ -66,11 +66,12 @@ def _one_turn(webhook, tenant, *, queued_seconds_ago: float = 3):
 def _run(conversation, monkeypatch):
     """The turn of a worker in its steady state: it wrote its queue latency a moment ago (that
     write happens at most once a second per process: the backlog test below)."""
-    import time
+    from types import SimpleNamespace
 
     from conversations.services import queue_latency
 
-    monkeypatch.setattr(queue_latency, "_last_written", time.monotonic())
+    monkeypatch.setattr(queue_latency, "time", SimpleNamespace(monotonic=lambda: 5000.0))  # the worker's clock, held
+    monkeypatch.setattr(queue_latency, "_last_written", 5000.0)
     with CaptureQueriesContext(connection) as captured:
         status = turn_run_now(conversation.pk, "stable")
     return status, _statements(captured)
@@ -100,20 +101,27 @@ def test_an_escalation_turn_stays_within_its_statement_and_cache_budget(webhook,
 
 def test_a_backlog_writes_the_queue_latency_once_a_second_not_once_a_turn(webhook, tenant_a, brain, fake_chatflow, cache_calls,
                                                                           monkeypatch):
-    """Ten turns that each waited a minute in the queue (a backlog): one latency write, not ten."""
+    """Ten turns that each waited a minute in the queue (a backlog), claimed within one second of
+    the worker's clock: one latency write, not ten; the next second's turn writes again."""
+    from types import SimpleNamespace
+
     from conversations.services import queue_latency
 
+    clock = SimpleNamespace(now=5000.0)
+    monkeypatch.setattr(queue_latency, "time", SimpleNamespace(monotonic=lambda: clock.now))  # the worker's own clock, held
     monkeypatch.setattr(queue_latency, "_last_written", -1e9)
     brain()
     with time_machine.travel(T0, tick=False) as traveller:
-        for n in range(10):
+        for n in range(11):
             webhook.post(tenant_a, message_body(**{"from": f"+7701000{n:04d}", "text": "Сколько стоит маникюр?"}))
-        conversations = [conversation_of(tenant_a, f"+7701000{n:04d}") for n in range(10)]
+        conversations = [conversation_of(tenant_a, f"+7701000{n:04d}") for n in range(11)]
         traveller.move_to(T0 + timedelta(seconds=60))
         cache_calls.clear()
-        for conversation in conversations:
+        for conversation in conversations[:10]:
             assert turn_run_now(conversation.pk, "stable") == "answered"
         assert cache_calls["set"] == 1
         assert queue_latency.queue_latency_estimate(now=T0 + timedelta(seconds=60)) >= 57  # and the sweeper sees it
-    assert Turn.objects.filter(status="answered").count() == 10
-
+        clock.now += 1.0
+        assert turn_run_now(conversations[10].pk, "stable") == "answered"
+        assert cache_calls["set"] == 2
+    assert Turn.objects.filter(status="answered").count() == 11
