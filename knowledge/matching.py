@@ -57,7 +57,8 @@ class ItemFeatures:
     fragment_positions: list[list[set[str]]]
     fragment_sentence: list[int]
     fragment_clauses: list[list[set[str]]]
-    units: set[str]
+    units: dict[str, list[tuple[float, float]]]  # quantity ranges the answer states, per unit (T.quantity_bounds)
+    dates: set[tuple[int, int]]
     all_keys: set[str]
     numbers: set[str]
     money: bool
@@ -82,6 +83,7 @@ class Segment:
     numbers: set[str]
     units: dict[str, str] = field(default_factory=dict)
     aspects: frozenset[str] = frozenset()  # what the segment asks about (price, duration, ...)
+    dates: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def content(self) -> list[QToken]:
@@ -188,7 +190,8 @@ class KBSnapshot:
             fragment_positions=fragment_positions,
             fragment_sentence=fragment_sentence,
             fragment_clauses=fragment_clauses,
-            units=set(T.quantity_units(doc.answer).values()),
+            units=T.quantity_bounds(doc.answer),
+            dates=T.dates_in(everything),
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
             money=T.has_money(doc.answer),
@@ -313,7 +316,8 @@ class KBSnapshot:
         if cue_words:
             tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
                       for t in tokens]
-        return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part), units=T.quantity_units(part), aspects=aspects)
+        return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
+                       units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part))
 
     # --- evidence -------------------------------------------------------------------------
     @staticmethod
@@ -343,6 +347,14 @@ class KBSnapshot:
                 if all(t in second for t in remaining) and self._close(remaining, feats.fragment_positions[j]):
                     return True
         return False
+
+    @staticmethod
+    def _within(number: str, unit: str | None, feats: ItemFeatures) -> bool:
+        """A quantity the item does not state verbatim but states a range or a limit for."""
+        if unit is None:
+            return False
+        value = float(number)
+        return any(low <= value <= high and low != high for low, high in feats.units.get(unit, ()))
 
     def _close(self, tokens: list[QToken], positions: list[set[str]]) -> bool:
         """The words occur near each other (a phrase, not two mentions in a long list)."""
@@ -405,8 +417,9 @@ class KBSnapshot:
             failures.append("scattered")
             uncovered.extend(t.text for t in rest)
         missing_numbers = sorted(
-            n for n in segment.numbers if n not in feats.numbers and segment.units.get(n) not in feats.units
+            n for n in segment.numbers if n not in feats.numbers and not self._within(n, segment.units.get(n), feats)
         )
+        missing_numbers += [f"{day}.{month:02d}" for day, month in sorted(segment.dates - feats.dates)]
         if missing_numbers:
             failures.append("numbers")
             uncovered.extend(missing_numbers)
@@ -448,7 +461,7 @@ class KBSnapshot:
 
 def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
-                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects)
+                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

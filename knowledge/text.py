@@ -110,7 +110,56 @@ def quantity_units(text: str) -> dict[str, str]:
         found[str(int(number))] = unit[:3]
     for unit, number in _UNIT_FIRST.findall(folded):
         found.setdefault(str(int(number)), unit[:3])
+    return {number: _unit_name(unit) for number, unit in found.items()}
     return found
+
+
+_UNIT_NAMES = (("лет", "год"), ("год", "год"), ("мин", "мин"), ("час", "час"), ("дн", "дн"), ("недел", "нед"), ("месяц", "мес"))
+_BOUNDED = re.compile(
+    rf"(?:(до|не более|не больше|не позднее|более|больше|свыше|от|с|после|старше|младше)\s+)?(\d+)(?:\s*[–-]\s*(\d+))?\s*{_UNIT_WORDS}\b")
+
+
+def _unit_name(unit: str) -> str:
+    return next((name for prefix, name in _UNIT_NAMES if unit.startswith(prefix)), unit[:3])
+
+
+def quantity_bounds(text: str) -> dict[str, list[tuple[float, float]]]:
+    """The ranges of quantities an answer states, per unit: "до 10 минут" → мин (0, 10), "более 15
+    минут" → (15, ∞), "6–9 лет" → год (6, 9), "60 минут" → (60, 60). A question's "опоздаю минут на
+    20" is answered by a rule covering 20 minutes, "занятие на 45 минут" is not by one of 60 minutes."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for word, low, high, unit in _BOUNDED.findall(fold(text)):
+        a = float(low)
+        if high:
+            bounds = (a, float(high))
+        elif word in ("до", "не более", "не больше", "не позднее", "младше"):
+            bounds = (0.0, a)
+        elif word:
+            bounds = (a, math.inf)
+        else:
+            bounds = (a, a)
+        found.setdefault(_unit_name(unit), []).append(bounds)
+    return found
+
+
+_MONTHS = ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр")
+_DATE = re.compile(r"(?<![\d:])(\d{1,2})(?:\s*[–-]\s*(\d{1,2}))?\s+(январ|феврал|март|апрел|ма[яй]|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
+
+
+def dates_in(text: str) -> set[tuple[int, int]]:
+    """Calendar dates written with a month name: "16 декабря" → (16, 12); "21–23 марта" → each day."""
+    found: set[tuple[int, int]] = set()
+    for first, last, month in _DATE.findall(fold(text)):
+        number = next(i for i, m in enumerate(_MONTHS, start=1) if month.startswith(m))
+        for day in range(int(first), int(last or first) + 1):
+            found.add((day, number))
+    return found
+
+
+def date_numbers(text: str) -> set[str]:
+    """The day numbers of the dates in a text (not quantities, not clock hours)."""
+    return {str(int(m.group(1))) for m in _DATE.finditer(fold(text))} | {
+        str(int(m.group(2))) for m in _DATE.finditer(fold(text)) if m.group(2)}
 
 
 def has_money(text: str) -> bool:
