@@ -152,6 +152,10 @@ class KBSnapshot:
         for key in self.vocabulary:
             for cut in range(max(5, len(key) - 3), len(key)):
                 self._extensions.setdefault(key[:cut], set()).add(key)
+        self._cores: dict[str, set[str]] = {}
+        for key in self.vocabulary:
+            if len(key) >= 5 and not key.isascii():
+                self._cores.setdefault(T.core(key), set()).add(key)
         for key in self.vocabulary:
             if len(key) >= 5 and not key.isascii():
                 for deleted in _deletes(key) | {key}:
@@ -223,7 +227,7 @@ class KBSnapshot:
         return None
 
     def _russian_token(self, word: str) -> QToken:
-        if T.is_filler(word):
+        if T.is_filler(word) or len(word) == 1:  # "3х шаговая": a lone letter is no word
             return QToken(word, frozenset(), FILLER, 0.0, False)
         kind = SOFT if T.is_soft(word) else CONTENT
         keys = set(T.concept(word))
@@ -239,6 +243,11 @@ class KBSnapshot:
             for base in T.diminutive_bases(T.stem(word)):
                 if base in self.vocabulary:
                     keys |= T.concept(base)
+                    break
+        if not self._known(keys):
+            for base in T.verb_cores(word):
+                if base in self._cores:
+                    keys |= self._cores[base]
                     break
         if not self._known(keys):
             corrected = self._correct(word)

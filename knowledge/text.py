@@ -256,6 +256,30 @@ def diminutive_bases(stem_: str) -> list[str]:
     return bases
 
 
+# Verbal prefixes and the suffixes that tie a verb to its noun ("затонируете" → "тонир" ← "тонировка",
+# "почистить" → "чист" ← "чистка", "отполировать" → "полир" ← "полировка").
+_VERB_PREFIXES = ("пере", "раз", "рас", "при", "под", "про", "за", "по", "на", "вы", "от", "до", "об", "с", "у", "о")
+_CORE_SUFFIXES = ("ировк", "ирова", "ирует", "ирую", "овк", "ова", "ует", "ива", "ыва", "ева", "ьн", "ов", "к", "н")
+
+
+def core(stem_: str) -> str:
+    """The stem without the suffix that makes a verb or a noun of it (at least 4 letters kept)."""
+    for suffix in _CORE_SUFFIXES:
+        if stem_.endswith(suffix) and len(stem_) - len(suffix) >= 4:
+            return stem_[: -len(suffix)]
+    return stem_
+
+
+def verb_cores(word: str) -> list[str]:
+    """Cores of a customer's word, with and without a verbal prefix."""
+    cores = [core(stem(word))]
+    for prefix in _VERB_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 5:
+            cores.append(core(stem(word[len(prefix):])))
+            break
+    return [c for c in cores if len(c) >= 4]
+
+
 def key_set(text: str) -> set[str]:
     """Every normalised word and its stem: what an item 'contains' for coverage."""
     keys: set[str] = set()

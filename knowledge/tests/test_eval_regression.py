@@ -72,10 +72,12 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
     assert {"reply", "actual", "reason", "sources"} <= set(rows[0]) and len(rows) > 100  # the per-case rows outside scoring reads
 
 
-# The two newer development sets (issue 13, written before looking at the brain): floors at the baseline
-# (docs/EVAL.md "Dev sets"), to be raised as the brain improves. Their shameful answers are the baseline's
-# (blesk c007, c017; ritm c009, c067), kept in the sets as written; they may only go away.
-DEV_FLOORS = {"blesk-detailing": (0.45, 2, 0.97), "ritm-kids": (0.51, 2, 0.97)}
+# The two newer development sets (issue 13, written before looking at the brain): floors at what the brain
+# measures now (docs/EVAL.md), NOT the issue's goal (faq >= 85 %, shame 0), to be raised as the brain improves.
+# Their remaining shameful answers are the baseline's (blesk c007: the whole-interior item answered for one
+# part; ritm c067: a count question answered with the age-groups item); they may only go away. Escalation
+# recall is 100 % on both since dates and quantity ranges are checked (blesk c017, ritm c009 fixed).
+DEV_FLOORS = {"blesk-detailing": (0.48, 1, 1.0), "ritm-kids": (0.56, 1, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
