@@ -13,6 +13,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -27,9 +28,10 @@ _SIGNATURE_HEADERS = [
 
 
 class InboundMessageSerializer(serializers.Serializer):
-    message_id = serializers.CharField(max_length=200, help_text="Provider message id (deduplication key per tenant).")
+    message_id = serializers.CharField(min_length=1, max_length=200, help_text="Provider message id (deduplication key per tenant).")
     # "from" is a Python keyword; the field is renamed in the schema below.
-    from_ = serializers.CharField(help_text="Customer phone, e.g. +77011234567.")
+    from_ = serializers.RegexField(r"^\+?[0-9]{5,20}$", help_text="Customer phone, e.g. +77011234567 (spaces, dashes, dots "
+                                                                 "and parentheses between digits are ignored).")
     name = serializers.CharField(required=False, allow_blank=True)
     type = serializers.CharField(required=False, default="text", help_text="text, image, audio, … (non-text goes to a human).")
     text = serializers.CharField(required=False, allow_blank=True, help_text="Required for type text.")
@@ -59,6 +61,7 @@ _RESPONSES = {
 class WebhookSchemaView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]  # the contract's body is JSON only
 
     @extend_schema(
         operation_id="webhook_receive",
@@ -76,6 +79,7 @@ class WebhookSchemaView(APIView):
 class WebhookBodySlugSchemaView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="webhook_receive_slug_in_body",

@@ -13,7 +13,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from conversations import dispatch
 from conversations.services.outbox import outbox_sweep
 from conversations.services.reminders import escalation_reminders_process
 from conversations.webhook import MAX_BODY_BYTES, TOO_LARGE, declared_length, webhook_receive
+from imperium.core.api_schema import NO_COMPANY_ROLE, NOT_AUTHENTICATED, UNSUPPORTED_MEDIA_TYPE, error
 from imperium.core.auth import COMPANY_PERMISSIONS, OPERATOR_AUTHENTICATION, request_actor
 from imperium.core.services import audit_record
 
@@ -73,11 +74,13 @@ class OutboxProcessSerializer(serializers.Serializer):
     description="Queues again every due turn, stuck delivery and pending notification, like the beat job. "
                 "With `inline`, does the due work within the request.",
     request=OutboxProcessSerializer,
-    responses={400: OpenApiResponse(description="invalid parameters (inline not a boolean, limit out of range)"),
+    responses={400: error("invalid parameters (inline not a boolean, limit out of range: `error` maps field → messages), "
+                          "or a body that is not valid JSON"),
                200: inline_serializer("OutboxProcessResult", {"status": serializers.CharField(), "inline": serializers.BooleanField(),
                                                              "report": _report_schema}),
-               401: OpenApiResponse(description="no session or admin token"),
-               403: OpenApiResponse(description="no company role (superuser or the company_operations permission)")},
+               401: NOT_AUTHENTICATED,
+               403: NO_COMPANY_ROLE,
+               415: UNSUPPORTED_MEDIA_TYPE},
     tags=["operations"],
 )
 @api_view(["POST"])
@@ -123,8 +126,8 @@ _reminders_report = inline_serializer(
                 "Telegram messages and customer messages are queued (outboxes), not sent within the request.",
     request=None,
     responses={200: inline_serializer("RemindersProcessResult", {"status": serializers.CharField(), "report": _reminders_report}),
-               401: OpenApiResponse(description="no session or admin token"),
-               403: OpenApiResponse(description="no company role (superuser or the company_operations permission)")},
+               401: NOT_AUTHENTICATED,
+               403: NO_COMPANY_ROLE},
     tags=["operations"],
 )
 @api_view(["POST"])

@@ -233,6 +233,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The webhook is a plain Django view (speed); this hook documents it in the schema.
     "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints"],
+    # Several bodies have a `status` with different choices: each set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "StoredStatusEnum": ["accepted", "duplicate"],
+        "DeadLetterStatusEnum": ["dead_letter"],
+        "DbCheckStatusEnum": ["ok", "error"],
+        "AdminHealthStatusEnum": ["ok", "degraded"],
+    },
     # /api/docs/ loads Swagger UI from static files (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -11,10 +11,30 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 
+from imperium.core.api_schema import NOT_AUTHENTICATED, NOT_STAFF
 from imperium.core.auth import OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS
 from imperium.core.health import check_database, run_health_checks
 
 _health_schema = inline_serializer("Health", {"status": serializers.CharField(), "version": serializers.CharField()})
+_db_check_schema = inline_serializer("DbCheck", {
+    "status": serializers.ChoiceField(choices=["ok", "error"]),
+    "database": serializers.CharField(help_text="the database's answer, or `unreachable`"),
+    "latency_ms": serializers.FloatField(allow_null=True),
+})
+_check_schema = inline_serializer("HealthCheckResult", {
+    "name": serializers.CharField(),
+    "ok": serializers.BooleanField(),
+    "latency_ms": serializers.FloatField(allow_null=True),
+    "configured": serializers.BooleanField(help_text="false: optional and not set up (the embedded default), healthy"),
+    "detail": serializers.CharField(),
+    "extra": serializers.DictField(),
+})
+_admin_health_schema = inline_serializer("AdminHealth", {
+    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+    "failing": serializers.ListField(child=serializers.CharField(), help_text="names of the failing checks"),
+    "version": serializers.CharField(),
+    "checks": serializers.DictField(child=_check_schema, help_text="check name → result"),
+})
 
 
 @extend_schema(summary="Liveness", responses={200: _health_schema}, tags=["health"])
@@ -27,7 +47,8 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @extend_schema(
     summary="Database round trip (SELECT 1)",
-    responses={200: OpenApiResponse(description="database reachable"), 503: OpenApiResponse(description="database down")},
+    responses={200: OpenApiResponse(_db_check_schema, description="database reachable"),
+               503: OpenApiResponse(_db_check_schema, description="database down")},
     tags=["health"],
 )
 @api_view(["GET"])
@@ -42,10 +63,11 @@ def db_check(request: HttpRequest) -> JsonResponse:
 
 @extend_schema(
     summary="Every dependency with status and latency (staff or admin token)",
-    responses={200: OpenApiResponse(description="all healthy"),
-               401: OpenApiResponse(description="no staff session or admin token"),
-               403: OpenApiResponse(description="not staff"),
-               503: OpenApiResponse(description="a configured dependency is down, or did not answer within HEALTH_CHECK_DEADLINE")},
+    responses={200: OpenApiResponse(_admin_health_schema, description="all healthy"),
+               401: NOT_AUTHENTICATED,
+               403: NOT_STAFF,
+               503: OpenApiResponse(_admin_health_schema,
+                                    description="a configured dependency is down, or did not answer within HEALTH_CHECK_DEADLINE")},
     tags=["health"],
 )
 @api_view(["GET"])

@@ -10,11 +10,12 @@ token sees all. Unknown or invisible ids answer 404 alike.
 from __future__ import annotations
 
 from django.http import JsonResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
 
+from imperium.core.api_schema import NOT_AUTHENTICATED, NOT_STAFF, error
 from imperium.core.auth import ADMIN_TOKEN_AUTH, OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor
 from imperium.core.policy import policy_execute
 from incidents.choices import EventSource
@@ -27,7 +28,7 @@ def _visible(request: Request, incident_id: int):  # type: ignore[no-untyped-def
     return incident_get(incident_id=incident_id, user=user)
 
 
-_not_found = OpenApiResponse(description="no such incident, or not visible to this user")
+_not_found = error("no such incident, or not visible to this user")
 _bundle = inline_serializer("RcaBundle", {
     "incident": serializers.DictField(help_text="id, title, kind, fingerprint, tenant, severity, status, times, counters"),
     "window": serializers.DictField(help_text="from / to (ISO 8601) of the traces and errors included"),
@@ -44,7 +45,7 @@ _bundle = inline_serializer("RcaBundle", {
     summary="RCA bundle of an incident (staff or admin token)",
     description="Everything the database knows about the incident: timeline, failing check results, ErrorLogs and message "
                 "traces of its tenant around it, audit entries shortly before, release and KB version in effect.",
-    responses={200: _bundle, 401: OpenApiResponse(description="no staff session or admin token"), 404: _not_found},
+    responses={200: _bundle, 401: NOT_AUTHENTICATED, 403: NOT_STAFF, 404: _not_found},
     tags=["incidents"],
 )
 @api_view(["GET"])
@@ -65,7 +66,7 @@ def incident_rca(request: Request, incident_id: int) -> JsonResponse:
     responses={200: inline_serializer("IncidentAcknowledged", {
                    "incident": serializers.IntegerField(), "changed": serializers.BooleanField(), "status": serializers.CharField(),
                    "acknowledged_by": serializers.CharField()}),
-               401: OpenApiResponse(description="no staff session or admin token"), 404: _not_found},
+               401: NOT_AUTHENTICATED, 403: NOT_STAFF, 404: _not_found},
     tags=["incidents"],
 )
 @api_view(["POST"])

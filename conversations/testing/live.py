@@ -8,6 +8,7 @@ test) and the test process's secrets, so they can decrypt what the test wrote.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -191,3 +192,50 @@ class LiveWeb(_Process):
             self.wait_for_output("\x00never", 0.2)  # poll interval without a bare sleep
         self.stop()
         raise RuntimeError(f"gunicorn did not start:\n{self.log()}")
+
+
+class LiveRedis(_Process):
+    """`redis-server` on a free port of the loopback (no persistence), or, with `sentinel_of`, a
+    Redis Sentinel watching that server as master `master_name`. The port is chosen at
+    construction, so a client can be pointed at a server that is not started yet (an outage)."""
+
+    def __init__(self, var_dir: Path, *, sentinel_of: LiveRedis | None = None, master_name: str = "imperium") -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("live Redis tests need the redis-server binary")
+        self.port = free_port()
+        self.sentinel_of, self.master_name = sentinel_of, master_name
+        var_dir.mkdir(parents=True, exist_ok=True)
+        if sentinel_of is None:
+            args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--dir", str(var_dir)]
+        else:
+            config = var_dir / f"sentinel-{self.port}.conf"
+            config.write_text(f"port {self.port}\nbind 127.0.0.1\ndir {var_dir}\n"
+                              f"sentinel monitor {master_name} 127.0.0.1 {sentinel_of.port} 1\n"
+                              f"sentinel down-after-milliseconds {master_name} 60000\n")
+            args = [binary, str(config), "--sentinel"]
+        super().__init__(args, {"PATH": os.environ.get("PATH", "")})
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> LiveRedis:
+        import redis
+
+        super().start()
+        probe = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc is not None and self.proc.poll() is None:
+            try:
+                if self.sentinel_of is None:
+                    if probe.ping():
+                        return self
+                elif probe.sentinel_get_master_addr_by_name(self.master_name):
+                    return self
+            except redis.RedisError:
+                pass
+            self.wait_for_output("\x00never", 0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start:\n{self.log()}")

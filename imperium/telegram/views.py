@@ -13,6 +13,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
+from imperium.core.api_schema import NOT_AUTHENTICATED, UNSUPPORTED_MEDIA_TYPE, error
 from imperium.core.auth import ADMIN_TOKEN_AUTH, OPERATOR_AUTHENTICATION, OPERATOR_PERMISSIONS, request_actor, user_has_company_role
 from imperium.core.counters import count_and_log
 from imperium.core.exceptions import ApplicationError
@@ -34,11 +35,19 @@ def webhook_secret_valid(request: HttpRequest) -> bool:
 
 @extend_schema(
     summary="Telegram Bot API updates (header X-Telegram-Bot-Api-Secret-Token)",
-    request={"application/json": {"type": "object", "description": "A Telegram Update object"}},
+    request={"application/json": {
+        "type": "object", "description": "A Telegram Update object (message, edited_message, callback_query, …)",
+        "properties": {"update_id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}},
+        "required": ["update_id"],
+    }},
     responses={
-        200: OpenApiResponse(description="stored (accepted) or already stored (duplicate)"),
-        400: OpenApiResponse(description="not a Telegram Update (not JSON, not an object, no update_id…): kept as a dead letter"),
-        403: OpenApiResponse(description="missing or wrong secret token; nothing stored"),
+        200: OpenApiResponse(inline_serializer("TelegramUpdateStored", {
+            "status": serializers.ChoiceField(choices=["accepted", "duplicate"])}),
+            description="stored (accepted) or already stored (duplicate)"),
+        400: OpenApiResponse(inline_serializer("TelegramUpdateDeadLetter", {
+            "status": serializers.ChoiceField(choices=["dead_letter"]), "error": serializers.CharField()}),
+            description="not a Telegram Update (not JSON, not an object, no update_id…): kept as a dead letter"),
+        403: error("missing or wrong secret token; nothing stored"),
     },
     tags=["telegram"],
 )
@@ -79,12 +88,15 @@ _alert_test_response = inline_serializer(
     request=_alert_test_request,
     responses={
         200: _alert_test_response,
-        400: OpenApiResponse(description="the tenant has no Telegram chat, or `tenant`/`text` is not a string"),
-        401: OpenApiResponse(description="no session or admin token"),
-        403: OpenApiResponse(description="the company chat needs a company role; a tenant's chat needs the operator role in it"),
-        404: OpenApiResponse(description="unknown tenant"),
-        502: OpenApiResponse(description="Telegram refused or failed (error, telegram_status, retry_after)"),
-        503: OpenApiResponse(description="Telegram is not configured, or the chat's rate limit is reached"),
+        400: error("the tenant has no Telegram chat, `tenant`/`text` is not a string, or the body is not valid JSON"),
+        401: NOT_AUTHENTICATED,
+        403: error("not active staff; the company chat needs a company role; a tenant's chat needs the operator role in it; "
+                   "or a session caller failed the CSRF check"),
+        404: error("unknown tenant"),
+        415: UNSUPPORTED_MEDIA_TYPE,
+        502: OpenApiResponse(_alert_test_response, description="Telegram refused or failed (error, telegram_status, retry_after)"),
+        503: OpenApiResponse(_alert_test_response, description="Telegram is not configured, or the chat's rate limit is reached "
+                                                               "(`Retry-After` header then)"),
     },
     tags=["telegram"],
 )

@@ -100,3 +100,81 @@ def test_gunicorn_access_lines_are_json_with_the_correlation_id(capsys):
     line = json.loads(records[-1])
     assert line["correlation_id"] == "abc123" and line["status"] == 200 and line["path"] == "/webhook/alpha"
     assert line["duration_ms"] == 4.5 and line["user_agent"] == 'Chat"Flow' and line["logger"] == "gunicorn.access"
+
+
+def _stub_bin(tmp_path: Path, *, check_exit: int = 0) -> Path:
+    """Stand-ins for the programs the entrypoint starts: each prints its PID and arguments and exits
+    (python's `manage.py check` exits with `check_exit`)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("gunicorn", "celery", "curl"):
+        (bin_dir / name).write_text(f'#!/bin/sh\necho "{name} pid=$$ args=$*"\n')
+    (bin_dir / "python").write_text(
+        '#!/bin/sh\necho "python pid=$$ args=$*"\n'
+        f'case "$*" in "manage.py check"*) exit {check_exit};; esac\nexit 0\n')
+    (bin_dir / "hostname").write_text("#!/bin/sh\necho box-1\n")
+    for stub in bin_dir.iterdir():
+        stub.chmod(0o755)
+    return bin_dir
+
+
+def _entrypoint(tmp_path: Path, *args: str, check_exit: int = 0, **env: str) -> tuple[int, int, list[str]]:
+    """Run the entrypoint with stub programs; (exit code, the shell's PID, output lines)."""
+    bin_dir = tmp_path / "bin" if (tmp_path / "bin").exists() else _stub_bin(tmp_path, check_exit=check_exit)
+    environment = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "IMPERIUM_ROLE_FILE": str(tmp_path / "role"),
+                   "VAR_DIR": str(tmp_path), **env}
+    proc = subprocess.Popen(["sh", str(ENTRYPOINT), *args], env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    out, _ = proc.communicate(timeout=30)
+    return proc.returncode, proc.pid, out.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+@pytest.mark.parametrize(("role", "program", "expected"), [
+    ("web", "gunicorn", "imperium.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:8000 --workers 2"),
+    ("worker", "celery", "-A imperium worker --hostname worker@%h --queues default,stable --concurrency 4 --loglevel INFO --workers 2"),
+    ("worker-canary", "celery", "-A imperium worker --hostname canary@%h --queues canary --concurrency 2 --loglevel INFO --workers 2"),
+    ("beat", "celery", "-A imperium beat --loglevel INFO --workers 2"),
+    ("migrate", "python", "manage.py migrate --noinput --workers 2"),
+])
+def test_each_role_execs_its_process_as_the_entrypoints_own_pid(tmp_path, role, program, expected):
+    """`exec`: the server runs in the shell's own process (PID 1 in the container), with the role's
+    arguments and the extra ones passed through; the role is remembered for the health check."""
+    code, pid, lines = _entrypoint(tmp_path, role, "--workers", "2")
+    assert code == 0, lines
+    assert lines[-1] == f"{program} pid={pid} args={expected}", lines
+    assert (tmp_path / "role").read_text().strip() == role
+    if role == "web":  # the service check ran first, in a child process
+        assert lines[0].startswith("python pid=") and lines[0].endswith("args=manage.py check --tag services --database default")
+        assert lines[0] != f"python pid={pid} args=manage.py check --tag services --database default"
+    if role == "beat":
+        assert not (tmp_path / "beat.heartbeat").exists()
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+def test_web_does_not_start_gunicorn_when_the_service_check_fails(tmp_path):
+    code, _, lines = _entrypoint(tmp_path, "web", check_exit=1)
+    assert code == 1
+    assert not any(line.startswith("gunicorn") for line in lines), lines
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+def test_default_role_is_web_and_any_other_command_is_execed_as_is(tmp_path):
+    code, pid, lines = _entrypoint(tmp_path, PORT="9000")
+    assert code == 0 and lines[-1] == f"gunicorn pid={pid} args=imperium.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:9000"
+    code, pid, lines = _entrypoint(tmp_path, "python", "manage.py", "sentinel", "--once")
+    assert code == 0 and lines == [f"python pid={pid} args=manage.py sentinel --once"]
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+def test_web_and_worker_health_checks_ask_their_own_process(tmp_path):
+    (tmp_path / "role").write_text("web\n")
+    code, pid, lines = _entrypoint(tmp_path, "healthcheck", PUBLIC_BASE_URL="https://salon.example.com/base")
+    assert code == 0
+    assert lines == [f"curl pid={pid} args=-fsS --max-time 5 -o /dev/null -H Host: salon.example.com http://127.0.0.1:8000/health"]
+    code, pid, lines = _entrypoint(tmp_path, "healthcheck", HEALTHCHECK_HOST="internal.host", PORT="9000")
+    assert lines[-1].endswith("-H Host: internal.host http://127.0.0.1:9000/health")
+    for role, node in (("worker", "worker@box-1"), ("worker-canary", "canary@box-1")):
+        (tmp_path / "role").write_text(f"{role}\n")
+        code, pid, lines = _entrypoint(tmp_path, "healthcheck")
+        assert code == 0 and lines == [f"celery pid={pid} args=-A imperium inspect ping --destination {node} --timeout 5"]

@@ -65,3 +65,36 @@ def test_commands_run_their_own_checks_without_probing_services(settings, capsys
     from django.core.management.base import BaseCommand
 
     BaseCommand().check()  # the checks every command runs before handle(): no SystemCheckError
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kb_import_reports_qdrant_down_without_a_traceback(tmp_path):
+    """The command runs (no start-up refusal) and reports what it cannot reach: a CommandError
+    naming the failure, exit 1. The draft stays (Postgres is the truth) with a failed sync log, so
+    `kb_reindex` can index it once Qdrant is back."""
+    import json
+
+    from knowledge.models import KnowledgeSyncLog, KnowledgeVersion
+    from tenants.tests.factories import ClientFactory
+
+    tenant = ClientFactory()
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text(json.dumps({"id": "hours", "question": "Какой у вас график?", "answer": "Ежедневно с 10:00 до 21:00."},
+                             ensure_ascii=False) + "\n", encoding="utf-8")
+    result = _manage(tmp_path, "kb_import", "--tenant", tenant.slug, str(kb), REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0",
+                     QDRANT_URL=f"http://127.0.0.1:{_closed_port()}", QDRANT_API_KEY="k", HEALTH_CHECK_TIMEOUT="0.5")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "CommandError" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert "SystemCheckError" not in result.stderr
+    version = KnowledgeVersion.objects.get(tenant=tenant)
+    assert version.status == "draft"
+    assert list(KnowledgeSyncLog.objects.filter(version=version).values_list("status", flat=True)) == ["failed"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_telegram_set_webhook_reports_the_bot_api_unreachable(tmp_path):
+    result = _manage(tmp_path, "telegram_set_webhook", REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0",
+                     TELEGRAM_API_URL=f"http://127.0.0.1:{_closed_port()}", ALERT_BOT_TOKEN="123:abc",
+                     TELEGRAM_WEBHOOK_SECRET="s3cret-s3cret", PUBLIC_BASE_URL="https://imperium.example.com", TELEGRAM_TIMEOUT="1")
+    assert result.returncode != 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout and "SystemCheckError" not in result.stderr, result.stderr
