@@ -65,6 +65,7 @@ class ItemFeatures:
     clock: bool
     aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
     fragment_aspects: list[frozenset[str]] = field(default_factory=list)
+    counted: set[str] = field(default_factory=set)  # keys of the words written right after a number ("12 детей")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Segment:
     units: dict[str, str] = field(default_factory=dict)
     aspects: frozenset[str] = frozenset()  # what the segment asks about (price, duration, ...)
     dates: set[tuple[int, int]] = field(default_factory=set)
+    counted: tuple[QToken, ...] = ()  # "сколько детей в группе": the thing whose number is asked
 
     @property
     def content(self) -> list[QToken]:
@@ -196,6 +198,7 @@ class KBSnapshot:
             fragment_clauses=fragment_clauses,
             units=T.quantity_bounds(doc.answer),
             dates=T.dates_in(everything),
+            counted=T.counted_keys(doc.answer),
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
             money=T.has_money(doc.answer),
@@ -325,8 +328,10 @@ class KBSnapshot:
         if cue_words:
             tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
                       for t in tokens]
+        counted = T.counted_word(T.normalize(part))
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
-                       units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part))
+                       units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
+                       counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT))
 
     # --- evidence -------------------------------------------------------------------------
     @staticmethod
@@ -425,6 +430,8 @@ class KBSnapshot:
             # question anchors the topic.
             failures.append("scattered")
             uncovered.extend(t.text for t in rest)
+        if segment.counted and not any(self._covered(t, feats.counted) for t in segment.counted):
+            failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children
         missing_numbers = sorted(
             n for n in segment.numbers if n not in feats.numbers and not self._within(n, segment.units.get(n), feats)
         )
@@ -470,7 +477,8 @@ class KBSnapshot:
 
 def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
-                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates)
+                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
+                   counted=a.counted + b.counted)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

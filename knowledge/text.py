@@ -163,6 +163,30 @@ def date_numbers(text: str) -> set[str]:
         str(int(m.group(2))) for m in _DATE.finditer(fold(text)) if m.group(2)}
 
 
+_COUNTED = re.compile(r"\d+(?:\s*[–-]\s*\d+)?\s+(?:[a-zа-я-]+\s+)?([a-zа-я-]+)")
+# "сколько" + a genitive plural ("детей", "занятий", "мастеров") asks how many; "сколько френч" (a noun in
+# the nominative) is the colloquial price question.
+_HOW_MANY = re.compile(r"(?<![a-zа-я])(?:сколько|скока|скоко|сколко)\s+([а-я-]+(?:ей|ов|ев|ий))(?![а-я])")
+
+
+def counted_keys(text: str) -> set[str]:
+    """Keys of the words written right after a number (or one word later): "до 12 детей в группе",
+    "8 занятий", "3 мастера" — what the text says how many of."""
+    keys: set[str] = set()
+    for match in _COUNTED.finditer(normalize(text)):
+        for word in (match.group(0).split()[1:]):
+            if not word[0].isdigit():
+                keys |= {word, stem(word), root(stem(word))}
+    return keys
+
+
+def counted_word(normalized: str) -> str | None:
+    """The word right after "сколько" ("сколько детей"), or None: a question about how many of it.
+    Aspect cues ("сколько стоит", "сколько времени") turn the word soft, so it is no count."""
+    match = _HOW_MANY.search(normalized)
+    return match.group(1) if match else None
+
+
 def has_money(text: str) -> bool:
     return bool(_MONEY.search(text))
 
