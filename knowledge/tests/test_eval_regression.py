@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer is the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); it may only go away.
-FROZEN_FLOORS = {"pulse-fit": (0.54, 1), "vetdrug": (0.34, 0)}
+FROZEN_FLOORS = {"pulse-fit": (0.57, 1), "vetdrug": (0.34, 0)}
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -74,10 +74,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 
 # The two newer development sets (issue 13, written before looking at the brain): floors at what the brain
 # measures now (docs/EVAL.md), NOT the issue's goal (faq >= 85 %, shame 0), to be raised as the brain improves.
-# Their remaining shameful answers are the baseline's (blesk c007: the whole-interior item answered for one
-# part; ritm c067: a count question answered with the age-groups item); they may only go away. Escalation
-# recall is 100 % on both since dates and quantity ranges are checked (blesk c017, ritm c009 fixed).
-DEV_FLOORS = {"blesk-detailing": (0.48, 1, 1.0), "ritm-kids": (0.56, 1, 1.0)}
+# The remaining shameful answer is the baseline's (blesk c007: the whole-interior item answered for one
+# part); it may only go away. Escalation recall is 100 % on both since dates and quantity ranges are checked
+# (blesk c017, ritm c009 fixed); ritm c067 (a count question) is answered right since count questions are typed.
+DEV_FLOORS = {"blesk-detailing": (0.48, 1, 1.0), "ritm-kids": (0.60, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

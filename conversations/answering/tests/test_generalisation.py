@@ -35,6 +35,8 @@ GROOMING = [
     {"id": "holidays", "question": "Работаете в праздники?",
      "answer": "31 декабря работаем до 16:00, 1–2 января выходные, в остальные праздники — как обычно."},
     {"id": "trimming", "question": "Делаете тримминг?", "answer": "Да, тримминг жесткошерстных пород — 9 000 ₸."},
+    {"id": "groomers", "question": "Кто у вас грумеры?", "answer": "У нас работают грумеры Алия и Дана, стаж от 5 лет."},
+    {"id": "team", "question": "Большая у вас команда?", "answer": "В салоне 4 грумера и 2 администратора."},
 ]
 
 
@@ -167,3 +169,15 @@ def test_a_verb_finds_the_noun_of_the_same_root(tenant_a, grooming):
     token = snapshot.analyze("отполируете")[0]
     assert token.known and "полировк" in token.keys
     assert not snapshot.analyze("отбелите")[0].known  # a verb whose noun the business does not use stays unknown
+
+
+def test_a_count_question_needs_an_item_that_says_how_many(tenant_a, grooming):
+    assert T.counted_word("сколько грумеров у вас") == "грумеров" and T.counted_word("сколько френч") is None
+    decision = _ask(tenant_a, "Сколько грумеров в салоне?")
+    assert decision.action == "answer" and decision.sources == ["team"], decision.gate  # not the names' item
+    assert "4 грумера" in decision.text
+
+
+def test_who_the_service_is_for_is_no_qualifier(tenant_a, grooming):
+    decision = _ask(tenant_a, "Для дочки: сколько стоит груминг кошки?")
+    assert decision.action == "answer" and decision.sources == ["price-cat"]
