@@ -74,10 +74,9 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 
 # The two newer development sets (issue 13, written before looking at the brain): floors at what the brain
 # measures now (docs/EVAL.md), NOT the issue's goal (faq >= 85 %, shame 0), to be raised as the brain improves.
-# The remaining shameful answer is the baseline's (blesk c007: the whole-interior item answered for one
-# part); it may only go away. Escalation recall is 100 % on both since dates and quantity ranges are checked
-# (blesk c017, ritm c009 fixed); ritm c067 (a count question) is answered right since count questions are typed.
-DEV_FLOORS = {"blesk-detailing": (0.48, 1, 1.0), "ritm-kids": (0.60, 0, 1.0)}
+# Shame is 0 on both (blesk c017 and ritm c009 by the date and quantity-range checks, ritm c067 by count
+# questions, blesk c007 by the ambiguity ratio of 0.85) and escalation recall 100 %.
+DEV_FLOORS = {"blesk-detailing": (0.48, 0, 1.0), "ritm-kids": (0.59, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
