@@ -233,7 +233,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The webhook is a plain Django view (speed); this hook documents it in the schema.
-    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints"],
+    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints", "imperium.core.api_schema.add_metrics_endpoint"],
     # Several bodies have a `status` with different choices: each set gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "StoredStatusEnum": ["accepted", "duplicate"],
@@ -529,6 +529,10 @@ METRICS_TOKEN = env.str("METRICS_TOKEN")
 PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))).resolve()
 PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Files named <hostname>-<pid>: containers sharing the folder have PID namespaces of their own.
+from imperium.core.metricsproc import install as _install_metrics_process_ids  # noqa: E402
+
+_install_metrics_process_ids()
 # Read from the database at scrape time (dotted paths of imperium.core.metrics.SafeCollector subclasses).
 METRICS_COLLECTORS = ["conversations.metrics.OutboxCollector", "incidents.metrics.SentinelCollector"]
 

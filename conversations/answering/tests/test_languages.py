@@ -1,0 +1,60 @@
+"""Kazakh and Latin-script Russian questions through `decide_reply` on a business nobody tuned on:
+answered with the item that states the fact, and handed over when the knowledge lacks it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conversations.answering.brain import decide_reply
+from imperium.core.actors import Actor
+from knowledge import services
+
+ACTOR = Actor.system("test")
+
+SPA = [
+    {"id": "price-massage", "question": "Сколько стоит массаж?",
+     "answer": "Классический массаж спины — 8 000 ₸ (40 минут); массаж всего тела — 15 000 ₸ (90 минут)."},
+    {"id": "hours", "question": "Какой график работы?",
+     "answer": "Работаем: понедельник–суббота с 10:00 до 21:00, воскресенье с 11:00 до 18:00."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Шымкент, ул. Байтурсынова, 14, 2 этаж, вход со двора."},
+    {"id": "discounts", "question": "Есть ли скидки?", "answer": "Скидка 10 % в день рождения и за 3 дня до и после него."},
+]
+
+
+@pytest.fixture
+def spa(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in SPA)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    return services.kb_version_promote(actor=ACTOR, version=version)
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "fact"),
+    [
+        ("Массаж бағасы қанша?", "price-massage", "8 000"),
+        ("Жұмыс уақыты қандай?", "hours", "21:00"),
+        ("Мекенжайыңыз қайда?", "address", "Байтурсынова, 14"),
+        ("Жексенбіде нешеге дейін жұмыс істейсіздер?", "hours", "18:00"),
+    ],
+)
+def test_a_kazakh_question_is_answered_with_the_item_that_states_it(tenant_a, spa, question, item, fact):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, decision
+
+
+@pytest.mark.parametrize("question", ["Пилинг бағасы қанша?", "Бүгін сағат 18-ге бос орын бар ма?"])
+def test_a_kazakh_question_about_what_the_knowledge_lacks_is_handed_over(tenant_a, spa, question):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "escalate" and "₸" not in (decision.text or ""), decision
+
+
+def test_a_latin_script_question_is_answered_with_the_right_item(tenant_a, spa):
+    decision = decide_reply(tenant_a, None, ["skolko stoit massazh spiny?"])
+    assert decision.action == "answer" and decision.sources == ["price-massage"] and "8 000" in decision.text
+
+
+def test_a_latin_script_question_about_what_the_knowledge_lacks_is_handed_over(tenant_a, spa):
+    decision = decide_reply(tenant_a, None, ["skolko stoit obertyvanie?"])
+    assert decision.action == "escalate" and "₸" not in (decision.text or "")

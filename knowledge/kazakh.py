@@ -1,0 +1,167 @@
+"""Kazakh customer questions → the Russian words the matcher understands.
+
+Pure functions, no Django. `knowledge.text.normalize` calls `to_russian` on every folded text,
+after Kazakh letters were folded onto Russian ones (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ/ү→у, һ→х, і→и).
+A text is treated as Kazakh only when it shows it (`looks_kazakh`): Kazakh-specific letters in
+two or more words, or two or more words that only Kazakh has ("канша", "кайда", "турады") —
+so Russian items that mention "Әл-Фараби" and Russian words that look Kazakh ("бар", "не",
+"мен") are left alone.
+
+Then question phrases become the Russian question forms ("бағасы қанша" → "сколько стоит",
+"нешеге дейін" → "до скольки", "жұмыс уақыты" → "график работы", "бар ма" → "есть"), and words
+are looked up by stem with Kazakh endings allowed after it ("мекенжайыңыз" → "адрес",
+"жексенбіде" → "воскресенье", "балам" → "ребенок"); question particles and pronouns are
+dropped. Words with no entry (a service, a place name) are kept: the matcher treats them as
+any word the KB may or may not know, so a question about something the KB lacks still hands
+over. Generic: the words of any customer's question to a salon, clinic or studio — never one
+business's services.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_FOLD = str.maketrans({"ё": "е", "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и"})
+KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+
+
+def _f(text: str) -> str:
+    return text.lower().translate(_FOLD)
+
+
+# Phrases first (longest first), written in Kazakh and folded at import.
+_PHRASES_KK = {
+    "қанша тұрады": "сколько стоит", "қанша тұрайды": "сколько стоит", "қанша болады": "сколько стоит",
+    "бағасы қанша": "сколько стоит", "бағасы қандай": "сколько стоит", "баға қанша": "сколько стоит",
+    "құны қанша": "сколько стоит", "ақысы қанша": "сколько стоит", "қанша төлеймін": "сколько стоит",
+    "қанша уақыт алады": "сколько длится", "қанша уақытқа созылады": "сколько длится", "қанша уақыт": "сколько длится",
+    "қанша минут": "сколько длится", "қанша сағат": "сколько длится", "ұзақ па": "долго",
+    "сағат нешеге дейін": "до скольки", "нешеге дейін": "до скольки", "қашанға дейін": "до скольки",
+    "сағат нешеден": "со скольки", "нешеден бастап": "со скольки", "нешеден": "со скольки",
+    "сағат нешеде": "во сколько", "нешеде": "во сколько",
+    "жұмыс уақыты": "график работы", "жұмыс уақытыңыз": "график работы", "жұмыс кестесі": "график работы",
+    "жұмыс кестеңіз": "график работы", "жұмыс тәртібі": "режим работы",
+    "жұмыс істейсіздер": "работаете", "жұмыс істейсіз": "работаете", "жұмыс істейді": "работает",
+    "жұмыс жасайсыздар": "работаете", "жұмыс жасайсыз": "работаете", "жұмыс жасайды": "работает",
+    "қайда орналасқансыздар": "где находитесь", "қайда орналасқан": "где находится", "қалай жетуге": "как добраться",
+    "неше жастан": "с какого возраста", "қанша жастан": "с какого возраста", "жастан бастап": "с какого возраста",
+    "бар ма екен": "есть", "бар ма": "есть", "барма": "есть", "жоқ па": "нет",
+    "бола ма екен": "можно", "бола ма": "можно", "болама": "можно", "болады ма": "можно",
+    "сол жағалау": "левый берег", "оң жағалау": "правый берег", "оңтүстік-шығыс": "юго-восток",
+    "оңтүстік-батыс": "юго-запад", "солтүстік-шығыс": "северо-восток", "солтүстік-батыс": "северо-запад",
+    "бөліп төлеу": "рассрочка", "қолма-қол": "наличные", "ер адам": "мужской", "ер адамдарға": "мужской",
+}
+
+# Stems → Russian word ("" drops a function word). Kazakh endings may follow a stem. Folding
+# merges some words ("құн" cost and "күн" day are both "кун"): those live in phrases only.
+_WORDS_KK = {
+    # question words and particles
+    "қанша": "сколько", "неше": "сколько", "қаншадан": "почем", "қайда": "где", "қашан": "когда", "қалай": "как",
+    "қандай": "какой", "қай": "какой", "кім": "кто", "не": "что", "неге": "почему", "ма": "", "ме": "", "ба": "",
+    "бе": "", "па": "", "пе": "", "ше": "", "ғой": "", "қой": "", "екен": "", "ал": "", "ғана": "только",
+    # price
+    "тұрады": "стоит", "тұратын": "стоит", "баға": "цена", "ақы": "стоимость",
+    "ақылы": "платно", "тегін": "бесплатно", "ақысыз": "бесплатно", "төлем": "оплата", "төлеу": "оплата",
+    "карта": "карта", "жеңілдік": "скидка", "акция": "акция", "сыйлық": "подарочный",
+    # place
+    "мекенжай": "адрес", "орналас": "находитесь", "филиал": "филиал", "кіреберіс": "вход", "тұрақ": "парковка",
+    "орталық": "центр",
+    # time and days
+    "уақыт": "время", "сағат": "час", "минут": "минут", "кесте": "график", "жұмыс": "работа", "істей": "",
+    "жасай": "", "ашық": "открыты", "ашыл": "открываетесь", "жабық": "закрыто", "жабыл": "закрываетесь",
+    "бүгін": "сегодня", "ертең": "завтра", "бүрсігүні": "послезавтра", "қазір": "сейчас", "кешке": "вечером",
+    "таңертең": "утром", "дүйсенбі": "понедельник", "сейсенбі": "вторник", "сәрсенбі": "среда",
+    "бейсенбі": "четверг", "жұма": "пятница", "сенбі": "суббота", "жексенбі": "воскресенье",
+    "демалыс": "выходной", "мереке": "праздник", "күн": "день", "ұзақ": "долго", "созыл": "длится",
+    # is there / can I / booking
+    "бар": "есть", "жоқ": "нет", "бола": "можно", "болад": "можно", "мүмкін": "можно", "керек": "нужно",
+    "жазыл": "записаться", "жазу": "записать", "жазып": "запишите", "жазба": "запись", "болдырма": "отменить",
+    "ауыстыр": "перенести", "кешік": "опоздать", "келу": "", "кел": "", "өтеді": "",
+    # people and pronouns
+    "сіз": "", "сіздер": "", "мен": "", "біз": "", "маған": "", "менің": "", "бұл": "", "осы": "", "және": "и",
+    "үшін": "для", "адам": "человек", "әкімші": "администратор", "менеджер": "менеджер", "бала": "ребенок",
+    "балалар": "дети", "қызым": "дочь", "ұлым": "сын", "әйел": "женский", "ер": "мужской", "жас": "лет",
+    # contacts
+    "телефон": "телефон", "нөмір": "номер", "байланыс": "контакты", "рақмет": "спасибо", "иә": "да",
+    # what salons, clinics and studios are asked about
+    "сабақ": "занятие", "сынақ": "пробное", "жаттығу": "тренировка", "жаттықтырушы": "тренер", "ұстаз": "педагог",
+    "мұғалім": "педагог", "шебер": "мастер", "дәрігер": "врач", "кеңес": "консультация", "тексеру": "осмотр",
+    "емдеу": "лечение", "тіс": "зуб", "шаш": "волосы", "тырнақ": "ногти", "қас": "брови", "кірпік": "ресницы",
+    "бет": "лицо", "биі": "танец", "билеу": "танцы", "оңтүстік": "юг", "солтүстік": "север", "шығыс": "восток",
+    "батыс": "запад", "жағалау": "берег", "қазақ": "казахский", "көлік": "машина", "сертификат": "сертификат",
+}
+
+# Words Russian also has (or that are too short to tell): they do not mark a text as Kazakh.
+_SHARED = {"бар", "не", "мен", "ер", "бет", "жас", "карта", "акция", "филиал", "телефон", "минут", "менеджер",
+           "сертификат", "ал", "ма", "ме", "ба", "бе", "па", "пе", "ше", "би", "кел", "кун", "бала", "жума", "адам",
+           "кас", "биз", "уш", "ай", "сол", "он", "орта"}
+
+# Kazakh case, possessive, plural and question endings (folded), any order of up to three.
+_SUFFIX = re.compile(
+    r"(?:лар|лер|дар|дер|тар|тер|ыныз|иниз|ымыз|имиз|ныз|низ|мыз|миз|ым|им|ын|ин|ны|ни|сы|си|ы|и|н|м|"
+    r"нын|нин|дын|дин|тын|тин|га|ге|ка|ке|на|не|а|е|ды|ди|ты|ти|нда|нде|да|де|та|те|дан|ден|тан|тен|нан|нен|"
+    r"мен|бен|пен|дагы|деги|тагы|теги|ндагы|ндеги|гы|ги|кы|ки|дай|дей|тай|тей|ша|ше|сыз|сиз|лык|лик|дык|дик|"
+    r"тык|тик|ма|ме|ба|бе|па|пе|сын|син|уга|уге|у){0,3}"
+)
+
+PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"(?<![а-я]){re.escape(_f(k))}(?:{_SUFFIX.pattern})(?![а-я])"), v)
+    for k, v in sorted(_PHRASES_KK.items(), key=lambda kv: len(kv[0]), reverse=True)
+]
+WORDS: dict[str, str] = {_f(k): v for k, v in _WORDS_KK.items()}
+_STEMS = sorted((k for k in WORDS if len(k) >= 3), key=len, reverse=True)
+_STRONG = frozenset(k for k in WORDS if k not in _SHARED and len(k) >= 4)
+_WORD = re.compile(r"[а-я]+(?:-[а-я]+)?")
+_NUMBER_ENDING = re.compile(r"(\d)-(?:[а-я]{1,4})(?![а-я])")
+_DAY_OF = re.compile(r"((?:дуйсенби|сейсенби|сарсенби|бейсенби|жума|сенби|жексенби|ертен|бугин|демалыс|мереке)[а-я]*)"
+                     r"\s+кун(?:и|и[нд]е|ге)?(?![а-я])")
+
+
+@lru_cache(maxsize=50_000)
+def lookup(word: str) -> str | None:
+    """The Russian word for a folded Kazakh word ("" = a function word), or None when unknown."""
+    if word in WORDS:
+        return WORDS[word]
+    for stem in _STEMS:
+        if word.startswith(stem) and _SUFFIX.fullmatch(word[len(stem):]):
+            return WORDS[stem]
+    return None
+
+
+def looks_kazakh(lowered: str) -> bool:
+    """Kazakh letters in two words, or two words only Kazakh has (customers often type Kazakh
+    without its letters: "канша турады")."""
+    words = re.findall(r"[а-яёәғқңөұүһі]+", lowered)
+    with_letters = sum(1 for w in words if KAZAKH_LETTERS & set(w))
+    if with_letters >= 2 and with_letters * 4 >= len(words) or (with_letters and len(words) <= 2):
+        return True
+    strong = 0
+    for word in words:
+        folded = _f(word)
+        if folded in _SHARED:
+            continue
+        found = lookup(folded)
+        if found is not None and any(folded.startswith(s) for s in _STRONG):
+            strong += 1
+    return strong + with_letters >= 2 and (strong + with_letters) * 3 >= len(words)
+
+
+def to_russian(folded: str, lowered: str | None = None) -> str:
+    """`folded` (normalised text) with Kazakh question phrases and words replaced by Russian ones,
+    when the text (`lowered`, before folding, to see Kazakh letters) is Kazakh; else unchanged."""
+    if not looks_kazakh(lowered if lowered is not None else folded):
+        return folded
+    text = _NUMBER_ENDING.sub(r"\1", folded)  # "10-ға", "7-де": the number, without its case ending
+    text = _DAY_OF.sub(r"\1", text)  # "сенбі күні" is "on Saturday", not a question about a day
+    text = re.sub(r"(?<![а-я])сагат\s+(?=\d)", "в ", text)  # "сағат 7-де" is "at 7"
+    for pattern, russian in PHRASES:
+        text = pattern.sub(russian, text)
+
+    def word(match: re.Match[str]) -> str:
+        found = lookup(match.group(0))
+        if found is None:
+            return match.group(0)
+        return found
+
+    return re.sub(r"  +", " ", _WORD.sub(word, text))
