@@ -155,7 +155,8 @@ REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", 5.0, minimum=
 if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
     CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
 elif REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+    # Django's RedisCache with its redis-py client kept instead of built per call (imperium/core/rediscache.py).
+    CACHES = {"default": {"BACKEND": "imperium.core.rediscache.KeptClientRedisCache", "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -232,7 +233,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The webhook is a plain Django view (speed); this hook documents it in the schema.
-    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints"],
+    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints", "imperium.core.api_schema.add_metrics_endpoint"],
     # Several bodies have a `status` with different choices: each set gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "StoredStatusEnum": ["accepted", "duplicate"],
