@@ -47,9 +47,11 @@ NOTICES = "notices"
 
 FRESH_SECONDS = 120.0  # an observation older than this says nothing about the queue now
 _BUCKET_SECONDS = 30
-# Per process and kind: (bucket key, the largest latency known to be stored under it) — skips the
-# cache when this observation cannot raise the bucket's value.
-_written: dict[str, tuple[str, float]] = {}
+# Per process and kind: (bucket key, (latency, watermark) known to be stored under it) — skips the
+# cache when this observation cannot raise the bucket's values.
+_written: dict[str, tuple[str, tuple[float, float]]] = {}
+_NOTABLE_EVERY_SECONDS = 1.0
+_last_written = -1e9  # monotonic time of this process's last write
 # Per process and kind: (key prefix, monotonic time, estimate) of the last successful read.
 _last_read: dict[str, tuple[str, float, float]] = {}
 
@@ -60,44 +62,52 @@ def _key(kind: str, bucket: int) -> str:
 
 def queue_latency_observe(*, queued_at: datetime | None, due_at: datetime | None, now: datetime, kind: str = TURNS) -> None:
     """Called by a worker that has just claimed work queued at `queued_at` (due at `due_at`).
-    Cheap: at most one cache read and write per 30 s per process while the latency does not grow."""
+    Cheap: at most one cache read and write per second per process (a backlog is when work comes
+    fastest: a cache write per turn cost ~5 % of a turn's CPU, docs/BENCHMARKS.md), and none while
+    this process's bucket already holds at least this latency and watermark."""
+    global _last_written
     if queued_at is None:
         return
     started_waiting = max(queued_at, due_at) if due_at is not None else queued_at
     latency = max(0.0, (now - started_waiting).total_seconds())
-    bucket = int(now.timestamp() // _BUCKET_SECONDS)
-    _observe_max(kind, _key(kind, bucket), latency, slack=1.0)
     # The watermark: the latest due time among the work claimed (taken in that order). The due
     # time, not the queueing: recovered work, queued again later and served first, keeps its old
     # due time and does not move the watermark past what still waits.
-    _observe_max(f"{kind}:wm", _key(f"{kind}:wm", bucket), (due_at or queued_at).timestamp(), slack=1.0)
-
-
-def _observe_max(memo: str, key: str, value: float, *, slack: float) -> None:
-    known = _written.get(memo)
-    if known is not None and known[0] == key and value <= known[1] + slack:
+    watermark = (due_at or queued_at).timestamp()
+    key = _key(kind, int(now.timestamp() // _BUCKET_SECONDS))
+    known = _written.get(kind)
+    if known is not None and known[0] == key and latency <= known[1][0] + 1 and watermark <= known[1][1] + 1:
         return
+    monotonic = time.monotonic()
+    if monotonic - _last_written < _NOTABLE_EVERY_SECONDS:
+        return
+    _last_written = monotonic
     try:
-        stored = float(cache.get(key) or 0.0)
-        if value > stored:
-            cache.set(key, value, timeout=int(FRESH_SECONDS + 2 * _BUCKET_SECONDS))
-        _written[memo] = (key, max(stored, value))
+        stored = cache.get(key) or {}
+        merged = (max(float(stored.get("l", 0.0)), latency), max(float(stored.get("w", 0.0)), watermark))
+        if merged != (stored.get("l"), stored.get("w")):
+            cache.set(key, {"l": merged[0], "w": merged[1]}, timeout=int(FRESH_SECONDS + 2 * _BUCKET_SECONDS))
+        _written[kind] = (key, merged)
     except Exception:  # the cache is an optimisation here
         return
 
 
-def queue_latency_estimate(*, now: datetime, kind: str = TURNS) -> float:
-    """Seconds tasks of this kind wait in their queue now (0 when nothing recent is known)."""
+def _bucket_values(kind: str, now: datetime) -> list[dict]:
     newest = int(now.timestamp() // _BUCKET_SECONDS)
     buckets = range(newest - int(FRESH_SECONDS // _BUCKET_SECONDS), newest + 1)
+    return [v for v in cache.get_many([_key(kind, b) for b in buckets]).values() if isinstance(v, dict)]
+
+
+def queue_latency_estimate(*, now: datetime, kind: str = TURNS) -> float:
+    """Seconds tasks of this kind wait in their queue now (0 when nothing recent is known)."""
     try:
-        values = cache.get_many([_key(kind, b) for b in buckets])
+        values = _bucket_values(kind, now)
     except Exception:
         last = _last_read.get(kind)
         if last is not None and last[0] == settings.TURN_QUEUE_LATENCY_CACHE_KEY and time.monotonic() - last[1] <= FRESH_SECONDS:
             return last[2]
         return 0.0
-    estimate = max((float(v) for v in values.values() if v is not None), default=0.0)
+    estimate = max((float(v.get("l", 0.0)) for v in values), default=0.0)
     _last_read[kind] = (settings.TURN_QUEUE_LATENCY_CACHE_KEY, time.monotonic(), estimate)
     return estimate
 
@@ -135,11 +145,9 @@ def queue_watermark(*, now: datetime, kind: str = TURNS) -> datetime | None:
     """The latest due time among the work claimed recently, or None when no worker reported in
     FRESH_SECONDS. Work is taken in that order, so work due (and queued) well before it and still
     unclaimed was passed by the queue: lost."""
-    newest = int(now.timestamp() // _BUCKET_SECONDS)
-    buckets = range(newest - int(FRESH_SECONDS // _BUCKET_SECONDS), newest + 1)
     try:
-        values = cache.get_many([_key(f"{kind}:wm", b) for b in buckets])
+        values = _bucket_values(kind, now)
     except Exception:
         return None
-    latest = max((float(v) for v in values.values() if v is not None), default=None)
-    return datetime.fromtimestamp(latest, tz=UTC) if latest is not None else None
+    latest = max((float(v.get("w", 0.0)) for v in values), default=0.0)
+    return datetime.fromtimestamp(latest, tz=UTC) if latest > 0 else None

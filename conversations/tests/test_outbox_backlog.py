@@ -22,6 +22,7 @@ def _fresh_latency_writer(monkeypatch):
     """Each test starts as a fresh worker process: no latency written by this process yet."""
     from conversations.services import queue_latency
 
+    monkeypatch.setattr(queue_latency, "_last_written", -1e9)
     monkeypatch.setattr(queue_latency, "_written", {})
     monkeypatch.setattr(queue_latency, "_last_read", {})
 
