@@ -48,6 +48,8 @@ def child_exit(server, worker):
     try:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        from imperium.core.metricsproc import process_identifier
+
+        multiprocess.mark_process_dead(process_identifier(worker.pid))
     except Exception as exc:  # never block a worker's replacement
         server.log.warning("metrics: could not mark worker %s dead: %s", worker.pid, exc)

@@ -528,6 +528,10 @@ METRICS_TOKEN = env.str("METRICS_TOKEN")
 PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))).resolve()
 PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# Files named <hostname>-<pid>: containers sharing the folder have PID namespaces of their own.
+from imperium.core.metricsproc import install as _install_metrics_process_ids  # noqa: E402
+
+_install_metrics_process_ids()
 # Read from the database at scrape time (dotted paths of imperium.core.metrics.SafeCollector subclasses).
 METRICS_COLLECTORS = ["conversations.metrics.OutboxCollector", "incidents.metrics.SentinelCollector"]
 

@@ -89,3 +89,34 @@ def test_the_grafana_dashboard_queries_only_metrics_we_export():
     used = {name for panel in dashboard["panels"] for target in panel["targets"]
             for name in re.findall(r"imperium_[a-z_]+", target["expr"])}
     assert used and used <= exported, used - exported
+
+
+def test_multiprocess_files_are_named_by_host_and_pid():
+    """Containers sharing the metrics folder each have a PID namespace of their own (gunicorn's
+    worker 7 and a Celery child 7): the files carry the hostname too, so they never collide."""
+    import os
+
+    from imperium.core import metrics
+    from imperium.core.metricsproc import HOST, process_identifier
+
+    assert process_identifier() == f"{HOST}-{os.getpid()}" and HOST
+    metrics.DELIVERIES.labels(outcome="test-naming").inc()
+    files = set(os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
+    assert f"counter_{process_identifier()}.db" in files, files
+    assert f"counter_{os.getpid()}.db" not in files
+
+
+def test_gunicorn_drops_the_live_gauges_of_an_exited_worker_by_its_identifier(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from imperium.core.metricsproc import process_identifier
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    mine, other = tmp_path / f"gauge_livesum_{process_identifier(4242)}.db", tmp_path / "gauge_livesum_other-host-4242.db"
+    mine.write_bytes(b""), other.write_bytes(b"")
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    warnings = []
+    config["child_exit"](SimpleNamespace(log=SimpleNamespace(warning=lambda *a: warnings.append(a))), SimpleNamespace(pid=4242))
+    assert not mine.exists() and other.exists() and not warnings
