@@ -149,6 +149,8 @@ class ConversationAdmin(_ConversationActions, TenantScopedAdmin):
     def get_urls(self) -> list[Any]:
         urls = [
             path("<path:object_id>/reply/", self.admin_site.admin_view(self.reply_view), name="conversations_conversation_reply"),
+            path("<path:object_id>/wrong/<int:turn_id>/", self.admin_site.admin_view(self.wrong_view),
+                 name="conversations_conversation_wrong"),
         ] + [
             path(f"<path:object_id>/{move}/", self.admin_site.admin_view(partial(self.move_view, move=move)),
                  name=f"conversations_conversation_{move}")
@@ -189,6 +191,34 @@ class ConversationAdmin(_ConversationActions, TenantScopedAdmin):
         else:
             self.message_user(request, _("Sent to the customer on WhatsApp. The bot is silent until you return the conversation."),
                               messages.SUCCESS)
+        return self._back(conversation)
+
+    def wrong_view(self, request: HttpRequest, object_id: str, turn_id: int) -> HttpResponse:
+        """«❌ Бот ответил неверно» on a bot bubble: the policy action the Telegram button runs
+        (services.feedback.turn_mark_wrong: incident with the trace, hand-over, pause on the second mark)."""
+        conversation = self._acting_on(request, object_id)
+        turn = Turn.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation, pk=turn_id).first()
+        if turn is None:
+            raise Http404
+        try:
+            outcome = policy_execute("conversation.mark_wrong_answer", Actor.from_user(request.user),
+                                     {"tenant": conversation.tenant.slug, "turn_id": turn.pk},
+                                     tenant=conversation.tenant, reason="admin conversation page")
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return self._back(conversation)
+        result = outcome.result or {}
+        if not outcome.executed:
+            self.message_user(request, outcome.error or _("The action is waiting for verification."), messages.WARNING)
+        elif not result.get("created"):
+            self.message_user(request, _("This answer was already marked wrong."), messages.INFO)
+        else:
+            self.message_user(request, _("Marked as a wrong answer: incident #%(id)s opened, the conversation is handed to a manager.")
+                              % {"id": result.get("incident_id")}, messages.SUCCESS)
+            if result.get("paused_items"):
+                self.message_user(request, _("Paused after a second mark within a week: %(items)s. The bot hands these questions to a "
+                                             "manager until an operator edits or un-pauses the item.")
+                                  % {"items": ", ".join(result["paused_items"])}, messages.WARNING)
         return self._back(conversation)
 
     def move_view(self, request: HttpRequest, object_id: str, move: str) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from conversations.choices import ConversationState, OutboundKind, OutboundStatus, TurnStatus
-from conversations.models import Conversation
+from conversations.models import Conversation, WrongAnswerMark
 from conversations.notifier import escalation_deliveries
 from conversations.selectors import TimelineEntry, conversation_timeline
 
@@ -29,6 +29,9 @@ class Bubble:
     meta: list[str] = field(default_factory=list)
     warning: str = ""
     link: str = ""
+    # A bot answer the operator can mark «❌ Бот ответил неверно» (services.feedback); `marked` once it was.
+    turn_id: int | None = None
+    marked: bool = False
 
 
 def _who_outbound(kind: str, created_by: str) -> str:
@@ -94,6 +97,8 @@ def conversation_chat(conversation: Conversation) -> list[Bubble]:
     escalations = [e.obj for e in entries if e.kind == "escalation"]
     deliveries = escalation_deliveries(escalations) if escalations else {}
     traces = {e.obj.pk: e.obj.trace.pk for e in entries if e.kind == "turn" and getattr(e.obj, "trace", None) is not None}
+    marked = set(WrongAnswerMark.objects.for_tenant(conversation.tenant_id).filter(conversation=conversation)
+                 .values_list("turn_id", flat=True))
     bubbles: list[Bubble] = []
     state_labels = dict(ConversationState.choices)
     for entry in entries:
@@ -104,8 +109,12 @@ def conversation_chat(conversation: Conversation) -> list[Bubble]:
             bubbles.append(Bubble(entry.at, "customer", text, who=conversation.customer_name or _("Customer"), meta=meta))
         elif entry.kind == "outbound":
             meta, warning = _outbound_meta(o)
+            answer_turn = o.turn_id if o.kind == OutboundKind.REPLY else None
+            if answer_turn in marked:
+                meta.append(str(_("marked wrong")))
             bubbles.append(Bubble(entry.at, _OUTBOUND_STYLE.get(o.kind, "bot"), o.text, who=_who_outbound(o.kind, o.created_by),
-                                  meta=meta, warning=warning, link=_trace_link(traces.get(o.turn_id))))
+                                  meta=meta, warning=warning, link=_trace_link(traces.get(o.turn_id)),
+                                  turn_id=answer_turn, marked=answer_turn in marked))
         elif entry.kind == "note":
             bubbles.append(Bubble(entry.at, "note", o.text, who=_("Internal note by %(name)s, not sent to the customer") % {
                 "name": o.actor_label or "—"}))

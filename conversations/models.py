@@ -170,6 +170,9 @@ class Turn(models.Model):
     # Forwarding to the manager notifier (forwarded/suppressed turns): at-least-once, retried by the sweeper.
     notify_dispatched_at = models.DateTimeField(_("notify dispatched at"), null=True, blank=True)
     notify_attempts = models.PositiveSmallIntegerField(_("notify attempts"), default=0)
+    # A bot answer shown to the managers (services.handover.turn_answer_notify): set when queued,
+    # cleared when the notice is written; the sweeper queues it again if the task was lost.
+    answer_notify_due_at = models.DateTimeField(_("answer notice due at"), null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -177,6 +180,7 @@ class Turn(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["lease_expires_at"], condition=Q(status="processing"), name="turn_processing_lease"),
+            models.Index(fields=["answer_notify_due_at"], condition=Q(answer_notify_due_at__isnull=False), name="turn_answer_notify_due"),
         ]
         verbose_name = _("bot turn")
         verbose_name_plural = _("bot turns")
@@ -214,6 +218,9 @@ class Escalation(models.Model):
     holding_followup_at = models.DateTimeField(_("holding followup at"),
         null=True, blank=True, help_text=_("When the customer got the second holding message (waited beyond the SLA).")
     )
+    # Learning from the manager's answer (services.learning.handover_learn): set when the hand-over
+    # is resolved, cleared when it was learned from; the sweeper queues it again if the task was lost.
+    learn_due_at = models.DateTimeField(_("learning due at"), null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -222,6 +229,7 @@ class Escalation(models.Model):
         indexes = [
             models.Index(fields=["tenant", "status"], name="escalation_tenant_status"),
             models.Index(fields=["created_at"], condition=Q(notified_at__isnull=True), name="escalation_unnotified"),
+            models.Index(fields=["learn_due_at"], condition=Q(learn_due_at__isnull=False), name="escalation_learn_due"),
         ]
         verbose_name = _("escalation")
         verbose_name_plural = _("escalations")

@@ -56,6 +56,8 @@ _report_schema = inline_serializer(
         "deliveries_dispatched": serializers.IntegerField(),
         "escalations_renotified": serializers.IntegerField(),
         "forwards_renotified": serializers.IntegerField(),
+        "learning_redispatched": serializers.IntegerField(),
+        "answer_notices_redispatched": serializers.IntegerField(),
     },
 )
 

@@ -232,7 +232,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The webhook is a plain Django view (speed); this hook documents it in the schema.
-    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints"],
+    "PREPROCESSING_HOOKS": ["conversations.schema.add_webhook_endpoints", "imperium.core.api_schema.add_metrics_endpoint"],
     # Several bodies have a `status` with different choices: each set gets its own name.
     "ENUM_NAME_OVERRIDES": {
         "StoredStatusEnum": ["accepted", "duplicate"],

@@ -6,6 +6,7 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -125,11 +126,12 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return JsonResponse({"error": "forbidden"}, status=403)
 
 
+@csrf_exempt  # GET only, token-authenticated: other methods get a JSON 405, not the CSRF failure page
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus exposition (text format) of every process's counters and the scrape-time
     collectors. With METRICS_TOKEN set, `Authorization: Bearer <token>` is required."""
     if request.method != "GET":
-        return HttpResponse(status=405, headers={"Allow": "GET"})
+        return JsonResponse({"error": "method not allowed"}, status=405, headers={"Allow": "GET"})
     token = settings.METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "")

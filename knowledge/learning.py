@@ -76,16 +76,37 @@ def facts(text: str) -> Facts:
     return Facts(numbers=frozenset(T.numbers_in(text)), terms=frozenset(content_roots(text)))
 
 
+_PERCENT = re.compile(r"(\d+)\s*%")
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2})[:.](\d{2})(?!\d)")
+
+
+def typed_numbers(text: str) -> set[str]:
+    """The numbers a text states with what they measure: clock times, percentages and quantities
+    with their unit ("15:00", "15 %" and "15 минут" are three different facts)."""
+    folded = T.fold(text)
+    typed = {f"{int(h)}:{m}" for h, m in _CLOCK.findall(folded)}
+    typed |= {f"{int(n)}%" for n in _PERCENT.findall(folded)}
+    typed |= {f"{n} {unit}" for n, unit in T.quantity_units(folded).items()}
+    return typed
+
+
 def same_facts(reply: str, item_answer: str) -> bool:
-    """The reply states what the item already says: every number/time of the reply is in the item
-    and (with no number to compare) most of its content words are."""
+    """The reply states what the item already says: every number/time of the reply is in the item,
+    each with what it measures (a 15 % discount is not the 15:00 of a schedule), and (with no number
+    to compare) most of its content words are and it restates most of the item's."""
     mine, theirs = facts(reply), facts(item_answer)
     if mine.empty:
         return False
     if mine.numbers:
+        if not typed_numbers(reply) <= typed_numbers(item_answer):
+            return False
         # A time counts twice ("10:00" and "10"): two times or three numbers match on their own.
         return mine.numbers <= theirs.numbers and bool(mine.terms & theirs.terms or not mine.terms or len(mine.numbers) >= 3)
-    return len(mine.terms & theirs.terms) >= max(1, round(0.6 * len(mine.terms)))
+    # Words alone: most of the reply's words are the item's, and the reply restates most of the item
+    # (a short reply whose words all occur in a broad overview item states a relation the overview lacks:
+    # "ballet only in the centre" against a list of styles and a list of studios).
+    common = len(mine.terms & theirs.terms)
+    return common >= max(1, round(0.6 * len(mine.terms))) and common >= 0.5 * len(theirs.terms)
 
 
 def same_answer(a: str, b: str) -> bool:
@@ -123,6 +144,56 @@ def guess_tags(question: str, answer: str) -> list[str]:
     if T.asks_hours(normalized) or T.has_clock_time(answer):
         tags.append("hours")
     return tags
+
+
+_KAZAKH_ATTRIBUTIVE = ("дагы", "деги", "тагы", "теги")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _snap(word: str, vocabulary: set[str]) -> str:
+    """A transliterated word as the manager spelled it ("маникур" → "маникюр" when the answer says so)."""
+    if len(word) < 5 or word in vocabulary:
+        return word
+    close = sorted(v for v in vocabulary if len(v) >= 5 and (_one_edit(v, word) or _one_edit(T.stem(v), T.stem(word))))
+    return close[0] if close else word
+
+
+def russian_phrasing(question: str, answer: str = "") -> str:
+    """The customer's question in the knowledge base's language, or "" when it already is: a
+    Latin transliteration ("skolko stoit manikur") written in Cyrillic, Kazakh and English words
+    replaced by the Russian words the query side maps them to (the same lexicon), filler dropped.
+    A learned item keeps the customer's words and gets this as an alternative phrasing, so a
+    Russian paraphrase finds the item by its question (a Kazakh question alone is matched only
+    through its answer, where a neighbouring item that mentions the topic can win). A
+    transliterated word one edit away from a word of `answer` takes the answer's spelling."""
+    normalized = T.normalize(question)
+    vocabulary = set(T.words(T.normalize(answer)))
+    out: list[str] = []
+    changed = False
+    for word in T.words(normalized):
+        rendered: str | None = word
+        if word.isascii() and not word.isdigit():
+            english = T.ENGLISH.get(word, T.ENGLISH.get(T.stem(word), "?"))
+            rendered = _snap(T.translit(word), vocabulary) if english == "?" else english
+        elif not word.isascii():
+            found, russian = T.kazakh_lookup(word)
+            if found:
+                rendered = russian
+            elif len(word) > 7 and word.endswith(_KAZAKH_ATTRIBUTIVE):
+                rendered = word[:-4]  # "самалдағы" (the one in Samal) → "самал"
+        changed = changed or rendered != word
+        if rendered:
+            out.append(rendered)
+    phrasing = " ".join(out)
+    return phrasing if changed and content_roots(phrasing) else ""
 
 
 def slug_for(question: str, *, limit: int = 4) -> str:

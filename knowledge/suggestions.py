@@ -225,6 +225,9 @@ def kb_suggestion_accept(
     target = KnowledgeItem.objects.filter(version=draft, external_id=suggestion.target_external_id).first() \
         if suggestion.kind == SuggestionKind.ALT_QUESTION and answer is None else None
     phrasings = [question_text, *[p for p in suggestion.phrasings if p != question_text]]
+    # A Kazakh, English or transliterated question also in the KB's language (see learning.russian_phrasing).
+    rendered = [r for r in (learning.russian_phrasing(p, answer_text) for p in phrasings) if r]
+    phrasings = list(dict.fromkeys([*phrasings, *rendered]))
     if target is not None:
         known = _phrasings(target)
         alts = list(target.alt_questions) + [p for p in phrasings if learning.meaning_key(p) not in known]

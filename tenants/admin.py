@@ -185,7 +185,7 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         fields = ["slug", "name", "timezone", "locale"]
         return fields + ["status", "created_at", "updated_at", "paused_items", "unanswered_questions"] if obj else fields
 
-    @admin.display(description="paused KB items")
+    @admin.display(description=_("paused KB items"))
     def paused_items(self, obj: Client) -> str:
         """Items the bot does not answer from (marked wrong twice within a week)."""
         from django.template.loader import render_to_string
@@ -194,7 +194,7 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
 
         return render_to_string("admin/tenants/paused_items.html", {"pauses": list(kb_pauses_active(obj).order_by("-paused_at"))})
 
-    @admin.display(description="unanswered questions")
+    @admin.display(description=_("unanswered questions"))
     def unanswered_questions(self, obj: Client) -> str:
         """Escalated customer questions of the last 7 and 30 days grouped by meaning."""
         from datetime import timedelta
@@ -202,10 +202,17 @@ class ClientAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         from django.template.loader import render_to_string
         from django.utils import timezone
 
+        from conversations.choices import EscalationReason
         from conversations.reports import unanswered_questions
+        from knowledge.choices import SuggestionStatus
 
+        reasons, statuses = dict(EscalationReason.choices), dict(SuggestionStatus.choices)
         now = timezone.now()
-        periods = [(days, unanswered_questions(obj, since=now - timedelta(days=days), until=now, limit=20)) for days in (7, 30)]
+        periods = [(days, [{**g, "reason_label": reasons.get(g["reason"], g["reason"]),
+                            "suggestion_status_label": statuses.get(g["suggestion_status"], g["suggestion_status"])}
+                           for g in (u.as_dict() for u in unanswered_questions(obj, since=now - timedelta(days=days), until=now,
+                                                                              limit=20))])
+                   for days in (7, 30)]
         return render_to_string("admin/tenants/unanswered.html", {"periods": periods})
 
     def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm, change: bool) -> None:

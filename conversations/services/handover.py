@@ -208,18 +208,21 @@ def turn_forward_notify(*, turn_id: int) -> bool:
 
 def turn_answer_notify(*, turn_id: int) -> bool:
     """Show the managers a bot answer in a conversation they dealt with before (the notifier's optional
-    `bot_answered`, idempotent per turn). Best effort: a failure is logged (the answer is in admin)."""
+    `bot_answered`, idempotent per turn). Clears `Turn.answer_notify_due_at` when done; a failure is
+    logged and left to the sweeper (`services.outbox`), which also re-queues a lost task."""
     from conversations.notifier import get_notifier
 
     turn = Turn.objects.select_related("conversation__tenant__settings", "tenant").filter(pk=turn_id).first()
     announce = getattr(get_notifier(), "bot_answered", None)
     if turn is None or announce is None:
+        Turn.objects.filter(pk=turn_id).update(answer_notify_due_at=None)
         return False
     try:
         announce(turn)
-    except Exception as exc:  # cosmetic for the customer: never retried into a storm
+    except Exception as exc:  # retried by the sweeper at its pace (the marker stays), never at once
         error_log_record(where="conversations.notifier", exc=exc, tenant=turn.tenant, context={"what": f"bot answer of turn {turn_id}"})
         return False
+    Turn.objects.filter(pk=turn_id).update(answer_notify_due_at=None)
     return True
 
 
@@ -241,7 +244,7 @@ def _escalations_mark(conversation: Conversation, *, status: str, actor: Actor, 
     if status == EscalationStatus.TAKEN:
         fields.update(taken_at=now, taken_by=actor.label[:150])
     else:
-        fields["resolved_at"] = now
+        fields.update(resolved_at=now, learn_due_at=now)  # what the manager answered is learned from (services.learning)
     return Escalation.objects.filter(conversation=conversation, status__in=open_states).update(**fields)
 
 

@@ -5,7 +5,8 @@ item, or nothing. New suggestions are announced through the notifier (the sugges
 managers' chat).
 
 Each resolved escalation is learned from once (`Escalation.detail["learned_at"]`, set in the
-same transaction as the suggestion)."""
+same transaction as the suggestion). `Escalation.learn_due_at`, set when the hand-over is
+resolved and cleared here, is the record the outbox sweeper re-queues a lost task from."""
 
 from __future__ import annotations
 
@@ -48,12 +49,16 @@ def handover_learn(*, conversation_id: int) -> list[Proposal]:
     from conversations.notifier import get_notifier
 
     proposals: list[Proposal] = []
+    # Learned before (a redelivered task): nothing is due any more.
+    Escalation.objects.filter(conversation_id=conversation_id, learn_due_at__isnull=False, detail__has_key="learned_at").update(
+        learn_due_at=None)
     pending = (Escalation.objects.filter(conversation_id=conversation_id, status=EscalationStatus.RESOLVED)
                .exclude(detail__has_key="learned_at").select_related("conversation", "tenant").order_by("created_at", "id"))
     for escalation in pending:
         with transaction.atomic():
             locked = Escalation.objects.select_for_update().filter(pk=escalation.pk).exclude(detail__has_key="learned_at").first()
             if locked is None:
+                Escalation.objects.filter(pk=escalation.pk).update(learn_due_at=None)
                 continue
             replies = _manager_replies(locked)
             proposal = Proposal(None, skipped="no manager reply")
@@ -63,7 +68,7 @@ def handover_learn(*, conversation_id: int) -> list[Proposal]:
                     reply="\n".join(r.text for r in replies), reason=locked.reason, conversation_id=conversation_id,
                     customer_name=escalation.conversation.customer_name,
                 )
-            Escalation.objects.filter(pk=locked.pk).update(detail={
+            Escalation.objects.filter(pk=locked.pk).update(learn_due_at=None, detail={
                 **locked.detail, "learned_at": timezone.now().isoformat(), "learned": proposal.skipped or "proposed",
                 "suggestion_id": proposal.suggestion.pk if proposal.suggestion else None,
             })

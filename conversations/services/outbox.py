@@ -9,7 +9,9 @@ that is due and not done and queues it again:
 - processing turns whose lease expired (worker died while deciding): re-claimed and resumed;
 - outbound messages `sending` with an expired lease → `unknown`, then re-sent with the same key;
 - pending/unknown outbound messages not queued recently;
-- escalations and forwarded messages the notifier has not taken yet.
+- escalations and forwarded messages the notifier has not taken yet;
+- resolved hand-overs not learned from yet (`Escalation.learn_due_at`) and bot answers not yet
+  shown to the managers (`Turn.answer_notify_due_at`), for a day (SIDE_WORK_MAX_AGE).
 
 Batches are claimed with `SELECT … FOR UPDATE SKIP LOCKED` on Postgres, so concurrent sweepers
 split the work; elsewhere each row is claimed with a conditional update. Queueing twice is
@@ -35,6 +37,9 @@ from conversations.services.queue_latency import redispatch_after_seconds
 
 logger = logging.getLogger(__name__)
 
+# Learning and answer notices older than this are given up: a day-old card is no help.
+SIDE_WORK_MAX_AGE = timedelta(days=1)
+
 
 @dataclass
 class SweepReport:
@@ -44,6 +49,8 @@ class SweepReport:
     deliveries_dispatched: int = 0
     escalations_renotified: int = 0
     forwards_renotified: int = 0
+    learning_redispatched: int = 0
+    answer_notices_redispatched: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -77,9 +84,11 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     inline processing, when no worker may be running to take the earlier messages).
     """
     from conversations.dispatch import (
+        dispatch_answer_notify,
         dispatch_delivery,
         dispatch_escalation_notify,
         dispatch_forward_notify,
+        dispatch_handover_learn,
         dispatch_turn,
         dispatch_turn_resume,
     )
@@ -142,6 +151,21 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     for pk in ids:
         dispatch_forward_notify(turn_id=pk)
     report.forwards_renotified = len(ids)
+
+    # Learning from resolved hand-overs and bot answers shown to managers: the row says it is due
+    # (`learn_due_at`, `answer_notify_due_at`); a day later it is given up (the suggestion would be stale).
+    recent = now - SIDE_WORK_MAX_AGE
+    unlearned = Escalation.objects.filter(learn_due_at__lte=stale, resolved_at__gte=recent)
+    ids = _claim(unlearned, limit, learn_due_at=now)
+    for conversation_id in sorted(set(Escalation.objects.filter(pk__in=ids).values_list("conversation_id", flat=True))):
+        dispatch_handover_learn(conversation_id=conversation_id)
+    report.learning_redispatched = len(ids)
+
+    unannounced = Turn.objects.filter(answer_notify_due_at__lte=stale, created_at__gte=recent)
+    ids = _claim(unannounced, limit, answer_notify_due_at=now)
+    for pk in ids:
+        dispatch_answer_notify(turn_id=pk)
+    report.answer_notices_redispatched = len(ids)
 
     if report.total:
         logger.info("outbox sweep: %s", report.as_dict())

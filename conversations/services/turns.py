@@ -417,6 +417,7 @@ def _finish(
                 # Managers have dealt with this customer: they see the bot's answers too (and may mark one wrong).
                 from conversations.dispatch import dispatch_answer_notify
 
+                Turn.objects.filter(pk=turn.pk).update(answer_notify_due_at=now)  # the sweeper's record of it
                 transaction.on_commit(lambda: dispatch_answer_notify(turn_id=turn.pk))
             # The turn's one outbound message: its key cannot exist yet (this update above
             # succeeded once for this turn), so no look-up first.

@@ -13,11 +13,13 @@ class RecordingNotifier:
 
     escalations: list[Any] = []
     messages: list[Any] = []
+    answers: list[Any] = []  # bot answers shown to the managers (turns)
+    suggestions: list[Any] = []  # knowledge suggestion cards
     fail_next: int = 0
 
     @classmethod
     def reset(cls) -> None:
-        cls.escalations, cls.messages, cls.fail_next = [], [], 0
+        cls.escalations, cls.messages, cls.answers, cls.suggestions, cls.fail_next = [], [], [], [], 0
 
     def _maybe_fail(self) -> None:
         if RecordingNotifier.fail_next:
@@ -31,6 +33,13 @@ class RecordingNotifier:
     def customer_message_while_human(self, inbound_message: Any) -> None:
         self._maybe_fail()
         RecordingNotifier.messages.append(inbound_message)
+
+    def bot_answered(self, turn: Any) -> None:
+        self._maybe_fail()
+        RecordingNotifier.answers.append(turn.pk)
+
+    def knowledge_suggestion(self, suggestion: Any) -> None:
+        RecordingNotifier.suggestions.append(suggestion.pk)
 
 
 class Answering:

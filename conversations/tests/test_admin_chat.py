@@ -156,3 +156,104 @@ def test_the_telegram_notifier_reports_a_card_that_failed_as_not_delivered(webho
     page = login(operator_a).get(_page(conversation)).content.decode()
     assert "Менеджеры уведомлены" not in page  # ...but no manager got it, and the page says so
     assert 'id="notice-warning"' in page
+
+
+# --- «❌ Бот ответил неверно» on a bot bubble ---------------------------------------------------
+MANICURE_KB = [{"id": "price-manicure", "question": "Сколько стоит маникюр?", "answer": "Маникюр с покрытием гель-лаком стоит 5000 ₸."}]
+
+
+def _answered(webhook, tenant, inline, phone, at):
+    with time_machine.travel(at, tick=False) as traveller:
+        webhook.post(tenant, text="Сколько стоит маникюр?", **{"from": phone})
+        traveller.shift(3)
+        with inline():
+            turn_run_due(conversation_id=conversation_of(tenant, phone).pk)
+    return conversation_of(tenant, phone)
+
+
+@pytest.fixture
+def manicure_kb(tenant_a):
+    import json
+
+    from imperium.core.actors import Actor
+    from knowledge.services import kb_import, kb_version_make_first_stable
+
+    actor = Actor.system("test")
+    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in MANICURE_KB)
+    return kb_version_make_first_stable(actor=actor, version=kb_import(actor=actor, tenant=tenant_a, file_name="kb.jsonl", content=content))
+
+
+def _csrf_client(user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def test_a_bot_answer_is_marked_wrong_from_its_bubble_and_the_second_mark_pauses_the_item(
+    webhook, tenant_a, inline, manicure_kb, operator_a, login, operator_b
+):
+    from conversations.models import Turn, WrongAnswerMark
+    from incidents.models import Incident, IncidentEvent
+    from knowledge.models import KnowledgeItemPause
+
+    first = _answered(webhook, tenant_a, inline, "+77015550001", T0)
+    second = _answered(webhook, tenant_a, inline, "+77015550002", T0.replace(hour=11))
+    turn = Turn.objects.get(conversation=first, status="answered")
+    client = _csrf_client(operator_a)
+    page = client.get(_page(first)).content.decode()
+    assert "Маникюр с покрытием гель-лаком стоит 5000 ₸." in page
+    assert f'id="wrong-{turn.pk}"' in page and "❌ Бот ответил неверно" in page
+    wrong_url = reverse("admin:conversations_conversation_wrong", args=[first.pk, turn.pk])
+
+    assert client.post(wrong_url).status_code == 403  # no CSRF token: refused, nothing recorded
+    assert login(operator_b).post(wrong_url).status_code == 404  # another tenant's operator
+    assert not WrongAnswerMark.objects.exists()
+
+    token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    with inline():
+        response = client.post(wrong_url, {"csrfmiddlewaretoken": token}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Ответ отмечен как неверный" in page
+    mark = WrongAnswerMark.objects.get()
+    assert mark.turn == turn and mark.sources == ["price-manicure"] and mark.actor_label == "op-a" and mark.source == "web"
+    incident = Incident.objects.get(pk=mark.incident_id)
+    opened = IncidentEvent.objects.get(incident=incident, kind="opened")
+    assert incident.kind == "quality.wrong_answer" and f"trace {turn.trace.pk}" in incident.summary
+    assert opened.data["turn"] == turn.pk and opened.data["trace"] == turn.trace.pk and opened.data["sources"] == ["price-manicure"]
+    first.refresh_from_db()
+    assert first.state == "human" and Escalation.objects.get(conversation=first).detail["wrong_answer"] == mark.pk
+    assert f'id="wrong-{turn.pk}"' not in page and "отмечен как неверный" in page  # the bubble says it, no second button
+    assert not KnowledgeItemPause.objects.exists()  # one mark pauses nothing
+    again = client.post(wrong_url, {"csrfmiddlewaretoken": token}, follow=True).content.decode()
+    assert "уже отмечен как неверный" in again and WrongAnswerMark.objects.count() == 1
+
+    # The second mark within a week for an answer from the same item pauses it.
+    second_turn = Turn.objects.get(conversation=second, status="answered")
+    with inline():
+        response = client.post(reverse("admin:conversations_conversation_wrong", args=[second.pk, second_turn.pk]),
+                               {"csrfmiddlewaretoken": token}, follow=True)
+    assert "на паузу: price-manicure" in response.content.decode()
+    pause = KnowledgeItemPause.objects.get(resolved_at__isnull=True)
+    assert pause.external_id == "price-manicure" and pause.marks == 2
+    assert AuditLog.objects.filter(action="conversation.wrong_answer", actor_label="op-a").count() == 2
+
+    # The bot now hands that question to a human instead of answering from the paused item.
+    third = _answered(webhook, tenant_a, inline, "+77015550003", T0.replace(hour=12))
+    assert Turn.objects.get(conversation=third).status == "escalated"
+
+
+def test_only_bot_answers_carry_the_wrong_answer_button_and_only_for_operators(escalated, login, tenant_a, operator_a):
+    page = login(operator_a).get(_page(escalated)).content.decode()
+    assert "❌ Бот ответил неверно" not in page  # a holding reply is not an answer
+    from conversations.models import Turn
+
+    turn = Turn.objects.get(conversation=escalated)
+    response = login(operator_a).post(reverse("admin:conversations_conversation_wrong", args=[escalated.pk, turn.pk]), follow=True)
+    assert response.status_code == 200 and "Неверным можно отметить только ответ, который отправил бот" in response.content.decode()
+    from conversations.models import WrongAnswerMark
+
+    assert not WrongAnswerMark.objects.exists()
+    viewer = MembershipFactory(client=tenant_a, role="viewer").user
+    assert login(viewer).post(reverse("admin:conversations_conversation_wrong", args=[escalated.pk, turn.pk])).status_code == 403

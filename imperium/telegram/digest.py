@@ -20,6 +20,7 @@ from django.utils import timezone
 from conversations.reports import digest_numbers
 from imperium.telegram import texts
 from incidents.models import Alert
+from incidents.texts import plural
 from tenants.choices import ClientStatus
 from tenants.models import Client
 
@@ -51,7 +52,8 @@ def digest_context(tenant: Client, *, since: datetime, until: datetime) -> dict[
     numbers = digest_numbers(tenant, since=since, until=until)
     reasons = [{"label": texts.ESCALATION_REASONS.get(reason, reason), "count": count}
                for reason, count in numbers["handovers_by_reason"].items()]
-    unanswered = [{**g, "reason_label": texts.ESCALATION_REASONS.get(g["reason"], g["reason"])} for g in numbers["top_unanswered"]]
+    unanswered = [{**g, "reason_label": texts.ESCALATION_REASONS.get(g["reason"], g["reason"]),
+                   "times": f"{g['count']} {plural(g['count'], *texts.TIMES)}"} for g in numbers["top_unanswered"]]
     zone = _zone(tenant.timezone)
     return {"tenant": tenant, "n": numbers, "reasons": reasons, "unanswered": unanswered, "answered_share": _pct(numbers["answered_share"]),
             "median": _minutes(numbers["first_reply_median_min"]), "p90": _minutes(numbers["first_reply_p90_min"]),

@@ -66,6 +66,8 @@ BUTTON_TAKE = "✋ Взять"
 BUTTON_RETURN_TO_BOT = "🤖 Вернуть боту"
 BUTTON_CLOSE = "✅ Закрыть"
 BUTTON_WRONG_ANSWER = "❌ Бот ответил неверно"
+# "3 раза", "5 раз": how many times a question was asked (digest), as (one, few, many).
+TIMES = ("раз", "раза", "раз")
 WRONG_ANSWER_RECORDED = "Спасибо, записали. Диалог передан менеджеру — поправьте клиента."
 WRONG_ANSWER_PAUSED = "Записали. Пункт базы знаний «{items}» отмечен неверным второй раз за неделю: бот больше не отвечает по нему."
 WRONG_ANSWER_ALREADY = "Этот ответ уже отмечен как неверный."

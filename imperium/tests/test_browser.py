@@ -127,3 +127,65 @@ def test_an_operator_finds_answers_and_returns_a_waiting_customer(browser, chatf
     browser.wait(ec.presence_of_element_located((By.ID, "waiting-customers")))
     assert "Никто не ждёт" in page.find_element(By.ID, "waiting-customers").text
     browser.shot("home with nobody waiting")
+
+
+@pytest.fixture
+def wrong_answer_browser(live_server):
+    reason = missing_browser()
+    if reason:
+        pytest.fail(reason)
+    opened = Browser(live_server.url, scenario="wrong-answer")
+    yield opened
+    opened.close()
+
+
+def test_an_operator_marks_a_bot_answer_wrong_on_the_conversation_page(wrong_answer_browser, chatflow, no_broker):
+    """«❌ Бот ответил неверно» on a bot bubble: the mark, the incident and the hand-over, and the
+    bubble says it was marked (var/screenshots/wrong-answer/)."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from conversations.models import Turn, WrongAnswerMark
+    from conversations.services import inbound_accept, payload_parse, turn_run_due
+    from imperium.core.actors import Actor
+    from knowledge.services import kb_import, kb_version_make_first_stable
+
+    browser = wrong_answer_browser
+    salon = ClientFactory(slug="lotus", name="Салон «Лотос»", timezone="Asia/Almaty", settings__coalesce_window_seconds=0)
+    MembershipFactory(client=salon, role="operator", user__username="dina")
+    actor = Actor.system("test")
+    item = {"id": "price-manicure", "question": "Сколько стоит маникюр?", "answer": "Маникюр с покрытием гель-лаком стоит 5000 ₸."}
+    kb_version_make_first_stable(actor=actor, version=kb_import(actor=actor, tenant=salon, file_name="kb.jsonl",
+                                                                  content=json.dumps(item, ensure_ascii=False)))
+    accepted = inbound_accept(tenant=salon, message=payload_parse(
+        {"message_id": "wamid.w1", "from": "+77011234567", "name": "Айгерим", "type": "text", "text": "Сколько стоит маникюр?"}))
+    with dispatch.inline():
+        turn_run_due(conversation_id=accepted.conversation_id)
+    turn = Turn.objects.get()
+    assert turn.status == "answered"
+    page = browser.driver
+
+    browser.get("/admin/login/?next=/admin/")
+    browser.wait(ec.presence_of_element_located((By.ID, "id_username")))
+    page.find_element(By.ID, "id_username").send_keys("dina")
+    page.find_element(By.ID, "id_password").send_keys("pw")
+    page.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    browser.wait(ec.presence_of_element_located((By.ID, "waiting-customers")))
+    browser.get(f"/admin/conversations/conversation/{accepted.conversation_id}/change/")
+    chat = browser.wait(ec.presence_of_element_located((By.ID, "chat")))
+    assert "Маникюр с покрытием гель-лаком стоит 5000 ₸." in chat.text
+    button = page.find_element(By.ID, f"wrong-{turn.pk}")
+    assert button.text == "❌ Бот ответил неверно"
+    browser.shot("a bot answer with its button")
+
+    button.click()
+    browser.wait(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "ul.messagelist"), "Ответ отмечен как неверный"))
+    browser.shot("marked wrong")
+    assert "отмечен как неверный" in page.find_element(By.ID, "chat").text
+    assert not page.find_elements(By.ID, f"wrong-{turn.pk}")
+    assert "У менеджера" in page.find_element(By.ID, "conversation-controls").text
+    mark = WrongAnswerMark.objects.get()
+    assert mark.turn == turn and mark.actor_label == "dina" and mark.sources == ["price-manicure"] and mark.incident_id
+    assert Conversation.objects.get(pk=accepted.conversation_id).state == "human"

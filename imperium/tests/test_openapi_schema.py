@@ -70,8 +70,13 @@ def documented_responses(schema: dict[str, Any]) -> set[tuple[str, str, int]]:
 def assert_conforms(schema: dict[str, Any], method: str, path: str, status: int, response: Any) -> None:
     responses = schema["paths"][path][method]["responses"]
     assert str(status) in responses, f"{method.upper()} {path} answered undocumented {status}: {response.content[:300]!r}"
+    content = responses[str(status)]["content"]
+    if "text/plain" in content:  # /metrics: Prometheus text
+        assert response["Content-Type"].startswith("text/plain"), (method, path, status, response["Content-Type"])
+        assert content["text/plain"]["schema"] == {"type": "string"} and response.content.decode()
+        return
     assert response["Content-Type"].startswith("application/json"), (method, path, status, response["Content-Type"])
-    documented = responses[str(status)]["content"]["application/json"]["schema"]
+    documented = content["application/json"]["schema"]
     body = json.loads(response.content)
     try:
         jsonschema.validate(body, json_schema(schema, documented))
@@ -151,6 +156,8 @@ def _slug_in_body(ctx: Ctx, **extra: Any) -> dict[str, Any]:
 SCENARIOS: dict[tuple[str, str, int], Callable[[Ctx], Any]] = {
     ("get", "/health", 200): lambda c: c.anonymous.get("/health"),
     ("get", "/db-check", 200): lambda c: c.anonymous.get("/db-check"),
+    ("get", "/metrics", 200): lambda c: c.anonymous.get("/metrics"),
+    ("get", "/metrics", 401): lambda c: (setattr(c.settings, "METRICS_TOKEN", "schema-metrics-token"), c.anonymous.get("/metrics"))[1],
     ("get", "/admin/health", 200): lambda c: c.anonymous.get("/admin/health", **TOKEN),
     ("get", "/admin/health", 401): lambda c: c.anonymous.get("/admin/health"),
     ("get", "/admin/health", 403): lambda c: c.not_staff.get("/admin/health"),
@@ -209,7 +216,9 @@ def test_every_documented_response_has_a_scenario_and_a_json_body_schema(schema)
         f"scenarios for undocumented responses: {sorted(set(SCENARIOS) - documented)}")
     for method, path, status in documented:
         response = schema["paths"][path][method]["responses"][str(status)]
-        assert "application/json" in response.get("content", {}), f"{method.upper()} {path} {status} documents no JSON body"
+        media = set(response.get("content", {}))
+        assert media == {"application/json"} or (path == "/metrics" and media == {"text/plain"}), (
+            f"{method.upper()} {path} {status} documents {media or 'no body'}")
 
 
 @pytest.fixture

@@ -200,3 +200,30 @@ def test_a_high_risk_tenant_gets_one_verification_request_per_draft(tenant_a, st
     request = VerificationRequest.objects.get()
     assert request.action == "kb.promote_learned" and "принято предложений — 1" in request.reason
     assert KnowledgeVersion.objects.get(tenant=tenant_a, status="stable").number == 1
+
+
+@pytest.mark.parametrize(("question", "answer", "expected"), [
+    ("Туған күнге жеңілдік бар ма?", "", {"день", "рождения", "скидка"}),
+    ("skolko stoit manikur?", "Маникюр стоит 5000 ₸.", {"стоит", "маникюр"}),  # the manager's spelling, not "маникур"
+])
+def test_a_question_in_another_language_gets_a_russian_phrasing(question, answer, expected):
+    assert expected <= set(learning.russian_phrasing(question, answer).split())
+
+
+def test_a_russian_question_needs_no_second_phrasing():
+    assert learning.russian_phrasing("Сколько стоит маникюр?") == ""
+
+
+@pytest.mark.parametrize(("reply", "item_answer", "same"), [
+    # The numbers of a schedule are not a discount's or a waiting time's, whatever words they share.
+    ("Второму ребёнку скидка 10 % на абонемент, третьему 15 % на занятия.", "Занятия в будни с 15:00 до 20:30, в субботу с 10:00.", False),
+    ("Ребёнок ждёт администратора в холле до 15 минут.", "Администратор на месте с 15:00, занятия с 10:00.", False),
+    ("Мы открыты каждый день с 10:00 до 21:00", "Мы работаем ежедневно с 10:00 до 21:00.", True),
+    # A short reply whose words all occur in a broad overview states a relation the overview lacks.
+    ("Балет только в студии Центр, народный танец только на Юго-Востоке.",
+     "Две студии: Центр и Юго-Восток. Направления: балет, хореография для малышей, хип-хоп, бальные танцы, народный танец. "
+     "Принимаем детей от трёх лет, есть пробное занятие и летний лагерь.", False),
+    ("Бесплатная парковка во дворе для клиентов", "Для клиентов бесплатная парковка во дворе.", True),
+])
+def test_same_facts_compares_what_the_numbers_measure_and_the_whole_item(reply, item_answer, same):
+    assert learning.same_facts(reply, item_answer) is same

@@ -122,7 +122,8 @@ def test_digest_command_sends_it_to_the_tenants_chat_now(history, deliver, teleg
     [sent] = [p for p in telegram_bot.sent_messages(TENANT_GROUP["id"]) if "Сводка за сутки" in p["text"]]
     text = sent["text"]
     assert "Диалогов: 8" in text and "Бот ответил сам: 50 % (4 из 8)" in text and "Передано менеджерам: 4" in text
-    assert "Дольше SLA: 2" in text and "Не доставлено клиентам: 1" in text and "1. Есть ли у вас парковка? — 3 раз" in text
+    assert "Ждали менеджера дольше нормы (SLA): 2" in text and "Сообщений не доставлено клиентам: 1" in text
+    assert "1. Есть ли у вас парковка? — 3 раза" in text  # Russian plural: 1 раз, 3 раза, 5 раз
     assert "Сводка за сутки" in replies(telegram_bot, CEO["id"])[-1]
 
 
@@ -145,8 +146,9 @@ def test_the_tenant_page_lists_unanswered_questions_and_paused_items(history, lo
         page = login(superuser).get(f"/admin/tenants/client/{history.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "price-manicure" in html and "Last 7 days" in html and "Last 30 days" in html
-    assert html.count("Есть ли у вас парковка?") >= 2 and "no_knowledge" in html
+    assert "price-manicure" in html and "Последние 7 дней" in html and "Последние 30 дней" in html
+    assert html.count("Есть ли у вас парковка?") >= 2 and "no_knowledge" not in html  # the reason in Russian, not its code
+    assert "Вопросы, на которые бот не ответил" in html and "Нет знаний для ответа" in html and "снять паузу" in html
 
 
 def test_an_operator_decides_only_their_tenants_suggestions(history, tenant_b, login, operator_a):

@@ -1,0 +1,61 @@
+"""What an accepted suggestion writes decides whether the next customer is answered from it: a
+question asked in Kazakh, English or Latin transliteration is also stored in the knowledge base's
+language, so a Russian paraphrase finds the learned item by its question instead of a neighbouring
+item whose answer merely mentions the topic (the shameful shape: a birthday question answered from
+the promotions list)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conversations.answering.brain import decide_reply
+from imperium.core.actors import Actor
+from knowledge import services
+from knowledge.models import KnowledgeItem
+from knowledge.suggestions import kb_draft_open, kb_suggestion_accept, kb_suggestion_propose
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system("test")
+
+# A business nobody tuned on: a climbing gym whose promotions mention the birthday offer by name.
+GYM = [
+    {"id": "promo", "question": "Какие сейчас акции?",
+     "answer": "Акции: абонемент на 3 месяца со скидкой 10 %; акции не суммируются со скидкой на день рождения и семейной скидкой."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Астана, ул. Кенесары, 40, цокольный этаж."},
+]
+BIRTHDAY = "В день рождения и 3 дня после него — скидка 20 % на разовое посещение скалодрома, нужен документ."
+SHOES = "Прокат скальных туфель — 1 000 ₸ за посещение, магнезия бесплатно."
+
+
+@pytest.fixture
+def gym(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in GYM)
+    return services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                                 content=content))
+
+
+def learn(tenant, question: str, reply: str):
+    suggestion = kb_suggestion_propose(tenant=tenant, questions=[question], reply=reply, reason="no_knowledge").suggestion
+    suggestion, _ = kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    return KnowledgeItem.objects.get(version=suggestion.version, external_id=suggestion.item_external_id)
+
+
+def test_a_kazakh_question_is_learned_with_a_russian_phrasing_and_answers_the_russian_paraphrase(tenant_a, gym):
+    item = learn(tenant_a, "Туған күнге жеңілдік бар ма?", BIRTHDAY)
+    assert item.question == "Туған күнге жеңілдік бар ма?" and item.answer == BIRTHDAY  # the customer's and the manager's words
+    assert any("рождения" in alt and "скидка" in alt for alt in item.alt_questions)
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+
+    decision = decide_reply(tenant_a, None, ["А на день рождения скидка есть?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+    assert "20 %" in decision.text or "20%" in decision.text
+
+
+def test_a_transliterated_question_takes_the_managers_spelling(tenant_a, gym):
+    item = learn(tenant_a, "skolko stoit prokat tufel?", SHOES)
+    assert any("прокат" in alt and "туфел" in alt for alt in item.alt_questions), item.alt_questions
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+    decision = decide_reply(tenant_a, None, ["Прокат туфель сколько стоит?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
