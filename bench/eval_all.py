@@ -40,6 +40,21 @@ def _setup() -> None:
     call_command("migrate", verbosity=0)
 
 
+def _override_thresholds(values: dict[str, str]) -> None:
+    """What a release's `answering.thresholds` would set, applied to every turn of this run."""
+    from conversations.answering import brain
+
+    original = brain.effective_config
+
+    def patched(release=None):
+        config = original(release)
+        for name, value in values.items():
+            config["thresholds"][name] = type(config["thresholds"][name])(float(value))
+        return config
+
+    brain.effective_config = patched
+
+
 def sets() -> list[str]:
     return sorted(p.name for p in EVAL_DIR.iterdir() if (p / "kb.jsonl").is_file() and (p / "cases.jsonl").is_file())
 
@@ -77,8 +92,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", help="only these sets (default: all)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="list the misses of the development sets (never of frozen ones)")
+    parser.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
+                        help="override an answering threshold for this run (e.g. min_confidence=0.35), for calibration")
     args = parser.parse_args()
     _setup()
+    if args.threshold:
+        _override_thresholds(dict(item.split("=", 1) for item in args.threshold))
     names = args.set or sets()
     rows, misses = [], {}
     for name in names:

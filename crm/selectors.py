@@ -13,7 +13,13 @@ from crm.models import BookingSession, CrmCall, CrmConnection, CrmRecord, CrmSer
 
 
 def crm_connection_of(tenant: Any) -> CrmConnection | None:
-    """The tenant's CRM connection whatever its status (None: never connected)."""
+    """The tenant's CRM connection whatever its status (None: never connected).
+
+    A tenant read with `select_related("crm_connection")` (the turn's claim read does, so a turn
+    of a tenant without a CRM costs no query here) answers from what was loaded with it."""
+    relation = getattr(type(tenant), "crm_connection", None)
+    if relation is not None and relation.is_cached(tenant):
+        return relation.related.get_cached_value(tenant)
     return CrmConnection.objects.for_tenant(tenant).first()
 
 

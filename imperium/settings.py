@@ -155,7 +155,8 @@ REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", 5.0, minimum=
 if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
     CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
 elif REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+    # Django's RedisCache with its redis-py client kept instead of built per call (imperium/core/rediscache.py).
+    CACHES = {"default": {"BACKEND": "imperium.core.rediscache.KeptClientRedisCache", "LOCATION": REDIS_URL,
                           "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -57,13 +57,15 @@ class ItemFeatures:
     fragment_positions: list[list[set[str]]]
     fragment_sentence: list[int]
     fragment_clauses: list[list[set[str]]]
-    units: set[str]
+    units: dict[str, list[tuple[float, float]]]  # quantity ranges the answer states, per unit (T.quantity_bounds)
+    dates: set[tuple[int, int]]
     all_keys: set[str]
     numbers: set[str]
     money: bool
     clock: bool
     aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
     fragment_aspects: list[frozenset[str]] = field(default_factory=list)
+    counted: set[str] = field(default_factory=set)  # keys of the words written right after a number ("12 детей")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Segment:
     numbers: set[str]
     units: dict[str, str] = field(default_factory=dict)
     aspects: frozenset[str] = frozenset()  # what the segment asks about (price, duration, ...)
+    dates: set[tuple[int, int]] = field(default_factory=set)
+    counted: tuple[QToken, ...] = ()  # "сколько детей в группе": the thing whose number is asked
 
     @property
     def content(self) -> list[QToken]:
@@ -150,6 +154,10 @@ class KBSnapshot:
         for key in self.vocabulary:
             for cut in range(max(5, len(key) - 3), len(key)):
                 self._extensions.setdefault(key[:cut], set()).add(key)
+        self._cores: dict[str, set[str]] = {}
+        for key in self.vocabulary:
+            if len(key) >= 5 and not key.isascii():
+                self._cores.setdefault(T.core(key), set()).add(key)
         for key in self.vocabulary:
             if len(key) >= 5 and not key.isascii():
                 for deleted in _deletes(key) | {key}:
@@ -188,7 +196,9 @@ class KBSnapshot:
             fragment_positions=fragment_positions,
             fragment_sentence=fragment_sentence,
             fragment_clauses=fragment_clauses,
-            units=set(T.quantity_units(doc.answer).values()),
+            units=T.quantity_bounds(doc.answer),
+            dates=T.dates_in(everything),
+            counted=T.counted_keys(doc.answer),
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
             money=T.has_money(doc.answer),
@@ -220,7 +230,7 @@ class KBSnapshot:
         return None
 
     def _russian_token(self, word: str) -> QToken:
-        if T.is_filler(word):
+        if T.is_filler(word) or len(word) == 1:  # "3х шаговая": a lone letter is no word
             return QToken(word, frozenset(), FILLER, 0.0, False)
         kind = SOFT if T.is_soft(word) else CONTENT
         keys = set(T.concept(word))
@@ -236,6 +246,11 @@ class KBSnapshot:
             for base in T.diminutive_bases(T.stem(word)):
                 if base in self.vocabulary:
                     keys |= T.concept(base)
+                    break
+        if not self._known(keys):
+            for base in T.verb_cores(word):
+                if base in self._cores:
+                    keys |= self._cores[base]
                     break
         if not self._known(keys):
             corrected = self._correct(word)
@@ -313,7 +328,10 @@ class KBSnapshot:
         if cue_words:
             tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
                       for t in tokens]
-        return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part), units=T.quantity_units(part), aspects=aspects)
+        counted = T.counted_word(T.normalize(part))
+        return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
+                       units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
+                       counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT))
 
     # --- evidence -------------------------------------------------------------------------
     @staticmethod
@@ -343,6 +361,14 @@ class KBSnapshot:
                 if all(t in second for t in remaining) and self._close(remaining, feats.fragment_positions[j]):
                     return True
         return False
+
+    @staticmethod
+    def _within(number: str, unit: str | None, feats: ItemFeatures) -> bool:
+        """A quantity the item does not state verbatim but states a range or a limit for."""
+        if unit is None:
+            return False
+        value = float(number)
+        return any(low <= value <= high and low != high for low, high in feats.units.get(unit, ()))
 
     def _close(self, tokens: list[QToken], positions: list[set[str]]) -> bool:
         """The words occur near each other (a phrase, not two mentions in a long list)."""
@@ -404,9 +430,12 @@ class KBSnapshot:
             # question anchors the topic.
             failures.append("scattered")
             uncovered.extend(t.text for t in rest)
+        if segment.counted and not any(self._covered(t, feats.counted) for t in segment.counted):
+            failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children
         missing_numbers = sorted(
-            n for n in segment.numbers if n not in feats.numbers and segment.units.get(n) not in feats.units
+            n for n in segment.numbers if n not in feats.numbers and not self._within(n, segment.units.get(n), feats)
         )
+        missing_numbers += [f"{day}.{month:02d}" for day, month in sorted(segment.dates - feats.dates)]
         if missing_numbers:
             failures.append("numbers")
             uncovered.extend(missing_numbers)
@@ -448,7 +477,8 @@ class KBSnapshot:
 
 def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
-                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects)
+                   units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
+                   counted=a.counted + b.counted)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -116,7 +116,81 @@ def quantity_units(text: str) -> dict[str, str]:
         found[str(int(number))] = unit[:3]
     for unit, number in _UNIT_FIRST.findall(folded):
         found.setdefault(str(int(number)), unit[:3])
+    return {number: _unit_name(unit) for number, unit in found.items()}
     return found
+
+
+_UNIT_NAMES = (("лет", "год"), ("год", "год"), ("мин", "мин"), ("час", "час"), ("дн", "дн"), ("недел", "нед"), ("месяц", "мес"))
+_BOUNDED = re.compile(
+    rf"(?:(до|не более|не больше|не позднее|более|больше|свыше|от|с|после|старше|младше)\s+)?(\d+)(?:\s*[–-]\s*(\d+))?\s*{_UNIT_WORDS}\b")
+
+
+def _unit_name(unit: str) -> str:
+    return next((name for prefix, name in _UNIT_NAMES if unit.startswith(prefix)), unit[:3])
+
+
+def quantity_bounds(text: str) -> dict[str, list[tuple[float, float]]]:
+    """The ranges of quantities an answer states, per unit: "до 10 минут" → мин (0, 10), "более 15
+    минут" → (15, ∞), "6–9 лет" → год (6, 9), "60 минут" → (60, 60). A question's "опоздаю минут на
+    20" is answered by a rule covering 20 minutes, "занятие на 45 минут" is not by one of 60 minutes."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for word, low, high, unit in _BOUNDED.findall(fold(text)):
+        a = float(low)
+        if high:
+            bounds = (a, float(high))
+        elif word in ("до", "не более", "не больше", "не позднее", "младше"):
+            bounds = (0.0, a)
+        elif word:
+            bounds = (a, math.inf)
+        else:
+            bounds = (a, a)
+        found.setdefault(_unit_name(unit), []).append(bounds)
+    return found
+
+
+_MONTHS = ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр")
+_DATE = re.compile(r"(?<![\d:])(\d{1,2})(?:\s*[–-]\s*(\d{1,2}))?\s+"
+                   r"(январ|феврал|март|апрел|ма[яй]|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
+
+
+def dates_in(text: str) -> set[tuple[int, int]]:
+    """Calendar dates written with a month name: "16 декабря" → (16, 12); "21–23 марта" → each day."""
+    found: set[tuple[int, int]] = set()
+    for first, last, month in _DATE.findall(fold(text)):
+        number = next(i for i, m in enumerate(_MONTHS, start=1) if month.startswith(m))
+        for day in range(int(first), int(last or first) + 1):
+            found.add((day, number))
+    return found
+
+
+def date_numbers(text: str) -> set[str]:
+    """The day numbers of the dates in a text (not quantities, not clock hours)."""
+    return {str(int(m.group(1))) for m in _DATE.finditer(fold(text))} | {
+        str(int(m.group(2))) for m in _DATE.finditer(fold(text)) if m.group(2)}
+
+
+_COUNTED = re.compile(r"\d+(?:\s*[–-]\s*\d+)?\s+(?:[a-zа-я-]+\s+)?([a-zа-я-]+)")
+# "сколько" + a genitive plural ("детей", "занятий", "мастеров") asks how many; "сколько френч" (a noun in
+# the nominative) is the colloquial price question.
+_HOW_MANY = re.compile(r"(?<![a-zа-я])(?:сколько|скока|скоко|сколко)\s+([а-я-]+(?:ей|ов|ев|ий))(?![а-я])")
+
+
+def counted_keys(text: str) -> set[str]:
+    """Keys of the words written right after a number (or one word later): "до 12 детей в группе",
+    "8 занятий", "3 мастера" — what the text says how many of."""
+    keys: set[str] = set()
+    for match in _COUNTED.finditer(normalize(text)):
+        for word in (match.group(0).split()[1:]):
+            if not word[0].isdigit():
+                keys |= {word, stem(word), root(stem(word))}
+    return keys
+
+
+def counted_word(normalized: str) -> str | None:
+    """The word right after "сколько" ("сколько детей"), or None: a question about how many of it.
+    Aspect cues ("сколько стоит", "сколько времени") turn the word soft, so it is no count."""
+    match = _HOW_MANY.search(normalized)
+    return match.group(1) if match else None
 
 
 def has_money(text: str) -> bool:
@@ -211,6 +285,30 @@ def diminutive_bases(stem_: str) -> list[str]:
             if len(base) >= shortest and base != stem_ and base not in bases:
                 bases.append(base)
     return bases
+
+
+# Verbal prefixes and the suffixes that tie a verb to its noun ("затонируете" → "тонир" ← "тонировка",
+# "почистить" → "чист" ← "чистка", "отполировать" → "полир" ← "полировка").
+_VERB_PREFIXES = ("пере", "раз", "рас", "при", "под", "про", "за", "по", "на", "вы", "от", "до", "об", "с", "у", "о")
+_CORE_SUFFIXES = ("ировк", "ирова", "ирует", "ирую", "овк", "ова", "ует", "ива", "ыва", "ева", "ьн", "ов", "к", "н")
+
+
+def core(stem_: str) -> str:
+    """The stem without the suffix that makes a verb or a noun of it (at least 4 letters kept)."""
+    for suffix in _CORE_SUFFIXES:
+        if stem_.endswith(suffix) and len(stem_) - len(suffix) >= 4:
+            return stem_[: -len(suffix)]
+    return stem_
+
+
+def verb_cores(word: str) -> list[str]:
+    """Cores of a customer's word, with and without a verbal prefix."""
+    cores = [core(stem(word))]
+    for prefix in _VERB_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 5:
+            cores.append(core(stem(word[len(prefix):])))
+            break
+    return [c for c in cores if len(c) >= 4]
 
 
 def key_set(text: str) -> set[str]:

@@ -41,8 +41,9 @@ DEFAULTS: dict[str, Any] = {
         "max_input_chars": 1200,
         "max_reply_chars": 1600,
         "max_items": 3,
-        # Second-best item scoring at least this share of the best one → ambiguous.
-        "ambiguity_ratio": 0.9,
+        # Second-best item scoring at least this share of the best one → ambiguous. 0.85 chosen by
+        # leave-one-business-out over the development eval sets (docs/EVAL.md "Calibration").
+        "ambiguity_ratio": 0.85,
         # Share of the question's weight found in the chosen item (question field counts 1.0,
         # answer text 0.8), shaped by how much of the item's own question was asked.
         "min_confidence": 0.4,

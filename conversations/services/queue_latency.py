@@ -20,19 +20,23 @@ from django.conf import settings
 from django.core.cache import cache
 
 _FRESH_SECONDS = 120.0  # an observation older than this says nothing about the queue now
-_last_written = 0.0
+_NOTABLE_EVERY_SECONDS = 1.0
+_last_written = -1e9  # monotonic time of this process's last write
 
 
 def queue_latency_observe(*, queued_at: datetime | None, due_at: datetime | None, now: datetime) -> None:
-    """Called by a worker that has just claimed a turn. Cheap when the queue is short: written at
-    most every 10 s per process unless the latency is notable."""
+    """Called by a worker that has just claimed a turn. Cheap: written at most every 10 s per
+    process while the queue is short, and at most once a second while the latency is notable
+    (a backlog is when turns come fastest: a cache write per turn cost ~5 % of a turn's CPU,
+    docs/BENCHMARKS.md; the sweeper reads it every OUTBOX_SWEEP_SECONDS)."""
     global _last_written
     if queued_at is None:
         return
     started_waiting = max(queued_at, due_at) if due_at is not None else queued_at
     latency = max(0.0, (now - started_waiting).total_seconds())
     monotonic = time.monotonic()
-    if latency < settings.OUTBOX_REDISPATCH_SECONDS / 4 and monotonic - _last_written < 10:
+    since = monotonic - _last_written
+    if since < _NOTABLE_EVERY_SECONDS or (latency < settings.OUTBOX_REDISPATCH_SECONDS / 4 and since < 10):
         return
     _last_written = monotonic
     try:

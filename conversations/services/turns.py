@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from conversations.answering.brain import decide_reply
@@ -72,8 +73,10 @@ class ClaimResult:
 
 def _claim_read_query(pk: Any) -> Any:
     # The webhook secrets are not needed here; deferring them saves their decryption per turn.
+    # The tenant's CRM connection (usually none) comes along: the booking step asks for it on
+    # every turn, and a query of its own cost a statement per turn (crm.selectors.crm_connection_of).
     rows = (
-        Conversation.objects.select_related("tenant__settings")
+        Conversation.objects.select_related("tenant__settings", "tenant__crm_connection")
         .defer("tenant__settings__webhook_secret", "tenant__settings__webhook_secret_previous")
         .filter(pk=pk)
         .order_by()
@@ -251,6 +254,7 @@ def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | No
     started = time.perf_counter()
     kb_version = release = None
     decision: Decision | None = None
+    pause_check: _PauseCheck | None = None
     if conversation.state != ConversationState.BOT:
         decision = None  # forwarded to the manager
     elif turn.runs > MAX_TURN_RUNS:
@@ -264,12 +268,12 @@ def _process(turn: Turn, claim_token: str, resolve_context: ContextResolver | No
         decision = Decision(action=ESCALATE, reason=EscalationReason.NON_TEXT,
                             detail={"types": sorted({m.message_type for m in messages if not m.is_text})})
     else:
-        decision = _decide(turn, tenant, conversation, [m.text for m in messages], resolve_context)
+        decision, pause_check = _decide(turn, tenant, conversation, [m.text for m in messages], resolve_context)
         kb_version, release = decision.kb_version, decision.release
     decide_ms = round((time.perf_counter() - started) * 1000, 2)
 
     outbound = _finish(turn, claim_token, conversation, decision, messages, wait_ms=wait_ms, decide_ms=decide_ms,
-                       kb_version=kb_version, release=release)
+                       kb_version=kb_version, release=release, pause_check=pause_check)
     if outbound is not None:
         from conversations.services.delivery import deliver_loaded
 
@@ -299,46 +303,70 @@ def _crm_booking(turn: Turn, tenant: Any, conversation: Conversation, texts: lis
     return Decision(action=ESCALATE, reason=reply.reason or EscalationReason.BOOKING, detail=reply.detail, timings=timings)
 
 
-def _decide(turn: Turn, tenant: Any, conversation: Conversation, texts: list[str], resolve_context: ContextResolver | None) -> Decision:
+@dataclass(frozen=True)
+class _PauseCheck:
+    """The brain answered from `decision.sources`: `_finish` withholds the answer if one of them is
+    paused (marked wrong twice within a week), judged against the KB version served."""
+
+    kb_version: Any
+
+
+def _decide(
+    turn: Turn, tenant: Any, conversation: Conversation, texts: list[str], resolve_context: ContextResolver | None,
+) -> tuple[Decision, _PauseCheck | None]:
     booking = _crm_booking(turn, tenant, conversation, texts)
     if booking is not None:
-        return booking
+        return booking, None
     try:
         kb_version, release = resolve_context(tenant) if resolve_context else (None, None)
         decision = decide_reply(tenant, conversation, texts, kb_version=kb_version, release=release)
     except Exception as exc:  # the brain or a service it needs failed: a human answers instead
         error_log_record(where="conversations.decide_reply", exc=exc, tenant=tenant,
                          context={"turn_id": turn.pk, "conversation_id": conversation.pk})
-        return Decision(action=ESCALATE, reason=EscalationReason.DEPENDENCY_DOWN, detail={"error": type(exc).__name__})
+        return Decision(action=ESCALATE, reason=EscalationReason.DEPENDENCY_DOWN, detail={"error": type(exc).__name__}), None
     if not isinstance(decision, Decision) or decision.action not in (ANSWER, ESCALATE):
         error_log_record(where="conversations.decide_reply", message=f"invalid decision: {decision!r}"[:500], tenant=tenant,
                          context={"turn_id": turn.pk})
-        return Decision(action=ESCALATE, reason=EscalationReason.OTHER, detail={"error": "invalid decision"})
+        return Decision(action=ESCALATE, reason=EscalationReason.OTHER, detail={"error": "invalid decision"}), None
     if decision.action == ANSWER and not decision.text.strip():
         error_log_record(where="conversations.decide_reply", message="answer with an empty text", tenant=tenant,
                          context={"turn_id": turn.pk})
-        return _escalated_copy(decision, EscalationReason.OTHER, "empty answer")
+        return _escalated_copy(decision, EscalationReason.OTHER, "empty answer"), None
     if decision.action == ANSWER and len(decision.text) > MAX_REPLY_LENGTH:
-        return _escalated_copy(decision, EscalationReason.TOO_LONG, f"answer of {len(decision.text)} characters")
+        return _escalated_copy(decision, EscalationReason.TOO_LONG, f"answer of {len(decision.text)} characters"), None
     if decision.action == ANSWER and decision.sources:
-        paused = _paused_sources(tenant, kb_version, decision.sources)
-        if paused:
-            # Marked wrong twice within a week: a human answers until an operator edits or un-pauses it.
-            decision.detail = {**decision.detail, "paused_items": paused}
-            return _escalated_copy(decision, EscalationReason.NO_KNOWLEDGE, f"paused items {', '.join(paused)}")
+        # Paused sources are checked by `_finish`, in the statement that locks the conversation
+        # (`_pause_exists`), rather than by a query of their own on every answer.
+        return decision, _PauseCheck(kb_version=kb_version)
     if decision.action == ESCALATE and not decision.reason:
         decision.reason = EscalationReason.OTHER
-    return decision
+    return decision, None
+
+
+def _pause_exists(tenant: Any, sources: list[str]) -> Any:
+    """An expression for the lock statement of `_finish`: does any of `sources` have an active
+    pause? (Usually false: then no further query.)"""
+    from django.db.models import BooleanField, Exists, Value
+
+    from knowledge.models import KnowledgeItemPause
+
+    if not sources:
+        return Value(False, output_field=BooleanField())
+    return Exists(KnowledgeItemPause.objects.for_tenant(tenant).filter(resolved_at__isnull=True, external_id__in=sources))
+
+
+def _withhold_paused(decision: Decision, tenant: Any, kb_version: Any) -> None:
+    """Marked wrong twice within a week: a human answers until an operator edits or un-pauses the item."""
+    paused = _paused_sources(tenant, kb_version, decision.sources)
+    if paused:
+        decision.detail = {**decision.detail, "paused_items": paused}
+        _escalated_copy(decision, EscalationReason.NO_KNOWLEDGE, f"paused items {', '.join(paused)}")
 
 
 def _paused_sources(tenant: Any, kb_version: Any, sources: list[str]) -> list[str]:
-    from knowledge.models import KnowledgeItemPause, KnowledgeVersion
-    from knowledge.suggestions import kb_paused_items
-
-    # One cheap query for the common case (no pause at all for the tenant).
-    if not KnowledgeItemPause.objects.for_tenant(tenant).filter(resolved_at__isnull=True, external_id__in=sources).exists():
-        return []
+    from knowledge.models import KnowledgeVersion
     from knowledge.selectors import kb_version_default, kb_version_get
+    from knowledge.suggestions import kb_paused_items
 
     if isinstance(kb_version, KnowledgeVersion):
         version: KnowledgeVersion | None = kb_version
@@ -358,7 +386,7 @@ def _escalated_copy(decision: Decision, reason: str, why: str) -> Decision:
 
 def _finish(
     turn: Turn, claim_token: str, conversation: Conversation, decision: Decision | None, messages: list[InboundMessage], *,
-    wait_ms: float | None, decide_ms: float, kb_version: Any, release: Any,
+    wait_ms: float | None, decide_ms: float, kb_version: Any, release: Any, pause_check: _PauseCheck | None = None,
 ) -> OutboundMessage | None:
     """Record the outcome in one transaction; returns the outbound message to deliver, if any."""
     from conversations.dispatch import dispatch_forward_notify
@@ -366,13 +394,25 @@ def _finish(
     from conversations.services.handover import escalation_open, turn_idempotency_key
 
     now = timezone.now()
+    escalated_before = False
     with transaction.atomic():
         # Lock the row and read its state only: a manager may have taken the conversation while
         # the bot was deciding. The rest of `conversation` (tenant, settings) is the claim's read.
         locked = Conversation.objects.filter(pk=conversation.pk)
         if connection.vendor == "postgresql":
             locked = locked.select_for_update()
-        conversation.state = locked.values_list("state", flat=True).get()
+        if decision is not None and decision.action == ANSWER:
+            # The same statement says whether managers dealt with this customer before (they then
+            # see the bot's answers) and whether a source of the answer is paused: one statement,
+            # not three (docs/BENCHMARKS.md, the turn's statement budget).
+            conversation.state, escalated_before, any_paused = locked.annotate(
+                escalated_before=Exists(Escalation.objects.filter(conversation_id=OuterRef("pk"))),
+                any_paused=_pause_exists(turn.tenant, decision.sources if pause_check is not None else []),
+            ).values_list("state", "escalated_before", "any_paused").get()
+            if any_paused and pause_check is not None:
+                _withhold_paused(decision, turn.tenant, pause_check.kb_version)
+        else:
+            conversation.state = locked.values_list("state", flat=True).get()
         if decision is None:
             status, turn_decision, reason = TurnStatus.FORWARDED, TurnDecision.FORWARD, ""
         elif conversation.state != ConversationState.BOT:
@@ -413,7 +453,7 @@ def _finish(
             return None
         assert decision is not None
         if status == TurnStatus.ANSWERED:
-            if Escalation.objects.filter(conversation_id=conversation.pk).exists():
+            if escalated_before:
                 # Managers have dealt with this customer: they see the bot's answers too (and may mark one wrong).
                 from conversations.dispatch import dispatch_answer_notify
 

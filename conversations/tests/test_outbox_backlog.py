@@ -16,6 +16,14 @@ from conversations.tests.helpers import conversation_new
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_latency_writer(monkeypatch):
+    """Each test starts as a fresh worker process: no latency written by this process yet."""
+    from conversations.services import queue_latency
+
+    monkeypatch.setattr(queue_latency, "_last_written", -1e9)
+
+
 def _due_conversations(tenant, count, *, queued_ago, now):
     for n in range(count):
         conversation_new(tenant, key=f"k{n}", phone=f"+7701{n:07d}")

@@ -72,9 +72,9 @@ def redis_client(url: str, *, timeout: float | None = None) -> redis.Redis:
 
 
 def _cache_client_class() -> type:
-    from django.core.cache.backends.redis import RedisCacheClient
+    from imperium.core.rediscache import KeptClientRedisCacheClient
 
-    class SentinelCacheClient(RedisCacheClient):
+    class SentinelCacheClient(KeptClientRedisCacheClient):  # one kept client per pool (imperium.core.rediscache)
         def _get_connection_pool(self, write: bool) -> Any:
             index = self._get_connection_pool_index(write)
             if index not in self._pools:

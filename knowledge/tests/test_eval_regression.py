@@ -42,7 +42,7 @@ def test_public_set_meets_the_issue_targets(tenant_a):
 
 
 def test_our_second_business_has_no_shame(tenant_a):
-    # Issue 13's target (85 %) is NOT met on this set: 83.0 % is a floor against regression.
+    # Issue 13's target for the sets developed on: faq >= 85 %, shame 0 (met: 85.1 % with translit merged).
     code, result = _eval(tenant_a, "smile-dent", "--min-accuracy", "0.7")
     summary = result["summary"]
     assert summary["shame_rate"] == 0.0, [c for c in result["cases"] if c["shame"]]
@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer is the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); it may only go away.
-FROZEN_FLOORS = {"pulse-fit": (0.57, 1), "vetdrug": (0.34, 0)}
+FROZEN_FLOORS = {"pulse-fit": (0.59, 1), "vetdrug": (0.34, 0)}
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -72,10 +72,11 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
     assert {"reply", "actual", "reason", "sources"} <= set(rows[0]) and len(rows) > 100  # the per-case rows outside scoring reads
 
 
-# The two newer development sets (issue 13, written before looking at the brain): floors at what they measure
-# (docs/EVAL.md "Dev sets"), to be raised as the brain improves. Their shameful answers are the baseline's
-# (blesk c007, c017; ritm c009, c067), kept in the sets as written; they may only go away.
-DEV_FLOORS = {"blesk-detailing": (0.45, 2, 0.97), "ritm-kids": (0.58, 2, 0.97)}
+# The two newer development sets (issue 13, written before looking at the brain): floors at what the brain
+# measures now (docs/EVAL.md), NOT the issue's goal (faq >= 85 %, shame 0), to be raised as the brain improves.
+# Shame is 0 on both (blesk c017 and ritm c009 by the date and quantity-range checks, ritm c067 by count
+# questions, blesk c007 by the ambiguity ratio of 0.85) and escalation recall 100 %.
+DEV_FLOORS = {"blesk-detailing": (0.48, 0, 1.0), "ritm-kids": (0.66, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

@@ -29,7 +29,14 @@ GROOMING = [
     {"id": "hours-north", "question": "Какой график работы филиала на Севере?",
      "answer": "Филиал на Севере работает с понедельника по пятницу с 10:00 до 20:00, в субботу с 11:00 до 17:00."},
     {"id": "late", "question": "Что будет, если я опоздаю?",
-     "answer": "При опоздании до 15 минут груминг проводится полностью, позже — время сокращается или переносится."},
+     "answer": ("При опоздании до 15 минут груминг проводится полностью; при опоздании более 15 минут время сокращается "
+                "или визит переносится.")},
+    {"id": "bath", "question": "Сколько стоит купание собаки?", "answer": "Купание собаки (45 минут) — 6 000 ₸."},
+    {"id": "holidays", "question": "Работаете в праздники?",
+     "answer": "31 декабря работаем до 16:00, 1–2 января выходные, в остальные праздники — как обычно."},
+    {"id": "trimming", "question": "Делаете тримминг?", "answer": "Да, тримминг жесткошерстных пород — 9 000 ₸."},
+    {"id": "groomers", "question": "Кто у вас грумеры?", "answer": "У нас работают грумеры Алия и Дана, стаж от 5 лет."},
+    {"id": "team", "question": "Большая у вас команда?", "answer": "В салоне 4 грумера и 2 администратора."},
 ]
 
 
@@ -138,3 +145,39 @@ def test_a_burst_with_one_part_the_knowledge_cannot_answer_is_handed_over_whole(
     assert decision.detail["missing"]["words"]  # the trace says what the knowledge lacked
     both = _ask(tenant_a, "Сколько стоит груминг собаки?", "и когти стрижёте?")
     assert both.action == "answer" and set(both.sources) == {"price-dog", "claws"}
+
+
+def test_a_date_is_not_a_clock_hour(tenant_a, grooming):
+    assert T.dates_in("1–2 января и 16 декабря") == {(1, 1), (2, 1), (16, 12)}
+    decision = _ask(tenant_a, "Вы 16 декабря работаете?")  # "до 16:00" states no 16 December
+    assert decision.action == "escalate" and decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER
+    assert _ask(tenant_a, "2 января работаете?").sources == ["holidays"]
+
+
+def test_a_quantity_must_fall_in_what_the_item_states(tenant_a, grooming):
+    assert T.quantity_bounds("до 15 минут; 6–9 лет; 45 минут") == {"мин": [(0.0, 15.0), (45.0, 45.0)], "год": [(6.0, 9.0)]}
+    assert _ask(tenant_a, "Купание собаки на 45 минут сколько стоит?").sources == ["bath"]
+    decision = _ask(tenant_a, "Сколько стоит купание собаки на 90 минут?")  # a variant the business does not sell
+    assert decision.action == "escalate" and decision.text == ""
+    assert _ask(tenant_a, "Если опоздаю минут на 10, что будет?").sources == ["late"]  # within "до 15 минут"
+
+
+def test_a_verb_finds_the_noun_of_the_same_root(tenant_a, grooming):
+    assert "тримм" in T.verb_cores("потриммингуете") or T.core("тримминг") == "тримминг"
+    assert "полир" in T.verb_cores("отполировать") and T.core(T.stem("полировка")) == "полир"
+    snapshot = KBSnapshot([ItemDoc("polish", "Сколько стоит полировка когтей?", "Полировка когтей — 1 500 ₸.")])
+    token = snapshot.analyze("отполируете")[0]
+    assert token.known and "полировк" in token.keys
+    assert not snapshot.analyze("отбелите")[0].known  # a verb whose noun the business does not use stays unknown
+
+
+def test_a_count_question_needs_an_item_that_says_how_many(tenant_a, grooming):
+    assert T.counted_word("сколько грумеров у вас") == "грумеров" and T.counted_word("сколько френч") is None
+    decision = _ask(tenant_a, "Сколько грумеров в салоне?")
+    assert decision.action == "answer" and decision.sources == ["team"], decision.gate  # not the names' item
+    assert "4 грумера" in decision.text
+
+
+def test_who_the_service_is_for_is_no_qualifier(tenant_a, grooming):
+    decision = _ask(tenant_a, "Для дочки: сколько стоит груминг кошки?")
+    assert decision.action == "answer" and decision.sources == ["price-cat"]
