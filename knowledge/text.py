@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from knowledge import kazakh, lexicon
+from knowledge import english, kazakh, lexicon
 
 _RU = snowballstemmer.stemmer("russian")
 _EN = snowballstemmer.stemmer("english")
@@ -47,15 +47,16 @@ def fold(text: str) -> str:
 
 def normalize(text: str) -> str:
     """The one normalisation of customer (and item) text before retrieval and the gate:
-    lower-case, fold Kazakh letters and ё, drop greeting phrases, then a Kazakh question's words
-    to the Russian ones the matcher understands (`knowledge.kazakh`; Russian text stays as it
-    is). Latin-script Russian → Cyrillic (`knowledge.translit.to_cyrillic_text`) belongs here
+    lower-case, fold Kazakh letters and ё, drop greeting phrases, then a Kazakh or English
+    question's words to the Russian ones the matcher understands (`knowledge.kazakh`,
+    `knowledge.english`; Russian text, Latin-script Russian and Russian text with a Latin brand
+    name stay as they are). Latin-script Russian → Cyrillic (`knowledge.translit.to_cyrillic_text`) belongs here
     too, on `lowered` before folding; it is not hooked in yet (see that module)."""
     lowered = text.lower()
     folded = lowered.translate(_FOLD)
     for phrase in _GREETINGS:
         folded = folded.replace(phrase, " ")
-    return kazakh.to_russian(folded, lowered)
+    return kazakh.to_russian(english.to_russian(folded, lowered), lowered)
 
 
 def words(text: str) -> list[str]:

@@ -105,3 +105,62 @@ def test_ambiguous_latin_letters_read_as_the_russian_word_they_spell():
     assert translit.word_to_cyrillic("xochu") == "хочу"
     assert "маникюр" in translit.readings("manikur")
     assert translit.word_to_cyrillic("priveeet") == "привет"
+
+
+# --- English (knowledge.english) ------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much is a manicure?", "сколько стоит маникюр?"),
+        ("What are your opening hours?", "график работы?"),
+        ("Where are you located?", "где вы находитесь?"),
+        ("Do you accept cards?", "оплата картой?"),
+        ("Is there parking?", "есть парковка?"),
+        ("Can I pay by card?", "можно оплатить картой?"),
+        ("What time do you close on Saturday?", "до скольки работаете суббота?"),
+        ("How long does a massage take?", "сколько длится массаж?"),
+        ("Are you open on Sunday until 9pm?", "работаете воскресенье до 21:00?"),
+        ("Do you have a trial lesson for kids?", "есть пробное занятие для дети?"),
+        ("Do you have gift certificates?", "есть подарочный сертификат?"),
+        ("Can I reschedule my appointment to tomorrow?", "можно перенести запись на завтра?"),
+        ("What's the price of teeth whitening?", "цена отбеливание зубов?"),
+        ("How much are the lessons?", "сколько стоит занятия?"),
+    ],
+)
+def test_an_english_question_is_mapped_to_russian_question_forms(question, expected):
+    assert T.normalize(question) == expected
+
+
+def test_english_questions_get_their_aspect_typed():
+    assert T.aspects_asked(T.normalize("How much is a haircut?"))[0] == {"price"}
+    assert T.aspects_asked(T.normalize("What time do you close?"))[0] == {"hours"}
+    assert "address" in T.aspects_asked(T.normalize("Where are you located?"))[0]
+    assert T.aspects_asked(T.normalize("How long does the cleaning take?"))[0] == {"duration"}
+
+
+def test_english_words_with_no_entry_are_kept_so_the_matcher_can_refuse_them():
+    assert "tattoo" in T.normalize("Do you do tattoo removal?")
+    assert "bitcoin" in T.normalize("What's the bitcoin price today?")
+    assert T.normalize("ok") == "ok"  # nothing to map: left for the matcher's English filler list
+    assert T.normalize("Instagram: @lotus.salon.kz") == "instagram: @lotus.salon.kz"  # a handle is not words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Сколько стоит маникюр?",
+        "Сколько стоит Kaspi Red?",  # Russian with a Latin brand name
+        "Оплата картой Visa или наличными",
+        "Маникюр с покрытием gel polish от 9 000 ₸",  # a Russian item with an English product name
+        "skolko stoit manikur s pokrytiem?",  # Latin-script Russian
+        "gde vy nahodites",
+        "do skolki rabotaete v voskresenye",
+        "hochu zapisatsya na subbotu utrom",
+    ],
+)
+def test_russian_latin_script_russian_and_mixed_text_are_not_treated_as_english(text):
+    from knowledge import english
+
+    assert not english.looks_english(text.lower())
+    assert T.normalize(text) == T.fold(text)

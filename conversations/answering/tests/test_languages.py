@@ -58,3 +58,49 @@ def test_a_latin_script_question_is_answered_with_the_right_item(tenant_a, spa):
 def test_a_latin_script_question_about_what_the_knowledge_lacks_is_handed_over(tenant_a, spa):
     decision = decide_reply(tenant_a, None, ["skolko stoit obertyvanie?"])
     assert decision.action == "escalate" and "₸" not in (decision.text or "")
+
+
+SALON = [
+    {"id": "price-manicure", "question": "Сколько стоит маникюр?",
+     "answer": "Маникюр без покрытия — 5 000 ₸, с покрытием гель-лак — 9 000 ₸."},
+    {"id": "hours", "question": "Какой график работы?", "answer": "Работаем ежедневно с 09:00 до 21:00."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Алматы, ул. Жандосова, 58, 1 этаж."},
+    {"id": "payment", "question": "Можно оплатить картой?",
+     "answer": "Оплата картой, наличными или переводом Kaspi."},
+    {"id": "parking", "question": "Есть ли парковка?", "answer": "Да, бесплатная парковка у входа."},
+]
+
+
+@pytest.fixture
+def salon(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in SALON)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    return services.kb_version_promote(actor=ACTOR, version=version)
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "fact"),
+    [
+        ("How much is a manicure?", "price-manicure", "5 000"),
+        ("What are your opening hours?", "hours", "21:00"),
+        ("Where are you located?", "address", "Жандосова, 58"),
+        ("Can I pay by card?", "payment", "картой"),
+        ("Is there parking?", "parking", "парковка"),
+        # these escalated before knowledge.english mapped their phrases to the Russian question forms
+        ("What time do you close?", "hours", "21:00"),
+        ("until what time do you work?", "hours", "21:00"),
+        ("How do I get to you?", "address", "Жандосова, 58"),
+        ("Where can I park?", "parking", "парковка"),
+        ("Do you have a car park?", "parking", "парковка"),
+        ("Can I pay with Kaspi transfer?", "payment", "переводом"),
+    ],
+)
+def test_an_english_question_is_answered_with_the_item_that_states_it(tenant_a, salon, question, item, fact):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, decision
+
+
+@pytest.mark.parametrize("question", ["How much is a pedicure?", "Do you do tattoo removal?", "How much is a haircut?"])
+def test_an_english_question_about_what_the_knowledge_lacks_is_handed_over(tenant_a, salon, question):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "escalate" and "₸" not in (decision.text or ""), decision
