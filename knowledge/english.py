@@ -70,8 +70,8 @@ _PHRASES_EN = {
     "how to get there": "где вы находитесь", "how can i find you": "где вы находитесь",
     "how to find you": "где вы находитесь", "how do i find you": "где вы находитесь",
     "car park": "парковка", "parking lot": "парковка", "parking space": "парковка", "place to park": "парковка",
-    "what is your location": "адрес", "city centre": "центр", "city center": "центр", "left bank": "левый берег",
-    "right bank": "правый берег", "phone number": "номер телефона", "contact number": "номер телефона", "call you": "позвонить",
+    "what is your location": "адрес", "city centre": "центр", "city center": "центр",
+    "phone number": "номер телефона", "contact number": "номер телефона", "call you": "позвонить",
     # payment
     "can i pay by card": "можно оплатить картой", "can i pay with card": "можно оплатить картой",
     "can i pay with a card": "можно оплатить картой", "can i pay by a card": "можно оплатить картой",
