@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge import focus as F
 from knowledge import matching as M
 from knowledge import text as T
 from knowledge import tiers
@@ -108,6 +109,8 @@ class Retrieval:
     snapshot: M.KBSnapshot
     # item id → how the reply quotes it when a tier was resolved for it (every segment that chose it)
     focus: dict[str, tiers.Resolution] = field(default_factory=dict)
+    # item id → its answer reduced to the one list entry the question named (`knowledge.focus`)
+    entries: dict[str, str] = field(default_factory=dict)
 
     def answer_texts(self) -> dict[str, str]:
         """The answers the reply may be built from: the chosen items and the items that defined a
@@ -245,7 +248,20 @@ def retrieve(
         rag_ms=round((time.perf_counter() - started) * 1000, 2),
         snapshot=snapshot,
         focus=_focus(results),
+        entries=_entries(snapshot, results, segments),
     )
+
+
+def _entries(snapshot: M.KBSnapshot, results: list[SegmentResult], segments: list[M.Segment]) -> dict[str, str]:
+    """Items answered by one list entry: every segment that chose the item (alone, not through a tier
+    or as one of two parallel variants) names the same entry of it."""
+    found: dict[str, str | None] = {}
+    for result, segment in zip(results, segments, strict=True):
+        for match in result.variants or ([result.chosen] if result.chosen else []):
+            item_id = match.external_id
+            text = None if result.variants or result.tier is not None else F.focused_answer(snapshot, item_id, segment)
+            found[item_id] = text if item_id not in found or found[item_id] == text else None
+    return {item_id: text for item_id, text in found.items() if text}
 
 
 def _focus(results: list[SegmentResult]) -> dict[str, tiers.Resolution]:

@@ -124,6 +124,9 @@ def decide_reply(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_
         decision.confidence = round(min((c.confidence for c in chosen), default=0.0), 4)
         decision.scores = {f"{c.external_id}": c.score for c in chosen}
         decision.detail["segments"] = [s.as_dict() for s in ctx.retrieval.segments]
+        quoted = sorted(set(ctx.retrieval.entries) | set(ctx.retrieval.focus))
+        if quoted:
+            decision.detail["quoted_lines"] = quoted  # items answered by one line/entry, not whole (knowledge.focus, tiers)
     decision.detail["intents"] = [name for name, hit in ctx.intents.items() if hit]
     if failed is None and ctx.composition is not None:
         decision.action = ANSWER
@@ -155,6 +158,7 @@ def _reply_texts(retrieval: Retrieval, config: dict[str, Any]) -> dict[str, str]
     tier (`knowledge.tiers`) only that tier's line(s) and the reference entry that placed the
     customer in the tier (release template `tier_reply`)."""
     answers = retrieval.answer_texts()
+    answers.update(retrieval.entries)  # a list item whose one entry was asked: that entry (knowledge.focus)
     for item_id, focus in retrieval.focus.items():
         answers[item_id] = str(config["templates"]["tier_reply"]).format(line="\n".join(focus.lines), basis=focus.basis)
     return answers

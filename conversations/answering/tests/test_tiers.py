@@ -127,3 +127,44 @@ def test_a_release_may_reword_the_tier_reply(tenant_a, vet):
     assert decision.action == "answer"
     assert decision.text == ("Кастрация кобеля (наркоз, операция, попона): крупные — 40 000 ₸ "
                              "(крупные — от 25 кг (лабрадор, овчарка, Husky))")
+
+
+# --- answer the fact asked: one entry of a price list (knowledge.focus) ------------------------------
+
+LISTS = [
+    {"id": "price-hygiene", "question": "Сколько стоят гигиенические процедуры?",
+     "answer": ("Гигиена: стрижка когтей — 2 000 ₸; чистка ушей — 3 000 ₸; чистка параанальных желёз — 4 000 ₸. "
+                "Делаем без записи, только в филиале на Абая.")},
+    {"id": "price-exam", "question": "Сколько стоит осмотр?",
+     "answer": "Первичный осмотр — 5 000 ₸, для щенков до 3 месяцев — бесплатно."},
+    {"id": "hours", "question": "Какой график работы?",
+     "answer": "Клиника работает ежедневно с 09:00 до 21:00; гигиенические процедуры делаем до 18:00."},
+]
+
+
+@pytest.fixture
+def lists(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in LISTS)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    return services.kb_version_promote(actor=ACTOR, version=version)
+
+
+def test_a_named_entry_of_a_price_list_is_answered_with_that_entry_and_the_items_conditions(tenant_a, lists):
+    decision = _ask(tenant_a, "сколько стоит чистка ушей?")
+    assert decision.action == "answer" and decision.sources == ["price-hygiene"], decision.gate
+    assert decision.text == "Гигиена: чистка ушей — 3 000 ₸. Делаем без записи, только в филиале на Абая."
+    assert decision.detail["quoted_lines"] == ["price-hygiene"]
+
+
+@pytest.mark.parametrize(("question", "why"), [
+    ("чистка сколько стоит?", "two entries name a cleaning"),
+    ("сколько стоят гигиенические процедуры?", "no entry named"),
+    ("осмотр бесплатный?", "'бесплатно' is a value of an entry, not its name: both facts are the answer"),
+    ("до скольки делаете гигиенические процедуры?", "prose joined by ';' is complementary facts, never cut"),
+])
+def test_a_list_is_answered_whole_unless_exactly_one_entry_is_named(tenant_a, lists, question, why):
+    decision = _ask(tenant_a, question)
+    assert decision.action == "answer", (why, decision.gate)
+    item = next(i for i in LISTS if i["id"] == decision.sources[0])
+    assert decision.text == item["answer"], why
+    assert "quoted_lines" not in decision.detail
