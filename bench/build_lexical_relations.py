@@ -19,7 +19,7 @@ Snowball stem `knowledge.text` gives their lemma, verbs by their infinitive):
   (minerals, chemistry, linguistics, …): customers of a small business do not mean those senses;
 - "syn": per stem, its synsets (other members' stems) with at most MAX_SYNSET kept members;
 - "action": per verb (infinitive), the stems of the nouns Wiktionary defines as its action
-  ({{действие|мыть}} → "мойка", "мытьё");
+  ({{действие|мыть}} → "мойка", "мытьё"; "процесс действия по значению глаг.: [[покрасить]]" → "покраска");
 - "kinds_of": per stem, the hypernyms of every sense up to depth 2, unfiltered (for the sibling test);
 - "hyper": per stem, its hypernyms' stems up to DEPTH (a multi-word hypernym "домашнее животное"
   gives its head noun "животное", which is more general still), leaving out hypernyms with more than
@@ -54,14 +54,25 @@ EXCLUDED_MARKS = {
 }
 _MARK = re.compile(r"\{\{([^|}]+)")
 _ACTION = re.compile(r"\{\{действие\|([^|}]+)(?:\|([^}]*))?\}\}")
+_ACTION_TEXT = re.compile(r"^(?:процесс )?действи[ея] по значению (?:глаг\.|гл\.)?:?\s*\[\[([а-яё]+)\]\]")
 _LINK = re.compile(r"\[\[([а-яё]+)(?:\|[^\]]*)?\]\]")
+
+
+def _configure(args: argparse.Namespace) -> None:
+    """Variants measured in docs/EVAL.md ("W — wordnet"); the defaults are what is kept."""
+    global MAX_SENSES, MAX_HYPERNYM_SENSES, DEPTH
+    MAX_SENSES, MAX_HYPERNYM_SENSES, DEPTH = args.max_senses, args.max_hypernym_senses, args.depth
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True, help="wikiwordnet.db of wiki-ru-wordnet 1.0.3")
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--max-senses", type=int, default=MAX_SENSES)
+    parser.add_argument("--max-hypernym-senses", type=int, default=MAX_HYPERNYM_SENSES)
+    parser.add_argument("--depth", type=int, default=DEPTH)
     args = parser.parse_args()
+    _configure(args)
 
     import pymorphy3
 
@@ -172,9 +183,14 @@ def main() -> None:
     for _synset_id, lemma, definition in db.execute("SELECT synset_id, lemma, definition FROM synsets"):
         body = definition.split("~ru~", 2)[-1]
         match = _ACTION.search(body)
-        if not match or " " in lemma or not is_noun(lemma) or set(_MARK.findall(body)) & EXCLUDED_MARKS:
+        if " " in lemma or not is_noun(lemma) or set(_MARK.findall(body)) & EXCLUDED_MARKS:
             continue
-        named = [match.group(1), *_LINK.findall(match.group(2) or ""), *_LINK.findall(body[match.end():][:80].split(";")[0])]
+        if match:
+            named = [match.group(1), *_LINK.findall(match.group(2) or ""), *_LINK.findall(body[match.end():][:80].split(";")[0])]
+        else:  # "процесс действия по значению глаг.: [[покрасить]]"
+            named = _ACTION_TEXT.findall(body[:120])
+            if not named:
+                continue
         for verb in named:
             verb = T.fold(verb.strip())
             if is_verb(verb):
