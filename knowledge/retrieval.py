@@ -20,12 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-<<<<<<< HEAD
-from knowledge import focus as F
-=======
 from django.conf import settings
 
->>>>>>> main
+from knowledge import focus as F
 from knowledge import matching as M
 from knowledge import text as T
 from knowledge import tiers
