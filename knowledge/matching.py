@@ -346,14 +346,14 @@ class KBSnapshot:
             return True
         return any(prefix in keys for prefix in _prefixes(token.text))
 
-    def _co_located(self, rest: list[QToken], feats: ItemFeatures, *, pairs: bool = False) -> bool:
+    def _co_located(self, rest: list[QToken], feats: ItemFeatures, *, pairs: bool = False, listed: bool = False) -> bool:
         covers = [
             [t for t in rest if self._covered(t, keys)] for keys in feats.fragment_keys
         ]
         for i, found in enumerate(covers):
-            if len(found) == len(rest) and self._close(rest, feats.fragment_positions[i]) and self._same_clause(
+            if len(found) == len(rest) and self._close(rest, feats.fragment_positions[i]) and (listed or self._same_clause(
                 rest, feats.fragment_clauses[i]
-            ):
+            )):
                 return True
         if not pairs:
             return False
@@ -430,7 +430,7 @@ class KBSnapshot:
         if uncovered:
             failures.append("uncovered")
         split = False
-        if rest and not uncovered and not self._co_located(rest, feats):
+        if rest and not uncovered and not self._co_located(rest, feats, listed=_listed(rest, segment.text)):
             # Two facts from two different sentences of one item may answer one question
             # ("если отменю кератин, предоплату вернёте?"), but only when the item's own
             # question anchors the topic.
@@ -479,6 +479,17 @@ class KBSnapshot:
             uncovered=uncovered,
             failures=failures,
         )
+
+
+def _listed(tokens: list[QToken], text: str) -> bool:
+    """Two words the customer joined with "и" or a comma ("капот и бампер") name two things, so they may
+    sit in two clauses of the item's list ("капот, передний бампер"); otherwise they are one phrase."""
+    if len(tokens) != 2:
+        return False
+    first, second = (re.escape(t.text) for t in tokens)
+    folded = T.fold(text)
+    return bool(re.search(rf"(?<![а-яa-z]){first}\s*(?:,|\sи)\s*{second}(?![а-яa-z])", folded)
+                or re.search(rf"(?<![а-яa-z]){second}\s*(?:,|\sи)\s*{first}(?![а-яa-z])", folded))
 
 
 def _join(a: Segment, b: Segment) -> Segment:
