@@ -381,6 +381,7 @@ class Resolution:
     label_text: str
     basis: str  # the reference entry, quoted in the reply
     lines: list[str]  # the candidate's line(s) for that tier
+    conditions: list[str] = field(default_factory=list)  # its sentences that hold for every tier
 
 
 def _covers(snapshot: M.KBSnapshot, entry: TierEntry, token: M.QToken, unit_words: set[str]) -> bool:
@@ -425,6 +426,12 @@ def _tier_for(snapshot: M.KBSnapshot, system: TierSystem, tokens: list[M.QToken]
     return fitting[0] if len(fitting) == 1 else None
 
 
+def _conditions(snapshot: M.KBSnapshot, item_id: str, system: TierSystem) -> list[str]:
+    """The candidate's sentences that name no tier: they hold for every tier ("Только на Рыскулова.",
+    "Занимает 50–60 минут.") and stay in the reply, so no condition is dropped."""
+    return [s for s in T.sentences(snapshot.features[item_id].doc.answer) if not label_spans(s, system)]
+
+
 def _lines(snapshot: M.KBSnapshot, item_id: str, system: TierSystem, label: str, segment: M.Segment) -> list[str]:
     """The candidate's text for one tier: per list entry naming it, the sentence's lead-in, the entry's
     own head ("лёгкая … —") and the tier's part ("2 класс — 7 000 ₸"). When the tier is priced in
@@ -447,7 +454,7 @@ def _lines(snapshot: M.KBSnapshot, item_id: str, system: TierSystem, label: str,
                     cut = re.search(r"(?<=[₸₽$€])|(?<=тг)|(?<=тенге)|(?<=руб)", part)
                     part = part[:cut.end()] if cut else part
                 head = fragment[:spans[0].start].strip()
-                text = " ".join(p for p in (f"{heading.strip()}:" if heading.strip() else "", head, part) if p)
+                text = " ".join(p for p in (f"{heading.strip()}:" if heading.strip() else "", head, part) if p) + "."
                 found.append((text, T.key_set(head) | T.numbers_in(head), part))
     if len(found) <= 1:
         return [t for t, _, _ in found]
@@ -501,10 +508,12 @@ def resolve(snapshot: M.KBSnapshot, segment: M.Segment, candidates: Sequence[M.I
         quoted = T.key_set(" ".join(lines)) | snapshot.features[candidate.external_id].question_keys
         if any(not snapshot._covered(t, quoted) and not T.is_generic(t.text) for t in reduced.content):
             continue  # the tier's line must carry what else was asked ("балет для 5 лет" is not the «Малыши» line)
-        stated = T.aspects_stated(" ".join(lines))
-        if not lines or (asks_price and "price" not in stated) or any(a not in stated for a in segment.aspects - {"hours"}):
-            continue
+        conditions = _conditions(snapshot, candidate.external_id, system)
+        stated = T.aspects_stated(" ".join(lines + conditions))
+        if not lines or (asks_price and not T.has_money(" ".join(lines))) or any(
+                a not in stated for a in segment.aspects - {"hours"}):
+            continue  # the price must be the tier's own; a duration may be one that holds for every tier
         resolutions.append(Resolution(match=match, reference=system.reference, label_text=entry.label_text,
-                                      basis=entry.text, lines=lines))
+                                      basis=entry.text, lines=lines, conditions=conditions))
     resolutions.sort(key=lambda r: (-r.match.score, r.match.external_id))
     return resolutions

@@ -125,7 +125,7 @@ def test_a_release_may_reword_the_tier_reply(tenant_a, vet):
     assert validate_answering({"templates": {"tier_reply": "{line} {price}"}})
     decision = decide_reply(tenant_a, None, ["кастрация кобеля лабрадора цена"], release={"answering": overrides})
     assert decision.action == "answer"
-    assert decision.text == ("Кастрация кобеля (наркоз, операция, попона): крупные — 40 000 ₸ "
+    assert decision.text == ("Кастрация кобеля (наркоз, операция, попона): крупные — 40 000 ₸. Домой в тот же день. "
                              "(крупные — от 25 кг (лабрадор, овчарка, Husky))")
 
 
