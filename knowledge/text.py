@@ -259,7 +259,10 @@ _DERIVATION = ("ировани", "овани", "евани", "ивани", "ыв
 
 def root(stem_: str) -> str:
     """A verb and its noun share a root after Snowball: "удалить" → "удал", "удаление" →
-    "удален" → "удал"."""
+    "удален" → "удал". An "-ический" adjective shares its noun's stem: "керамическое" → "керамик"
+    ← "керамика" (косметический/косметика, диагностический/диагностика)."""
+    if stem_.endswith("ическ") and len(stem_) >= 9:
+        return stem_[:-5] + "ик"
     for suffix in _DERIVATION:
         if stem_.endswith(suffix) and len(stem_) - len(suffix) >= 4:
             return stem_[: -len(suffix)]

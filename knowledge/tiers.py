@@ -508,6 +508,9 @@ def resolve(snapshot: M.KBSnapshot, segment: M.Segment, candidates: Sequence[M.I
         quoted = T.key_set(" ".join(lines)) | snapshot.features[candidate.external_id].question_keys
         if any(not snapshot._covered(t, quoted) and not T.is_generic(t.text) for t in reduced.content):
             continue  # the tier's line must carry what else was asked ("балет для 5 лет" is not the «Малыши» line)
+        feats = snapshot.features[candidate.external_id]
+        if reduced.numbers - T.numbers_in(" ".join([*lines, feats.doc.question, *feats.doc.alt_questions])):
+            continue  # and every number asked ("в 3 слоя" is no line of a list of 1 and 2 layers)
         conditions = _conditions(snapshot, candidate.external_id, system)
         stated = T.aspects_stated(" ".join(lines + conditions))
         if not lines or (asks_price and not T.has_money(" ".join(lines))) or any(
