@@ -160,7 +160,8 @@ def _reply_texts(retrieval: Retrieval, config: dict[str, Any]) -> dict[str, str]
     answers = retrieval.answer_texts()
     answers.update(retrieval.entries)  # a list item whose one entry was asked: that entry (knowledge.focus)
     for item_id, focus in retrieval.focus.items():
-        answers[item_id] = str(config["templates"]["tier_reply"]).format(line=" ".join(["\n".join(focus.lines), *focus.conditions]), basis=focus.basis)
+        line = " ".join(["\n".join(focus.lines), *focus.conditions])
+        answers[item_id] = str(config["templates"]["tier_reply"]).format(line=line, basis=focus.basis)
     return answers
 
 
