@@ -223,7 +223,9 @@ def test_a_bot_answer_is_marked_wrong_from_its_bubble_and_the_second_mark_pauses
     assert incident.kind == "quality.wrong_answer" and f"trace {turn.trace.pk}" in incident.summary
     assert opened.data["turn"] == turn.pk and opened.data["trace"] == turn.trace.pk and opened.data["sources"] == ["price-manicure"]
     first.refresh_from_db()
-    assert first.state == "human" and Escalation.objects.get(conversation=first).detail["wrong_answer"] == mark.pk
+    handover = Escalation.objects.get(conversation=first)
+    assert first.state == "human" and handover.detail["wrong_answer"] == mark.pk and handover.reason == "wrong_answer"
+    assert "Эскалация: Бот ответил неверно." in page and "Эскалация: Другое" not in page  # its own reason on the chat page
     assert f'id="wrong-{turn.pk}"' not in page and "отмечен как неверный" in page  # the bubble says it, no second button
     assert not KnowledgeItemPause.objects.exists()  # one mark pauses nothing
     again = client.post(wrong_url, {"csrfmiddlewaretoken": token}, follow=True).content.decode()

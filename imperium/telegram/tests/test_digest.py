@@ -168,3 +168,32 @@ def test_an_operator_decides_only_their_tenants_suggestions(history, tenant_b, l
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.status == "accepted" and mine.decided_by == "op-a" and theirs.status == "pending"
+
+
+def test_a_wrong_answer_hand_over_has_its_own_reason_in_the_digest_and_the_reports(
+    history, deliver, telegram_bot, ceo_allowed, login, superuser
+):
+    from conversations.services.feedback import turn_mark_wrong
+    from imperium.core.actors import Actor
+
+    marked = WrongAnswerMark.objects.get().turn_id
+    turn = Turn.objects.filter(tenant=history, status="answered").exclude(pk=marked).order_by("id").first()
+    with time_machine.travel(SINCE + timedelta(hours=5), tick=False):
+        turn_mark_wrong(actor=Actor.telegram(1001, "manager_aigerim"), turn=turn)
+    handover = Escalation.objects.get(turn=turn)
+    from django.utils import translation
+
+    with translation.override("ru"):
+        assert handover.reason == "wrong_answer" and handover.get_reason_display() == "Бот ответил неверно"
+
+    numbers = digest_numbers(history, since=SINCE, until=NOW)
+    assert numbers["handovers_by_reason"] == {"no_knowledge": 3, "booking": 1, "wrong_answer": 1}
+    assert ("Сколько стоит маникюр?", 1, "wrong_answer") in [(g["question"], g["count"], g["reason"]) for g in numbers["top_unanswered"]]
+    with time_machine.travel(NOW, tick=False):
+        deliver(message_update("/digest alpha"))
+    [sent] = [p for p in telegram_bot.sent_messages(TENANT_GROUP["id"]) if "Сводка за сутки" in p["text"]]
+    assert "• бот ответил неверно: 1" in sent["text"] and "Сколько стоит маникюр? — 1 раз (бот ответил неверно)" in sent["text"]
+    assert "другое" not in sent["text"]
+    with time_machine.travel(NOW, tick=False):
+        html = login(superuser).get(f"/admin/tenants/client/{history.pk}/change/").content.decode()
+    assert "Бот ответил неверно" in html  # the unanswered questions report names the reason
