@@ -20,20 +20,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from knowledge import matching as M
 from knowledge import text as T
 from knowledge.index import Embedder, IndexKey, embedder_from_settings, get_index
 from knowledge.models import KnowledgeVersion
 from knowledge.selectors import kb_items_for
 
-_snapshots: OrderedDict[tuple[int, str], M.KBSnapshot] = OrderedDict()
+_snapshots: OrderedDict[tuple[int, str, tuple[str, ...]], M.KBSnapshot] = OrderedDict()
 _snapshots_lock = threading.Lock()
 MAX_SNAPSHOTS = 32
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def snapshot_for(version: KnowledgeVersion) -> M.KBSnapshot:
-    key = (version.pk, version.content_hash)
+    relations = tuple(settings.KNOWLEDGE_LEXICAL_RELATIONS)
+    key = (version.pk, version.content_hash, relations)
     with _snapshots_lock:
         cached = _snapshots.get(key)
         if cached is not None:
@@ -44,7 +47,7 @@ def snapshot_for(version: KnowledgeVersion) -> M.KBSnapshot:
                   alt_questions=tuple(i.alt_questions or ()), tags=tuple(i.tags or ()))
         for i in kb_items_for(version)
     ]
-    snapshot = M.KBSnapshot(docs, key=f"{version.pk}:{version.content_hash}")
+    snapshot = M.KBSnapshot(docs, key=f"{version.pk}:{version.content_hash}", relations=relations)
     with _snapshots_lock:
         for stale in [k for k in _snapshots if k[0] == version.pk and k != key]:
             del _snapshots[stale]
