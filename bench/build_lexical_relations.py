@@ -4,12 +4,13 @@ action nouns of verbs) from the Russian Wiktionary wordnet, for `knowledge.seman
 Source: the PyPI package `wiki-ru-wordnet` 1.0.3 (https://github.com/jamsic/ru-wordnet, MIT licence,
 built from Russian Wiktionary, itself CC BY-SA): an SQLite database with `synsets(synset_id, lemma,
 definition)` and `hypernyms(sid, hypersid)` (150 MB: only this script reads it, the application
-loads the ~0.5 MB table it writes). Part of speech from `pymorphy3` + `pymorphy3-dicts-ru` (in the lock
-files: the application reads customer words with them too).
+loads the ~0.6 MB table it writes). Parts of speech and word forms from `pymorphy3` + `pymorphy3-dicts-ru`
+(MIT): only this script needs them, the application reads customer words through the forms the table lists.
 
     .venv/bin/pip download --no-deps --no-binary :all: wiki-ru-wordnet==1.0.3 -d /tmp/pkgs
     tar xzf /tmp/pkgs/wiki_ru_wordnet-1.0.3.tar.gz -C /tmp/pkgs
-    .venv/bin/python bench/build_lexical_relations.py \
+    .venv/bin/pip install --target /tmp/lexlib pymorphy3==2.0.6 pymorphy3-dicts-ru==2.4.417150.4580142
+    PYTHONPATH=/tmp/lexlib .venv/bin/python bench/build_lexical_relations.py \
         --db /tmp/pkgs/wiki_ru_wordnet-1.0.3/wiki_ru_wordnet/database/wikiwordnet.db
 
 The output is deterministic (sorted, gzip mtime 0). What is kept (single-word nouns keyed by the
@@ -20,6 +21,8 @@ Snowball stem `knowledge.text` gives their lemma, verbs by their infinitive):
 - "syn": per stem, its synsets (other members' stems) with at most MAX_SYNSET kept members;
 - "action": per verb (infinitive), the stems of the nouns Wiktionary defines as its action
   ({{действие|мыть}} → "мойка", "мытьё"; "процесс действия по значению глаг.: [[покрасить]]" → "покраска");
+- "noun" / "verb": per Snowball stem of a word form, the table keys (noun stems, verb infinitives) it is a
+  form of, with the endings that follow the stem ("собак" → "собак:,а,ам,ами,ах,е,и,ой,у,…");
 - "kinds_of": per stem, the hypernyms of every sense up to depth 2, unfiltered (for the sibling test);
 - "hyper": per stem, its hypernyms' stems up to DEPTH (a multi-word hypernym "домашнее животное"
   gives its head noun "животное", which is more general still), leaving out hypernyms with more than
@@ -142,12 +145,14 @@ def main() -> None:
         for k in keys:
             loose[k] |= targets - {k}
 
+    question_nouns: set[str] = set()
     syn: dict[str, list[list[str]]] = defaultdict(list)
     hyper: dict[str, dict[str, int]] = defaultdict(dict)
     for synset_id, lemmas in members.items():
         nouns = sorted({w.lower() for w in lemmas if " " not in w and is_noun(w) and senses[w.lower()] <= MAX_SENSES})
         if not nouns:
             continue
+        question_nouns.update(nouns)
         keys = sorted({key(w) for w in nouns})
         if 2 <= len(keys) <= MAX_SYNSET:
             for k in keys:
@@ -196,11 +201,46 @@ def main() -> None:
             if is_verb(verb):
                 verbs[verb].add(key(lemma))
 
+    # Word forms, so the application needs no morphological analyser: a customer's word is looked up by
+    # its Snowball stem and must end in an ending of a form of the noun (or verb) — "собаки" = "собак" + "и"
+    # is a form of "собака"; "вон" ("вон" + "") is no form of "вонь", "ездите" none of "езда".
+    def forms(lemma: str, pos: set[str]) -> list[str]:
+        found = []
+        for parse in morph.parse(lemma):
+            if parse.tag.POS in pos and parse.normal_form.replace("ё", "е") == lemma:
+                found = [T.fold(f.word) for f in parse.lexeme if f.tag.POS in pos | ({"VERB"} if "INFN" in pos else set())]
+                break
+        return found
+
+    def add_forms(table: dict[str, dict[str, set[str]]], target: str, words: list[str]) -> None:
+        for word in words:
+            stem = T.stem(word)
+            if word.startswith(stem):
+                table[stem].setdefault(target, set()).add(word[len(stem):])
+
+    noun_forms: dict[str, dict[str, set[str]]] = defaultdict(dict)
+    for noun in sorted(question_nouns):
+        if key(noun) in syn or key(noun) in hyper:
+            add_forms(noun_forms, key(noun), forms(noun, {"NOUN"}))
+    verb_forms: dict[str, dict[str, set[str]]] = defaultdict(dict)
+    for verb in sorted(verbs):
+        add_forms(verb_forms, verb, forms(verb, {"INFN"}))
+        perfective = "по" + verb  # "помоете" is read as "мыть": the perfective of a verb with "по-"
+        if len(verb) >= 3 and morph.word_is_known(perfective):
+            add_forms(verb_forms, verb, forms(perfective, {"INFN"}))
+
+    def packed(table: dict[str, dict[str, set[str]]]) -> dict[str, str]:
+        return {k: ";".join(f"{target}:{','.join(sorted(ends))}" for target, ends in sorted(v.items())) for k, v in table.items()}
+
+    used = {target for targets in hyper.values() for target in targets}
     tables = {
         "syn": {k: "|".join(" ".join(g) for g in v) for k, v in syn.items()},
         "hyper": {k: " ".join(sorted(v)) for k, v in hyper.items()},
         "action": {k: " ".join(sorted(v)) for k, v in verbs.items()},
-        "kinds_of": {k: " ".join(sorted(v)) for k, v in loose.items() if v},
+        # Only the hypernyms "hyper" can use matter for the sibling test: the rest is left out (memory).
+        "kinds_of": {k: " ".join(sorted(v & used)) for k, v in loose.items() if v & used},
+        "noun": packed(noun_forms),
+        "verb": packed(verb_forms),
     }
     lines = [
         "# Lexical relations for knowledge.semantics: table<TAB>key<TAB>value. Source: wiki-ru-wordnet 1.0.3",
@@ -209,8 +249,8 @@ def main() -> None:
         f"# max_synset={MAX_SYNSET} max_senses={MAX_SENSES} max_hypernym_senses={MAX_HYPERNYM_SENSES} "
         f"max_hyponyms={MAX_HYPONYMS} depth={DEPTH}",
     ]
-    for name, table in tables.items():
-        lines.extend(f"{name}\t{k}\t{v}" for k, v in sorted(table.items()))
+    for name, table in sorted(tables.items()):  # sorted by UTF-8 bytes: the application bisects the file
+        lines.extend(f"{name}\t{k}\t{v}" for k, v in sorted(table.items(), key=lambda kv: kv[0].encode()))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(args.out, "wb", compresslevel=9, mtime=0) as fh:  # mtime 0: the same bytes every run
         fh.write(("\n".join(lines) + "\n").encode("utf-8"))

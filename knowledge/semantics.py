@@ -21,14 +21,16 @@ A word of a question that no item uses (`Relations.keys_for`) gets, as extra key
   prices its kinds apart), and not for the generic words of `knowledge.lexicon.GENERIC_RU`.
 - (c) actions: a customer's verb the knowledge does not use, read as the noun Wiktionary defines as its
   action ("помоете" → "мыть" → "мойка"), extending the stem-based verb ↔ noun cores of `knowledge.text`.
-Words are read with pymorphy3 (the most likely reading must be a noun, or a verb for (c)).
-The table is loaded once per process, lazily (~0.5 MB gzipped, ~10 MB in memory).
+A word is read through the table's own word forms (generated with pymorphy3 at build time, so the application
+needs no morphological analyser): it must be a form of exactly one noun (or, for (c), one verb).
+The table is loaded once per process, lazily (~0.6 MB gzipped, ~4 MB in memory).
 """
 
 from __future__ import annotations
 
 import gzip
 import threading
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,49 +40,80 @@ DATA = Path(__file__).resolve().parent / "data" / "lexical_relations.tsv.gz"
 SYNONYMS, HYPERNYMS, ACTIONS = "synonyms", "hypernyms", "actions"
 
 _lock = threading.Lock()
-_tables: dict[str, dict[str, str]] | None = None
-_morph = None
+_table: _Packed | None = None
 
 
-def _analyzer():
-    """pymorphy3's analyser (~30 MB, ~0.1 s), loaded on the first word that needs it."""
-    global _morph
-    if _morph is None:
+class _Packed:
+    """The whole table as one bytes object, its lines sorted, bisected by "name<TAB>key": ~4 MB
+    resident, where dicts of strings took ~12 MB (and pymorphy3, which the word forms replace, ~26 MB)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.starts = array("I")
+        position = 0
+        while data.startswith(b"#", position):  # the header's comment lines
+            position = data.index(b"\n", position) + 1
+        while position < len(data):
+            self.starts.append(position)
+            position = data.find(b"\n", position)
+            position = len(data) if position < 0 else position + 1
+
+    def _key(self, index: int) -> bytes:
+        start = self.starts[index]
+        return self.data[start:self.data.find(b"\t", self.data.find(b"\t", start) + 1)]
+
+    def get(self, name: str, key: str) -> str:
+        target = f"{name}\t{key}".encode()
+        low, high = 0, len(self.starts)
+        while low < high:
+            middle = (low + high) // 2
+            if self._key(middle) < target:
+                low = middle + 1
+            else:
+                high = middle
+        if low == len(self.starts) or self._key(low) != target:
+            return ""
+        start = self.starts[low] + len(target) + 1
+        end = self.data.find(b"\n", start)
+        return self.data[start:end if end >= 0 else len(self.data)].decode()
+
+
+def table() -> _Packed:
+    global _table
+    if _table is None:
         with _lock:
-            if _morph is None:
-                import pymorphy3
+            if _table is None:
+                _table = _Packed(gzip.decompress(DATA.read_bytes()))
+    return _table
 
-                _morph = pymorphy3.MorphAnalyzer()
-    return _morph
+
+def _forms(name: str, stem: str, ending: str) -> set[str]:
+    """The keys of table `name` ("noun", "verb") of which stem + ending is a form."""
+    found = set()
+    for entry in table().get(name, stem).split(";"):
+        if entry:
+            target, _, endings = entry.partition(":")
+            if ending in endings.split(","):
+                found.add(target)
+    return found
 
 
 def reading(word: str) -> tuple[str, str] | None:
-    """("noun", the Snowball stem of its lemma) or ("verb", its infinitive) for a word whose most
-    likely reading is a noun or a verb ("сына" → noun "сын", "помоете" → verb "помыть"); None for
-    other words ("вон", "нормально": the table's nouns would otherwise be reached through a stem)."""
-    parses = _analyzer().parse(word)
-    if not parses:
+    """("noun", the table key of its lemma) or ("verb", its infinitive) for a word that is a form of
+    exactly one noun or one verb of the table ("сына" → noun "сын", "помоете" → verb "мыть"); None for
+    other words ("вон" is no form of "вонь", "нормально" none of "нормальность", "ездите" none of "езда":
+    the table's nouns are not reached through a shared stem)."""
+    folded = T.fold(word)
+    stem = T.stem(folded)
+    if not folded.startswith(stem):
         return None
-    if parses[0].tag.POS == "NOUN":
-        return "noun", T.stem(T.fold(parses[0].normal_form))
-    if parses[0].tag.POS in ("VERB", "INFN"):
-        return "verb", T.fold(parses[0].normal_form)
+    ending = folded[len(stem):]
+    nouns, verbs = _forms("noun", stem, ending), _forms("verb", stem, ending)
+    if len(nouns) == 1 and not verbs:
+        return "noun", nouns.pop()
+    if len(verbs) == 1 and not nouns:
+        return "verb", verbs.pop()
     return None
-
-
-def tables() -> dict[str, dict[str, str]]:
-    global _tables
-    if _tables is None:
-        with _lock:
-            if _tables is None:
-                loaded: dict[str, dict[str, str]] = {"syn": {}, "hyper": {}, "kinds_of": {}, "action": {}}
-                with gzip.open(DATA, "rt", encoding="utf-8") as fh:
-                    for line in fh:
-                        if not line.startswith("#"):
-                            name, key, value = line.rstrip("\n").split("\t")
-                            loaded[name][key] = value
-                _tables = loaded
-    return _tables
 
 
 class Relations:
@@ -94,15 +127,16 @@ class Relations:
     def divided(self) -> set[str]:
         """Hypernyms of which the knowledge names a kind: "автомобиль" when it writes "седан"."""
         if self._divided is None:
-            kinds_of = tables()["kinds_of"]
-            self._divided = {h for key in self.vocabulary for h in kinds_of.get(key, "").split() if h != key}
+            packed = table()
+            self._divided = {h for key in self.vocabulary if not key.isascii()
+                             for h in packed.get("kinds_of", key).split() if h != key}
         return self._divided
 
     def keys_for(self, word: str) -> set[str]:
         """Keys of the knowledge that cover `word` (a Russian word the knowledge does not use)."""
         if not self.kinds or len(word) < 3 or word.isascii():
             return set()
-        data = tables()
+        packed = table()
         read = reading(word)
         if read is None:
             return set()
@@ -111,21 +145,17 @@ class Relations:
         key = read[1]
         found: set[str] = set()
         if SYNONYMS in self.kinds:
-            for group in data["syn"].get(key, "").split("|"):
+            for group in packed.get("syn", key).split("|"):
                 used = [other for other in group.split() if other in self.vocabulary]
                 if len(used) == 1:
                     found.add(used[0])
         if HYPERNYMS in self.kinds:
-            for general in data["hyper"].get(key, "").split():
+            for general in packed.get("hyper", key).split():
                 if general in self.vocabulary and not T.is_generic(general) and general not in self.divided():
                     found.add(general)
         return found
 
     def _action_nouns(self, verb: str) -> set[str]:
         """(c) The knowledge's noun for the action of a verb ("помоете" → "мыть" → "мойка"): Wiktionary's
-        {{действие|…}} definitions; a perfective "по-" verb is read as its base ("помыть" → "мыть")."""
-        action = tables()["action"]
-        for lemma in (verb, verb[2:] if verb.startswith("по") and len(verb) > 5 else None):
-            if lemma and lemma in action:
-                return {noun for noun in action[lemma].split() if noun in self.vocabulary}
-        return set()
+        {{действие|…}} definitions; the table reads a perfective "по-" verb as its base ("помыть" → "мыть")."""
+        return {noun for noun in table().get("action", verb).split() if noun in self.vocabulary}

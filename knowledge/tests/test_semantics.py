@@ -78,7 +78,7 @@ def test_only_nouns_and_verbs_are_read():
     # "вон" shares its stem with the noun "вонь": an adverb reads as nothing.
     assert semantics.reading("вон") is None and semantics.reading("нормально") is None
     assert semantics.reading("сына") == ("noun", "сын")
-    assert semantics.reading("помоете") == ("verb", "помыть")
+    assert semantics.reading("помоете") == ("verb", "мыть")
 
 
 @pytest.fixture
@@ -100,3 +100,16 @@ def test_the_setting_switches_the_mechanism(tenant_a, car_wash, settings):
     decision = decide_reply(tenant_a, None, ["Сколько стоит мойка мотора?"])
     assert decision.action == "escalate" and decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER
     assert decision.text == ""
+
+
+def test_the_committed_table_is_sorted_for_bisection():
+    import gzip
+
+    lines = [line for line in gzip.decompress(semantics.DATA.read_bytes()).decode().splitlines() if not line.startswith("#")]
+    keys = [line.rsplit("\t", 1)[0].encode() for line in lines]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    packed = semantics.table()
+    for line in lines[:: max(1, len(lines) // 300)]:
+        name, key, value = line.split("\t")
+        assert packed.get(name, key) == value
+    assert packed.get("syn", "нетакогослова") == ""
