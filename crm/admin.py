@@ -7,9 +7,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import BookingSession, CrmConnection, CrmRecord, CrmService, VisitOptOut
 from crm.services import crm_connect, crm_credentials_check, crm_disconnect
@@ -20,11 +23,12 @@ from tenants.admin_scoping import ReadOnlyTenantScopedAdmin, TenantScopedAdmin
 
 
 class CrmConnectionForm(forms.ModelForm):
-    base_url = forms.URLField(required=False, assume_scheme="https", help_text="Empty: the public API of the kind.")
-    partner_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
-                                    help_text="Stored encrypted. Leave empty to keep the current one.")
-    user_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
-                                 help_text="Stored encrypted. Leave empty to keep the current one.")
+    base_url = forms.URLField(label=capfirst(_("API address")), required=False, assume_scheme="https",
+                              help_text=_("Empty: the public API of the kind."))
+    partner_token = forms.CharField(label=capfirst(_("partner token")), required=False, widget=forms.PasswordInput(render_value=False),
+                                    help_text=_("Stored encrypted. Leave empty to keep the current one."))
+    user_token = forms.CharField(label=capfirst(_("user token")), required=False, widget=forms.PasswordInput(render_value=False),
+                                 help_text=_("Stored encrypted. Leave empty to keep the current one."))
 
     class Meta:
         model = CrmConnection
@@ -37,7 +41,7 @@ class CrmConnectionForm(forms.ModelForm):
         partner = data.get("partner_token") or (existing.partner_token if existing else "")
         user = data.get("user_token") or (existing.user_token if existing else "")
         if not partner or not user:
-            raise forms.ValidationError("Both tokens are required for a new connection.")
+            raise forms.ValidationError(_("Both tokens are required for a new connection."))
         tenant = data.get("tenant") or (existing.tenant if existing else None)
         if tenant is None or self.errors:
             return data
@@ -76,13 +80,13 @@ class CrmConnectionAdmin(TenantScopedAdmin):
             setattr(connected, name, data[name])
         connected.save()
         obj.pk = connected.pk
-        messages.info(request, f"Connected: {len(seeded)} services found in the CRM.")
+        messages.info(request, _("Connected: %(count)s services found in the CRM.") % {"count": len(seeded)})
 
-    @admin.action(description="Disconnect (the bot hands bookings to managers)")
+    @admin.action(description=_("Disconnect (the bot hands bookings to managers)"))
     def disconnect(self, request: HttpRequest, queryset: Any) -> None:
         for connection in queryset:
             crm_disconnect(actor=Actor.from_user(request.user), tenant=connection.tenant)
-        self.message_user(request, "Disconnected.")
+        self.message_user(request, _("Disconnected."))
 
 
 @admin.register(CrmService)
@@ -93,6 +97,8 @@ class CrmServiceAdmin(TenantScopedAdmin):
     list_select_related = ["tenant"]
     search_fields = ["title", "keywords"]
     readonly_fields = ["crm_id", "price_min", "price_max", "seance_length"]
+    # The list edits the words in place: a two-line box keeps every service and column on one screen.
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 48})}}
 
 
 @admin.register(CrmRecord)
@@ -143,10 +149,10 @@ class CrmConnectionInline(admin.StackedInline):
         # Only on an existing tenant's page: the add form stays the onboarding form it was.
         return obj is not None and super().has_view_permission(request, obj)
 
-    @admin.display(description="Edit")
+    @admin.display(description=_("Edit"))
     def edit_link(self, obj: CrmConnection) -> str:
-        return format_html('<a href="{}">CRM connection, services and visit messages</a>',
-                           reverse("admin:crm_crmconnection_change", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:crm_crmconnection_change", args=[obj.pk]), _("CRM connection, services and visit messages"))
 
 
 ClientAdmin.inlines = [*getattr(ClientAdmin, "inlines", []), CrmConnectionInline]

@@ -745,27 +745,35 @@ def _booked(session: BookingSession, record: dict[str, Any]) -> dict[str, Any]:
     tz = ZoneInfo(session.tenant.timezone)
     local = session.slot_at.astimezone(tz)
     cache.delete(_times_key(session.tenant_id, session.staff_id or 0, local.date(), session.service_id or 0))
-    if old_record:
-        _cancel_old(session, old_record)
+    old_kept = _cancel_old(session, old_record) if old_record else ""
     from incidents.alerts import tenant_notify
 
     card = "manager_reschedule_card" if old_record else "manager_card"
-    tenant_notify(tenant=session.tenant, key=f"crm-booked:{session.pk}", title="CRM booking",
-                  text=text(card, service=session.service_title, day=day_phrase(local.date(), timezone.now().astimezone(tz).date()),
-                            time=local.strftime("%H:%M"), master=f" к {staff_name}" if staff_name else "",
-                            customer=session.customer_name or "—", phone=mask_phone(session.customer_phone), record_id=record_id))
+    values = {"service": session.service_title, "day": day_phrase(local.date(), timezone.now().astimezone(tz).date()),
+              "time": local.strftime("%H:%M"), "master": f" к {staff_name}" if staff_name else "", "customer": session.customer_name or "—",
+              "phone": mask_phone(session.customer_phone), "record_id": record_id}
+    tenant_notify(tenant=session.tenant, key=f"crm-booked:{session.pk}", title="CRM booking", text=text(card, **values))
+    if old_kept:
+        # The customer was told the visit moved: a manager must remove the old record by hand, or the
+        # salon keeps both slots (our copy is already cancelled, so no reminder goes out for the old time).
+        tenant_notify(tenant=session.tenant, key=f"crm-old-record-kept:{session.pk}", title="CRM reschedule: old record kept",
+                      severity="warning", text=text("manager_reschedule_old_kept", old_record_id=old_record, error=old_kept, **values))
     return {"status": "done", "record_id": record_id}
 
 
-def _cancel_old(session: BookingSession, record_id: int) -> None:
+def _cancel_old(session: BookingSession, record_id: int) -> str:
+    """Delete the record a reschedule replaced; "" when gone, else the CRM's error (the caller tells the managers).
+    Our copy is marked cancelled either way: the customer moved the visit and gets no reminder for the old time."""
     connection = CrmConnection.objects.for_tenant(session.tenant).get()
+    error = ""
     try:
         services.crm_client_for(connection).record_delete(record_id=record_id)
     except CrmError as exc:
-        if exc.status != 404:
+        if exc.status != 404:  # 404: already gone
             logger.warning("rescheduled: the old record %s could not be deleted: %s", record_id, exc.message)
-            return
+            error = exc.message or f"HTTP {exc.status}"
     services.crm_record_mark_cancelled(tenant=session.tenant, record_id=record_id)
+    return error
 
 
 def _cancel_write(session: BookingSession, client: CrmClient) -> dict[str, Any]:

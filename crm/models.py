@@ -35,24 +35,30 @@ class CrmConnection(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.OneToOneField(_TENANT, on_delete=models.CASCADE, related_name="crm_connection")
-    kind = models.CharField(max_length=10, choices=CrmKind.choices, default=CrmKind.ALTEGIO)
-    company_id = models.PositiveBigIntegerField()
-    base_url = models.URLField(blank=True, default="", help_text="Empty: the public API of the kind. Set for tests and proxies.")
-    partner_token = EncryptedTextField()
-    user_token = EncryptedTextField()
-    status = models.CharField(max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True, default="")
+    tenant = models.OneToOneField(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="crm_connection")
+    kind = models.CharField(verbose_name=_("CRM system"), max_length=10, choices=CrmKind.choices, default=CrmKind.ALTEGIO)
+    company_id = models.PositiveBigIntegerField(verbose_name=_("company ID in the CRM"))
+    base_url = models.URLField(verbose_name=_("API address"), blank=True, default="",
+                               help_text=_("Empty: the public API of the kind. Set for tests and proxies."))
+    partner_token = EncryptedTextField(verbose_name=_("partner token"))
+    user_token = EncryptedTextField(verbose_name=_("user token"))
+    status = models.CharField(verbose_name=_("status"), max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
+    status_changed_at = models.DateTimeField(verbose_name=_("status changed at"), null=True, blank=True)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True, default="")
     # Messages around each visit (each switchable).
-    remind_day_before = models.BooleanField(default=True, help_text="Reminder the day before the visit.")
-    remind_two_hours = models.BooleanField(default=True, help_text="Reminder 2 hours before the visit.")
-    thank_you = models.BooleanField(default=True, help_text="Thank-you with a 1–5 rating request after the visit.")
-    rebook_nudge = models.BooleanField(default=True, help_text="Rebooking nudge after the service's interval.")
-    quiet_hours_start = models.TimeField(default=dt.time(21, 0), help_text="No visit messages from this local time …")
-    quiet_hours_end = models.TimeField(default=dt.time(9, 0), help_text="… until this local time.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    remind_day_before = models.BooleanField(verbose_name=_("reminder the day before"), default=True,
+                                            help_text=_("Reminder the day before the visit."))
+    remind_two_hours = models.BooleanField(verbose_name=_("reminder 2 hours before"), default=True,
+                                           help_text=_("Reminder 2 hours before the visit."))
+    thank_you = models.BooleanField(verbose_name=_("thank-you after the visit"), default=True,
+                                    help_text=_("Thank-you with a 1–5 rating request after the visit."))
+    rebook_nudge = models.BooleanField(verbose_name=_("rebooking nudge"), default=True,
+                                       help_text=_("Rebooking nudge after the service's interval."))
+    quiet_hours_start = models.TimeField(verbose_name=_("quiet hours from"), default=dt.time(21, 0),
+                                         help_text=_("No visit messages from this local time …"))
+    quiet_hours_end = models.TimeField(verbose_name=_("quiet hours until"), default=dt.time(9, 0), help_text=_("… until this local time."))
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["partner_token", "user_token"])
     objects = TenantScopedQuerySet.as_manager()
@@ -60,10 +66,9 @@ class CrmConnection(models.Model):
     class Meta:
         verbose_name = _("CRM connection")
         verbose_name_plural = _("CRM connections")
-        verbose_name = "CRM connection"
 
     def __str__(self) -> str:
-        return f"{self.kind} company {self.company_id} ({self.status})"
+        return f"{self.get_kind_display()} {self.company_id} ({self.get_status_display()})"
 
     @property
     def api_base(self) -> str:
@@ -73,9 +78,13 @@ class CrmConnection(models.Model):
     def partner_token_masked(self) -> str:
         return mask(self.partner_token)
 
+    partner_token_masked.fget.short_description = _("partner token")  # type: ignore[attr-defined]
+
     @property
     def user_token_masked(self) -> str:
         return mask(self.user_token)
+
+    user_token_masked.fget.short_description = _("user token")  # type: ignore[attr-defined]
 
 
 class CrmService(models.Model):
@@ -84,16 +93,18 @@ class CrmService(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    crm_id = models.PositiveBigIntegerField()
-    title = models.CharField(max_length=200)
-    keywords = models.TextField(blank=True, default="", help_text="Comma-separated words customers use for this service.")
-    price_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    price_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    seance_length = models.PositiveIntegerField(default=0, help_text="Seconds.")
-    rebook_after_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Rebooking nudge after this many days.")
-    active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    crm_id = models.PositiveBigIntegerField(verbose_name=_("ID in the CRM"))
+    title = models.CharField(verbose_name=_("service name"), max_length=200)
+    keywords = models.TextField(verbose_name=_("customer words"), blank=True, default="",
+                                help_text=_("Comma-separated words customers use for this service."))
+    price_min = models.DecimalField(verbose_name=_("price from"), max_digits=12, decimal_places=2, null=True, blank=True)
+    price_max = models.DecimalField(verbose_name=_("price up to"), max_digits=12, decimal_places=2, null=True, blank=True)
+    seance_length = models.PositiveIntegerField(verbose_name=_("duration, seconds"), default=0, help_text=_("Seconds."))
+    rebook_after_days = models.PositiveSmallIntegerField(verbose_name=_("rebook after, days"), null=True, blank=True,
+                                                         help_text=_("Rebooking nudge after this many days."))
+    active = models.BooleanField(verbose_name=_("active"), default=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -102,7 +113,6 @@ class CrmService(models.Model):
         verbose_name_plural = _("CRM services")
         ordering = ["title"]
         constraints = [models.UniqueConstraint(fields=["tenant", "crm_id"], name="uniq_crm_service_tenant_id")]
-        verbose_name = "CRM service (service map)"
 
     def __str__(self) -> str:
         return self.title
@@ -115,29 +125,35 @@ class BookingSession(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation_id = models.BigIntegerField(db_index=True)
-    customer_key = models.CharField(max_length=64)
-    customer_phone = EncryptedTextField()
-    customer_name = models.CharField(max_length=200, blank=True, default="")
-    kind = models.CharField(max_length=10, choices=SessionKind.choices, default=SessionKind.BOOK)
-    status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.COLLECTING)
-    service_id = models.PositiveBigIntegerField(null=True, blank=True)
-    service_title = models.CharField(max_length=200, blank=True, default="")
-    staff_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Empty: any master.")
-    staff_name = models.CharField(max_length=200, blank=True, default="")
-    day = models.DateField(null=True, blank=True)
-    slot_at = models.DateTimeField(null=True, blank=True, help_text="The proposed time.")
-    record_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The record made (book) or acted on (cancel, reschedule).")
-    new_record_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Reschedule: the new record.")
-    exchanges = models.PositiveSmallIntegerField(default=0, help_text="Questions the bot asked in this exchange.")
-    detail = models.JSONField(default=dict, blank=True, help_text="What was collected (for a manager) and what was offered.")
-    booking_turn = models.CharField(max_length=64, blank=True, default="", help_text="The turn that holds the CRM write.")
-    booking_lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="CRM write attempts.")
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation_id = models.BigIntegerField(verbose_name=_("conversation ID"), db_index=True)
+    customer_key = models.CharField(verbose_name=_("customer key"), max_length=64)
+    customer_phone = EncryptedTextField(verbose_name=_("customer phone"))
+    customer_name = models.CharField(verbose_name=_("customer name"), max_length=200, blank=True, default="")
+    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=SessionKind.choices, default=SessionKind.BOOK)
+    status = models.CharField(verbose_name=_("status"), max_length=12, choices=SessionStatus.choices, default=SessionStatus.COLLECTING)
+    service_id = models.PositiveBigIntegerField(verbose_name=_("service ID in the CRM"), null=True, blank=True)
+    service_title = models.CharField(verbose_name=_("service"), max_length=200, blank=True, default="")
+    staff_id = models.PositiveBigIntegerField(verbose_name=_("master ID in the CRM"), null=True, blank=True,
+                                              help_text=_("Empty: any master."))
+    staff_name = models.CharField(verbose_name=_("master"), max_length=200, blank=True, default="")
+    day = models.DateField(verbose_name=_("day"), null=True, blank=True)
+    slot_at = models.DateTimeField(verbose_name=_("proposed time"), null=True, blank=True, help_text=_("The proposed time."))
+    record_id = models.PositiveBigIntegerField(verbose_name=_("record ID in the CRM"), null=True, blank=True,
+                                               help_text=_("The record made (book) or acted on (cancel, reschedule)."))
+    new_record_id = models.PositiveBigIntegerField(verbose_name=_("new record ID"), null=True, blank=True,
+                                                   help_text=_("Reschedule: the new record."))
+    exchanges = models.PositiveSmallIntegerField(verbose_name=_("questions asked"), default=0,
+                                                 help_text=_("Questions the bot asked in this exchange."))
+    detail = models.JSONField(verbose_name=_("details"), default=dict, blank=True,
+                              help_text=_("What was collected (for a manager) and what was offered."))
+    booking_turn = models.CharField(verbose_name=_("turn holding the CRM write"), max_length=64, blank=True, default="",
+                                    help_text=_("The turn that holds the CRM write."))
+    booking_lease_until = models.DateTimeField(verbose_name=_("CRM write lease until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("CRM write attempts"), default=0, help_text=_("CRM write attempts."))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -161,29 +177,29 @@ class CrmRecord(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    record_id = models.PositiveBigIntegerField()
-    customer_key = models.CharField(max_length=64, db_index=True)
-    customer_phone = EncryptedTextField()
-    customer_name = models.CharField(max_length=200, blank=True, default="")
-    conversation_id = models.BigIntegerField(null=True, blank=True)
-    service_id = models.PositiveBigIntegerField(null=True, blank=True)
-    service_title = models.CharField(max_length=200, blank=True, default="")
-    staff_id = models.PositiveBigIntegerField(null=True, blank=True)
-    staff_name = models.CharField(max_length=200, blank=True, default="")
-    starts_at = models.DateTimeField()
-    seance_length = models.PositiveIntegerField(default=0)
-    source = models.CharField(max_length=6, choices=RecordSource.choices)
-    status = models.CharField(max_length=10, choices=RecordStatus.choices, default=RecordStatus.UPCOMING)
-    confirmed_by_customer = models.BooleanField(default=False)
-    reminded_day_before_at = models.DateTimeField(null=True, blank=True)
-    reminded_two_hours_at = models.DateTimeField(null=True, blank=True)
-    thanked_at = models.DateTimeField(null=True, blank=True)
-    rating = models.PositiveSmallIntegerField(null=True, blank=True)
-    rated_at = models.DateTimeField(null=True, blank=True)
-    nudged_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    record_id = models.PositiveBigIntegerField(verbose_name=_("record ID in the CRM"))
+    customer_key = models.CharField(verbose_name=_("customer key"), max_length=64, db_index=True)
+    customer_phone = EncryptedTextField(verbose_name=_("customer phone"))
+    customer_name = models.CharField(verbose_name=_("customer name"), max_length=200, blank=True, default="")
+    conversation_id = models.BigIntegerField(verbose_name=_("conversation ID"), null=True, blank=True)
+    service_id = models.PositiveBigIntegerField(verbose_name=_("service ID in the CRM"), null=True, blank=True)
+    service_title = models.CharField(verbose_name=_("service"), max_length=200, blank=True, default="")
+    staff_id = models.PositiveBigIntegerField(verbose_name=_("master ID in the CRM"), null=True, blank=True)
+    staff_name = models.CharField(verbose_name=_("master"), max_length=200, blank=True, default="")
+    starts_at = models.DateTimeField(verbose_name=_("visit at"))
+    seance_length = models.PositiveIntegerField(verbose_name=_("duration, seconds"), default=0)
+    source = models.CharField(verbose_name=_("source"), max_length=6, choices=RecordSource.choices)
+    status = models.CharField(verbose_name=_("status"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.UPCOMING)
+    confirmed_by_customer = models.BooleanField(verbose_name=_("confirmed by the customer"), default=False)
+    reminded_day_before_at = models.DateTimeField(verbose_name=_("reminded the day before at"), null=True, blank=True)
+    reminded_two_hours_at = models.DateTimeField(verbose_name=_("reminded 2 hours before at"), null=True, blank=True)
+    thanked_at = models.DateTimeField(verbose_name=_("thanked at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(verbose_name=_("rating"), null=True, blank=True)
+    rated_at = models.DateTimeField(verbose_name=_("rated at"), null=True, blank=True)
+    nudged_at = models.DateTimeField(verbose_name=_("invited to rebook at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -203,9 +219,9 @@ class VisitOptOut(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    customer_key = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    customer_key = models.CharField(verbose_name=_("customer key"), max_length=64)
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -223,13 +239,13 @@ class CrmCall(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+", db_index=False)
-    endpoint = models.CharField(max_length=32)
-    ok = models.BooleanField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    ms = models.FloatField()
-    error = models.CharField(max_length=300, blank=True, default="")
-    created_at = models.DateTimeField()
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+", db_index=False)
+    endpoint = models.CharField(verbose_name=_("endpoint"), max_length=32)
+    ok = models.BooleanField(verbose_name=_("succeeded"))
+    status_code = models.PositiveSmallIntegerField(verbose_name=_("HTTP status"), null=True, blank=True)
+    ms = models.FloatField(verbose_name=_("duration, ms"))
+    error = models.CharField(verbose_name=_("error"), max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     objects = TenantScopedQuerySet.as_manager()
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.choices import ConnectionStatus, CrmKind, RecordSource, RecordStatus
 from crm.clients.altegio import CallStat, CrmClient, CrmError
@@ -81,9 +82,10 @@ def crm_credentials_check(*, kind: str, company_id: int, partner_token: str, use
     """One read call (`book_services`) with these credentials; returns the services found.
     Raises ApplicationError with a clear message when the CRM refuses or cannot be reached."""
     if kind not in CrmKind.values:
-        raise ApplicationError(f"Unknown CRM kind {kind!r}: use one of {', '.join(CrmKind.values)}.")
+        raise ApplicationError(_("Unknown CRM kind %(kind)s: use one of %(kinds)s.")
+                               % {"kind": repr(kind), "kinds": ", ".join(CrmKind.values)})
     if not partner_token or not user_token:
-        raise ApplicationError("Both the partner token and the user token are required.")
+        raise ApplicationError(_("Both the partner token and the user token are required."))
     probe = CrmConnection(kind=kind, company_id=int(company_id), base_url=base_url.strip())
     client = CrmClient(base_url=probe.api_base, company_id=probe.company_id, partner_token=partner_token, user_token=user_token,
                        timeout=settings.CRM_TIMEOUT)
@@ -91,9 +93,10 @@ def crm_credentials_check(*, kind: str, company_id: int, partner_token: str, use
         return client.services()
     except CrmError as exc:
         if exc.kind == "auth":
-            raise ApplicationError(f"The CRM refused these credentials ({exc.status}): check the partner and user tokens "
-                                   f"for company {company_id}.") from exc
-        raise ApplicationError(f"Could not read services from {probe.api_base} for company {company_id}: {exc.message}") from exc
+            raise ApplicationError(_("The CRM refused these credentials (%(status)s): check the partner and user tokens "
+                                     "for company %(company)s.") % {"status": exc.status, "company": company_id}) from exc
+        raise ApplicationError(_("Could not read services from %(url)s for company %(company)s: %(error)s")
+                               % {"url": probe.api_base, "company": company_id, "error": exc.message}) from exc
 
 
 def crm_connect(*, actor: Actor, tenant: Any, kind: str, company_id: int, partner_token: str, user_token: str,

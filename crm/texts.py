@@ -49,6 +49,9 @@ TEXTS = {
                            "Запись №{record_id}.",
     "manager_reschedule_card": "🔁 Клиент перенёс запись через бота: {service}, теперь {day}, {time}{master}. "
                                "Клиент: {customer} ({phone}). Запись №{record_id}.",
+    "manager_reschedule_old_kept": "⚠️ Перенос записи: новая запись №{record_id} создана ({service}, {day}, {time}{master}), "
+                                   "но старую запись №{old_record_id} CRM удалить не дала ({error}). Удалите её в CRM вручную, "
+                                   "иначе за клиентом {customer} ({phone}) останутся оба времени.",
 }
 
 

@@ -319,6 +319,11 @@ EMBEDDINGS_BATCH_SIZE = env.int("EMBEDDINGS_BATCH_SIZE", 32, minimum=1)
 # Embedded index when QDRANT_URL is empty: memory (numpy, default) | qdrant-local (qdrant-client :memory:).
 KNOWLEDGE_INDEX = env.choice("KNOWLEDGE_INDEX", "memory", ("memory", "qdrant-local"))
 KNOWLEDGE_HASHING_DIM = env.int("KNOWLEDGE_HASHING_DIM", 512, minimum=64)
+# Wordnet relations that read a customer's word the knowledge never uses (knowledge.semantics):
+# any of synonyms, hypernyms, actions (comma-separated), or off.
+KNOWLEDGE_LEXICAL_RELATIONS = tuple(r for r in env.list("KNOWLEDGE_LEXICAL_RELATIONS", ["synonyms", "hypernyms", "actions"]) if r != "off")
+if set(KNOWLEDGE_LEXICAL_RELATIONS) - {"synonyms", "hypernyms", "actions"}:
+    raise ImproperlyConfigured("KNOWLEDGE_LEXICAL_RELATIONS must be off or a comma-separated list of synonyms, hypernyms, actions.")
 if LLM_BACKEND == "openai" and not (LLM_BASE_URL and LLM_MODEL):
     raise ImproperlyConfigured("LLM_BACKEND=openai needs LLM_BASE_URL and LLM_MODEL.")
 

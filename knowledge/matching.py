@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from knowledge import semantics
 from knowledge import text as T
 
 CONTENT, SOFT, FILLER = "content", "soft", "filler"
@@ -134,7 +135,9 @@ class KBSnapshot:
     """The items of one KB version with their features, vocabulary and IDF. Immutable once
     built; cached per process by version id and content hash."""
 
-    def __init__(self, docs: Sequence[ItemDoc], *, key: str = "") -> None:
+    def __init__(self, docs: Sequence[ItemDoc], *, key: str = "", relations: Iterable[str] = ()) -> None:
+        """`relations`: which wordnet relations read a word the knowledge does not use
+        (`knowledge.semantics`: "synonyms", "hypernyms"; none by default)."""
         self.key = key
         self.docs = list(docs)
         self.features: dict[str, ItemFeatures] = {}
@@ -146,6 +149,7 @@ class KBSnapshot:
         n = max(1, len(self.docs))
         self.vocabulary = set(df)
 
+        self.relations = semantics.Relations(self.vocabulary, relations) if relations else None
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = math.log(1 + n) + 0.5
         self._stem_deletes: dict[str, set[str]] = {}
@@ -256,6 +260,8 @@ class KBSnapshot:
             corrected = self._correct(word)
             if corrected:
                 keys |= T.concept(corrected)
+        if not self._known(keys) and self.relations is not None:
+            keys |= self.relations.keys_for(word)  # "мотора" → "двигател", "собаки" → "животн"
         for key in (T.stem(word), word):
             if len(key) >= 5 and key in self._extensions:
                 keys |= self._extensions[key]

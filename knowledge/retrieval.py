@@ -20,20 +20,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
+from knowledge import focus as F
 from knowledge import matching as M
 from knowledge import text as T
+from knowledge import tiers
 from knowledge.index import Embedder, IndexKey, embedder_from_settings, get_index
 from knowledge.models import KnowledgeVersion
 from knowledge.selectors import kb_items_for
 
-_snapshots: OrderedDict[tuple[int, str], M.KBSnapshot] = OrderedDict()
+_snapshots: OrderedDict[tuple[int, str, tuple[str, ...]], M.KBSnapshot] = OrderedDict()
 _snapshots_lock = threading.Lock()
 MAX_SNAPSHOTS = 32
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def snapshot_for(version: KnowledgeVersion) -> M.KBSnapshot:
-    key = (version.pk, version.content_hash)
+    relations = tuple(settings.KNOWLEDGE_LEXICAL_RELATIONS)
+    key = (version.pk, version.content_hash, relations)
     with _snapshots_lock:
         cached = _snapshots.get(key)
         if cached is not None:
@@ -44,7 +49,7 @@ def snapshot_for(version: KnowledgeVersion) -> M.KBSnapshot:
                   alt_questions=tuple(i.alt_questions or ()), tags=tuple(i.tags or ()))
         for i in kb_items_for(version)
     ]
-    snapshot = M.KBSnapshot(docs, key=f"{version.pk}:{version.content_hash}")
+    snapshot = M.KBSnapshot(docs, key=f"{version.pk}:{version.content_hash}", relations=relations)
     with _snapshots_lock:
         for stale in [k for k in _snapshots if k[0] == version.pk and k != key]:
             del _snapshots[stale]
@@ -74,6 +79,9 @@ class SegmentResult:
     # Two parallel items (the same question about two branches or variants) that both state what
     # was asked, when the customer named neither: both are answered (`parallel_variants`).
     variants: list[M.ItemMatch] = field(default_factory=list)
+    # The chosen item answers only once the customer's word is read as a tier another item defines
+    # ("кроссовер" → "2 класс"): the reply quotes that tier's line (`knowledge.tiers`).
+    tier: tiers.Resolution | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +96,7 @@ class SegmentResult:
             "runner_up_score": self.runner_up.score if self.runner_up else 0.0,
             "resolved_by_context": self.resolved_by_context,
             "variants": [v.external_id for v in self.variants],
+            "tier": {"reference": self.tier.reference, "label": self.tier.label_text} if self.tier else None,
             "nearest": [{"id": c.external_id, "valid": c.valid, "score": c.score, "failures": c.failures, "uncovered": c.uncovered}
                         for c in self.candidates[:3]],
         }
@@ -101,9 +110,16 @@ class Retrieval:
     items: list[str]
     rag_ms: float
     snapshot: M.KBSnapshot
+    # item id → how the reply quotes it when a tier was resolved for it (every segment that chose it)
+    focus: dict[str, tiers.Resolution] = field(default_factory=dict)
+    # item id → its answer reduced to the one list entry the question named (`knowledge.focus`)
+    entries: dict[str, str] = field(default_factory=dict)
 
     def answer_texts(self) -> dict[str, str]:
-        return {item_id: self.snapshot.features[item_id].doc.answer for item_id in self.items}
+        """The answers the reply may be built from: the chosen items and the items that defined a
+        resolved tier (their entry is quoted as the basis)."""
+        ids = list(self.items) + [f.reference for f in self.focus.values() if f.reference not in self.items]
+        return {item_id: self.snapshot.features[item_id].doc.answer for item_id in ids}
 
 
 def is_ambiguous(chosen: M.ItemMatch | None, runner_up: M.ItemMatch | None, ratio: float) -> bool:
@@ -196,6 +212,12 @@ def retrieve(
         valid = [m for m in matches if m.valid]
         result.chosen = valid[0] if valid else None
         result.runner_up = valid[1] if len(valid) > 1 else None
+        if result.chosen is None:
+            resolved = tiers.resolve(snapshot, segment, matches, context=context, asks_price=result.asks_price,
+                                     asks_hours=result.asks_hours)
+            if resolved:
+                result.chosen, result.tier = resolved[0].match, resolved[0]
+                result.runner_up = resolved[1].match if len(resolved) > 1 else None
 
     # Context: a segment that is ambiguous or uncovered alone takes an item that another,
     # clearly answered segment of the same burst chose, when that item covers it too.
@@ -228,4 +250,35 @@ def retrieve(
         items=chosen,
         rag_ms=round((time.perf_counter() - started) * 1000, 2),
         snapshot=snapshot,
+        focus=_focus(results),
+        entries=_entries(snapshot, results, segments),
     )
+
+
+def _entries(snapshot: M.KBSnapshot, results: list[SegmentResult], segments: list[M.Segment]) -> dict[str, str]:
+    """Items answered by one list entry: every segment that chose the item (alone, not through a tier
+    or as one of two parallel variants) names the same entry of it."""
+    found: dict[str, str | None] = {}
+    for result, segment in zip(results, segments, strict=True):
+        for match in result.variants or ([result.chosen] if result.chosen else []):
+            item_id = match.external_id
+            text = None if result.variants or result.tier is not None else F.focused_answer(snapshot, item_id, segment)
+            found[item_id] = text if item_id not in found or found[item_id] == text else None
+    return {item_id: text for item_id, text in found.items() if text}
+
+
+def _focus(results: list[SegmentResult]) -> dict[str, tiers.Resolution]:
+    """Items to quote by one tier's line: chosen through a tier by every segment that chose them, and
+    always through the same tier (otherwise the whole item is answered, as before)."""
+    focus: dict[str, tiers.Resolution] = {}
+    plain: set[str] = set()
+    for result in results:
+        for match in result.variants or ([result.chosen] if result.chosen else []):
+            tier = result.tier if result.tier is not None and result.tier.match.external_id == match.external_id else None
+            if tier is None:
+                plain.add(match.external_id)
+            elif match.external_id in focus and focus[match.external_id].lines != tier.lines:
+                plain.add(match.external_id)
+            else:
+                focus[match.external_id] = tier
+    return {item_id: tier for item_id, tier in focus.items() if item_id not in plain}

@@ -22,7 +22,7 @@ from conversations.answering.gate import REPLY_RULES, GateContext, RuleResult, m
 from conversations.choices import EscalationReason
 from imperium.core.exceptions import IntegrationError
 from knowledge.models import KnowledgeVersion
-from knowledge.retrieval import retrieve
+from knowledge.retrieval import Retrieval, retrieve
 from knowledge.selectors import kb_version_default, kb_version_get
 
 logger = logging.getLogger(__name__)
@@ -91,10 +91,13 @@ def decide_reply(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_
             assert ctx.retrieval is not None
             where = "answering.composer"
             composer = composer or composer_from_settings()
-            answers = ctx.retrieval.answer_texts()
+            answers = _reply_texts(ctx.retrieval, config)
             items = [{"id": i, "question": ctx.retrieval.snapshot.features[i].doc.question, "answer": answers[i]}
                      for i in ctx.retrieval.items]
             ctx.composition = composer.compose(messages=texts, items=items, config=config, business=getattr(tenant, "name", ""))
+            for focus in ctx.retrieval.focus.values():
+                if focus.reference not in ctx.composition.sources:
+                    ctx.composition.sources.append(focus.reference)  # the item whose tier entry the reply quotes
             if ctx.composition.llm_ms:
                 timings["llm_ms"] = ctx.composition.llm_ms
         if failed is None and ctx.composition is not None:
@@ -121,6 +124,9 @@ def decide_reply(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_
         decision.confidence = round(min((c.confidence for c in chosen), default=0.0), 4)
         decision.scores = {f"{c.external_id}": c.score for c in chosen}
         decision.detail["segments"] = [s.as_dict() for s in ctx.retrieval.segments]
+        quoted = sorted(set(ctx.retrieval.entries) | set(ctx.retrieval.focus))
+        if quoted:
+            decision.detail["quoted_lines"] = quoted  # items answered by one line/entry, not whole (knowledge.focus, tiers)
     decision.detail["intents"] = [name for name, hit in ctx.intents.items() if hit]
     if failed is None and ctx.composition is not None:
         decision.action = ANSWER
@@ -145,6 +151,17 @@ def decide_reply(tenant: Any, conversation: Any, messages: Sequence[str], *, kb_
     timings["total_ms"] = _ms(started)
     decision.timings = timings
     return decision
+
+
+def _reply_texts(retrieval: Retrieval, config: dict[str, Any]) -> dict[str, str]:
+    """What each chosen item contributes to the reply: its answer, or for an item chosen through a
+    tier (`knowledge.tiers`) only that tier's line(s) and the reference entry that placed the
+    customer in the tier (release template `tier_reply`)."""
+    answers = retrieval.answer_texts()
+    answers.update(retrieval.entries)  # a list item whose one entry was asked: that entry (knowledge.focus)
+    for item_id, focus in retrieval.focus.items():
+        answers[item_id] = str(config["templates"]["tier_reply"]).format(line="\n".join(focus.lines), basis=focus.basis)
+    return answers
 
 
 def _smalltalk_reply(ctx: GateContext, gate: list[RuleResult]) -> Composition | None:

@@ -74,6 +74,9 @@ DEFAULTS: dict[str, Any] = {
         "smalltalk_greeting": "Здравствуйте! Чем могу помочь?",
         "smalltalk_thanks": "Пожалуйста! Если появятся вопросы — пишите, с радостью помогу.",
         "smalltalk_ack": "Хорошо! Если появятся вопросы — пишите.",
+        # An answer through a tier another item defines (knowledge.tiers): the price item's line for the
+        # tier, then the reference entry that placed the customer's car/age/weight in it.
+        "tier_reply": "{line}\n\nПо вашему описанию: {basis}.",
     },
 }
 
@@ -115,6 +118,7 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str] | None] = {
     "smalltalk_greeting": None,
     "smalltalk_thanks": None,
     "smalltalk_ack": None,
+    "tier_reply": frozenset({"line", "basis"}),
 }
 
 

@@ -309,6 +309,28 @@ def test_reschedule_own_record_quotes_nothing_without_a_rule_and_moves_it(webhoo
     assert CrmRecord.objects.get(record_id=old_id).status == "cancelled"
 
 
+def test_a_reschedule_whose_old_record_cannot_be_deleted_tells_the_managers_to_remove_it(webhook, inline, salon, fake_crm):
+    with time_machine.travel(T0, tick=False) as traveller:
+        say(webhook, inline, salon, "Запишите на маникюр завтра в 15:00 к Айгерим")
+        traveller.shift(20)
+        say(webhook, inline, salon, "да")
+        old_id = fake_crm.records[0].id
+        traveller.shift(600)
+        say(webhook, inline, salon, "Перенесите мою запись на завтра в 17:00")
+        traveller.shift(20)
+        fake_crm.fail(503, endpoint="record_delete", times=5)  # the CRM refuses to delete the old record
+        [done] = say(webhook, inline, salon, "да")
+    assert done.startswith("Готово! Запись перенесена: маникюр с покрытием завтра, 7 декабря, в 17:00")
+    new = next(r for r in fake_crm.records if r.id != old_id)
+    assert {r.id for r in fake_crm.records} == {old_id, new.id}  # the CRM still holds both
+    assert CrmRecord.objects.get(record_id=old_id).status == "cancelled"  # no reminder for the old time
+    session = BookingSession.objects.get(kind="reschedule")
+    [warning] = Alert.objects.filter(dedup_key__endswith=f"crm-old-record-kept:{session.pk}")
+    assert warning.severity == "warning"
+    assert f"новая запись №{new.id}" in warning.text and f"старую запись №{old_id}" in warning.text
+    assert "Удалите её в CRM вручную" in warning.text
+
+
 def test_cancelling_quotes_the_salons_rule_from_the_stable_kb(webhook, inline, salon, fake_crm, settings):
     from imperium.core.actors import Actor as _Actor
     from knowledge.services import kb_import, kb_version_make_first_stable

@@ -75,8 +75,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # The two newer development sets (issue 13, written before looking at the brain): floors at what the brain
 # measures now (docs/EVAL.md), NOT the issue's goal (faq >= 85 %, shame 0), to be raised as the brain improves.
 # Shame is 0 on both (blesk c017 and ritm c009 by the date and quantity-range checks, ritm c067 by count
-# questions, blesk c007 by the ambiguity ratio of 0.85) and escalation recall 100 %.
-DEV_FLOORS = {"blesk-detailing": (0.48, 0, 1.0), "ritm-kids": (0.66, 0, 1.0)}
+# questions, blesk c007 by the ambiguity ratio of 0.85) and escalation recall 100 %. blesk 48 → 53 % with the
+# wordnet relations (knowledge.semantics: мотор → двигатель, собака → животные, помыть → мойка); raised again with
+# tier resolution through a reference item (knowledge.tiers: "для кроссовера" → "2 класс", "15 лет" → «Тинейджеры»).
+DEV_FLOORS = {"blesk-detailing": (0.63, 0, 1.0), "ritm-kids": (0.68, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
