@@ -219,53 +219,6 @@ def russian_phrasing(question: str, answer: str = "") -> str:
     return phrasing if changed and content_roots(phrasing) else ""
 
 
-def learned_phrasing(question: str, answer: str, known: set[str] | frozenset[str] = frozenset()) -> str:
-    """The customer's question as a phrasing of the item learned from `answer`, without the
-    customer's one-off specifics the answer does not speak of: a number the answer does not state,
-    with the word it counts ("для ребёнка 7 лет", "1 слой"), and words the answer does not use that
-    other items of the knowledge base do (`known`: their keys) — the customer's car class or child,
-    another service named as the situation ("если отменю кератин, предоплату вернёте?"). Left in,
-    such a word lets the learned item claim a question about that other thing (a trap about "3
-    слоя на седан" answered from the item learned from "1 слой седан"). Words no other item uses
-    stay: they are the customer's own words for this topic. The question unchanged when nothing is
-    dropped or nothing would be left."""
-    tokens = question.split()
-    answer_keys = T.key_set(answer)
-    answer_numbers = T.numbers_in(answer)
-
-    def word_keys(word: str) -> set[str]:
-        return T.key_set(word) | {T.stem(word), word}
-
-    drop = [False] * len(tokens)
-    for index, token in enumerate(tokens):
-        token_words = T.words(T.fold(token))
-        if not token_words:
-            continue
-        if all(w.isdigit() for w in token_words):
-            if not any(w in answer_numbers for w in token_words):
-                drop[index] = True
-                following = T.words(T.fold(tokens[index + 1])) if index + 1 < len(tokens) else []
-                if following and not any(w.isdigit() for w in following) and not any(word_keys(w) & answer_keys for w in following):
-                    drop[index + 1] = True
-            continue
-        content = [w for w in token_words if not w.isdigit() and not T.is_filler(w)]
-        if content and all(not (word_keys(w) & answer_keys) and (word_keys(w) & known) for w in content):
-            drop[index] = True
-    # A preposition left before a dropped word goes with it ("для ребенка 7 лет" → nothing).
-    for index in range(len(tokens) - 2, -1, -1):
-        if not drop[index] and drop[index + 1] and all(T.is_filler(w) for w in T.words(T.fold(tokens[index])) or ["x"]):
-            drop[index] = True
-    if not any(drop):
-        return question
-    kept = [t for t, gone in zip(tokens, drop, strict=True) if not gone]
-    phrasing = " ".join(kept).rstrip(" ,;:-—")
-    if not content_roots(phrasing):
-        return question
-    if question.rstrip().endswith("?") and not phrasing.endswith("?"):
-        phrasing = phrasing.rstrip(".!") + "?"
-    return phrasing
-
-
 def slug_for(question: str, *, limit: int = 4) -> str:
     words = [w for w in T.words(T.normalize(question)) if not T.is_filler(w) and len(w) > 2]
     ascii_words = [re.sub(r"[^a-z0-9]", "", _latin(w)) for w in words][:limit]

@@ -23,7 +23,6 @@ from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError
 from imperium.core.services import audit_record
 from knowledge import learning
-from knowledge import text as T
 from knowledge.choices import SuggestionKind, SuggestionStatus, VersionStatus
 from knowledge.models import KnowledgeItem, KnowledgeItemPause, KnowledgeSuggestion, KnowledgeVersion
 from knowledge.selectors import kb_version_stable
@@ -187,14 +186,6 @@ def kb_draft_open(*, actor: Actor, tenant: Client) -> KnowledgeVersion:
     return kb_version_clone(actor=actor, version=stable)
 
 
-def _known_keys(version: KnowledgeVersion, *, exclude: str = "") -> set[str]:
-    """The words (keys) the items of `version` other than `exclude` use, in questions and answers."""
-    keys: set[str] = set()
-    for item in KnowledgeItem.objects.filter(version=version).exclude(external_id=exclude).only("question", "alt_questions", "answer"):
-        keys |= T.key_set(" ".join([item.question, *(item.alt_questions or []), item.answer]))
-    return keys
-
-
 def _unique_id(version: KnowledgeVersion, base: str) -> str:
     taken = set(KnowledgeItem.objects.filter(version=version, external_id__startswith=base).values_list("external_id", flat=True))
     if base not in taken:
@@ -240,21 +231,15 @@ def kb_suggestion_accept(
     # A Kazakh, English or transliterated question also in the KB's language (see learning.russian_phrasing).
     rendered = [r for r in (learning.russian_phrasing(p, answer_text) for p in phrasings) if r]
     phrasings = list(dict.fromkeys([*phrasings, *rendered]))
-    if question is None:
-        # The customer's one-off specifics the answer does not speak of are left out (learning.learned_phrasing);
-        # a manager's own wording is kept as written.
-        item_answer = target.answer if target is not None else answer_text
-        vocabulary = _known_keys(draft, exclude=target.external_id if target is not None else "")
-        phrasings = list(dict.fromkeys(learning.learned_phrasing(p, item_answer, vocabulary) for p in phrasings))
     if target is not None:
         known = _phrasings(target)
         alts = list(target.alt_questions) + [p for p in phrasings if learning.meaning_key(p) not in known]
         item = kb_item_save(actor=actor, version=draft, external_id=target.external_id, question=target.question,
                             answer=target.answer, tags=target.tags, alt_questions=list(dict.fromkeys(alts)), item=target)
     else:
-        external_id = _unique_id(draft, f"learned-{learning.slug_for(phrasings[0])}"[:180])
-        item = kb_item_save(actor=actor, version=draft, external_id=external_id, question=phrasings[0], answer=answer_text,
-                            tags=suggestion.tags or learning.guess_tags(phrasings[0], answer_text), alt_questions=phrasings[1:])
+        external_id = _unique_id(draft, f"learned-{learning.slug_for(question_text)}"[:180])
+        item = kb_item_save(actor=actor, version=draft, external_id=external_id, question=question_text, answer=answer_text,
+                            tags=suggestion.tags or learning.guess_tags(question_text, answer_text), alt_questions=phrasings[1:])
     updated = KnowledgeSuggestion.objects.filter(pk=suggestion.pk, status=SuggestionStatus.PENDING).update(
         status=SuggestionStatus.ACCEPTED, version=draft, item_external_id=item.external_id, decided_at=timezone.now(),
         decided_by=actor.label[:150], answer=answer_text, question=question_text,

@@ -243,19 +243,3 @@ def test_the_asking_message_of_a_burst_becomes_the_question(tenant_a, stable):
                                      reply="В Самале своей парковки нет, рядом городская платная парковка для машин.")
     assert proposal.suggestion.question == "парковка есть?"
 
-
-def test_a_learned_question_leaves_out_the_customers_specifics(tenant_b):
-    # Another item of the KB speaks of "седан" and "кератин"; the answers learned here do not.
-    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in [*KB, {
-        "id": "classes", "question": "Какой класс у седана?", "answer": "Седан — 1 класс, кроссовер — 2 класс."}])
-    kb_version_make_first_stable(actor=ACTOR, version=kb_import(actor=ACTOR, tenant=tenant_b, file_name="kb.jsonl", content=content))
-    reply = "Керамика: 1 слой — 1 класс 120 000 ₸, 2 класс 140 000 ₸; 2 слоя — 1 класс 180 000 ₸."
-    suggestion = kb_suggestion_propose(tenant=tenant_b, questions=["Керамика 1 слой на седан сколько?"], reply=reply).suggestion
-    suggestion, _ = kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
-    item = KnowledgeItem.objects.get(version=suggestion.version, external_id=suggestion.item_external_id)
-    assert item.question == "Керамика 1 слой сколько?" and suggestion.question == "Керамика 1 слой на седан сколько?"
-    assert learning.learned_phrasing("Сколько стоит абонемент для ребенка 7 лет?", "Абонемент на месяц: 16 000 ₸.") == \
-        "Сколько стоит абонемент для ребенка?"
-    # Words no other item uses are the customer's own words for the topic and stay.
-    assert learning.learned_phrasing("Что надеть на первое занятие?", "Свободная одежда и кроссовки.", {"седан"}) == \
-        "Что надеть на первое занятие?"
