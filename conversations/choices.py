@@ -20,6 +20,7 @@ class EscalationReason(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", _("Reply could not be delivered")
     DEPENDENCY_DOWN = "dependency_down", _("A service the answer needs is down")
     MANAGER_REQUESTED = "manager_requested", _("Customer asked for a human")
+    WRONG_ANSWER = "wrong_answer", _("The bot answered wrong")  # «❌ Бот ответил неверно» (services.feedback)
     OTHER = "other", _("Other")
 
 

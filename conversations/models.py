@@ -171,8 +171,10 @@ class Turn(models.Model):
     notify_dispatched_at = models.DateTimeField(_("notify dispatched at"), null=True, blank=True)
     notify_attempts = models.PositiveSmallIntegerField(_("notify attempts"), default=0)
     # A bot answer shown to the managers (services.handover.turn_answer_notify): set when queued,
-    # cleared when the notice is written; the sweeper queues it again if the task was lost.
+    # cleared when the notice is written or given up; the sweeper queues it again if the task was
+    # lost or failed (at most MAX_NOTIFY_ATTEMPTS runs, at doubling intervals: services.side_work).
     answer_notify_due_at = models.DateTimeField(_("answer notice due at"), null=True, blank=True)
+    answer_notify_attempts = models.PositiveSmallIntegerField(_("answer notice attempts"), default=0)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -219,8 +221,10 @@ class Escalation(models.Model):
         null=True, blank=True, help_text=_("When the customer got the second holding message (waited beyond the SLA).")
     )
     # Learning from the manager's answer (services.learning.handover_learn): set when the hand-over
-    # is resolved, cleared when it was learned from; the sweeper queues it again if the task was lost.
+    # is resolved, cleared when it was learned from or given up; the sweeper queues it again if the
+    # task was lost or failed (at most MAX_NOTIFY_ATTEMPTS runs, at doubling intervals: services.side_work).
     learn_due_at = models.DateTimeField(_("learning due at"), null=True, blank=True)
+    learn_attempts = models.PositiveSmallIntegerField(_("learning attempts"), default=0)
 
     objects = TenantScopedQuerySet.as_manager()
 

@@ -4,8 +4,9 @@ Every number is computed from the database here, tenant-scoped, so the admin pag
 digest and the test comparing them with the rows all read the same thing.
 
 - `unanswered_questions`: customer questions the bot escalated in a period, grouped by meaning
-  (`knowledge.learning.meaning_key`), with counts, the reasons, and whether a knowledge suggestion
-  already covers them;
+  (`knowledge.learning.meaning_key`; a question with no word it keeps, «Где вы?», is grouped with the
+  same words, never dropped), with counts, the reasons, and whether a knowledge suggestion already
+  covers them;
 - `digest_numbers`: conversations, share answered by the bot, hand-overs by reason, time to the
   first human reply (median, p90), SLA breaches, delivery failures, top unanswered, suggestions
   waiting, "wrong answer" marks.
@@ -14,6 +15,7 @@ digest and the test comparing them with the rows all read the same thing.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -63,16 +65,35 @@ def _escalated_questions(tenant: Any, since: datetime, until: datetime) -> list[
     return [(" ".join(texts[turn_id]), reason) for turn_id, reason in escalations if texts.get(turn_id)]
 
 
+# A question with no meaningful word left after `meaning_key` («Где вы?», «Есть ли wi-fi?») is still a
+# question a customer waited on: it is grouped with the same words instead of being dropped.
+_VERBATIM = "="
+
+
+def _group_key(text: str) -> str:
+    key = learning.meaning_key(text)
+    if key:
+        return key
+    words = re.findall(r"\w+", text.lower())
+    return _VERBATIM + " ".join(words) if words else ""
+
+
+def _same_group(a: str, b: str) -> bool:
+    if a.startswith(_VERBATIM) or b.startswith(_VERBATIM):
+        return a == b
+    return learning.same_meaning(a, b)
+
+
 def unanswered_questions(tenant: Any, *, since: datetime, until: datetime | None = None, limit: int | None = None
                          ) -> list[UnansweredGroup]:
     """Escalated customer questions of the period grouped by meaning, most asked first."""
     until = until or timezone.now()
     groups: list[UnansweredGroup] = []
     for text, reason in _escalated_questions(tenant, since, until):
-        key = learning.meaning_key(text)
+        key = _group_key(text)
         if not key:
             continue
-        group = next((g for g in groups if learning.same_meaning(g.key, key)), None)
+        group = next((g for g in groups if _same_group(g.key, key)), None)
         if group is None:
             groups.append(UnansweredGroup(question=text, count=1, reasons={reason: 1}, key=key))
             continue
@@ -85,7 +106,7 @@ def unanswered_questions(tenant: Any, *, since: datetime, until: datetime | None
     for group in groups:
         for pk, key, status, phrasings in suggestions:
             keys = [key, *(learning.meaning_key(p) for p in phrasings)]
-            if any(learning.same_meaning(group.key, k) for k in keys if k):
+            if not group.key.startswith(_VERBATIM) and any(learning.same_meaning(group.key, k) for k in keys if k):
                 group.suggestion_id, group.suggestion_status = pk, status
                 break
     groups.sort(key=lambda g: (-g.count, g.question))

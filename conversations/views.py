@@ -58,6 +58,7 @@ _report_schema = inline_serializer(
         "forwards_renotified": serializers.IntegerField(),
         "learning_redispatched": serializers.IntegerField(),
         "answer_notices_redispatched": serializers.IntegerField(),
+        "side_work_given_up": serializers.IntegerField(),
     },
 )
 

@@ -113,7 +113,7 @@ def turn_mark_wrong(*, actor: Actor, turn: Turn) -> tuple[WrongAnswerMark, bool]
         # No holding reply: the customer has an answer; a manager now corrects it.
         # The escalation points at the marked turn: when the manager's correction closes it, the
         # customer's question there is what the hand-over teaches (services.learning).
-        escalation_open(conversation=conversation, reason=EscalationReason.OTHER, send_holding=False, turn=turn,
+        escalation_open(conversation=conversation, reason=EscalationReason.WRONG_ANSWER, send_holding=False, turn=turn,
                         detail={"wrong_answer": mark.pk, "turn": turn.pk, "incident": incident.pk})
     audit_record(actor=actor, action="conversation.wrong_answer", tenant=turn.tenant_id, obj=conversation,
                  payload={"turn": turn.pk, "sources": mark.sources, "incident": incident.pk, "paused": paused})

@@ -216,10 +216,18 @@ def turn_forward_notify(*, turn_id: int) -> bool:
 
 def turn_answer_notify(*, turn_id: int) -> bool:
     """Show the managers a bot answer in a conversation they dealt with before (the notifier's optional
-    `bot_answered`, idempotent per turn). Clears `Turn.answer_notify_due_at` when done; a failure is
-    logged and left to the sweeper (`services.outbox`), which also re-queues a lost task."""
+    `bot_answered`, idempotent per turn). Runs only while `Turn.answer_notify_due_at` is set, counting
+    an attempt (`answer_notify_attempts`); clears the marker when done. A failure is logged and left to
+    the sweeper (`services.outbox`, doubling intervals); after MAX_NOTIFY_ATTEMPTS it is given up with
+    an incident (`services.side_work`). Returns True when the notice was handed to the notifier now."""
     from conversations.notifier import get_notifier
+    from conversations.services.side_work import ANSWER_NOTICE, side_work_give_up, side_work_recovered
 
+    now = timezone.now()
+    if not Turn.objects.filter(pk=turn_id, answer_notify_due_at__isnull=False).update(
+        answer_notify_attempts=F("answer_notify_attempts") + 1, answer_notify_due_at=now
+    ):
+        return False  # done or given up before (a redelivered task)
     turn = Turn.objects.select_related("conversation__tenant__settings", "tenant").filter(pk=turn_id).first()
     announce = getattr(get_notifier(), "bot_answered", None)
     if turn is None or announce is None:
@@ -228,9 +236,15 @@ def turn_answer_notify(*, turn_id: int) -> bool:
     try:
         announce(turn)
     except Exception as exc:  # retried by the sweeper at its pace (the marker stays), never at once
-        error_log_record(where="conversations.notifier", exc=exc, tenant=turn.tenant, context={"what": f"bot answer of turn {turn_id}"})
+        error_log_record(where="conversations.notifier", exc=exc, tenant=turn.tenant,
+                         context={"what": f"bot answer of turn {turn_id}", "attempt": turn.answer_notify_attempts})
+        if turn.answer_notify_attempts >= MAX_NOTIFY_ATTEMPTS:
+            if Turn.objects.filter(pk=turn_id, answer_notify_due_at__isnull=False).update(answer_notify_due_at=None):
+                side_work_give_up(kind=ANSWER_NOTICE, tenant=turn.tenant, what=f"the bot answer notice of turn {turn_id}",
+                                  error=f"{type(exc).__name__}: {exc}", attempts=turn.answer_notify_attempts)
         return False
     Turn.objects.filter(pk=turn_id).update(answer_notify_due_at=None)
+    side_work_recovered(kind=ANSWER_NOTICE, tenant_id=turn.tenant_id)
     return True
 
 

@@ -17,7 +17,9 @@ that is due and not done and queues it again:
   OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE re-notifies per tenant per minute (cache counter), so a
   backlog of escalations cannot turn into a storm of notices;
 - resolved hand-overs not learned from yet (`Escalation.learn_due_at`) and bot answers not yet
-  shown to the managers (`Turn.answer_notify_due_at`), for a day (SIDE_WORK_MAX_AGE).
+  shown to the managers (`Turn.answer_notify_due_at`), at the same doubling intervals as notices,
+  for at most MAX_NOTIFY_ATTEMPTS runs and a day (SIDE_WORK_MAX_AGE); past either bound they are
+  given up with an incident (`services.side_work`), never dropped silently.
 
 Whatever it queues again is recovered work: published at the front of its queue
 (`dispatch`, `front=True`), never behind the fresh backlog it is older than.
@@ -44,11 +46,10 @@ from conversations.choices import OutboundStatus, TurnStatus
 from conversations.models import Conversation, Escalation, InboundMessage, OutboundMessage, Turn
 from conversations.services.handover import MAX_NOTIFY_ATTEMPTS
 from conversations.services.queue_latency import NOTICES, TURNS, queue_watermark, queues_waiting_since, redispatch_after_seconds
+from conversations.services.side_work import ANSWER_NOTICE, LEARNING, SIDE_WORK_MAX_AGE, side_work_give_up
 
 logger = logging.getLogger(__name__)
 
-# Learning and answer notices older than this are given up: a day-old card is no help.
-SIDE_WORK_MAX_AGE = timedelta(days=1)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class SweepReport:
     forwards_renotified: int = 0
     learning_redispatched: int = 0
     answer_notices_redispatched: int = 0
+    side_work_given_up: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -92,11 +94,12 @@ def _claim(queryset: QuerySet, limit: int, **changes: Any) -> list[int]:
 _PUBLISH_MARGIN = timedelta(seconds=1)
 
 
-def _backoff(now: datetime, born: str) -> Q:
+def _backoff(now: datetime, born: str, dispatched: str = "notify_dispatched_at") -> Q:
     """Rows whose last dispatch is at least as old now as the row was at that dispatch: the waits
-    between re-sends double (`born`: the field the row's age is counted from)."""
-    since_dispatch = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F("notify_dispatched_at"), output_field=DurationField())
-    return Q(notify_dispatched_at__lte=ExpressionWrapper(F(born) + since_dispatch, output_field=DateTimeField()))
+    between re-sends double (`born`: the field the row's age is counted from; `dispatched`: the
+    field holding the last dispatch)."""
+    since_dispatch = ExpressionWrapper(Value(now, output_field=DateTimeField()) - F(dispatched), output_field=DurationField())
+    return Q(**{f"{dispatched}__lte": ExpressionWrapper(F(born) + since_dispatch, output_field=DateTimeField())})
 
 
 def _renotify_key(tenant_id: int, minute: int) -> str:
@@ -247,20 +250,47 @@ def outbox_sweep(*, now: datetime | None = None, limit: int | None = None, redis
     report.forwards_renotified = len(ids)
 
     # Learning from resolved hand-overs and bot answers shown to managers: the row says it is due
-    # (`learn_due_at`, `answer_notify_due_at`); a day later it is given up (the suggestion would be stale).
+    # (`learn_due_at`, `answer_notify_due_at`, also the time of its last dispatch); queued again when
+    # lost by the notice queue's latency, at doubling intervals, for MAX_NOTIFY_ATTEMPTS runs and a day.
     recent = now - SIDE_WORK_MAX_AGE
-    unlearned = Escalation.objects.filter(learn_due_at__lte=stale_notices, resolved_at__gte=recent)  # `default` queue
+    unlearned = Escalation.objects.filter(
+        learn_due_at__lte=stale_notices, resolved_at__gte=recent, learn_attempts__lt=MAX_NOTIFY_ATTEMPTS,
+    ).filter(_backoff(now, "resolved_at", "learn_due_at"))  # `default` queue
     ids = _claim(unlearned, limit, learn_due_at=now)
     for conversation_id in sorted(set(Escalation.objects.filter(pk__in=ids).values_list("conversation_id", flat=True))):
         dispatch_handover_learn(conversation_id=conversation_id)
     report.learning_redispatched = len(ids)
 
-    unannounced = Turn.objects.filter(answer_notify_due_at__lte=stale_notices, created_at__gte=recent)
+    unannounced = Turn.objects.filter(
+        answer_notify_due_at__lte=stale_notices, created_at__gte=recent, answer_notify_attempts__lt=MAX_NOTIFY_ATTEMPTS,
+    ).filter(_backoff(now, "created_at", "answer_notify_due_at"))
     ids = _claim(unannounced, limit, answer_notify_due_at=now)
     for pk in ids:
         dispatch_answer_notify(turn_id=pk)
     report.answer_notices_redispatched = len(ids)
 
+    # Past the bounds (a day old, or every attempt used by runs that died before recording the
+    # failure): given up loudly, one incident per tenant.
+    exhausted = Q(learn_attempts__gte=MAX_NOTIFY_ATTEMPTS, learn_due_at__lte=stale_notices) | Q(resolved_at__lt=recent)
+    ids = _claim(Escalation.objects.filter(learn_due_at__isnull=False).filter(exhausted), limit, learn_due_at=None)
+    report.side_work_given_up += _give_up(Escalation.objects.filter(pk__in=ids), LEARNING, "learning from hand-over", "learn_attempts")
+    exhausted = Q(answer_notify_attempts__gte=MAX_NOTIFY_ATTEMPTS, answer_notify_due_at__lte=stale_notices) | Q(created_at__lt=recent)
+    ids = _claim(Turn.objects.filter(answer_notify_due_at__isnull=False).filter(exhausted), limit, answer_notify_due_at=None)
+    report.side_work_given_up += _give_up(Turn.objects.filter(pk__in=ids), ANSWER_NOTICE, "the bot answer notice of turn",
+                                          "answer_notify_attempts")
+
     if report.total:
         logger.info("outbox sweep: %s", report.as_dict())
     return report
+
+
+def _give_up(rows: QuerySet, kind: str, what: str, attempts_field: str) -> int:
+    per_tenant: dict[int, list[Any]] = {}
+    for row in rows.select_related("tenant"):
+        per_tenant.setdefault(row.tenant_id, []).append(row)
+    for tenant_rows in per_tenant.values():
+        ids = ", ".join(str(row.pk) for row in tenant_rows)
+        side_work_give_up(kind=kind, tenant=tenant_rows[0].tenant, what=f"{what} {ids}",
+                          error="not done within its attempts or a day (lost tasks or failing runs)",
+                          attempts=max(getattr(row, attempts_field) for row in tenant_rows))
+    return sum(len(r) for r in per_tenant.values())

@@ -223,7 +223,9 @@ def test_a_bot_answer_is_marked_wrong_from_its_bubble_and_the_second_mark_pauses
     assert incident.kind == "quality.wrong_answer" and f"trace {turn.trace.pk}" in incident.summary
     assert opened.data["turn"] == turn.pk and opened.data["trace"] == turn.trace.pk and opened.data["sources"] == ["price-manicure"]
     first.refresh_from_db()
-    assert first.state == "human" and Escalation.objects.get(conversation=first).detail["wrong_answer"] == mark.pk
+    handover = Escalation.objects.get(conversation=first)
+    assert first.state == "human" and handover.detail["wrong_answer"] == mark.pk and handover.reason == "wrong_answer"
+    assert "Эскалация: Бот ответил неверно." in page and "Эскалация: Другое" not in page  # its own reason on the chat page
     assert f'id="wrong-{turn.pk}"' not in page and "отмечен как неверный" in page  # the bubble says it, no second button
     assert not KnowledgeItemPause.objects.exists()  # one mark pauses nothing
     again = client.post(wrong_url, {"csrfmiddlewaretoken": token}, follow=True).content.decode()
@@ -257,3 +259,35 @@ def test_only_bot_answers_carry_the_wrong_answer_button_and_only_for_operators(e
     assert not WrongAnswerMark.objects.exists()
     viewer = MembershipFactory(client=tenant_a, role="viewer").user
     assert login(viewer).post(reverse("admin:conversations_conversation_wrong", args=[escalated.pk, turn.pk])).status_code == 403
+
+
+def test_a_managers_answer_given_in_admin_becomes_a_suggestion_when_the_conversation_is_closed(
+    webhook, tenant_a, inline, login, operator_a, fake_chatflow
+):
+    """Learning from hand-overs works from admin as from Telegram: reply box, then «Закрыть»."""
+    from knowledge.models import KnowledgeSuggestion
+
+    parking = "Да, у нас бесплатная парковка во дворе на 20 машин."
+    with time_machine.travel(T0, tick=False) as traveller:
+        webhook.post(tenant_a, text="Подскажите, у вас есть парковка?", **{"from": "+77013333333"})
+        traveller.shift(3)
+        with inline():
+            turn_run_due(conversation_id=conversation_of(tenant_a, "+77013333333").pk)
+        conversation = conversation_of(tenant_a, "+77013333333")
+        assert Escalation.objects.get(conversation=conversation).reason == "no_knowledge"
+        client = login(operator_a)
+        page = client.get(_page(conversation)).content.decode()
+        key = page.split('name="reply_key" value="', 1)[1].split('"', 1)[0]
+        traveller.shift(60)
+        with inline():
+            client.post(_url(conversation, "reply"), {"text": parking, "reply_key": key})
+        assert not KnowledgeSuggestion.objects.exists()  # not before the hand-over is over
+        traveller.shift(60)
+        with inline():
+            client.post(_url(conversation, "close"))
+    suggestion = KnowledgeSuggestion.objects.get()
+    assert suggestion.tenant == tenant_a and suggestion.kind == "new_item" and suggestion.status == "pending"
+    assert suggestion.question == "Подскажите, у вас есть парковка?" and suggestion.answer == parking
+    assert suggestion.conversation_ids == [conversation.pk] and RecordingNotifier.suggestions == [suggestion.pk]
+    escalation = Escalation.objects.get(conversation=conversation)
+    assert escalation.learn_due_at is None and escalation.learn_attempts == 1 and escalation.detail["suggestion_id"] == suggestion.pk

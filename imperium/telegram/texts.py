@@ -55,6 +55,7 @@ ESCALATION_REASONS = {
     "delivery_failed": "ответ не удалось доставить клиенту",
     "dependency_down": "сервис, нужный для ответа, недоступен",
     "manager_requested": "клиент просит менеджера",
+    "wrong_answer": "бот ответил неверно",
     "other": "другое",
 }
 # How a non-text customer message is shown (conversations.choices.MessageType).

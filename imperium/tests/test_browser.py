@@ -189,3 +189,10 @@ def test_an_operator_marks_a_bot_answer_wrong_on_the_conversation_page(wrong_ans
     mark = WrongAnswerMark.objects.get()
     assert mark.turn == turn and mark.actor_label == "dina" and mark.sources == ["price-manicure"] and mark.incident_id
     assert Conversation.objects.get(pk=accepted.conversation_id).state == "human"
+    # The hand-over has its own reason, stored and shown (not «Другое»).
+    from conversations.models import Escalation
+
+    assert Escalation.objects.get(conversation_id=accepted.conversation_id).reason == "wrong_answer"
+    chat_text = page.find_element(By.ID, "chat").text
+    assert "Эскалация: Бот ответил неверно." in chat_text and "Другое" not in chat_text
+    browser.shot("the hand-over with its reason")

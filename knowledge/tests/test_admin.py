@@ -99,3 +99,49 @@ def test_promotion_from_admin_waits_for_a_verifier(tenant_a, operator_a, login):
     assert request.params == {"tenant": tenant_a.slug, "version": draft.number} and request.requested_by_label == "op-a"
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
+
+
+def test_the_suggestion_queue_bulk_actions_decide_only_pending_rows_of_the_operators_tenants(
+    tenant_a, tenant_b, operator_a, login, celery_eager, django_capture_on_commit_callbacks
+):
+    """Admin's queue: bulk accept puts every selected pending suggestion into one open draft (and asks
+    for one promotion), bulk reject drops the selected ones; decided rows and another tenant's are
+    left as they are."""
+    from imperium.core.models import VerificationRequest
+    from knowledge.models import KnowledgeSuggestion
+
+    for tenant in (tenant_a, tenant_b):
+        services.kb_version_make_first_stable(actor=ACTOR, version=services.kb_import(
+            actor=ACTOR, tenant=tenant, file_name="kb.jsonl", content=KB))
+
+    def suggestion(tenant, question, answer, status="pending"):
+        return KnowledgeSuggestion.objects.create(tenant=tenant, kind="new_item", question=question, answer=answer, status=status)
+
+    parking = suggestion(tenant_a, "Есть ли парковка?", "Да, бесплатная парковка во дворе.")
+    dogs = suggestion(tenant_a, "Можно с собакой?", "С животными нельзя, кроме собак-поводырей.")
+    wifi = suggestion(tenant_a, "Есть wi-fi?", "Да, пароль у администратора.")
+    decided = suggestion(tenant_a, "Есть ли кофе?", "Да, бесплатно.", status="rejected")
+    theirs = suggestion(tenant_b, "Парковка есть?", "Да, во дворе.")
+    client = login(operator_a)
+    url = "/admin/knowledge/knowledgesuggestion/"
+
+    with django_capture_on_commit_callbacks(execute=True):  # the promotion request is queued after commit
+        response = client.post(url, {"action": "accept_suggestions",
+                                     "_selected_action": [parking.pk, dogs.pk, decided.pk, theirs.pk]}, follow=True)
+    assert response.status_code == 200
+    for row in (parking, dogs, decided, theirs):
+        row.refresh_from_db()
+    assert parking.status == dogs.status == "accepted" and parking.version_id == dogs.version_id
+    assert decided.status == "rejected" and theirs.status == "pending"
+    draft = KnowledgeVersion.objects.get(tenant=tenant_a, status=VersionStatus.DRAFT)
+    assert set(KnowledgeItem.objects.filter(version=draft).values_list("answer", flat=True)) >= {parking.answer, dogs.answer}
+    assert not KnowledgeVersion.objects.filter(tenant=tenant_b, status=VersionStatus.DRAFT).exists()
+    assert VerificationRequest.objects.filter(action="kb.promote_learned", params__tenant=tenant_a.slug).count() == 1
+
+    response = client.post(url, {"action": "reject_suggestions", "_selected_action": [wifi.pk, parking.pk, theirs.pk]}, follow=True)
+    assert "1 suggestion(s) rejected." in response.content.decode()
+    for row in (wifi, parking, theirs):
+        row.refresh_from_db()
+    assert wifi.status == "rejected" and wifi.decided_by == "op-a"
+    assert parking.status == "accepted" and theirs.status == "pending"
+    assert AuditLog.objects.filter(action="kb.suggestion_rejected").count() == 1

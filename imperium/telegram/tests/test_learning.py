@@ -160,3 +160,19 @@ def test_a_corrected_answer_replying_to_the_card_goes_into_the_draft(
     assert suggestion.status == "accepted" and suggestion.answer == corrected
     assert KnowledgeItem.objects.get(version=suggestion.version, external_id=suggestion.item_external_id).answer == corrected
     assert press(tg, telegram_bot, suggestion_card, f"kbs.reject:{suggestion.pk}").startswith("Уже решено")
+
+
+def test_no_thanks_rejects_the_suggestion_and_changes_no_draft(pipeline, salon, served, webhook, inline, tg, fake_chatflow, telegram_bot):
+    customer_writes(webhook, inline, salon, "Подскажите, у вас есть парковка?")
+    manager_answers_and_closes(tg, telegram_bot, conversation_of(salon), PARKING_REPLY)
+    suggestion = KnowledgeSuggestion.objects.get()
+    suggestion_card = card(telegram_bot, "kb-suggestion:")
+    assert press(tg, telegram_bot, suggestion_card, f"kbs.reject:{suggestion.pk}") == "Хорошо, не добавляем."
+    suggestion.refresh_from_db()
+    assert suggestion.status == "rejected" and suggestion.decided_by == "@aliya_manager" and suggestion.version is None
+    assert not KnowledgeVersion.objects.filter(tenant=salon, status="draft").exists()
+    assert not VerificationRequest.objects.filter(action="kb.promote_learned").exists()
+    edited = card(telegram_bot, "kb-suggestion:")
+    assert "🚫 Не надо: @aliya_manager" in edited["text"] and labels(edited) == []
+    assert press(tg, telegram_bot, suggestion_card, f"kbs.accept:{suggestion.pk}").startswith("Уже решено")
+    assert not KnowledgeVersion.objects.filter(tenant=salon, status="draft").exists()

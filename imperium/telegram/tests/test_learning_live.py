@@ -215,6 +215,9 @@ def test_the_loop_through_real_processes_a_manager_answer_reaches_the_next_custo
         sends = len(fake_chatflow.messages)
         loop.customer("Парковка для клиентов есть?", phone="+77019998877", name="Ержан")
         assert wait_until(lambda: len(fake_chatflow.messages) > sends), loop.log()
+        # The gateway got it; the worker marks the row sent just after (do not race it).
+        assert wait_until(lambda: OutboundMessage.objects.filter(conversation=conversation_of(tenant_a, "+77019998877"), kind="reply",
+                                                                 status="sent").exists()), loop.log()
     finally:
         loop.stop()
     [reply] = [m for m in fake_chatflow.messages[sends:]]

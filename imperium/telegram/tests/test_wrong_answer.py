@@ -106,6 +106,9 @@ def test_a_bot_answer_after_a_hand_over_is_shown_in_the_topic_with_the_button(
     assert labels(shown) == ["❌ Бот ответил неверно"]
     assert press(tg, telegram_bot, shown, f"conversation.wrong:{turn.pk}").startswith("Спасибо, записали")
     assert WrongAnswerMark.objects.get().turn == turn
+    handover = Escalation.objects.filter(conversation=conversation).latest("id")
+    assert handover.reason == "wrong_answer" and handover.status == "open" and handover.turn == turn
+    assert "бот ответил неверно" in escalation_card(telegram_bot, conversation)["text"]  # the managers' card says why
     edited = telegram_bot.message(notice.alert.chat_id, notice.alert.sent_message_id)
     assert "❌ Ответ бота отмечен неверным: @aliya_manager" in edited["text"] and labels(edited) == []
 
