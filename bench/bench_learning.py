@@ -25,14 +25,19 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Issue 13's frozen sets: measured only. Their per-case rows (shameful answers, misses) are never
+# returned or printed, in any output format; only the aggregates are.
+FROZEN = frozenset({"pulse-fit", "vetdrug"})
 
 
 def _setup() -> None:
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="imperium-bench-")
+    os.environ.pop("DATABASE_URL", None)  # a fresh SQLite database under VAR_DIR, as the docstring says
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imperium.settings")
     os.environ.setdefault("LOG_LEVEL", "error")
     import django
@@ -121,12 +126,16 @@ def run(set_name: str, keep: int) -> dict:
         return round(sum(r["correct"] for r in faq_rows) / len(faq_rows), 4) if faq_rows else 0.0
 
     recovered = sum(1 for b, a in zip(held_before, held_after, strict=True) if a["correct"] and not b["correct"])
-    return {
-        "set": set_name, "items": len(items), "visible_items": len(visible), "hidden_items": len(hidden),
+    result = {
+        "set": set_name, "frozen": set_name in FROZEN, "items": len(items), "visible_items": len(visible), "hidden_items": len(hidden),
         "teaching_cases": len(teaching), "teaching_escalated": escalated, "teaching_marked_wrong": marked_wrong, "no_suggestion": skipped,
         "suggestions_accepted": len(pending), "kb_items_after": promoted.item_count,
         "faq_accuracy_before": faq_accuracy(before), "faq_accuracy_after": faq_accuracy(after),
         "shame_before": sum(r["shame"] for r in before), "shame_after": sum(r["shame"] for r in after),
+        # Aggregates only (safe for frozen sets): where the shameful answers after learning come from.
+        "shame_after_from_learned_items": sum(1 for r in after if r["shame"] and any(s.startswith("learned-") for s in r["sources"])),
+        "shame_after_also_before": sum(1 for b, a in zip(before, after, strict=True) if a["shame"] and b["shame"]),
+        "shame_after_by_category": dict(Counter(r["category"] for r in after if r["shame"])),
         "taught_questions_answered_after": round(sum(r["correct"] for r in teach_after) / len(teaching), 4) if teaching else None,
         "held_out_paraphrases": len(held_out),
         "held_out_answered_before": round(sum(r["correct"] for r in held_before) / len(held_out), 4) if held_out else None,
@@ -136,11 +145,16 @@ def run(set_name: str, keep: int) -> dict:
         "held_out_answered_after_of_full_kb": round(sum(a["correct"] for a, f in zip(held_after, held_full, strict=True) if f["correct"])
                                                     / max(1, sum(f["correct"] for f in held_full)), 4),
         "suggestions_per_recovered_paraphrase": round(len(pending) / recovered, 2) if recovered else None,
+        "shame_cases_before": [{"id": r["id"], "category": r["category"], "sources": r["sources"], "reply": r["reply"][:200]}
+                               for r in before if r["shame"]],
         "shame_cases_after": [{"id": r["id"], "category": r["category"], "sources": r["sources"], "reply": r["reply"][:200]}
                               for r in after if r["shame"]],
         "held_out_misses": [{"id": c["id"], "messages": c["messages"], "action": r["action"], "reason": r["reason"]}
                             for c, r in zip(held_out, held_after, strict=True) if not r["correct"]],
     }
+    if set_name in FROZEN:
+        del result["shame_cases_before"], result["shame_cases_after"], result["held_out_misses"]
+    return result
 
 
 def main() -> None:
@@ -161,7 +175,9 @@ def main() -> None:
               f"held-out paraphrases answered {r['held_out_answered_before']:.1%} -> {r['held_out_answered_after']:.1%} "
               f"({r['held_out_paraphrases']}; the full KB answers {r['held_out_answered_with_full_kb']:.1%}, of those "
               f"{r['held_out_answered_after_of_full_kb']:.1%} after learning); shame {r['shame_before']} -> {r['shame_after']}; "
-              f"suggestions per recovered paraphrase {r['suggestions_per_recovered_paraphrase']}")
+              f"suggestions per recovered paraphrase {r['suggestions_per_recovered_paraphrase']}; shameful answers after: "
+              f"{r['shame_after_from_learned_items']} from learned items, {r['shame_after_also_before']} already before, "
+              f"by category {r['shame_after_by_category']}")
 
 
 if __name__ == "__main__":

@@ -410,18 +410,20 @@ class WrongAnswerMark(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey(_TENANT, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="wrong_answer_marks")
-    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="wrong_answer_mark")
-    created_at = models.DateTimeField(db_index=True)
-    sources = models.JSONField(default=list, blank=True, help_text="KB items the answer came from.")
-    kb_version = models.PositiveIntegerField(null=True, blank=True)
-    reply = models.TextField(blank=True, default="")
-    source = models.CharField(max_length=10, choices=EventSource.choices)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    actor_label = models.CharField(max_length=150, blank=True, default="")
-    incident_id = models.BigIntegerField(null=True, blank=True)
-    paused_items = models.JSONField(default=list, blank=True, help_text="Items this mark paused (the second within a week).")
+    tenant = models.ForeignKey(_TENANT, verbose_name=_("client (tenant)"), on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE,
+                                     related_name="wrong_answer_marks")
+    turn = models.OneToOneField(Turn, verbose_name=_("turn"), on_delete=models.CASCADE, related_name="wrong_answer_mark")
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    sources = models.JSONField(_("KB items"), default=list, blank=True, help_text=_("KB items the answer came from."))
+    kb_version = models.PositiveIntegerField(_("KB version"), null=True, blank=True)
+    reply = models.TextField(_("bot answer"), blank=True, default="")
+    source = models.CharField(_("where marked"), max_length=10, choices=EventSource.choices)
+    actor_kind = models.CharField(_("who marked (kind)"), max_length=10, choices=ActorKind.choices)
+    actor_label = models.CharField(_("who marked"), max_length=150, blank=True, default="")
+    incident_id = models.BigIntegerField(_("incident ID"), null=True, blank=True)
+    paused_items = models.JSONField(_("paused items"), default=list, blank=True,
+                                    help_text=_("Items this mark paused (the second within a week)."))
 
     objects = TenantScopedQuerySet.as_manager()
 

@@ -139,7 +139,7 @@ class CheckResult(models.Model):
 
     tenant_scope_path = "tenant"
 
-    check_name = models.CharField("check", max_length=64)
+    check_name = models.CharField(_("check"), max_length=64)
     target = models.CharField(_("target"), max_length=100, blank=True, default="")
     fingerprint = models.CharField(_("fingerprint"), max_length=200)
     tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"),

@@ -211,13 +211,14 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
         if change and "notes" in form.changed_data:
             KnowledgeVersion.objects.filter(pk=obj.pk).update(notes=obj.notes)
 
-    @admin.action(description="Clone into a new draft")
+    @admin.action(description=_("Clone into a new draft"))
     def clone_into_draft(self, request: HttpRequest, queryset: Any) -> None:
         for version in queryset.editable_by(request.user):
             draft = services.kb_version_clone(actor=Actor.from_user(request.user), version=version)
-            self.message_user(request, f"{version.tenant.slug}: v{version.number} cloned into draft v{draft.number}.")
+            self.message_user(request, _("%(tenant)s: v%(version)s cloned into draft v%(draft)s.")
+                              % {"tenant": version.tenant.slug, "version": version.number, "draft": draft.number})
 
-    @admin.action(description="Promote to stable (asks a verifier; the tenant's eval cases must pass)")
+    @admin.action(description=_("Promote to stable (asks a verifier; the tenant's eval cases must pass)"))
     def request_promotion(self, request: HttpRequest, queryset: Any) -> None:
         from imperium.core.policy import policy_execute
 
@@ -229,16 +230,17 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
                 self.message_user(request, f"{version.tenant.slug} v{version.number}: {exc.message}", messages.ERROR)
                 continue
             if outcome.executed:
-                self.message_user(request, f"{version.tenant.slug}: v{version.number} is now stable.")
+                self.message_user(request, _("%(tenant)s: v%(version)s is now stable.")
+                                  % {"tenant": version.tenant.slug, "version": version.number})
             else:
-                self.message_user(request, f"{version.tenant.slug}: promotion of v{version.number} waits for verification "
-                                           f"(request #{outcome.request.pk}).")
+                self.message_user(request, _("%(tenant)s: promotion of v%(version)s waits for verification (request #%(request)s).")
+                                  % {"tenant": version.tenant.slug, "version": version.number, "request": outcome.request.pk})
 
-    @admin.action(description="Offer to canary tenants (candidate)")
+    @admin.action(description=_("Offer to canary tenants (candidate)"))
     def mark_candidate(self, request: HttpRequest, queryset: Any) -> None:
         self._candidate(request, queryset, True)
 
-    @admin.action(description="Withdraw from canary")
+    @admin.action(description=_("Withdraw from canary"))
     def unmark_candidate(self, request: HttpRequest, queryset: Any) -> None:
         self._candidate(request, queryset, False)
 
@@ -405,7 +407,7 @@ class KnowledgeSuggestionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="📚 Accept into the open draft")
+    @admin.action(description=_("📚 Accept into the open draft"))
     def accept_suggestions(self, request: HttpRequest, queryset: Any) -> None:
         from knowledge.suggestions import kb_suggestion_accept
 
@@ -419,18 +421,19 @@ class KnowledgeSuggestionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 continue
             if changed:
                 tenants.add(accepted.tenant_id)
-                self.message_user(request, f"#{accepted.pk} → {accepted.tenant.slug} draft v{accepted.version.number} "
-                                           f"({accepted.item_external_id}).")
+                self.message_user(request, _("#%(id)s → %(tenant)s draft v%(version)s (%(item)s).")
+                                  % {"id": accepted.pk, "tenant": accepted.tenant.slug, "version": accepted.version.number,
+                                     "item": accepted.item_external_id})
         _queue_learned_promotion(tenants)
 
-    @admin.action(description="🚫 Reject")
+    @admin.action(description=_("🚫 Reject"))
     def reject_suggestions(self, request: HttpRequest, queryset: Any) -> None:
         from knowledge.suggestions import kb_suggestion_reject
 
         rejected = 0
         for suggestion in queryset.editable_by(request.user).filter(status="pending"):
             rejected += int(kb_suggestion_reject(actor=Actor.from_user(request.user), suggestion_id=suggestion.pk)[1])
-        self.message_user(request, f"{rejected} suggestion(s) rejected.")
+        self.message_user(request, _("Suggestions rejected: %(count)s.") % {"count": rejected})
 
 
 @admin.register(KnowledgeItemPause)
@@ -448,10 +451,10 @@ class KnowledgeItemPauseAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Un-pause (the bot answers from the item again)")
+    @admin.action(description=_("Un-pause (the bot answers from the item again)"))
     def unpause(self, request: HttpRequest, queryset: Any) -> None:
         from knowledge.suggestions import kb_item_unpause
 
         lifted = sum(int(kb_item_unpause(actor=Actor.from_user(request.user), pause_id=p.pk))
                      for p in queryset.editable_by(request.user).filter(resolved_at__isnull=True))
-        self.message_user(request, f"{lifted} item(s) un-paused.")
+        self.message_user(request, _("Items un-paused: %(count)s.") % {"count": lifted})

@@ -92,20 +92,25 @@ def typed_numbers(text: str) -> set[str]:
 
 def same_facts(reply: str, item_answer: str) -> bool:
     """The reply states what the item already says: every number/time of the reply is in the item,
-    each with what it measures (a 15 % discount is not the 15:00 of a schedule), and (with no number
-    to compare) most of its content words are and it restates most of the item's."""
+    each with what it measures (a 15 % discount is not the 15:00 of a schedule), and most of the
+    reply's content words are the item's too: equal numbers about other things are other facts (a
+    sedation that costs what an anaesthesia costs, "up to 12 children" and "12 lessons"). Only a
+    short reply that is mostly two or more typed values ("open 10:00 to 21:00") stands on its
+    numbers. With no number to compare, the reply must also restate most of the item."""
     mine, theirs = facts(reply), facts(item_answer)
     if mine.empty:
         return False
+    common = len(mine.terms & theirs.terms)
     if mine.numbers:
-        if not typed_numbers(reply) <= typed_numbers(item_answer):
+        typed = typed_numbers(reply)
+        if not typed <= typed_numbers(item_answer) or not mine.numbers <= theirs.numbers:
             return False
-        # A time counts twice ("10:00" and "10"): two times or three numbers match on their own.
-        return mine.numbers <= theirs.numbers and bool(mine.terms & theirs.terms or not mine.terms or len(mine.numbers) >= 3)
+        if not mine.terms or common >= 0.5 * len(mine.terms):
+            return True
+        return len(typed) >= 2 and len(mine.terms) <= 3
     # Words alone: most of the reply's words are the item's, and the reply restates most of the item
     # (a short reply whose words all occur in a broad overview item states a relation the overview lacks:
     # "ballet only in the centre" against a list of styles and a list of studios).
-    common = len(mine.terms & theirs.terms)
     return common >= max(1, round(0.6 * len(mine.terms))) and common >= 0.5 * len(theirs.terms)
 
 
@@ -134,6 +139,24 @@ def similarity(key_a: str, key_b: str) -> float:
 
 def same_meaning(key_a: str, key_b: str, *, threshold: float = 0.5) -> bool:
     return similarity(key_a, key_b) >= threshold
+
+
+_INTERROGATIVES = frozenset(T.words(T.fold(
+    "сколько скока скоко сколко где когда как какой какая какое какие каких каком какую кто кому чем что почему зачем куда "
+    "откуда можно ли есть нужно надо бывает бывают работаете делаете принимаете "
+    "what how where when who which do does is are can "
+    "канша кай кашан кандай калай кимге бар ма ме ба бе па пе")))
+
+
+def asks(message: str) -> bool:
+    """The message asks something (a question mark, a question word or an aspect cue), as opposed
+    to a statement of the customer's situation ("я в Самал поеду на машине")."""
+    if "?" in message:
+        return True
+    normalized = T.normalize(message)
+    if T.asks_price(normalized) or T.asks_hours(normalized) or T.aspects_asked(normalized)[0]:
+        return True
+    return any(w in _INTERROGATIVES or (w.isascii() and T.translit(w) in _INTERROGATIVES) for w in T.words(normalized))
 
 
 def guess_tags(question: str, answer: str) -> list[str]:

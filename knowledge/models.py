@@ -210,28 +210,34 @@ class KnowledgeSuggestion(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_suggestions")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"), on_delete=models.CASCADE,
+                               related_name="knowledge_suggestions")
     # Plain ids: knowledge sits below conversations and keeps no foreign key into it.
-    conversation_id = models.BigIntegerField(null=True, blank=True, help_text="The hand-over it was first proposed from.")
-    conversation_ids = models.JSONField(default=list, blank=True, help_text="Every hand-over that asked it.")
-    kind = models.CharField(max_length=16, choices=SuggestionKind.choices)
-    status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING, db_index=True)
-    question = models.TextField(help_text="The customer's question (the new item's question, or the phrasing to add).")
-    phrasings = models.JSONField(default=list, blank=True, help_text="Other customers' words for the same question.")
-    answer = models.TextField(help_text="The manager's reply (the new item's answer).")
-    target_external_id = models.CharField(max_length=200, blank=True, default="", help_text="The existing item (alt phrasing).")
-    tags = models.JSONField(default=list, blank=True)
-    meaning_key = models.CharField(max_length=500, blank=True, default="", db_index=True)
-    reason = models.CharField(max_length=32, blank=True, default="", help_text="Why the bot escalated.")
-    count = models.PositiveIntegerField(default=1, help_text="How many hand-overs asked it.")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    version = models.ForeignKey(KnowledgeVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions",
-                                help_text="The draft it was written into.")
-    item_external_id = models.CharField(max_length=200, blank=True, default="", help_text="The item it created or changed.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.CharField(max_length=150, blank=True, default="")
+    conversation_id = models.BigIntegerField(_("conversation ID"), null=True, blank=True,
+                                             help_text=_("The hand-over it was first proposed from."))
+    conversation_ids = models.JSONField(_("conversations"), default=list, blank=True, help_text=_("Every hand-over that asked it."))
+    kind = models.CharField(_("kind"), max_length=16, choices=SuggestionKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING, db_index=True)
+    question = models.TextField(_("question"), help_text=_("The customer's question (the new item's question, or the phrasing to add)."))
+    phrasings = models.JSONField(_("other phrasings"), default=list, blank=True,
+                                 help_text=_("Other customers' words for the same question."))
+    answer = models.TextField(_("answer"), help_text=_("The manager's reply (the new item's answer)."))
+    target_external_id = models.CharField(_("target item"), max_length=200, blank=True, default="",
+                                          help_text=_("The existing item (alt phrasing)."))
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    meaning_key = models.CharField(_("meaning key"), max_length=500, blank=True, default="", db_index=True)
+    reason = models.CharField(_("escalation reason"), max_length=32, blank=True, default="", help_text=_("Why the bot escalated."))
+    count = models.PositiveIntegerField(_("times asked"), default=1, help_text=_("How many hand-overs asked it."))
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    version = models.ForeignKey(KnowledgeVersion, verbose_name=_("draft version"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="suggestions",
+                                help_text=_("The draft it was written into."))
+    item_external_id = models.CharField(_("item"), max_length=200, blank=True, default="", help_text=_("The item it created or changed."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.CharField(_("decided by"), max_length=150, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -252,15 +258,16 @@ class KnowledgeItemPause(models.Model):
 
     tenant_scope_path = "tenant"
 
-    tenant = models.ForeignKey("tenants.Client", on_delete=models.CASCADE, related_name="knowledge_pauses")
-    external_id = models.CharField(max_length=200)
-    content_sha256 = models.CharField(max_length=64, help_text="Question + answer of the item when it was paused.")
-    reason = models.TextField(blank=True, default="")
-    marks = models.PositiveIntegerField(default=0, help_text="Wrong-answer marks that led to it.")
-    paused_at = models.DateTimeField(auto_now_add=True)
-    paused_by = models.CharField(max_length=150, blank=True, default="")
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=150, blank=True, default="")
+    tenant = models.ForeignKey("tenants.Client", verbose_name=_("client (tenant)"), on_delete=models.CASCADE,
+                               related_name="knowledge_pauses")
+    external_id = models.CharField(_("item"), max_length=200)
+    content_sha256 = models.CharField(_("content hash"), max_length=64, help_text=_("Question + answer of the item when it was paused."))
+    reason = models.TextField(_("reason"), blank=True, default="")
+    marks = models.PositiveIntegerField(_("wrong-answer marks"), default=0, help_text=_("Wrong-answer marks that led to it."))
+    paused_at = models.DateTimeField(_("paused at"), auto_now_add=True)
+    paused_by = models.CharField(_("paused by"), max_length=150, blank=True, default="")
+    resolved_at = models.DateTimeField(_("un-paused at"), null=True, blank=True)
+    resolved_by = models.CharField(_("un-paused by"), max_length=150, blank=True, default="")
 
     objects = TenantScopedQuerySet.as_manager()
 

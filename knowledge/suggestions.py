@@ -58,7 +58,10 @@ def _main_question(questions: Sequence[str], reply: str = "") -> tuple[str, list
         roots = learning.content_roots(question)
         return len(roots & answered), len(roots)
 
-    main = max(with_content, key=rank)
+    # A burst's statements ("я в Самал поеду на машине", "дочке 6 лет") are the customer's situation;
+    # the question is the message that asks ("парковка есть?"): it names what the reply is about.
+    asking = [q for q in with_content if learning.asks(q)]
+    main = max(asking or with_content, key=rank)
     # The burst's other messages are other questions ("и педикюр?"), not phrasings of this one:
     # phrasings come from other customers asking the same thing (the count).
     return main, []

@@ -6,7 +6,7 @@ class ReleaseStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     CANARY = "canary", _("Canary")
     STABLE = "stable", _("Stable")
-    RETIRED = "retired", "Retired"  # was stable or canary, superseded by a newer release
+    RETIRED = "retired", _("Retired")  # was stable or canary, superseded by a newer release
     ROLLED_BACK = "rolled_back", _("Rolled back")
 
 

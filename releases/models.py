@@ -249,11 +249,12 @@ class FixProposal(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_column="incident_ref",
+        "incidents.Incident", verbose_name=_("incident"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_column="incident_ref",
         help_text=_("The incident this fixes (its tenant becomes the proposal's when none is given)."),
     )
     tenant = models.ForeignKey(
-        "tenants.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "tenants.Client", verbose_name=_("client (tenant)"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text=_("Tenant whose incident this fixes (empty: not tenant-specific; visible to superusers only)."),
     )
     pr_url = models.URLField(_("pr url"), max_length=500, blank=True, default="")

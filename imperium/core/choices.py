@@ -1,8 +1,9 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ActorKind(models.TextChoices):
-    USER = "user", "Admin user"
-    TELEGRAM = "telegram", "Telegram user"
-    SYSTEM = "system", "System"
-    API = "api", "API caller"
+    USER = "user", _("Admin user")
+    TELEGRAM = "telegram", _("Telegram user")
+    SYSTEM = "system", _("System")
+    API = "api", _("API caller")

@@ -41,11 +41,11 @@ class AuditLog(models.Model):
 
 
 class VerificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    EXECUTED = "executed", "Approved and executed"
-    FAILED = "failed", "Approved, execution failed"
-    REJECTED = "rejected", "Rejected"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Pending")
+    EXECUTED = "executed", _("Approved and executed")
+    FAILED = "failed", _("Approved, execution failed")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
 
 
 class VerificationRequest(models.Model):

@@ -139,7 +139,7 @@ def test_the_suggestion_queue_bulk_actions_decide_only_pending_rows_of_the_opera
     assert VerificationRequest.objects.filter(action="kb.promote_learned", params__tenant=tenant_a.slug).count() == 1
 
     response = client.post(url, {"action": "reject_suggestions", "_selected_action": [wifi.pk, parking.pk, theirs.pk]}, follow=True)
-    assert "1 suggestion(s) rejected." in response.content.decode()
+    assert "Отклонено предложений: 1." in response.content.decode()
     for row in (wifi, parking, theirs):
         row.refresh_from_db()
     assert wifi.status == "rejected" and wifi.decided_by == "op-a"

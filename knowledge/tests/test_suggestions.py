@@ -227,3 +227,19 @@ def test_a_russian_question_needs_no_second_phrasing():
 ])
 def test_same_facts_compares_what_the_numbers_measure_and_the_whole_item(reply, item_answer, same):
     assert learning.same_facts(reply, item_answer) is same
+
+
+def test_equal_numbers_about_other_things_are_another_fact():
+    # The item's anaesthesia costs what the reply's sedation costs: the reply is a new fact, not a phrasing.
+    item = "Лечение кариеса: средний — 15 000 ₸, глубокий — 25 000 ₸. Местная анестезия — 2 500 ₸ дополнительно."
+    reply = "Общий наркоз не проводим. Для тревожных пациентов есть седация закисью азота — 15 000 ₸ за час, анестезия 2 500 ₸."
+    assert learning.same_facts(reply, item) is False
+    assert learning.same_facts("Мы открыты каждый день с 10:00 до 21:00", "Мы работаем ежедневно с 10:00 до 21:00.") is True
+    assert learning.same_facts("Маникюр с покрытием стоит 5000 ₸.", "Маникюр с покрытием гель-лаком стоит 5000 ₸.") is True
+
+
+def test_the_asking_message_of_a_burst_becomes_the_question(tenant_a, stable):
+    proposal = kb_suggestion_propose(tenant=tenant_a, questions=["Здрасте", "парковка есть?", "я в Самал поеду на машине"],
+                                     reply="В Самале своей парковки нет, рядом городская платная парковка для машин.")
+    assert proposal.suggestion.question == "парковка есть?"
+

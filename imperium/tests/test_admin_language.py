@@ -1,0 +1,49 @@
+"""Every label an operator reads in admin goes through the translation catalog and has a Russian
+entry: field names, help texts, choice labels and model names of every model registered in admin.
+A field added with no verbose_name shows its English attribute name («Company id») on a Russian page."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import admin
+from django.utils import translation
+from django.utils.functional import Promise
+
+OURS = {"tenants", "conversations", "knowledge", "incidents", "releases", "crm", "imperium", "telegram"}
+# Labels that read the same in Russian (brands, formats, a command, a role's title).
+PROPER_NAMES = {"Altegio", "YCLIENTS", "JSONL", "Markdown", "Telegram", "API", "WhatsApp", "ChatFlow", "OK", "—", "CEO",
+                "manage.py sentinel"}
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+CODES = re.compile(r"[a-z_]+(, [a-z_]+)*(, (\.\.\.|…))?")  # a help text listing operation codes
+
+
+def _untranslated(text) -> bool:
+    if not text or str(text) in PROPER_NAMES:
+        return False
+    if not isinstance(text, Promise):
+        return True  # a plain string never reaches the catalog
+    return not CYRILLIC.search(str(text))
+
+
+def test_every_admin_label_is_translated_to_russian():
+    problems = []
+    with translation.override("ru"):
+        for model in admin.site._registry:
+            meta = model._meta
+            if meta.app_label not in OURS:
+                continue
+            for name in ("verbose_name", "verbose_name_plural"):
+                if not CYRILLIC.search(str(getattr(meta, name))):
+                    problems.append(f"{meta.label}: {name}")
+            for field in meta.get_fields():
+                if field.auto_created or not hasattr(field, "verbose_name"):
+                    continue
+                if field.name not in {"id"} and _untranslated(field.verbose_name):
+                    problems.append(f"{meta.label}.{field.name}: label {field.verbose_name!r}")
+                if _untranslated(field.help_text) and not CODES.fullmatch(str(field.help_text)):
+                    problems.append(f"{meta.label}.{field.name}: help text {field.help_text!r}")
+                for value, label in getattr(field, "choices", None) or []:
+                    if _untranslated(label) and label != value:
+                        problems.append(f"{meta.label}.{field.name}: choice {value}={label!r}")
+    assert not problems, "untranslated admin labels:\n" + "\n".join(problems)
