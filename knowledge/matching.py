@@ -271,7 +271,10 @@ class KBSnapshot:
                     keys |= T.concept(prefix)
                     break
         frozen = frozenset(keys)
-        return QToken(word, frozen, kind, self._weight(frozen), self._known(frozen))
+        known = self._known(frozen)
+        if kind == CONTENT and not known and self.relations is not None and self.relations.predicate(word):
+            kind = SOFT  # "кто ведёт хип-хоп": a verb no item uses is the question's predicate (semantics, (d))
+        return QToken(word, frozen, kind, self._weight(frozen), known)
 
     def analyze(self, text: str) -> list[QToken]:
         tokens = []

@@ -21,6 +21,11 @@ A word of a question that no item uses (`Relations.keys_for`) gets, as extra key
   prices its kinds apart), and not for the generic words of `knowledge.lexicon.GENERIC_RU`.
 - (c) actions: a customer's verb the knowledge does not use, read as the noun Wiktionary defines as its
   action ("помоете" → "мыть" → "мойка"), extending the stem-based verb ↔ noun cores of `knowledge.text`.
+- (d) verbs (`is_verb_form`): a customer's verb the knowledge does not use at all, not even through (c) or the
+  verb ↔ noun cores ("ведёт", "проходят", "заболел", "надеть"), says what the asker does or wants; it is the
+  question's predicate, not a qualifier of the thing asked, so it stops blocking an answer (it still ranks, as
+  a soft word). Verbs the knowledge does use stay content words: "удалять" against "лечить" tells two items apart.
+  The forms come from `data/verb_forms.u32.gz` (`bench/build_verb_forms.py`, OpenCorpora through pymorphy3).
 A word is read through the table's own word forms (generated with pymorphy3 at build time, so the application
 needs no morphological analyser): it must be a form of exactly one noun (or, for (c), one verb).
 The table is loaded once per process, lazily (~0.6 MB gzipped, ~4 MB in memory).
@@ -29,18 +34,24 @@ The table is loaded once per process, lazily (~0.6 MB gzipped, ~4 MB in memory).
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
+import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
 
 from knowledge import text as T
 
 DATA = Path(__file__).resolve().parent / "data" / "lexical_relations.tsv.gz"
-SYNONYMS, HYPERNYMS, ACTIONS = "synonyms", "hypernyms", "actions"
+VERB_FORMS = Path(__file__).resolve().parent / "data" / "verb_forms.u32.gz"
+SYNONYMS, HYPERNYMS, ACTIONS, VERBS = "synonyms", "hypernyms", "actions", "verbs"
+KINDS = (SYNONYMS, HYPERNYMS, ACTIONS, VERBS)
 
 _lock = threading.Lock()
 _table: _Packed | None = None
+_verb_forms: array | None = None
 
 
 class _Packed:
@@ -87,6 +98,36 @@ def table() -> _Packed:
     return _table
 
 
+def _verb_hashes() -> array:
+    global _verb_forms
+    if _verb_forms is None:
+        with _lock:
+            if _verb_forms is None:
+                data = gzip.decompress(VERB_FORMS.read_bytes())
+                deltas = array("I")
+                deltas.frombytes(data[data.index(b"\n") + 1:])
+                if sys.byteorder != "little":
+                    deltas.byteswap()
+                total = 0
+                hashes = array("I", bytes(4 * len(deltas)))
+                for index, delta in enumerate(deltas):
+                    total += delta
+                    hashes[index] = total
+                _verb_forms = hashes
+    return _verb_forms
+
+
+def is_verb_form(word: str) -> bool:
+    """A form of a Russian verb (personal, past, infinitive, gerund, short participle) whose likelier reading
+    is the verb: "ведет", "проходят", "заболел", "надеть", "открыт"; not "стекла", "зал", "подарок", "мой"."""
+    if not word or word.isascii():
+        return False
+    hashes = _verb_hashes()
+    target = zlib.crc32(T.fold(word).encode())
+    index = bisect_left(hashes, target)
+    return index < len(hashes) and hashes[index] == target
+
+
 def _forms(name: str, stem: str, ending: str) -> set[str]:
     """The keys of table `name` ("noun", "verb") of which stem + ending is a form."""
     found = set()
@@ -131,6 +172,10 @@ class Relations:
             self._divided = {h for key in self.vocabulary if not key.isascii()
                              for h in packed.get("kinds_of", key).split() if h != key}
         return self._divided
+
+    def predicate(self, word: str) -> bool:
+        """(d) A verb the knowledge does not use: the asker's action, not a qualifier."""
+        return VERBS in self.kinds and is_verb_form(word)
 
     def keys_for(self, word: str) -> set[str]:
         """Keys of the knowledge that cover `word` (a Russian word the knowledge does not use)."""

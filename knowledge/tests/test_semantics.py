@@ -113,3 +113,45 @@ def test_the_committed_table_is_sorted_for_bisection():
         name, key, value = line.split("\t")
         assert packed.get(name, key) == value
     assert packed.get("syn", "нетакогослова") == ""
+
+
+# --- (d) a verb no item uses is the question's predicate -------------------------------------------
+
+DANCE = [
+    ItemDoc("trial", "Сколько стоит пробное занятие?", "Пробное занятие — 3 000 ₸, длится 60 минут."),
+    ItemDoc("refund", "Вернёте деньги за абонемент?", "Если ребёнок болеет больше недели, переносим занятия по справке."),
+    ItemDoc("delete", "Удаляете тату?", "Удаление тату лазером — от 15 000 ₸."),
+    ItemDoc("cover", "Перекрываете тату?", "Перекрыть старое тату новым можно, эскиз — 5 000 ₸."),
+]
+
+
+def test_verb_forms_are_read_from_the_committed_table():
+    for verb in ("ведет", "ведёт", "проходят", "заболел", "надеть", "ездите", "открыт", "почистить"):
+        assert semantics.is_verb_form(verb), verb
+    # A likelier noun, pronoun or numeral reading is no verb; nouns, adjectives and adverbs neither.
+    for other in ("стекла", "мой", "три", "зал", "подарок", "седан", "утром", "дешевле", "опытный", "", "skok"):
+        assert not semantics.is_verb_form(other), other
+
+
+def test_a_verb_no_item_uses_does_not_block_the_answer():
+    on, off = KBSnapshot(DANCE, relations=(*ALL, "verbs")), KBSnapshot(DANCE, relations=ALL)
+    question = "хотим сходить на пробное занятие, сколько стоит?"
+    assert _valid(on, "trial", question)
+    assert not _valid(off, "trial", question)  # "сходить" blocked it before
+    token = next(t for t in on.analyze(question) if t.text == "сходить")
+    assert token.kind == "soft" and not token.known
+
+
+def test_an_unknown_noun_or_adjective_still_blocks_and_a_known_verb_still_tells_items_apart():
+    snapshot = KBSnapshot(DANCE, relations=(*ALL, "verbs"))
+    assert not _valid(snapshot, "trial", "пробное занятие по акробатике сколько стоит?")  # a qualifier
+    assert not _valid(snapshot, "trial", "пробное индивидуальное занятие сколько стоит?")
+    # "перекрыть" is a word of the knowledge: a question about covering is not answered by the removal item.
+    assert not _valid(snapshot, "delete", "тату перекрыть можно?")
+    assert _valid(snapshot, "cover", "тату перекрыть можно?")
+
+
+def test_the_verb_table_is_sorted_and_deduplicated():
+    hashes = semantics._verb_hashes()
+    assert len(hashes) > 400_000
+    assert all(a < b for a, b in zip(hashes, hashes[1:], strict=False))

@@ -181,3 +181,16 @@ def test_a_count_question_needs_an_item_that_says_how_many(tenant_a, grooming):
 def test_who_the_service_is_for_is_no_qualifier(tenant_a, grooming):
     decision = _ask(tenant_a, "Для дочки: сколько стоит груминг кошки?")
     assert decision.action == "answer" and decision.sources == ["price-cat"]
+
+
+def test_a_branch_word_the_item_does_not_repeat_and_chat_shorthand_are_understood():
+    snapshot = KBSnapshot([
+        ItemDoc("hours-samal", "До скольки работаете в Самале?", "В Самале ежедневно с 10:00 до 20:00."),
+        ItemDoc("birthday", "Есть скидка в день рождения?", "В день рождения скидка 10 % на все услуги."),
+    ])
+    # "филиал" is a generic noun, like "салон" or "клиника": the item names the branch without it.
+    segment = snapshot.segments(["самал филиал до скольки работает"])[0]
+    assert snapshot.match("hours-samal", segment).valid
+    # "др" is the chat shorthand of "день рождения".
+    assert snapshot.match("birthday", snapshot.segments(["скидка на др есть?"])[0]).valid
+    assert not snapshot.match("birthday", snapshot.segments(["скидка на свадьбу есть?"])[0]).valid
