@@ -10,7 +10,8 @@ An item can answer a segment only when:
   transliteration of a word the KB uses, or a Kazakh/English word mapped to Russian);
 - the words not found in the item's question occur together in ONE fragment of its answer
   (a sentence, list entry or parenthetical), so "стаж Даны" is not answered from a sentence
-  that gives Айгерим's experience and merely mentions Дана;
+  that gives Айгерим's experience and merely mentions Дана — or, when the item's question
+  covers part of the segment, in two sentences that each hold their words close together;
 - every number in the segment occurs in the item;
 - a price question gets an item that states a price, an opening-hours question one that
   states clock times.
@@ -433,7 +434,7 @@ class KBSnapshot:
         if uncovered:
             failures.append("uncovered")
         split = False
-        if rest and not uncovered and not self._co_located(rest, feats, listed=_listed(rest, segment.text)):
+        if rest and not uncovered and not self._co_located(rest, feats, pairs=bool(in_question), listed=_listed(rest, segment.text)):
             # Two facts from two different sentences of one item may answer one question
             # ("если отменю кератин, предоплату вернёте?"), but only when the item's own
             # question anchors the topic.

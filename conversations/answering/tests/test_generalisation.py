@@ -194,3 +194,25 @@ def test_a_branch_word_the_item_does_not_repeat_and_chat_shorthand_are_understoo
     # "др" is the chat shorthand of "день рождения".
     assert snapshot.match("birthday", snapshot.segments(["скидка на др есть?"])[0]).valid
     assert not snapshot.match("birthday", snapshot.segments(["скидка на свадьбу есть?"])[0]).valid
+
+
+def test_session_words_and_gift_forms_are_one_concept():
+    snapshot = KBSnapshot([
+        ItemDoc("frequency", "Сколько раз в неделю занятия?", "Занятия в группах 2 раза в неделю по 60 минут."),
+        ItemDoc("gift", "Есть подарочные сертификаты?", "Подарочные сертификаты на 10 000 и 20 000 ₸."),
+    ])
+    assert snapshot.match("frequency", snapshot.segments(["сколько раз в неделю тренировки"])[0]).valid
+    assert snapshot.match("frequency", snapshot.segments(["уроки сколько раз в неделю"])[0]).valid
+    assert snapshot.match("gift", snapshot.segments(["сертификат в подарок можно купить"])[0]).valid
+    assert not snapshot.match("gift", snapshot.segments(["абонемент в подарок можно купить"])[0]).valid
+
+
+def test_two_sentences_of_one_item_answer_together_only_when_its_question_anchors_the_topic():
+    answer = ("Предоплата 5 000 ₸ берётся за кератин и окрашивание. "
+              "Предоплату возвращаем при отмене не позже чем за сутки.")
+    anchored = KBSnapshot([ItemDoc("prepayment", "Нужна ли предоплата?", answer)])
+    question = "если отменю кератин, предоплату вернете?"
+    assert anchored.match("prepayment", anchored.segments([question])[0]).valid
+    loose = KBSnapshot([ItemDoc("rules", "Какие у вас правила салона?", answer)])
+    match = loose.match("rules", loose.segments([question])[0])
+    assert not match.valid and "scattered" in match.failures
