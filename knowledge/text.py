@@ -33,6 +33,7 @@ _SENTENCE = re.compile(r"(?<=[^\s.]{4}[.!?])\s+|[;\n]+|\(|\)")
 
 _TRANSLIT = [
     ("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("tz", "ц"),
+    ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"),
     ("ya", "я"), ("ja", "я"), ("yu", "ю"), ("ju", "ю"), ("yo", "е"), ("jo", "е"), ("ye", "е"), ("je", "е"),
     ("iy", "ий"), ("yy", "ый"), ("oy", "ой"), ("ey", "ей"), ("ay", "ай"), ("x", "кс"), ("'", "ь"),
     ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"),
@@ -74,8 +75,14 @@ def stem(word: str) -> str:
 
 @lru_cache(maxsize=50_000)
 def translit(word: str) -> str:
+    """One reading of a Latin-script Russian word: "skolko" → "сколко", "cena" → "цена" (a "c" before
+    e/i/y/v is "ц", as in "cena", "cvet", "ulica"; before other letters "к", as in "manicure")."""
     out, i = [], 0
     while i < len(word):
+        if word[i] == "c" and word[i + 1 : i + 2] in ("e", "i", "y", "v"):
+            out.append("ц")
+            i += 1
+            continue
         for latin, cyr in _TRANSLIT:
             if word.startswith(latin, i):
                 out.append(cyr)
@@ -85,6 +92,25 @@ def translit(word: str) -> str:
             out.append(word[i])
             i += 1
     return "".join(out)
+
+
+def latin_skeleton(word: str) -> str:
+    """A Cyrillic word as Latin-script Russian may spell it: without soft and hard signs, with "тс"
+    (and "тьс") as "ц" — "находитесь" / "nahodites" → "находитес", "находится" / "nahoditsya" →
+    "находиця". Two words with the same skeleton are one word written in two scripts."""
+    return word.replace("ь", "").replace("ъ", "").replace("тс", "ц")
+
+
+def latin_reading(word: str, vocabulary: set[str] | frozenset[str], skeletons: dict[str, str]) -> str:
+    """The Cyrillic word a Latin-script word means: its transliteration, or — when that is neither a
+    word of the knowledge (`vocabulary`) nor of the lexicon — the knowledge's or the lexicon's word with
+    the same skeleton (`skeletons`: skeleton → a word of the knowledge). Words under 5 letters keep their
+    transliteration ("ves" is "вес", not "весь")."""
+    cyr = translit(word)
+    if len(cyr) < 5 or cyr in vocabulary or cyr in _LEXICON_WORDS:
+        return cyr
+    skeleton = latin_skeleton(cyr)
+    return skeletons.get(skeleton) or _LEXICON_SKELETONS.get(skeleton) or cyr
 
 
 def numbers_in(text: str) -> set[str]:
@@ -365,6 +391,13 @@ for _word, _ru in lexicon.ENGLISH.items():
     ENGLISH[_word] = _ru
     ENGLISH.setdefault(_EN.stemWord(_word), _ru)
 PRICE_CUES = [fold(c) for c in lexicon.PRICE_CUES]
+_LEXICON_WORDS = {w for w in FILLER_WORDS | SOFT_WORDS | GENERIC_WORDS if not w.isascii()}
+_LEXICON_WORDS |= {w for group in lexicon.SYNONYMS for w in words(fold(group)) if not w.isascii()}
+_LEXICON_WORDS |= {w for text_ in lexicon.ASPECT_FORM_WORDS.values() for w in words(fold(text_))}
+_LEXICON_WORDS |= {w for cues in lexicon.ASPECT_CUES.values() for cue in cues for w in words(fold(cue)) if not w.isascii()}
+_LEXICON_SKELETONS: dict[str, str] = {}
+for _word in sorted(_LEXICON_WORDS):
+    _LEXICON_SKELETONS.setdefault(latin_skeleton(_word), _word)
 HOURS_CUES = [fold(c) for c in lexicon.HOURS_CUES]
 
 
