@@ -446,9 +446,14 @@ def asks_hours(normalized: str) -> bool:
 ASPECT_CUES: dict[str, list[str]] = {
     name: sorted({fold(c) for c in cues}, key=len, reverse=True) for name, cues in lexicon.ASPECT_CUES.items()
 }
+ASPECT_TOPIC_WORDS = set(words(fold(lexicon.ASPECT_TOPIC_WORDS)))
 ASPECT_FORM_WORDS: dict[str, set[str]] = {name: set(words(fold(text))) for name, text in lexicon.ASPECT_FORM_WORDS.items()}
 _WEEKDAY = (r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник\w*|вторник\w*|сред[аыу]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*"
             r"|будн\w*|выходн\w*|ежедневно|без выходных)")
+_ROLE = (r"(?<![а-яё])(?:мастер|тренер|педагог|преподавател|учител|инструктор|хореограф|врач|доктор|хирург|терапевт"
+         r"|стоматолог|ортодонт|косметолог|массажист|визажист|стилист|парикмахер|колорист|бровист|ветеринар|грумер"
+         r"|руководител|директор|администратор|специалист|топ-мастер)")
+_PLACE = r"(?<![а-яё])(?:филиал|студи|зал|бокс|кабинет|корпус|здани|тц|трц|бц|дк|клуб|центр)"
 ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "price": _MONEY,
     "hours": re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)|круглосуточн|24/7|выходной|не работа|закрыт", re.IGNORECASE),
@@ -457,6 +462,24 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
     "age": re.compile(r"\d+\s*(?:–|-)?\s*\d*\s*(?:лет|год)|возраст", re.IGNORECASE),
     "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
+    # A person by name: a name and patronymic ("Алия Сериковна"); a role followed by a capitalised name within two
+    # words that are not a preposition ("старший мастер Даурен", "Педагоги: Айгерим", "руководителем школы Айгерим";
+    # "администратором филиала в Самале" is a place); or a capitalised name followed by a role or an experience
+    # ("Айгерим (топ-мастер", "Ольга — колорист", "Ерлан, стаж").
+    # Case-sensitive: a capitalised word is what makes a name.
+    "person": re.compile(
+        rf"[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+(?:овн|евн|ичн|ович|евич|ьич)[а-яё]*"
+        rf"|(?i:{_ROLE})[а-яё-]*[\s:—–,-]+(?:(?!(?:в|во|на|из|с|со|у|к|по|от|до|для|при)\s)[а-яё-]+[\s:—–,-]+){{0,2}}"
+        rf"[А-ЯЁ][а-яё]{{2,}}"
+        rf"|[А-ЯЁ][а-яё]{{2,}}\s*(?:\(|—|–|,)\s*(?:[а-яё-]+\s+)?(?i:{_ROLE}|стаж)"
+    ),
+    # A place by name: an address, "в/на" + a capitalised name ("на Юго-Востоке", "во Дворце культуры"), or a
+    # place noun with a name or number ("студия Центр", "ТЦ «Орбита»", "зал 305").
+    "place": re.compile(
+        r"(?i:(?<![а-яё])(?:ул|пр|мкр|пр-т)\.|проспект|улиц)"
+        r"|(?<![А-Яа-яЁё])(?:в|во|на)\s+[А-ЯЁ][а-яё]"
+        rf"|(?i:{_PLACE})[а-яё]*\s+(?:[«\"]|[А-ЯЁ]|№\s*\d|\d)"
+    ),
 }
 
 
@@ -468,7 +491,7 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
         for cue in cues:
             if re.search(rf"(?<![a-zа-я]){re.escape(cue)}", normalized):
                 found.add(name)
-                cue_words.update(words(cue))
+                cue_words.update(w for w in words(cue) if w not in ASPECT_TOPIC_WORDS)
     for name in found:
         cue_words |= ASPECT_FORM_WORDS.get(name, set())
     return frozenset(found), cue_words
