@@ -341,6 +341,12 @@ class KBSnapshot:
         aspect itself must be stated by the answering item instead."""
         tokens = self.analyze(part)
         aspects, cue_words = T.aspects_asked(T.normalize(part))
+        if re.search(r"[a-z]", part):  # "gde nahoditsya": the aspect cue read from the Latin words' readings
+            read = re.sub(r"[a-z]+", lambda m: T.latin_reading(m.group(0), self.vocabulary, self._latin_skeletons())
+                          if m.group(0) not in self.vocabulary and T.ENGLISH.get(m.group(0), "?") == "?" else m.group(0),
+                          T.normalize(part))
+            more, more_words = T.aspects_asked(read)
+            aspects, cue_words = aspects | more, cue_words | more_words
         if cue_words:
             tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
                       for t in tokens]

@@ -226,3 +226,11 @@ def test_who_and_where_questions_get_the_person_and_the_place(tenant_a, pilates)
         assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, question
     decision = decide_reply(tenant_a, None, ["кто ведет йогу для спины?"])  # the team item names nobody for it
     assert decision.action == "escalate" and decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER
+
+
+def test_a_latin_script_question_gets_its_aspect_from_the_words_read():
+    snapshot = KBSnapshot(PILATES)
+    segment = snapshot.segments(["kto vedet stretching?"])[0]
+    assert segment.aspects == {"person"}  # "кто ведет", read from the Latin words
+    assert snapshot.match("team", segment).valid
+    assert snapshot.match("prices", segment).failures == ["no_person"]
