@@ -63,3 +63,4 @@ def _private_gateway_circuits(settings):
     settings.TURN_QUEUE_LATENCY_CACHE_KEY = f"test-latency:{uuid.uuid4().hex}"
     settings.OUTBOX_RENOTIFY_KEY_PREFIX = f"test-renotify:{uuid.uuid4().hex}"
     settings.CRM_CACHE_KEY_PREFIX = f"test-crm:{uuid.uuid4().hex}"
+    settings.TELEGRAM_CACHE_KEY_PREFIX = f"test-telegram:{uuid.uuid4().hex}"

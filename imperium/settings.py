@@ -357,6 +357,7 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", 5.0, minimum=0.5)
 OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", 30, minimum=1)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 TURN_QUEUE_LATENCY_CACHE_KEY = "imperium:turn-queue-latency"  # conversations/services/queue_latency.py
+TELEGRAM_CACHE_KEY_PREFIX = "telegram"  # the bot username, forum flags and the notices back-off (imperium/telegram)
 # The sweeper re-notifies managers of an escalation (or a forwarded message) the notifier has not
 # taken at doubling intervals, and at most this many times per tenant per minute (a cache counter).
 OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE = env.int("OUTBOX_RENOTIFY_PER_TENANT_PER_MINUTE", 30, minimum=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from imperium.core.botapi.client import TelegramError, get_client
@@ -17,7 +18,9 @@ from imperium.telegram.updates import IncomingUpdate
 
 logger = logging.getLogger(__name__)
 
-_BOT_USERNAME_CACHE_KEY = "telegram:bot-username"
+
+def bot_username_cache_key() -> str:
+    return f"{settings.TELEGRAM_CACHE_KEY_PREFIX}:bot-username"
 
 
 def reply_to(update: IncomingUpdate, text: str, *, reply_markup: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -42,12 +45,12 @@ def answer_callback(callback_query_id: str, text: str = "", *, show_alert: bool 
 
 def bot_username() -> str:
     """Our bot's @username (from getMe, cached for a day); "" when Telegram cannot say."""
-    username = cache.get(_BOT_USERNAME_CACHE_KEY)
+    username = cache.get(bot_username_cache_key())
     if username is None:
         try:
             username = str(get_client().get_me().get("username") or "")
         except TelegramError as exc:
             logger.warning("getMe failed: %s", exc)
             return ""
-        cache.set(_BOT_USERNAME_CACHE_KEY, username, 24 * 3600)
+        cache.set(bot_username_cache_key(), username, 24 * 3600)
     return username

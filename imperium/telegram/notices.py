@@ -51,7 +51,6 @@ SWEEP_BATCH = 200
 FORUM_CACHE_SECONDS = 600
 RECENT_MESSAGES = 10
 MESSAGE_PREVIEW_CHARS = 500
-_DOWN_KEY = "telegram:notices:down-until"
 
 
 @dataclass(frozen=True)
@@ -283,7 +282,11 @@ def _topic_unavailable(topic: ConversationTopic, reason: str, fallback: Destinat
 
 
 def _forum_cache_key(chat_id: int) -> str:
-    return f"telegram:chat-is-forum:{chat_id}"
+    return f"{settings.TELEGRAM_CACHE_KEY_PREFIX}:chat-is-forum:{chat_id}"
+
+
+def _down_key() -> str:
+    return f"{settings.TELEGRAM_CACHE_KEY_PREFIX}:notices:down-until"
 
 
 def chat_is_forum(chat_id: int) -> bool:
@@ -307,11 +310,11 @@ def _mark_down(exc: TelegramError) -> None:
     # Later notices (other conversations) skip the network until then instead of each waiting
     # for a timeout: the flush that failed has scheduled the retry.
     delay = float(exc.retry_after) if exc.retry_after is not None else BACKOFF_BASE_SECONDS
-    cache.set(_DOWN_KEY, time.time() + delay, int(delay) + 1)
+    cache.set(_down_key(), time.time() + delay, int(delay) + 1)
 
 
 def _raise_if_down() -> None:
-    until = cache.get(_DOWN_KEY)
+    until = cache.get(_down_key())
     if until is not None and until > time.time():
         raise TelegramError("Telegram was unavailable moments ago; waiting before the next call", permanent=False,
                             method="createForumTopic", retry_after=max(1.0, until - time.time()))

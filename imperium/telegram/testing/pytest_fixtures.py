@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
+from imperium.telegram.messaging import bot_username_cache_key
 from imperium.telegram.testing.fake_bot_api import FakeBotApi
 
 BOT_TOKEN = "123456789:AAH-test-token-for-the-fake-bot-api"
@@ -35,9 +36,9 @@ def telegram_bot(fake_bot_api: FakeBotApi, settings) -> Iterator[FakeBotApi]:  #
     settings.ALERT_TOPIC_ID = None
     settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.TELEGRAM_TIMEOUT = 2.0
-    cache.delete("telegram:bot-username")
+    cache.delete(bot_username_cache_key())
     yield fake_bot_api
-    cache.delete("telegram:bot-username")
+    cache.delete(bot_username_cache_key())
 
 
 @pytest.fixture

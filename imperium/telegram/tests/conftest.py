@@ -57,12 +57,9 @@ def pipeline(settings, monkeypatch, telegram_bot, celery_eager):
     tasks (Telegram outbox, notice flushes, update processing) run eagerly."""
     import uuid
 
-    from django.core.cache import cache
-
     from conversations.webhook import webhook_tenant_cache_clear
 
     webhook_tenant_cache_clear()
-    cache.clear()
     settings.CONVERSATION_NOTIFIER = "imperium.telegram.notifier.TelegramNotifier"
     settings.TELEGRAM_TOPIC_PER_CONVERSATION = True
     settings.ESCALATION_REMINDERS_MAX = 3
@@ -74,7 +71,6 @@ def pipeline(settings, monkeypatch, telegram_bot, celery_eager):
     monkeypatch.setattr("conversations.dispatch._publish", lambda name, args, **kwargs: queued.append((name, list(args))))
     yield queued
     webhook_tenant_cache_clear()
-    cache.clear()
 
 
 @pytest.fixture
