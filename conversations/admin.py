@@ -383,6 +383,14 @@ class OutboundMessageAdmin(TenantScopedAdmin):
         _run_for_each(self, request, [{"outbound": o} for o in queryset.select_related("tenant")], outbound_retry, "Queued again")
 
 
+# What a question asks and the answering item must state (knowledge.lexicon.ASPECT_CUES), as an operator reads it.
+ASPECT_LABELS = {
+    "price": _("a price"), "hours": _("opening hours"), "duration": _("how long it takes"), "days": _("which days"),
+    "address": _("an address"), "age": _("an age"), "phone": _("a phone number"), "person": _("who does it (a person)"),
+    "place": _("where it takes place"),
+}
+
+
 def _missing_text(detail: dict[str, Any] | None) -> str:
     """What the knowledge lacked for an `unsupported_qualifier` hand-over (decision detail
     "missing"), in one line an operator can act on."""
@@ -393,7 +401,8 @@ def _missing_text(detail: dict[str, Any] | None) -> str:
     if missing.get("words"):
         parts.append(_("words it lacks: %(words)s") % {"words": ", ".join(missing["words"])})
     if missing.get("aspects"):
-        parts.append(_("aspect it does not state: %(aspects)s") % {"aspects": ", ".join(missing["aspects"])})
+        aspects = ", ".join(str(ASPECT_LABELS.get(a, a)) for a in missing["aspects"])
+        parts.append(_("aspect it does not state: %(aspects)s") % {"aspects": aspects})
     return "; ".join(parts)
 
 

@@ -111,6 +111,16 @@ def test_the_trace_and_the_escalation_show_what_was_missing_in_admin(webhook, te
         assert "Чего не хватило в базе знаний" in page and "каких слов нет: беременных" in page  # the admin is Russian
 
 
+def test_a_missing_aspect_is_named_in_russian_in_admin(webhook, tenant_a, studio, inline, login, superuser):
+    webhook.post(tenant_a, text="С какого возраста можно на йогу?", **{"from": "+77015550001"})
+    with inline():
+        turn_run_due(conversation_id=conversation_of(tenant_a, "+77015550001").pk, now=timezone.now() + timedelta(minutes=5))
+    trace = MessageTrace.objects.get(tenant=tenant_a)
+    assert trace.detail["missing"]["aspects"] == ["age"], trace.detail
+    page = login(superuser).get(reverse("admin:conversations_messagetrace_change", args=[trace.pk])).content.decode()
+    assert "в статье не указано: возраст" in page and "age" not in page.split("в статье не указано")[1][:80]
+
+
 def _embeddings(method, path, body, headers):
     # A toy model: every text points the same way, so ranking is left to the lexical evidence.
     return 200, {"data": [{"index": i, "embedding": [1.0, 0.0, 0.0, 0.0]} for i, _ in enumerate(body["input"])]}
