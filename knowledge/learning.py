@@ -159,6 +159,23 @@ def asks(message: str) -> bool:
     return any(w in _INTERROGATIVES or (w.isascii() and T.translit(w) in _INTERROGATIVES) for w in T.words(normalized))
 
 
+_LABEL = re.compile(r"^\s*([^:;—–\-.!?()\d]{3,60}?)\s*(?::|\s[—–-]\s)")
+_LIST_LABEL = re.compile(r"(?:^|[.;!?]\s+)(?:[^\s:;.!?\d]+\s+){0,2}[^\s:;.!?\d]+:")
+
+
+def answer_topic(answer: str) -> str:
+    """The label the manager's answer opens with, what it is about: "Форма: …", "Пробное занятие —
+    1 000 ₸…" → "Форма", "Пробное занятие" (one to four words, no number). "" when there is none,
+    and when the answer is a list of labelled parts ("Центр: …; Юго-Восток: …"): its first label
+    names one part, not the topic. The customer's question names only what one customer asked;
+    the label is the business's name for the whole answer (as its own question would be)."""
+    match = _LABEL.match(answer or "")
+    if not match or len(_LIST_LABEL.findall(answer)) > 1:
+        return ""
+    label = match.group(1).strip()
+    return label if 1 <= len(T.words(T.normalize(label))) <= 4 and content_roots(label) else ""
+
+
 def guess_tags(question: str, answer: str) -> list[str]:
     normalized = T.normalize(question)
     tags = ["learned"]

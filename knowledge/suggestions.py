@@ -237,6 +237,10 @@ def kb_suggestion_accept(
         item = kb_item_save(actor=actor, version=draft, external_id=target.external_id, question=target.question,
                             answer=target.answer, tags=target.tags, alt_questions=list(dict.fromkeys(alts)), item=target)
     else:
+        # The label the manager's answer opens with names its whole topic (learning.answer_topic).
+        topic = learning.answer_topic(answer_text)
+        if topic and not learning.content_roots(topic) <= set().union(*(learning.content_roots(p) for p in phrasings)):
+            phrasings.append(topic)
         external_id = _unique_id(draft, f"learned-{learning.slug_for(question_text)}"[:180])
         item = kb_item_save(actor=actor, version=draft, external_id=external_id, question=question_text, answer=answer_text,
                             tags=suggestion.tags or learning.guess_tags(question_text, answer_text), alt_questions=phrasings[1:])
