@@ -38,6 +38,29 @@ _PROMISE = re.compile(
 )
 
 
+_RELATIVE_DAY = re.compile(r"\b(?:сегодня|завтра|послезавтра|вчера)\b")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})")
+_UNTIL = re.compile(r"(?:\bдо|\bпо)\s*$")
+
+
+def _personal_date(folded: str) -> bool:
+    """The reply names one customer's day: "сегодня"/"завтра", or a single date that is not a
+    limit ("Запишем на 15.03", "ждём 16 декабря"). A calendar is the business's knowledge: two or
+    more dates ("1–2 января и 21–23 марта закрыты; 8 марта работаем до 15:00" — a holiday schedule),
+    or a date an offer runs until ("Акции до 30 сентября"). "77/8" is a building number, not a date."""
+    if _RELATIVE_DAY.search(folded):
+        return True
+    dates = []
+    for match in _SPECIFIC_DATE.finditer(folded):
+        numeric = _NUMERIC_DATE.match(match.group(0))
+        if numeric and not (1 <= int(numeric.group(1)) <= 31 and 1 <= int(numeric.group(2)) <= 12):
+            continue
+        dates.append(match)
+    if len({m.group(0) for m in dates}) != 1:
+        return False
+    return not all(_UNTIL.search(folded[:m.start()]) for m in dates)
+
+
 def personal_reason(reply: str, *, customer_name: str = "") -> str:
     """Why `reply` is about one customer and must not become knowledge ("" when it is general)."""
     folded = T.fold(reply)
@@ -45,7 +68,7 @@ def personal_reason(reply: str, *, customer_name: str = "") -> str:
         part = T.fold(part.strip(".,!?"))
         if len(part) >= 3 and re.search(rf"(?<![a-zа-я]){re.escape(part)}", folded):
             return "customer_name"
-    if _SPECIFIC_DATE.search(folded):
+    if _personal_date(folded):
         return "specific_date"
     if _PROMISE.search(folded):
         return "personal_promise"

@@ -55,6 +55,33 @@ def test_a_general_reply_is_not_personal():
     assert learning.personal_reason("Да, бесплатная парковка во дворе на 20 машин.", customer_name="Айгерим") == ""
 
 
+@pytest.mark.parametrize("reply", [
+    # A holiday calendar is the business's schedule, not one customer's day.
+    "В праздники занятий нет: 1–2 января, 8 марта, 21–23 марта (Наурыз), 1 и 9 мая.",
+    "31 декабря работаем до 16:00; 1 января — выходной.",
+    # The day an offer runs until applies to every customer.
+    "Акции до 30 сентября: при оплате сразу за 3 месяца — скидка 15 %.",
+    # A building number is no date.
+    "Бокс на Аль-Фараби: пр. Аль-Фараби, 77/8, подземный паркинг, уровень -1.",
+])
+def test_a_calendar_a_deadline_or_an_address_is_not_a_personal_date(reply):
+    assert learning.personal_reason(reply) == ""
+
+
+@pytest.mark.parametrize("reply", ["Ждём вас 16 декабря в 12:00, стоимость 7000 ₸.", "Мастер сможет 15.03 после обеда."])
+def test_one_day_named_for_the_customer_stays_personal(reply):
+    assert learning.personal_reason(reply) == "specific_date"
+
+
+def test_answer_topic_is_the_label_the_answer_opens_with():
+    assert learning.answer_topic("Форма: малыши — купальник; хип-хоп — кроссовки. Форму можно купить у нас: набор 9 000 ₸.") == "Форма"
+    assert learning.answer_topic("Пробное занятие — 1 000 ₸, для малышей бесплатно.") == "Пробное занятие"
+    # A list of labelled parts: its first label names one part, not the topic.
+    assert learning.answer_topic("Центр: балет, хип-хоп. Юго-Восток: малыши, хип-хоп.") == ""
+    assert learning.answer_topic("Занятие длится 60 минут.") == ""
+    assert learning.answer_topic("До 12 детей в группе.") == ""
+
+
 def test_a_reply_stating_an_items_facts_proposes_another_phrasing(tenant_a, stable):
     proposal = kb_suggestion_propose(tenant=tenant_a, questions=["во сколько открываетесь утром?"],
                                      reply="Мы открыты каждый день с 10:00 до 21:00", reason="no_knowledge", conversation_id=7)
