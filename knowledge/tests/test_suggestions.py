@@ -112,6 +112,22 @@ def test_new_facts_propose_a_new_item_and_the_same_question_counts(tenant_a, sta
     assert item.external_id.startswith("learned-") and "learned" in item.tags
 
 
+def test_the_same_managers_text_to_differently_worded_questions_is_one_item(tenant_a, stable):
+    # Two customers ask about one thing in words that share nothing; the manager sends the same text
+    # (no number in it). Two items with one answer would split every later question between them.
+    reply = "Да, детское кресло и бустер есть бесплатно, скажите администратору при записи."
+    first = kb_suggestion_propose(tenant=tenant_a, questions=["С ребенком можно прийти? Кресло есть?"], reply=reply,
+                                  conversation_id=1)
+    second = kb_suggestion_propose(tenant=tenant_a, questions=["бустер для малыша дадите?"], reply=reply, conversation_id=2)
+    assert second.suggestion.pk == first.suggestion.pk and not second.created
+    suggestion = KnowledgeSuggestion.objects.get()
+    assert suggestion.count == 2 and suggestion.phrasings == ["бустер для малыша дадите?"]
+    # A different answer to a differently worded question stays another suggestion.
+    kb_suggestion_propose(tenant=tenant_a, questions=["Интернет есть, пока жду?"],
+                          reply="Да, бесплатный Wi-Fi в зоне ожидания, пароль у администратора.", conversation_id=3)
+    assert KnowledgeSuggestion.objects.count() == 2
+
+
 @pytest.mark.parametrize(("reason", "reply", "questions"), [
     ("booking", "Да, есть окно в 15:00.", ["Можно записаться?"]),
     ("complaint", "Вернём 5000 ₸ в течение недели.", ["Мне не понравился маникюр"]),
