@@ -199,6 +199,22 @@ def answer_topic(answer: str) -> str:
     return label if 1 <= len(T.words(T.normalize(label))) <= 4 and content_roots(label) else ""
 
 
+_PART_LABEL = re.compile(r"(?:^|[.;]\s+)([^:;,.!?()\d—–]{2,40}?)\s*(?::|\s[—–]\s)")
+
+
+def answer_parts(answer: str) -> str:
+    """The section labels of an answer that lists two or three labelled parts ("Хирург-имплантолог —
+    …, принимает в обоих филиалах. Ортодонт — …, только на Левом берегу." → "Хирург-имплантолог,
+    Ортодонт"): together they name the answer's topic, as the business's own question would ("Кто у
+    вас хирург и ортодонт?"), while the customer's question names one part. Labels start with a
+    capital letter (a section); lowercase list entries ("классический педикюр — 1 час; педикюр с
+    покрытием — 2 часа") and longer lists are left out: as question words they would let a
+    duration table claim every question about a service it lists. "" otherwise."""
+    labels = [m.strip() for m in _PART_LABEL.findall(answer or "")]
+    labels = [lab for lab in labels if 1 <= len(T.words(T.normalize(lab))) <= 3 and content_roots(lab) and lab[0].isupper()]
+    return ", ".join(dict.fromkeys(labels)) if 2 <= len(labels) <= 3 else ""
+
+
 def guess_tags(question: str, answer: str) -> list[str]:
     normalized = T.normalize(question)
     tags = ["learned"]

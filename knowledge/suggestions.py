@@ -244,7 +244,11 @@ def kb_suggestion_accept(
         item = kb_item_save(actor=actor, version=draft, external_id=target.external_id, question=target.question,
                             answer=target.answer, tags=target.tags, alt_questions=list(dict.fromkeys(alts)), item=target)
     else:
-        # The label the manager's answer opens with names its whole topic (learning.answer_topic).
+        # What the manager's answer is about as a whole: the labels of its parts (learning.answer_parts)
+        # or the label it opens with (learning.answer_topic).
+        parts = learning.answer_parts(answer_text)
+        if parts:
+            phrasings.append(parts)
         topic = learning.answer_topic(answer_text)
         if topic and not learning.content_roots(topic) <= set().union(*(learning.content_roots(p) for p in phrasings)):
             phrasings.append(topic)
