@@ -153,6 +153,7 @@ class KBSnapshot:
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = math.log(1 + n) + 0.5
         self._stem_deletes: dict[str, set[str]] = {}
+        self._skeletons: dict[str, str] | None = None
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
         for key in self.vocabulary:
@@ -233,6 +234,15 @@ class KBSnapshot:
                 return close[0]
         return None
 
+    def _latin_skeletons(self) -> dict[str, str]:
+        """Skeleton → word of the knowledge (`T.latin_skeleton`), for Latin-script words; built once."""
+        if self._skeletons is None:
+            self._skeletons = {}
+            for key in sorted(self.vocabulary):
+                if len(key) >= 5 and not key.isascii():
+                    self._skeletons.setdefault(T.latin_skeleton(key), key)
+        return self._skeletons
+
     def _russian_token(self, word: str) -> QToken:
         if T.is_filler(word) or len(word) == 1:  # "3х шаговая": a lone letter is no word
             return QToken(word, frozenset(), FILLER, 0.0, False)
@@ -291,7 +301,7 @@ class KBSnapshot:
                     token = self._russian_token(T.fold(english))
                     tokens.append(QToken(word, token.keys, CONTENT if token.kind != FILLER else FILLER, token.weight, token.known))
                     continue
-                word = T.translit(word)
+                word = T.latin_reading(word, self.vocabulary, self._latin_skeletons())
             tokens.append(self._russian_token(word))
         return tokens
 
@@ -331,6 +341,12 @@ class KBSnapshot:
         aspect itself must be stated by the answering item instead."""
         tokens = self.analyze(part)
         aspects, cue_words = T.aspects_asked(T.normalize(part))
+        if re.search(r"[a-z]", part):  # "gde nahoditsya": the aspect cue read from the Latin words' readings
+            read = re.sub(r"[a-z]+", lambda m: T.latin_reading(m.group(0), self.vocabulary, self._latin_skeletons())
+                          if m.group(0) not in self.vocabulary and T.ENGLISH.get(m.group(0), "?") == "?" else m.group(0),
+                          T.normalize(part))
+            more, more_words = T.aspects_asked(read)
+            aspects, cue_words = aspects | more, cue_words | more_words
         if cue_words:
             tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
                       for t in tokens]

@@ -33,6 +33,7 @@ _SENTENCE = re.compile(r"(?<=[^\s.]{4}[.!?])\s+|[;\n]+|\(|\)")
 
 _TRANSLIT = [
     ("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("tz", "ц"),
+    ("iya", "ия"), ("iyu", "ию"), ("iye", "ие"),
     ("ya", "я"), ("ja", "я"), ("yu", "ю"), ("ju", "ю"), ("yo", "е"), ("jo", "е"), ("ye", "е"), ("je", "е"),
     ("iy", "ий"), ("yy", "ый"), ("oy", "ой"), ("ey", "ей"), ("ay", "ай"), ("x", "кс"), ("'", "ь"),
     ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"),
@@ -74,8 +75,14 @@ def stem(word: str) -> str:
 
 @lru_cache(maxsize=50_000)
 def translit(word: str) -> str:
+    """One reading of a Latin-script Russian word: "skolko" → "сколко", "cena" → "цена" (a "c" before
+    e/i/y/v is "ц", as in "cena", "cvet", "ulica"; before other letters "к", as in "manicure")."""
     out, i = [], 0
     while i < len(word):
+        if word[i] == "c" and word[i + 1 : i + 2] in ("e", "i", "y", "v"):
+            out.append("ц")
+            i += 1
+            continue
         for latin, cyr in _TRANSLIT:
             if word.startswith(latin, i):
                 out.append(cyr)
@@ -85,6 +92,25 @@ def translit(word: str) -> str:
             out.append(word[i])
             i += 1
     return "".join(out)
+
+
+def latin_skeleton(word: str) -> str:
+    """A Cyrillic word as Latin-script Russian may spell it: without soft and hard signs, with "тс"
+    (and "тьс") as "ц" — "находитесь" / "nahodites" → "находитес", "находится" / "nahoditsya" →
+    "находиця". Two words with the same skeleton are one word written in two scripts."""
+    return word.replace("ь", "").replace("ъ", "").replace("тс", "ц")
+
+
+def latin_reading(word: str, vocabulary: set[str] | frozenset[str], skeletons: dict[str, str]) -> str:
+    """The Cyrillic word a Latin-script word means: its transliteration, or — when that is neither a
+    word of the knowledge (`vocabulary`) nor of the lexicon — the knowledge's or the lexicon's word with
+    the same skeleton (`skeletons`: skeleton → a word of the knowledge). Words under 5 letters keep their
+    transliteration ("ves" is "вес", not "весь")."""
+    cyr = translit(word)
+    if len(cyr) < 5 or cyr in vocabulary or cyr in _LEXICON_WORDS:
+        return cyr
+    skeleton = latin_skeleton(cyr)
+    return skeletons.get(skeleton) or _LEXICON_SKELETONS.get(skeleton) or cyr
 
 
 def numbers_in(text: str) -> set[str]:
@@ -365,6 +391,13 @@ for _word, _ru in lexicon.ENGLISH.items():
     ENGLISH[_word] = _ru
     ENGLISH.setdefault(_EN.stemWord(_word), _ru)
 PRICE_CUES = [fold(c) for c in lexicon.PRICE_CUES]
+_LEXICON_WORDS = {w for w in FILLER_WORDS | SOFT_WORDS | GENERIC_WORDS if not w.isascii()}
+_LEXICON_WORDS |= {w for group in lexicon.SYNONYMS for w in words(fold(group)) if not w.isascii()}
+_LEXICON_WORDS |= {w for text_ in lexicon.ASPECT_FORM_WORDS.values() for w in words(fold(text_))}
+_LEXICON_WORDS |= {w for cues in lexicon.ASPECT_CUES.values() for cue in cues for w in words(fold(cue)) if not w.isascii()}
+_LEXICON_SKELETONS: dict[str, str] = {}
+for _word in sorted(_LEXICON_WORDS):
+    _LEXICON_SKELETONS.setdefault(latin_skeleton(_word), _word)
 HOURS_CUES = [fold(c) for c in lexicon.HOURS_CUES]
 
 
@@ -413,9 +446,14 @@ def asks_hours(normalized: str) -> bool:
 ASPECT_CUES: dict[str, list[str]] = {
     name: sorted({fold(c) for c in cues}, key=len, reverse=True) for name, cues in lexicon.ASPECT_CUES.items()
 }
+ASPECT_TOPIC_WORDS = set(words(fold(lexicon.ASPECT_TOPIC_WORDS)))
 ASPECT_FORM_WORDS: dict[str, set[str]] = {name: set(words(fold(text))) for name, text in lexicon.ASPECT_FORM_WORDS.items()}
 _WEEKDAY = (r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник\w*|вторник\w*|сред[аыу]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*"
             r"|будн\w*|выходн\w*|ежедневно|без выходных)")
+_ROLE = (r"(?<![а-яё])(?:мастер|тренер|педагог|преподавател|учител|инструктор|хореограф|врач|доктор|хирург|терапевт"
+         r"|стоматолог|ортодонт|косметолог|массажист|визажист|стилист|парикмахер|колорист|бровист|ветеринар|грумер"
+         r"|руководител|директор|администратор|специалист|топ-мастер)")
+_PLACE = r"(?<![а-яё])(?:филиал|студи|зал|бокс|кабинет|корпус|здани|тц|трц|бц|дк|клуб|центр)"
 ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "price": _MONEY,
     "hours": re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)|круглосуточн|24/7|выходной|не работа|закрыт", re.IGNORECASE),
@@ -424,6 +462,24 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
     "age": re.compile(r"\d+\s*(?:–|-)?\s*\d*\s*(?:лет|год)|возраст", re.IGNORECASE),
     "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
+    # A person by name: a name and patronymic ("Алия Сериковна"); a role followed by a capitalised name within two
+    # words that are not a preposition ("старший мастер Даурен", "Педагоги: Айгерим", "руководителем школы Айгерим";
+    # "администратором филиала в Самале" is a place); or a capitalised name followed by a role or an experience
+    # ("Айгерим (топ-мастер", "Ольга — колорист", "Ерлан, стаж").
+    # Case-sensitive: a capitalised word is what makes a name.
+    "person": re.compile(
+        rf"[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+(?:овн|евн|ичн|ович|евич|ьич)[а-яё]*"
+        rf"|(?i:{_ROLE})[а-яё-]*[\s:—–,-]+(?:(?!(?:в|во|на|из|с|со|у|к|по|от|до|для|при)\s)[а-яё-]+[\s:—–,-]+){{0,2}}"
+        rf"[А-ЯЁ][а-яё]{{2,}}"
+        rf"|[А-ЯЁ][а-яё]{{2,}}\s*(?:\(|—|–|,)\s*(?:[а-яё-]+\s+)?(?i:{_ROLE}|стаж)"
+    ),
+    # A place by name: an address, "в/на" + a capitalised name ("на Юго-Востоке", "во Дворце культуры"), or a
+    # place noun with a name or number ("студия Центр", "ТЦ «Орбита»", "зал 305").
+    "place": re.compile(
+        r"(?i:(?<![а-яё])(?:ул|пр|мкр|пр-т)\.|проспект|улиц)"
+        r"|(?<![А-Яа-яЁё])(?:в|во|на)\s+[А-ЯЁ][а-яё]"
+        rf"|(?i:{_PLACE})[а-яё]*\s+(?:[«\"]|[А-ЯЁ]|№\s*\d|\d)"
+    ),
 }
 
 
@@ -435,7 +491,7 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
         for cue in cues:
             if re.search(rf"(?<![a-zа-я]){re.escape(cue)}", normalized):
                 found.add(name)
-                cue_words.update(words(cue))
+                cue_words.update(w for w in words(cue) if w not in ASPECT_TOPIC_WORDS)
     for name in found:
         cue_words |= ASPECT_FORM_WORDS.get(name, set())
     return frozenset(found), cue_words

@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer is the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); it may only go away.
-FROZEN_FLOORS = {"pulse-fit": (0.6, 1), "vetdrug": (0.34, 0)}
+FROZEN_FLOORS = {"pulse-fit": (0.62, 1), "vetdrug": (0.39, 0)}  # raised by who/where aspects and Latin-script readings
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -78,7 +78,8 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # questions, blesk c007 by the ambiguity ratio of 0.85) and escalation recall 100 %. blesk 48 → 53 % with the
 # wordnet relations (knowledge.semantics: мотор → двигатель, собака → животные, помыть → мойка); raised again with
 # tier resolution through a reference item (knowledge.tiers: "для кроссовера" → "2 класс", "15 лет" → «Тинейджеры»).
-DEV_FLOORS = {"blesk-detailing": (0.67, 0, 1.0), "ritm-kids": (0.69, 0, 1.0)}
+# Raised again by who/where aspect typing and Latin-script readings (docs/EVAL.md, "Who and where; Latin-script Russian").
+DEV_FLOORS = {"blesk-detailing": (0.70, 0, 1.0), "ritm-kids": (0.74, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

@@ -164,3 +164,30 @@ def test_russian_latin_script_russian_and_mixed_text_are_not_treated_as_english(
 
     assert not english.looks_english(text.lower())
     assert T.normalize(text) == T.fold(text)
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [("cena", "цена"), ("ceny", "цены"), ("cvet", "цвет"), ("akciya", "акция"), ("studiya", "студия"),
+     ("zanyatiye", "занятие"), ("skolko", "сколко")],
+)
+def test_the_matcher_reads_c_before_a_soft_vowel_as_ts(latin, cyrillic):
+    assert T.translit(latin) == cyrillic
+    assert T.translit("manicure").startswith("маник")  # "c" before other letters stays "к"
+
+
+def test_a_latin_word_without_the_soft_sign_or_with_ts_is_the_known_word():
+    assert T.latin_reading("nahodites", set(), {}) == "находитесь"  # the cue lexicon's word
+    assert T.latin_reading("nahoditsya", set(), {}) == "находится"
+    assert T.latin_reading("otkryvaetes", set(), {}) == "открываетесь"
+    assert T.latin_reading("ves", set(), {}) == "вес"  # short words keep their reading, not "весь"
+
+
+def test_a_latin_word_takes_the_spelling_the_knowledge_uses():
+    from knowledge.matching import ItemDoc, KBSnapshot
+
+    snapshot = KBSnapshot([ItemDoc("skates", "Можно ли у вас кататься на коньках?", "Да, каток открыт с 10:00.")])
+    tokens = {t.text: t for t in snapshot.analyze("mozhno katatsya na konkah?")}
+    assert "кататься" in tokens and tokens["кататься"].known  # "катаця": two edits from the KB's word
+    cena = snapshot.analyze("cena")[0]
+    assert cena.text == "цена" and cena.kind == "filler"  # a price cue, not the unknown word "кена"

@@ -137,3 +137,100 @@ def test_the_production_path_keeps_the_aspect_veto(settings, tenant_a):
         assert decision.detail["missing"]["aspects"] == ["duration"]
         assert llm.requests == []  # vetoed before the model is asked
         assert embeddings.requests  # the production retrieval ran
+
+
+# A pilates-and-stretching studio nobody tuned on: who teaches and where the classes take place are stated by
+# the team and the halls items; the overview and the price list name the classes but no person and no place.
+PILATES = [
+    ItemDoc("about", "Что у вас есть?", "Мы — студия пилатеса и растяжки. Направления: пилатес на реформере, стретчинг, "
+                                         "йога для спины. Занятия для взрослых."),
+    ItemDoc("prices", "Сколько стоят занятия?", "Пилатес на реформере — 6 000 ₸; стретчинг — 3 500 ₸; йога для спины — 3 000 ₸."),
+    ItemDoc("team", "Кто у вас преподаёт?", "Инструкторы: Салтанат — пилатес на реформере (стаж 6 лет); Роман — стретчинг."),
+    ItemDoc("halls", "Какие у вас залы?", "Пилатес на реформере — только в зале на Кабанбай батыра; стретчинг и йога для спины — "
+                                         "в обоих залах."),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "aspects"),
+    [
+        ("кто ведет стретчинг?", {"person"}),
+        ("какой инструктор у пилатеса?", {"person"}),
+        ("какой тренер ведёт пилатес?", {"person"}),
+        ("стретчинг где проходит?", {"place"}),
+        ("в каком зале пилатес?", {"place"}),
+        ("кто может забрать ребенка?", set()),  # "кто" alone asks no person by name
+    ],
+)
+def test_who_and_where_questions_are_typed(question, aspects):
+    assert set(T.aspects_asked(T.normalize(question))[0]) == aspects
+
+
+def test_a_role_noun_of_the_cue_stays_the_topic():
+    _, cue_words = T.aspects_asked(T.normalize("какой тренер ведёт пилатес?"))
+    assert "ведет" in cue_words and "тренер" not in cue_words
+
+
+@pytest.mark.parametrize(
+    ("text", "person", "place"),
+    [
+        ("Инструкторы: Салтанат — пилатес (стаж 6 лет)", True, False),
+        ("Пилатес ведёт старший тренер Роман.", True, False),
+        ("Косметолог — Алия Сериковна, врач-косметолог.", True, False),
+        ("Ольга — колорист, стаж 12 лет.", True, False),
+        ("Мастер оценит состояние волос. Гарантия 5 дней.", False, False),
+        ("На английском можно общаться с администратором филиала в Самале.", False, True),
+        ("Пилатес — только в зале на Кабанбай батыра.", False, True),
+        ("Студия Центр: 3 этаж, зал 305.", False, True),
+        ("В праздники занятий нет.", False, False),
+    ],
+)
+def test_an_item_states_a_person_or_a_place_by_name(text, person, place):
+    stated = T.aspects_stated(text)
+    assert ("person" in stated) == person and ("place" in stated) == place
+
+
+def test_who_teaches_is_answered_by_the_item_naming_a_person():
+    snapshot = KBSnapshot(PILATES)
+    segment = snapshot.segments(["кто ведет стретчинг?"])[0]
+    assert segment.aspects == {"person"} and [t.kind for t in segment.tokens if t.text == "ведет"] == ["soft"]
+    assert snapshot.match("team", segment).valid  # "ведет" is the question's form, the team item need not say it
+    assert snapshot.match("about", segment).failures == ["no_person"]
+    assert snapshot.match("prices", segment).failures == ["no_person"]
+
+
+def test_where_it_takes_place_is_answered_by_the_item_naming_a_place():
+    snapshot = KBSnapshot(PILATES)
+    segment = snapshot.segments(["пилатес на реформере где проходит?"])[0]
+    assert segment.aspects == {"place"}
+    assert snapshot.match("halls", segment).valid
+    assert snapshot.match("about", segment).failures == ["no_place"]
+    assert snapshot.match("prices", segment).failures == ["no_place"]
+    assert not snapshot.match("team", segment).valid
+
+
+@pytest.fixture
+def pilates(tenant_a):
+    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
+                        for d in PILATES)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    return services.kb_version_promote(actor=ACTOR, version=version)
+
+
+def test_who_and_where_questions_get_the_person_and_the_place(tenant_a, pilates):
+    for question, item, fact in [
+        ("Кто ведёт стретчинг?", "team", "Роман"),
+        ("в каком зале пилатес на реформере?", "halls", "Кабанбай батыра"),
+    ]:
+        decision = decide_reply(tenant_a, None, [question])
+        assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, question
+    decision = decide_reply(tenant_a, None, ["кто ведет йогу для спины?"])  # the team item names nobody for it
+    assert decision.action == "escalate" and decision.reason == EscalationReason.UNSUPPORTED_QUALIFIER
+
+
+def test_a_latin_script_question_gets_its_aspect_from_the_words_read():
+    snapshot = KBSnapshot(PILATES)
+    segment = snapshot.segments(["kto vedet stretching?"])[0]
+    assert segment.aspects == {"person"}  # "кто ведет", read from the Latin words
+    assert snapshot.match("team", segment).valid
+    assert snapshot.match("prices", segment).failures == ["no_person"]
