@@ -8,8 +8,10 @@ digest and the test comparing them with the rows all read the same thing.
   same words, never dropped), with counts, the reasons, and whether a knowledge suggestion already
   covers them;
 - `digest_numbers`: conversations, share answered by the bot, hand-overs by reason, time to the
-  first human reply (median, p90), SLA breaches, delivery failures, top unanswered, suggestions
-  waiting, "wrong answer" marks.
+  first human reply (median, p90), SLA breaches, hand-overs closed without a reply, delivery
+  failures, top unanswered, suggestions waiting, "wrong answer" marks. The SLA is "a human within
+  the tenant's `escalation_sla_minutes`" (`HandoverWait.breached`): a reply later than that, a
+  closure without a reply later than that, or no reply and no closure yet past that.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count
@@ -121,21 +123,61 @@ def _percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def first_human_reply_minutes(tenant: Any, *, since: datetime, until: datetime) -> list[tuple[int, float | None, int, datetime]]:
-    """(escalation id, minutes to the first manager reply or None, SLA minutes, opened at) per
-    escalation of the period."""
+@dataclass(frozen=True)
+class HandoverWait:
+    """How long one hand-over waited for a human, from the rows."""
+
+    escalation_id: int
+    created_at: datetime
+    sla_minutes: int
+    reply_minutes: float | None  # to the first manager message in the conversation, None when none yet
+    resolved_at: datetime | None  # closed or returned to the bot by a manager
+
+    @property
+    def closed_without_reply(self) -> bool:
+        """A manager closed the hand-over (or gave it back to the bot) before any manager message
+        in the chat: a phone call, a customer who wrote «уже не надо», spam, or a silent closure. The
+        owner sees how many; it is neither a reply (not in the median/p90) nor, by itself, a breach."""
+        if self.resolved_at is None:
+            return False
+        return self.reply_minutes is None or self.created_at + timedelta(minutes=self.reply_minutes) > self.resolved_at
+
+    def waited_minutes(self, now: datetime) -> float:
+        """How long the customer waited for a human: until the first manager message, or until a
+        manager closed the hand-over without one (the wait ended then), or until `now` when
+        neither happened yet."""
+        if self.closed_without_reply:
+            assert self.resolved_at is not None
+            return (self.resolved_at - self.created_at).total_seconds() / 60
+        if self.reply_minutes is not None:
+            return self.reply_minutes
+        return (now - self.created_at).total_seconds() / 60
+
+    def breached(self, now: datetime) -> bool:
+        """The SLA of the tenant ("a human within N minutes") was broken: the first manager message
+        came later than N minutes, or there was none and the hand-over was closed later than N
+        minutes after it opened, or it is still waiting past N minutes. A hand-over a manager
+        closed within N minutes without writing is not a breach (someone handled it in time; the
+        digest shows those closures on their own line)."""
+        return self.waited_minutes(now) > self.sla_minutes
+
+
+def first_human_reply_minutes(tenant: Any, *, since: datetime, until: datetime) -> list[HandoverWait]:
+    """The wait of every escalation of the period (`HandoverWait`)."""
     sla = getattr(getattr(tenant, "settings", None), "escalation_sla_minutes", 15)
     rows = list(Escalation.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until)
-                .values_list("pk", "conversation_id", "created_at").order_by("created_at", "id"))
+                .values_list("pk", "conversation_id", "created_at", "resolved_at").order_by("created_at", "id"))
     replies: dict[int, list[datetime]] = {}
     for conversation_id, created in (OutboundMessage.objects.for_tenant(tenant)
-                                     .filter(kind=OutboundKind.MANAGER, conversation_id__in={c for _, c, _ in rows}, created_at__gte=since)
+                                     .filter(kind=OutboundKind.MANAGER, conversation_id__in={c for _, c, _, _ in rows},
+                                             created_at__gte=since)
                                      .values_list("conversation_id", "created_at").order_by("created_at")):
         replies.setdefault(conversation_id, []).append(created)
     out = []
-    for pk, conversation_id, created in rows:
+    for pk, conversation_id, created, resolved in rows:
         first = next((r for r in replies.get(conversation_id, []) if r >= created), None)
-        out.append((pk, (first - created).total_seconds() / 60 if first else None, sla, created))
+        out.append(HandoverWait(escalation_id=pk, created_at=created, sla_minutes=sla, resolved_at=resolved,
+                                reply_minutes=(first - created).total_seconds() / 60 if first else None))
     return out
 
 
@@ -150,7 +192,7 @@ def digest_numbers(tenant: Any, *, since: datetime, until: datetime, top: int = 
     handovers = Counter(dict(Escalation.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until)
                              .values_list("reason").annotate(n=Count("id")).order_by()))
     waits = first_human_reply_minutes(tenant, since=since, until=until)
-    replied = [minutes for _, minutes, _, _ in waits if minutes is not None]
+    replied = [w.reply_minutes for w in waits if w.reply_minutes is not None and not w.closed_without_reply]
     return {
         "conversations": conversations,
         "turns_answered": answered,
@@ -161,19 +203,14 @@ def digest_numbers(tenant: Any, *, since: datetime, until: datetime, top: int = 
         "first_reply_median_min": _round(_percentile(replied, 0.5)),
         "first_reply_p90_min": _round(_percentile(replied, 0.9)),
         "replied": len(replied),
-        "sla_breaches": _sla_breaches(waits, now),
+        "sla_breaches": sum(1 for w in waits if w.breached(now)),
+        "closed_without_reply": sum(1 for w in waits if w.closed_without_reply),
         "delivery_failures": OutboundMessage.objects.for_tenant(tenant).filter(
             status=OutboundStatus.FAILED, created_at__gte=since, created_at__lt=until).count(),
         "top_unanswered": [g.as_dict() for g in unanswered_questions(tenant, since=since, until=until, limit=top)],
         "suggestions_waiting": KnowledgeSuggestion.objects.for_tenant(tenant).filter(status=SuggestionStatus.PENDING).count(),
         "wrong_answer_marks": WrongAnswerMark.objects.for_tenant(tenant).filter(created_at__gte=since, created_at__lt=until).count(),
     }
-
-
-def _sla_breaches(waits: list[tuple[int, float | None, int, datetime]], now: datetime) -> int:
-    """Escalations answered later than the tenant's SLA, or not answered and already older than it."""
-    return sum(1 for _, minutes, sla, created in waits
-               if (minutes is not None and minutes > sla) or (minutes is None and (now - created).total_seconds() / 60 > sla))
 
 
 def _round(value: float | None) -> float | None:

@@ -38,6 +38,29 @@ _PROMISE = re.compile(
 )
 
 
+_RELATIVE_DAY = re.compile(r"\b(?:сегодня|завтра|послезавтра|вчера)\b")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})")
+_UNTIL = re.compile(r"(?:\bдо|\bпо)\s*$")
+
+
+def _personal_date(folded: str) -> bool:
+    """The reply names one customer's day: "сегодня"/"завтра", or a single date that is not a
+    limit ("Запишем на 15.03", "ждём 16 декабря"). A calendar is the business's knowledge: two or
+    more dates ("1–2 января и 21–23 марта закрыты; 8 марта работаем до 15:00" — a holiday schedule),
+    or a date an offer runs until ("Акции до 30 сентября"). "77/8" is a building number, not a date."""
+    if _RELATIVE_DAY.search(folded):
+        return True
+    dates = []
+    for match in _SPECIFIC_DATE.finditer(folded):
+        numeric = _NUMERIC_DATE.match(match.group(0))
+        if numeric and not (1 <= int(numeric.group(1)) <= 31 and 1 <= int(numeric.group(2)) <= 12):
+            continue
+        dates.append(match)
+    if len({m.group(0) for m in dates}) != 1:
+        return False
+    return not all(_UNTIL.search(folded[:m.start()]) for m in dates)
+
+
 def personal_reason(reply: str, *, customer_name: str = "") -> str:
     """Why `reply` is about one customer and must not become knowledge ("" when it is general)."""
     folded = T.fold(reply)
@@ -45,7 +68,7 @@ def personal_reason(reply: str, *, customer_name: str = "") -> str:
         part = T.fold(part.strip(".,!?"))
         if len(part) >= 3 and re.search(rf"(?<![a-zа-я]){re.escape(part)}", folded):
             return "customer_name"
-    if _SPECIFIC_DATE.search(folded):
+    if _personal_date(folded):
         return "specific_date"
     if _PROMISE.search(folded):
         return "personal_promise"
@@ -157,6 +180,39 @@ def asks(message: str) -> bool:
     if T.asks_price(normalized) or T.asks_hours(normalized) or T.aspects_asked(normalized)[0]:
         return True
     return any(w in _INTERROGATIVES or (w.isascii() and T.translit(w) in _INTERROGATIVES) for w in T.words(normalized))
+
+
+_LABEL = re.compile(r"^\s*([^:;—–\-.!?()\d]{3,60}?)\s*(?::|\s[—–-]\s)")
+_LIST_LABEL = re.compile(r"(?:^|[.;!?]\s+)(?:[^\s:;.!?\d]+\s+){0,2}[^\s:;.!?\d]+:")
+
+
+def answer_topic(answer: str) -> str:
+    """The label the manager's answer opens with, what it is about: "Форма: …", "Пробное занятие —
+    1 000 ₸…" → "Форма", "Пробное занятие" (one to four words, no number). "" when there is none,
+    and when the answer is a list of labelled parts ("Центр: …; Юго-Восток: …"): its first label
+    names one part, not the topic. The customer's question names only what one customer asked;
+    the label is the business's name for the whole answer (as its own question would be)."""
+    match = _LABEL.match(answer or "")
+    if not match or len(_LIST_LABEL.findall(answer)) > 1:
+        return ""
+    label = match.group(1).strip()
+    return label if 1 <= len(T.words(T.normalize(label))) <= 4 and content_roots(label) else ""
+
+
+_PART_LABEL = re.compile(r"(?:^|[.;]\s+)([^:;,.!?()\d—–]{2,40}?)\s*(?::|\s[—–]\s)")
+
+
+def answer_parts(answer: str) -> str:
+    """The section labels of an answer that lists two or three labelled parts ("Хирург-имплантолог —
+    …, принимает в обоих филиалах. Ортодонт — …, только на Левом берегу." → "Хирург-имплантолог,
+    Ортодонт"): together they name the answer's topic, as the business's own question would ("Кто у
+    вас хирург и ортодонт?"), while the customer's question names one part. Labels start with a
+    capital letter (a section); lowercase list entries ("классический педикюр — 1 час; педикюр с
+    покрытием — 2 часа") and longer lists are left out: as question words they would let a
+    duration table claim every question about a service it lists. "" otherwise."""
+    labels = [m.strip() for m in _PART_LABEL.findall(answer or "")]
+    labels = [lab for lab in labels if 1 <= len(T.words(T.normalize(lab))) <= 3 and content_roots(lab) and lab[0].isupper()]
+    return ", ".join(dict.fromkeys(labels)) if 2 <= len(labels) <= 3 else ""
 
 
 def guess_tags(question: str, answer: str) -> list[str]:

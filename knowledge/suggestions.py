@@ -23,6 +23,7 @@ from imperium.core.actors import Actor
 from imperium.core.exceptions import ApplicationError
 from imperium.core.services import audit_record
 from knowledge import learning
+from knowledge import text as T
 from knowledge.choices import SuggestionKind, SuggestionStatus, VersionStatus
 from knowledge.models import KnowledgeItem, KnowledgeItemPause, KnowledgeSuggestion, KnowledgeVersion
 from knowledge.selectors import kb_version_stable
@@ -87,6 +88,10 @@ def _matching_item(version: KnowledgeVersion | None, question: str, reply: str) 
     return best[2] if best else None
 
 
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(T.words(T.fold(a))) == " ".join(T.words(T.fold(b)))
+
+
 def _duplicate_of(tenant: Client, kind: str, key: str, reply: str, target: str) -> KnowledgeSuggestion | None:
     reply_facts = learning.facts(reply)
     open_rows = (KnowledgeSuggestion.objects.for_tenant(tenant)
@@ -101,8 +106,10 @@ def _duplicate_of(tenant: Client, kind: str, key: str, reply: str, target: str) 
             continue  # similar words, another answer: another fact
         if learning.same_meaning(row.meaning_key, key):
             return row
-        # Different words, the same facts stated: the same question asked another way.
-        if kind == SuggestionKind.NEW_ITEM and reply_facts.numbers:
+        # Different words, the same facts stated: the same question asked another way (the same
+        # numbers, or the manager's very text: two items with one answer would split every later
+        # question between them).
+        if kind == SuggestionKind.NEW_ITEM and (reply_facts.numbers or _same_text(reply, row.answer)):
             return row
     return None
 
@@ -237,6 +244,14 @@ def kb_suggestion_accept(
         item = kb_item_save(actor=actor, version=draft, external_id=target.external_id, question=target.question,
                             answer=target.answer, tags=target.tags, alt_questions=list(dict.fromkeys(alts)), item=target)
     else:
+        # What the manager's answer is about as a whole: the labels of its parts (learning.answer_parts)
+        # or the label it opens with (learning.answer_topic).
+        parts = learning.answer_parts(answer_text)
+        if parts:
+            phrasings.append(parts)
+        topic = learning.answer_topic(answer_text)
+        if topic and not learning.content_roots(topic) <= set().union(*(learning.content_roots(p) for p in phrasings)):
+            phrasings.append(topic)
         external_id = _unique_id(draft, f"learned-{learning.slug_for(question_text)}"[:180])
         item = kb_item_save(actor=actor, version=draft, external_id=external_id, question=question_text, answer=answer_text,
                             tags=suggestion.tags or learning.guess_tags(question_text, answer_text), alt_questions=phrasings[1:])

@@ -55,6 +55,33 @@ def test_a_general_reply_is_not_personal():
     assert learning.personal_reason("Да, бесплатная парковка во дворе на 20 машин.", customer_name="Айгерим") == ""
 
 
+@pytest.mark.parametrize("reply", [
+    # A holiday calendar is the business's schedule, not one customer's day.
+    "В праздники занятий нет: 1–2 января, 8 марта, 21–23 марта (Наурыз), 1 и 9 мая.",
+    "31 декабря работаем до 16:00; 1 января — выходной.",
+    # The day an offer runs until applies to every customer.
+    "Акции до 30 сентября: при оплате сразу за 3 месяца — скидка 15 %.",
+    # A building number is no date.
+    "Бокс на Аль-Фараби: пр. Аль-Фараби, 77/8, подземный паркинг, уровень -1.",
+])
+def test_a_calendar_a_deadline_or_an_address_is_not_a_personal_date(reply):
+    assert learning.personal_reason(reply) == ""
+
+
+@pytest.mark.parametrize("reply", ["Ждём вас 16 декабря в 12:00, стоимость 7000 ₸.", "Мастер сможет 15.03 после обеда."])
+def test_one_day_named_for_the_customer_stays_personal(reply):
+    assert learning.personal_reason(reply) == "specific_date"
+
+
+def test_answer_topic_is_the_label_the_answer_opens_with():
+    assert learning.answer_topic("Форма: малыши — купальник; хип-хоп — кроссовки. Форму можно купить у нас: набор 9 000 ₸.") == "Форма"
+    assert learning.answer_topic("Пробное занятие — 1 000 ₸, для малышей бесплатно.") == "Пробное занятие"
+    # A list of labelled parts: its first label names one part, not the topic.
+    assert learning.answer_topic("Центр: балет, хип-хоп. Юго-Восток: малыши, хип-хоп.") == ""
+    assert learning.answer_topic("Занятие длится 60 минут.") == ""
+    assert learning.answer_topic("До 12 детей в группе.") == ""
+
+
 def test_a_reply_stating_an_items_facts_proposes_another_phrasing(tenant_a, stable):
     proposal = kb_suggestion_propose(tenant=tenant_a, questions=["во сколько открываетесь утром?"],
                                      reply="Мы открыты каждый день с 10:00 до 21:00", reason="no_knowledge", conversation_id=7)
@@ -83,6 +110,22 @@ def test_new_facts_propose_a_new_item_and_the_same_question_counts(tenant_a, sta
     item = KnowledgeItem.objects.get(version=suggestion.version, external_id=suggestion.item_external_id)
     assert item.question == "Есть ли у вас парковка?" and set(item.alt_questions) == set(questions[1:])
     assert item.external_id.startswith("learned-") and "learned" in item.tags
+
+
+def test_the_same_managers_text_to_differently_worded_questions_is_one_item(tenant_a, stable):
+    # Two customers ask about one thing in words that share nothing; the manager sends the same text
+    # (no number in it). Two items with one answer would split every later question between them.
+    reply = "Да, детское кресло и бустер есть бесплатно, скажите администратору при записи."
+    first = kb_suggestion_propose(tenant=tenant_a, questions=["С ребенком можно прийти? Кресло есть?"], reply=reply,
+                                  conversation_id=1)
+    second = kb_suggestion_propose(tenant=tenant_a, questions=["бустер для малыша дадите?"], reply=reply, conversation_id=2)
+    assert second.suggestion.pk == first.suggestion.pk and not second.created
+    suggestion = KnowledgeSuggestion.objects.get()
+    assert suggestion.count == 2 and suggestion.phrasings == ["бустер для малыша дадите?"]
+    # A different answer to a differently worded question stays another suggestion.
+    kb_suggestion_propose(tenant=tenant_a, questions=["Интернет есть, пока жду?"],
+                          reply="Да, бесплатный Wi-Fi в зоне ожидания, пароль у администратора.", conversation_id=3)
+    assert KnowledgeSuggestion.objects.count() == 2
 
 
 @pytest.mark.parametrize(("reason", "reply", "questions"), [

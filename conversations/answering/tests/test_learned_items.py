@@ -59,3 +59,29 @@ def test_a_transliterated_question_takes_the_managers_spelling(tenant_a, gym):
     promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
     decision = decide_reply(tenant_a, None, ["Прокат туфель сколько стоит?"], kb_version=promoted)
     assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+
+
+PAYMENT = "Оплата: Kaspi QR, перевод на Kaspi, банковская карта, наличные у администратора."
+
+
+def test_the_label_the_managers_answer_opens_with_names_the_learned_items_topic(tenant_a, gym):
+    # The customer asked about one way to pay; the manager's answer is about payment as a whole.
+    item = learn(tenant_a, "Каспи принимаете?", PAYMENT)
+    assert "Оплата" in item.alt_questions
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+    decision = decide_reply(tenant_a, None, ["Картой можно оплатить?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+
+
+COACHES = ("Инструктор по боулдерингу — Арман, стаж 8 лет, ведёт в обоих залах. "
+           "Детский тренер — Алия, только на Кенесары.")
+
+
+def test_an_answer_listing_labelled_parts_names_each_part_as_the_items_topic(tenant_a, gym):
+    # One customer asked about one part (bouldering); the answer lists two coaches, each with a label.
+    item = learn(tenant_a, "Кто ведет боулдеринг?", COACHES)
+    assert "Инструктор по боулдерингу, Детский тренер" in item.alt_questions
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+    decision = decide_reply(tenant_a, None, ["Детский тренер в каком зале?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+    assert "Кенесары" in decision.text

@@ -123,6 +123,7 @@ def test_digest_command_sends_it_to_the_tenants_chat_now(history, deliver, teleg
     text = sent["text"]
     assert "Диалогов: 8" in text and "Бот ответил сам: 50 % (4 из 8)" in text and "Передано менеджерам: 4" in text
     assert "Ждали менеджера дольше нормы (SLA): 2" in text and "Сообщений не доставлено клиентам: 1" in text
+    assert "Закрыто менеджером без ответа в чате: 0" in text
     assert "1. Есть ли у вас парковка? — 3 раза" in text  # Russian plural: 1 раз, 3 раза, 5 раз
     assert "Сводка за сутки" in replies(telegram_bot, CEO["id"])[-1]
 
@@ -241,6 +242,48 @@ def test_median_and_p90_first_reply_and_sla_breaches_equal_the_rows_on_a_busier_
     assert numbers["sla_breaches"] == breaches == 3 + 1  # 8, 9, 10 min, and the one waiting for two hours
     assert numbers["handovers_by_reason"] == {"no_knowledge": 11, "complaint": 1}
     assert numbers["handovers"] == Escalation.objects.filter(tenant=tenant_a).count() == 12
+
+
+def test_a_handover_closed_without_a_reply_breaches_the_sla_only_when_closed_late(tenant_a):
+    """SLA = a human within N minutes. A manager who closes a hand-over (a phone call, «уже не надо»)
+    without writing in the chat ended the wait then: within N minutes it is no breach, later it is;
+    such closures are counted on their own line and never enter the reply median. Compared with a
+    count made here from the rows."""
+    tenant_a.settings.escalation_sla_minutes = 10
+    tenant_a.settings.save()
+    start = NOW - timedelta(hours=6)
+    cases = [  # (minutes to a manager message or None, minutes to the closure or None)
+        (None, 4),     # closed in 4 min without writing: handled in time, closed without a reply
+        (None, 45),    # closed after 45 min without writing: the customer waited past the SLA
+        (30, 5),       # closed in 5 min, a manager message only later: closed without a reply, no breach
+        (6, 20),       # replied in 6 min, closed later: a reply in time
+        (25, 40),      # replied after 25 min: a breach
+        (None, None),  # nobody, still open for hours: a breach
+    ]
+    for n, (reply, closed) in enumerate(cases):
+        c = conversation_new(tenant_a, key=f"s{n}", phone=f"+770110000{n:02d}")
+        at = start + timedelta(minutes=30 * n)
+        e = _escalate(tenant_a, c, _turn(tenant_a, c, "escalated", at, [f"Вопрос {n}"]), "no_knowledge", at,
+                      None if reply is None else timedelta(minutes=reply), status="open" if closed is None else "resolved")
+        if closed is not None:
+            Escalation.objects.filter(pk=e.pk).update(resolved_at=at + timedelta(minutes=closed))
+    with time_machine.travel(NOW, tick=False):
+        numbers = digest_numbers(tenant_a, since=SINCE, until=NOW)
+
+    breaches = closed_silently = 0
+    replied = []
+    for e in Escalation.objects.filter(tenant=tenant_a, created_at__gte=SINCE, created_at__lt=NOW):
+        first = (OutboundMessage.objects.filter(conversation=e.conversation, kind="manager", created_at__gte=e.created_at)
+                 .order_by("created_at").first())
+        silent = e.resolved_at is not None and (first is None or first.created_at > e.resolved_at)
+        end = e.resolved_at if silent else first.created_at if first else NOW
+        closed_silently += silent
+        breaches += (end - e.created_at) > timedelta(minutes=10)
+        if first is not None and not silent:
+            replied.append((first.created_at - e.created_at).total_seconds() / 60)
+    assert numbers["closed_without_reply"] == closed_silently == 3
+    assert numbers["sla_breaches"] == breaches == 3  # closed after 45 min, replied after 25 min, still open
+    assert numbers["replied"] == len(replied) == 2 and numbers["first_reply_p90_min"] == max(replied) == 25.0
 
 
 def test_the_digest_lists_the_five_most_asked_unanswered_questions(tenant_a):
