@@ -447,6 +447,10 @@ class KBSnapshot:
             # A generic noun ("врач", "процедура") the item does not repeat is no qualifier once the
             # rest of the question is found in the item.
             uncovered = [w for w in uncovered if not T.is_generic(w)]
+        if self.relations is not None and "learned" in feats.doc.tags:
+            # An unknown verb is the asker's predicate for the business's own items; a learned item's question is
+            # one customer's wording, and the verb of another may be exactly what its answer is not about.
+            uncovered.extend(t.text for t in segment.soft if not t.known and self.relations.predicate(t.text))
         if uncovered:
             failures.append("uncovered")
         split = False

@@ -196,13 +196,8 @@ def test_a_branch_word_the_item_does_not_repeat_and_chat_shorthand_are_understoo
     assert not snapshot.match("birthday", snapshot.segments(["скидка на свадьбу есть?"])[0]).valid
 
 
-def test_session_words_and_gift_forms_are_one_concept():
-    snapshot = KBSnapshot([
-        ItemDoc("frequency", "Сколько раз в неделю занятия?", "Занятия в группах 2 раза в неделю по 60 минут."),
-        ItemDoc("gift", "Есть подарочные сертификаты?", "Подарочные сертификаты на 10 000 и 20 000 ₸."),
-    ])
-    assert snapshot.match("frequency", snapshot.segments(["сколько раз в неделю тренировки"])[0]).valid
-    assert snapshot.match("frequency", snapshot.segments(["уроки сколько раз в неделю"])[0]).valid
+def test_gift_forms_are_one_concept():
+    snapshot = KBSnapshot([ItemDoc("gift", "Есть подарочные сертификаты?", "Подарочные сертификаты на 10 000 и 20 000 ₸.")])
     assert snapshot.match("gift", snapshot.segments(["сертификат в подарок можно купить"])[0]).valid
     assert not snapshot.match("gift", snapshot.segments(["абонемент в подарок можно купить"])[0]).valid
 
