@@ -33,9 +33,9 @@ def test_the_scripted_booking_set(webhook, inline, settings):
             CrmService.objects.filter(tenant=tenant, crm_id=crm_id).update(keywords=words)
         for number, case in enumerate(CASES):
             fake.reset()
-            from django.core.cache import cache
-
-            cache.clear()
+            # Each case starts with nothing cached (CRM reads, dedup, circuit): its own key prefixes. Not
+            # cache.clear(), which flushes the Redis db the other xdist worker's tests use at the same time.
+            _private_cache_keys(settings, number)
             results.append(play(case, tenant=tenant, fake=fake, webhook=webhook, inline=inline, phone=f"+7701{number:07d}"))
     report = summary(results)
     print(json.dumps(report, ensure_ascii=False, indent=1))
@@ -46,3 +46,15 @@ def test_the_scripted_booking_set(webhook, inline, settings):
     assert report["wrong"] == 0 and report["one_record_each"]
     assert report["handed_over_with_details"] == report["counts"].get("handed_over", 0)
     assert report["booked_ok_of_bookable"] >= 0.85
+
+
+def _private_cache_keys(settings, number: int) -> None:
+    import uuid
+
+    tag = f"{uuid.uuid4().hex}:{number}"
+    settings.CRM_CACHE_KEY_PREFIX = f"test-crm:{tag}"
+    settings.WEBHOOK_DEDUP_KEY_PREFIX = f"test-wh:{tag}"
+    settings.CHATFLOW_CIRCUIT_KEY_PREFIX = f"test-circuit:{tag}"
+    settings.OUTBOX_RENOTIFY_KEY_PREFIX = f"test-renotify:{tag}"
+    settings.TURN_QUEUE_LATENCY_CACHE_KEY = f"test-latency:{tag}"
+    settings.TELEGRAM_CACHE_KEY_PREFIX = f"test-telegram:{tag}"
