@@ -483,14 +483,23 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
 }
 
 
+# Compiled once: one alternation per aspect says whether any of its cues occurs, and only then are the cues
+# tried one by one for their words (a cue per regex search cost ~1.7 ms per question, most of decide_reply).
+_CUE_ANY = {name: re.compile("(?<![a-zа-я])(?:" + "|".join(re.escape(c) for c in cues) + ")") for name, cues in ASPECT_CUES.items()
+            if cues}
+_CUE_EACH = {name: [(cue, re.compile(rf"(?<![a-zа-я]){re.escape(cue)}")) for cue in cues] for name, cues in ASPECT_CUES.items()}
+
+
 def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
     """The aspects a question asks about, and the words of their cues (the question's form)."""
     found: set[str] = set()
     cue_words: set[str] = set()
-    for name, cues in ASPECT_CUES.items():
-        for cue in cues:
-            if re.search(rf"(?<![a-zа-я]){re.escape(cue)}", normalized):
-                found.add(name)
+    for name, any_cue in _CUE_ANY.items():
+        if not any_cue.search(normalized):
+            continue
+        found.add(name)
+        for cue, pattern in _CUE_EACH[name]:
+            if pattern.search(normalized):
                 cue_words.update(w for w in words(cue) if w not in ASPECT_TOPIC_WORDS)
     for name in found:
         cue_words |= ASPECT_FORM_WORDS.get(name, set())
