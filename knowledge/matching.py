@@ -354,6 +354,13 @@ class KBSnapshot:
         if cue_words:
             tokens = [QToken(t.text, t.keys, SOFT, t.weight, t.known) if t.kind == CONTENT and t.text in cue_words else t
                       for t in tokens]
+        if self.relations is not None:
+            # "стрижку сделаете, если волосы выпадают?": a verb in a condition clause states the asker's
+            # condition (like "при беременности"), not the question's predicate, so it stays a qualifier.
+            conditional = {w for clause in _CONDITION.findall(T.normalize(part)) for w in T.words(clause)}
+            tokens = [QToken(t.text, t.keys, CONTENT, t.weight, t.known)
+                      if t.kind == SOFT and not t.known and t.text in conditional and self.relations.predicate(t.text) else t
+                      for t in tokens]
         counted = T.counted_word(T.normalize(part))
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
@@ -503,6 +510,9 @@ class KBSnapshot:
             uncovered=uncovered,
             failures=failures,
         )
+
+
+_CONDITION = re.compile(r"(?<![а-яa-z])(?:если|когда|пока|раз|при том что)(?![а-яa-z])([^,?.!;]*)")
 
 
 def _listed(tokens: list[QToken], text: str) -> bool:

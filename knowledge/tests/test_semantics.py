@@ -165,3 +165,11 @@ def test_the_verb_table_is_sorted_and_deduplicated():
     hashes = semantics._verb_hashes()
     assert len(hashes) > 400_000
     assert all(a < b for a, b in zip(hashes, hashes[1:], strict=False))
+
+
+def test_a_verb_in_a_condition_clause_is_the_askers_condition_and_still_blocks():
+    snapshot = KBSnapshot(DANCE, relations=(*ALL, "verbs"))
+    assert _valid(snapshot, "trial", "хотим сходить на пробное занятие, сколько стоит?")
+    assert _valid(snapshot, "trial", "пробное занятие сколько стоит? очень хотим потанцевать")
+    assert not _valid(snapshot, "trial", "пробное занятие сколько стоит, если заикаемся?")
+    assert not _valid(snapshot, "trial", "когда побаливает, пробное занятие можно?")
