@@ -8,9 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# Two pytest-xdist workers: the suite takes ~7 min instead of ~11 on a 2-core machine (each worker has its own
-# test database; shared Redis keys are per test). `make test PYTEST_ARGS=` runs it in one process.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?=
 
 .PHONY: run test lint lock bench bench-webhook bench-pipeline bench-pipeline-crm bench-backlog venv clean help
 
