@@ -512,7 +512,9 @@ class KBSnapshot:
         )
 
 
-_CONDITION = re.compile(r"(?<![а-яa-z])(?:если|когда|пока|раз|при том что)(?![а-яa-z])([^,?.!;]*)")
+# "если"/"пока" open a condition; not "когда" (also the question word: "когда проходят занятия?") nor "раз"
+# ("сколько раз в неделю").
+_CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том что)(?![а-яa-z])([^,?.!;]*)")
 
 
 def _listed(tokens: list[QToken], text: str) -> bool:

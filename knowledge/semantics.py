@@ -47,7 +47,6 @@ from knowledge import text as T
 DATA = Path(__file__).resolve().parent / "data" / "lexical_relations.tsv.gz"
 VERB_FORMS = Path(__file__).resolve().parent / "data" / "verb_forms.u32.gz"
 SYNONYMS, HYPERNYMS, ACTIONS, VERBS = "synonyms", "hypernyms", "actions", "verbs"
-KINDS = (SYNONYMS, HYPERNYMS, ACTIONS, VERBS)
 
 _lock = threading.Lock()
 _table: _Packed | None = None
