@@ -152,6 +152,9 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.05)
 # failure Redis is skipped for REDIS_RETRY_AFTER_SECONDS (database dedup, the sweeper queues the turn).
 WEBHOOK_REDIS_TIMEOUT = env.float("WEBHOOK_REDIS_TIMEOUT", 0.25, minimum=0.01)
 REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", 5.0, minimum=0.0)
+# Every cache key starts with this (Django's KEY_PREFIX): deployments, or the test suite's live processes,
+# that share one Redis database keep apart with it.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", "")
 if REDIS_URL.startswith(("redis+sentinel://", "rediss+sentinel://")):
     CACHES = {"default": {"BACKEND": "imperium.core.redissentinel.SentinelRedisCache", "LOCATION": REDIS_URL}}
 elif REDIS_URL:
@@ -160,6 +163,7 @@ elif REDIS_URL:
                           "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
 
 # --- auth / i18n / static -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

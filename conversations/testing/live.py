@@ -7,6 +7,7 @@ test) and the test process's secrets, so they can decrypt what the test wrote.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -62,6 +63,12 @@ def process_env(var_dir: Path, **extra: str) -> dict[str, str]:
     )
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
+        # Live processes of concurrent tests (pytest-xdist workers) share the Redis database, and their tenants
+        # have the same ids: the cache (circuit breaker, Telegram back-off and forum flags) and the webhook's
+        # dedup keys are kept per test (per var_dir; a test's web and worker processes share them).
+        tag = hashlib.sha256(str(Path(var_dir).resolve()).encode()).hexdigest()[:16]
+        env["CACHE_KEY_PREFIX"] = f"live-{tag}"
+        env["WEBHOOK_DEDUP_KEY_PREFIX"] = f"live-wh:{tag}"
     env.update(extra)
     return env
 
