@@ -63,13 +63,16 @@ def process_env(var_dir: Path, **extra: str) -> dict[str, str]:
     )
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
-        # Live processes of concurrent tests (pytest-xdist workers) share the Redis database, and their tenants
-        # have the same ids: the cache (circuit breaker, Telegram back-off and forum flags) and the webhook's
-        # dedup keys are kept per test (per var_dir; a test's web and worker processes share them).
-        tag = hashlib.sha256(str(Path(var_dir).resolve()).encode()).hexdigest()[:16]
-        env["CACHE_KEY_PREFIX"] = f"live-{tag}"
-        env["WEBHOOK_DEDUP_KEY_PREFIX"] = f"live-wh:{tag}"
     env.update(extra)
+    if settings.REDIS_URL and env.get("REDIS_URL") == settings.REDIS_URL:
+        # Live processes of concurrent tests (pytest-xdist workers) on the shared Redis database, whose tenants
+        # have the same ids: the cache (circuit breaker, Telegram back-off and forum flags) and the webhook's
+        # dedup keys are kept per test (a test's web and worker processes share them; outside pytest, per
+        # var_dir). A test that gives its processes a private Redis shares that one's keys with them as they are.
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0] or str(Path(var_dir).resolve())
+        tag = hashlib.sha256(test.encode()).hexdigest()[:16]
+        env.setdefault("CACHE_KEY_PREFIX", f"live-{tag}")
+        env.setdefault("WEBHOOK_DEDUP_KEY_PREFIX", f"live-wh:{tag}")
     return env
 
 

@@ -14,14 +14,22 @@ from conversations.testing.live import ROOT, process_env
 CACHE_DUMP = "import json, django; django.setup(); from django.conf import settings as s; print(json.dumps(s.CACHES['default']))"
 
 
-def test_each_var_dir_gets_its_own_cache_and_dedup_prefix_when_redis_is_shared(tmp_path, settings):
+def test_each_test_gets_its_own_cache_and_dedup_prefix_when_redis_is_shared(tmp_path, settings, monkeypatch):
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"
-    first, again, other = process_env(tmp_path / "a"), process_env(tmp_path / "a"), process_env(tmp_path / "b")
-    assert first["CACHE_KEY_PREFIX"] == again["CACHE_KEY_PREFIX"]  # a test's web and worker share their cache
-    assert first["WEBHOOK_DEDUP_KEY_PREFIX"] == again["WEBHOOK_DEDUP_KEY_PREFIX"]
-    assert first["CACHE_KEY_PREFIX"] != other["CACHE_KEY_PREFIX"]
-    assert first["WEBHOOK_DEDUP_KEY_PREFIX"] != other["WEBHOOK_DEDUP_KEY_PREFIX"]
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "app/tests/test_a.py::test_one (setup)")
+    first = process_env(tmp_path / "web")
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "app/tests/test_a.py::test_one (call)")
+    again = process_env(tmp_path / "worker")  # the same test's worker, started later in another folder
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "app/tests/test_a.py::test_two (call)")
+    other = process_env(tmp_path / "web")
+    for key in ("CACHE_KEY_PREFIX", "WEBHOOK_DEDUP_KEY_PREFIX"):
+        assert first[key] == again[key] != other[key], key  # shared within a test, apart between tests
     assert process_env(tmp_path / "c", CACHE_KEY_PREFIX="given")["CACHE_KEY_PREFIX"] == "given"  # explicit wins
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # outside pytest: per var_dir
+    assert process_env(tmp_path / "a")["CACHE_KEY_PREFIX"] != process_env(tmp_path / "b")["CACHE_KEY_PREFIX"]
+    # A private Redis (a test's own redis-server) is shared with the test process as it is: no prefix.
+    private = process_env(tmp_path / "a", REDIS_URL="redis://127.0.0.1:40000")
+    assert "CACHE_KEY_PREFIX" not in private and "WEBHOOK_DEDUP_KEY_PREFIX" not in private
 
 
 def test_cache_key_prefix_from_the_environment_prefixes_every_cache_key(tmp_path):
