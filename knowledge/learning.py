@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from knowledge import semantics
 from knowledge import text as T
 
 # Reasons whose hand-overs are never knowledge: the manager answered one person's situation.
@@ -182,7 +183,9 @@ def asks(message: str) -> bool:
     return any(w in _INTERROGATIVES or (w.isascii() and T.translit(w) in _INTERROGATIVES) for w in T.words(normalized))
 
 
-_LABEL = re.compile(r"^\s*([^:;—–\-.!?()\d]{3,60}?)\s*(?::|\s[—–-]\s)")
+_LABEL = re.compile(r"^\s*((?:[^:;—–\-.!?()\d]|(?<=\w)-(?=\w)){3,80}?)\s*(?::|\s[—–-]\s)")
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+TOPIC_WORDS = 6
 _LIST_LABEL = re.compile(r"(?:^|[.;!?]\s+)(?:[^\s:;.!?\d]+\s+){0,2}[^\s:;.!?\d]+:")
 
 
@@ -192,11 +195,29 @@ def answer_topic(answer: str) -> str:
     and when the answer is a list of labelled parts ("Центр: …; Юго-Восток: …"): its first label
     names one part, not the topic. The customer's question names only what one customer asked;
     the label is the business's name for the whole answer (as its own question would be)."""
-    match = _LABEL.match(answer or "")
+    match = _LABEL.match(_PARENTHETICAL.sub("", answer or ""))
     if not match or len(_LIST_LABEL.findall(answer)) > 1:
         return ""
-    label = match.group(1).strip()
-    return label if 1 <= len(T.words(T.normalize(label))) <= 4 and content_roots(label) else ""
+    label = _name_part(match.group(1).strip())
+    return label if 1 <= len(T.words(T.normalize(label))) <= TOPIC_WORDS and content_roots(label) else ""
+
+
+def _name_part(label: str) -> str:
+    """The naming words of a label, before its first verb: "Бокс на Аль-Фараби работает" → "Бокс на
+    Аль-Фараби", "Дизайн оплачивается дополнительно к покрытию" → "Дизайн" (what follows the verb is
+    a statement about the topic, not its name: "покрытию" would make the design price claim every
+    question about a coating)."""
+    kept = []
+    for word in label.split():
+        if any(semantics.is_verb_form(w) for w in T.words(T.normalize(word))):
+            # Before a verb, a phrase opening with a preposition is a circumstance ("На Рыскулова есть зона
+            # отдыха", "С острой болью принимаем…"), not the subject the answer is about.
+            return "" if kept and T.fold(kept[0]) in _PREPOSITIONS else " ".join(kept)
+        kept.append(word)
+    return " ".join(kept)
+
+
+_PREPOSITIONS = frozenset("в во на с со у по для до от к ко за из при о об без через".split())
 
 
 _PART_LABEL = re.compile(r"(?:^|[.;]\s+)([^:;,.!?()\d—–]{2,40}?)\s*(?::|\s[—–]\s)")
