@@ -199,7 +199,7 @@ def answer_topic(answer: str) -> str:
     if not match or len(_LIST_LABEL.findall(answer)) > 1:
         return ""
     label = _name_part(match.group(1).strip())
-    return label if 1 <= len(T.words(T.normalize(label))) <= TOPIC_WORDS and content_roots(label) else ""
+    return label if 1 <= len(content_roots(label)) <= TOPIC_WORDS and len(T.words(T.normalize(label))) <= 8 else ""
 
 
 def _name_part(label: str) -> str:

@@ -250,7 +250,7 @@ def kb_suggestion_accept(
         if parts:
             phrasings.append(parts)
         topic = learning.answer_topic(answer_text)
-        if topic and not learning.content_roots(topic) <= set().union(*(learning.content_roots(p) for p in phrasings)):
+        if topic and learning.meaning_key(topic) not in {learning.meaning_key(p) for p in phrasings}:
             phrasings.append(topic)
         external_id = _unique_id(draft, f"learned-{learning.slug_for(question_text)}"[:180])
         item = kb_item_save(actor=actor, version=draft, external_id=external_id, question=question_text, answer=answer_text,
