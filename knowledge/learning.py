@@ -223,17 +223,35 @@ _PREPOSITIONS = frozenset("в во на с со у по для до от к ко
 _PART_LABEL = re.compile(r"(?:^|[.;]\s+)([^:;,.!?()\d—–]{2,40}?)\s*(?::|\s[—–]\s)")
 
 
-def answer_parts(answer: str) -> str:
+def answer_parts(answer: str, question: str = "") -> str:
     """The section labels of an answer that lists two or three labelled parts ("Хирург-имплантолог —
     …, принимает в обоих филиалах. Ортодонт — …, только на Левом берегу." → "Хирург-имплантолог,
     Ортодонт"): together they name the answer's topic, as the business's own question would ("Кто у
     вас хирург и ортодонт?"), while the customer's question names one part. Labels start with a
     capital letter (a section); lowercase list entries ("классический педикюр — 1 час; педикюр с
     покрытием — 2 часа") and longer lists are left out: as question words they would let a
-    duration table claim every question about a service it lists. "" otherwise."""
-    labels = [m.strip() for m in _PART_LABEL.findall(answer or "")]
-    labels = [lab for lab in labels if 1 <= len(T.words(T.normalize(lab))) <= 3 and content_roots(lab) and lab[0].isupper()]
-    return ", ".join(dict.fromkeys(labels)) if 2 <= len(labels) <= 3 else ""
+    duration table claim every question about a service it lists. "" otherwise.
+
+    Nor when the labels are variants of what the customer asked (`question`): the question names
+    one of them ("парковка есть на левом берегу?"), or what it asks is stated under two or more of
+    them ("парковка есть?" — "Толе би: бесплатная парковка…; Самал: своей парковки нет…"). Such
+    labels are branches or groups, not the topic; as question words they would let the parking
+    item answer "где вы на Толе би?"."""
+    found = [m for m in _PART_LABEL.finditer(answer or "")]
+    kept = [m for m in found if 1 <= len(T.words(T.normalize(m.group(1).strip()))) <= 3
+            and content_roots(m.group(1)) and m.group(1).strip()[0].isupper()]
+    labels = [m.group(1).strip() for m in kept]
+    if not 2 <= len(labels) <= 3:
+        return ""
+    asked = content_roots(question)
+    if asked:
+        bodies = [answer[m.end():(found[i + 1].start() if i + 1 < len(found) else len(answer))] for i, m in enumerate(found)
+                  if m in kept]
+        if any(asked & content_roots(label) for label in labels):
+            return ""
+        if any(sum(1 for body in bodies if root in content_roots(body)) >= 2 for root in asked):
+            return ""
+    return ", ".join(dict.fromkeys(labels))
 
 
 def guess_tags(question: str, answer: str) -> list[str]:

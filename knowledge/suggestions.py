@@ -246,7 +246,7 @@ def kb_suggestion_accept(
     else:
         # What the manager's answer is about as a whole: the labels of its parts (learning.answer_parts)
         # or the label it opens with (learning.answer_topic).
-        parts = learning.answer_parts(answer_text)
+        parts = learning.answer_parts(answer_text, question_text)
         if parts:
             phrasings.append(parts)
         topic = learning.answer_topic(answer_text)
