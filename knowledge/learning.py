@@ -232,11 +232,10 @@ def answer_parts(answer: str, question: str = "") -> str:
     покрытием — 2 часа") and longer lists are left out: as question words they would let a
     duration table claim every question about a service it lists. "" otherwise.
 
-    Nor when the labels are variants of what the customer asked (`question`): the question names
-    one of them ("парковка есть на левом берегу?"), or what it asks is stated under two or more of
-    them ("парковка есть?" — "Толе би: бесплатная парковка…; Самал: своей парковки нет…"). Such
-    labels are branches or groups, not the topic; as question words they would let the parking
-    item answer "где вы на Толе би?"."""
+    Nor when the labels are variants of what the customer asked (`question`): what it asks is
+    stated under two or more of them ("парковка есть?" — "Толе би: бесплатная парковка…; Самал:
+    своей парковки нет…"). Such labels are branches or groups, not the topic; as question words
+    they would let the parking item answer "где вы на Толе би?"."""
     found = [m for m in _PART_LABEL.finditer(answer or "")]
     kept = [m for m in found if 1 <= len(T.words(T.normalize(m.group(1).strip()))) <= 3
             and content_roots(m.group(1)) and m.group(1).strip()[0].isupper()]
@@ -247,8 +246,6 @@ def answer_parts(answer: str, question: str = "") -> str:
     if asked:
         bodies = [answer[m.end():(found[i + 1].start() if i + 1 < len(found) else len(answer))] for i, m in enumerate(found)
                   if m in kept]
-        if any(asked & content_roots(label) for label in labels):
-            return ""
         if any(sum(1 for body in bodies if root in content_roots(body)) >= 2 for root in asked):
             return ""
     return ", ".join(dict.fromkeys(labels))
