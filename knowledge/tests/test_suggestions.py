@@ -286,3 +286,29 @@ def test_the_asking_message_of_a_burst_becomes_the_question(tenant_a, stable):
                                      reply="В Самале своей парковки нет, рядом городская платная парковка для машин.")
     assert proposal.suggestion.question == "парковка есть?"
 
+
+
+def test_answer_topic_reads_a_label_with_a_parenthesis_a_hyphenated_name_or_six_content_words():
+    assert learning.answer_topic("Комплексная уборка квартиры (окна, кухня, санузел): студия — 25 000 ₸, двушка — 35 000 ₸.") \
+        == "Комплексная уборка квартиры"
+    assert learning.answer_topic("Ночная доставка цветов с открыткой по всему городу: 3 000 ₸.") \
+        == "Ночная доставка цветов с открыткой по всему городу"
+    assert learning.answer_topic("Экспресс-чистка пуховика: 4 000 ₸, готово за сутки.") == "Экспресс-чистка пуховика"
+
+
+def test_answer_topic_names_only_what_comes_before_the_labels_verb():
+    # What follows the verb is a statement about the topic: "покрытию" is no name of the design price.
+    assert learning.answer_topic("Дизайн оплачивается дополнительно к покрытию: френч — 2 000 ₸, стразы — 100 ₸ за штуку.") == "Дизайн"
+    assert learning.answer_topic("Зал на Сейфуллина работает: пн–пт с 07:00 до 23:00.") == "Зал на Сейфуллина"
+    # Before a verb, a phrase that opens with a preposition is a circumstance, not the subject.
+    assert learning.answer_topic("На Сейфуллина есть раздевалка с душем: полотенце — 500 ₸.") == ""
+    assert learning.answer_topic("С острой болью принимаем без записи: приходите до 18:00.") == ""
+
+
+def test_answer_parts_are_not_the_topic_when_what_was_asked_is_stated_under_each_label():
+    answer = "Кенесары: бесплатная парковка во дворе на 10 машин. Сарыарка: своей парковки нет, рядом платная городская парковка."
+    assert learning.answer_parts(answer) == "Кенесары, Сарыарка"
+    # The customer asked about parking; the labels are the halls it is stated for, not the topic.
+    assert learning.answer_parts(answer, "парковка у вас есть?") == ""
+    coaches = "Инструктор по боулдерингу — Арман, стаж 8 лет, ведёт в обоих залах. Детский тренер — Алия, только на Кенесары."
+    assert learning.answer_parts(coaches, "Кто ведет боулдеринг?") == "Инструктор по боулдерингу, Детский тренер"
