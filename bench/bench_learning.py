@@ -1,6 +1,6 @@
 """Replay of the learning loop on an evaluation set (results in docs/EVAL.md, "Learning from managers").
 
-    .venv/bin/python bench/bench_learning.py [--set lotus-beauty|smile-dent|...] [--keep 5] [--json]
+    .venv/bin/python bench/bench_learning.py [--set lotus-beauty|smile-dent|...] [--keep 5] [--json] [--misses]
 
 1. The tenant serves the set's KB with every item hidden except the first `--keep` (a young KB).
 2. For each hidden item that faq cases ask about, the first one-item case (by id) is played as a
@@ -59,8 +59,9 @@ def _score(tenant, version, cases):
     for case in cases:
         decision = decide_reply(tenant, None, case["messages"], kb_version=version)
         scored = score_case(case, decision.action, decision.text)
+        failed = "; ".join(str(g.get("detail", "")) for g in decision.gate if not g.get("passed"))
         rows.append({"id": case["id"], "category": case["category"], "action": decision.action, "reason": decision.reason,
-                     "sources": list(decision.sources), "reply": decision.text, **scored})
+                     "sources": list(decision.sources), "reply": decision.text, "gate": failed, **scored})
     return rows
 
 
@@ -118,6 +119,14 @@ def run(set_name: str, keep: int) -> dict:
     promoted = kb_version_promote(actor=actor, version=draft, check=lambda v: (True, {"headline": "bench"}))
 
     after = _score(tenant, promoted, cases)
+    # What each taught item became (for --misses): the learned item with its phrasings, or the item it was added to.
+    from knowledge.models import KnowledgeItem
+
+    learned = {}
+    for item in KnowledgeItem.objects.filter(version=promoted):
+        for key, source in hidden.items():
+            if item.answer == source["answer"]:
+                learned[key] = {"item": item.external_id, "question": item.question, "alt_questions": list(item.alt_questions)}
     held_after = _score(tenant, promoted, held_out)
     teach_after = _score(tenant, promoted, teaching)
 
@@ -149,8 +158,10 @@ def run(set_name: str, keep: int) -> dict:
                                for r in before if r["shame"]],
         "shame_cases_after": [{"id": r["id"], "category": r["category"], "sources": r["sources"], "reply": r["reply"][:200]}
                               for r in after if r["shame"]],
-        "held_out_misses": [{"id": c["id"], "messages": c["messages"], "action": r["action"], "reason": r["reason"]}
-                            for c, r in zip(held_out, held_after, strict=True) if not r["correct"]],
+        "held_out_misses": [{"id": c["id"], "messages": c["messages"], "kb_ids": c["kb_ids"], "action": r["action"], "reason": r["reason"],
+                             "gate": r["gate"], "sources": r["sources"], "full_kb_answers": f["correct"],
+                             "learned": [learned.get(k, {}) for k in c["kb_ids"]]}
+                            for c, r, f in zip(held_out, held_after, held_full, strict=True) if not r["correct"]],
     }
     if set_name in FROZEN:
         del result["shame_cases_before"], result["shame_cases_after"], result["held_out_misses"]
@@ -162,6 +173,9 @@ def main() -> None:
     parser.add_argument("--set", action="append", dest="sets", help="evaluation set folder (repeatable)")
     parser.add_argument("--keep", type=int, default=5, help="items left visible at the start")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--misses", action="store_true",
+                        help="development sets only: each held-out paraphrase missed after learning, why, whether the full "
+                             "original KB answers it, and what its item was learned as")
     args = parser.parse_args()
     _setup()
     results = [run(name, args.keep) for name in (args.sets or ["lotus-beauty", "smile-dent"])]
@@ -178,6 +192,13 @@ def main() -> None:
               f"suggestions per recovered paraphrase {r['suggestions_per_recovered_paraphrase']}; shameful answers after: "
               f"{r['shame_after_from_learned_items']} from learned items, {r['shame_after_also_before']} already before, "
               f"by category {r['shame_after_by_category']}")
+        if args.misses and not r["frozen"]:
+            for miss in r["held_out_misses"]:
+                print(f"  miss {miss['id']} {miss['messages']} -> {miss['action']} {miss['reason']} {miss['sources']}"
+                      f"{' (the full KB answers it)' if miss['full_kb_answers'] else ''}: {miss['gate']}")
+                for taught in miss["learned"]:
+                    print(f"      learned as {taught.get('item', 'nothing (the teaching question was answered)')}: "
+                          f"{taught.get('question', '')!r} {taught.get('alt_questions', [])}")
 
 
 if __name__ == "__main__":
