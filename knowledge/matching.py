@@ -68,6 +68,9 @@ class ItemFeatures:
     aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
     fragment_aspects: list[frozenset[str]] = field(default_factory=list)
     counted: set[str] = field(default_factory=set)  # keys of the words written right after a number ("12 детей")
+    # Per fragment, the keys written outside a beneficiary or purchase phrase ("для владельцев годового абонемента",
+    # "при покупке абонемента"): what the fragment's facts are about, not who gets them (text.outside_mentions).
+    fragment_free_keys: list[set[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,10 +185,11 @@ class KBSnapshot:
                 T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
             ]
             question_content.append(content)
-        fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects = [], [], [], []
+        fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects, fragment_free = [], [], [], [], []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for part in T.fragments(sentence):
                 fragment_aspects.append(T.aspects_stated(part))
+                fragment_free.append(T.key_set(T.outside_mentions(part)))
                 fragment_positions.append(T.key_positions(part))
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
@@ -211,6 +215,7 @@ class KBSnapshot:
             clock=T.has_clock_time(doc.answer),
             aspects=T.aspects_stated(doc.answer),
             fragment_aspects=fragment_aspects,
+            fragment_free_keys=fragment_free,
         )
 
     # --- query side -----------------------------------------------------------------------
@@ -395,6 +400,13 @@ class KBSnapshot:
                     return True
         return False
 
+    def _only_mentioned(self, token: QToken, feats: ItemFeatures) -> bool:
+        """The word occurs in the answer only inside beneficiary/purchase phrases."""
+        return not any(
+            self._covered(token, free) for keys, free in zip(feats.fragment_keys, feats.fragment_free_keys, strict=True)
+            if self._covered(token, keys)
+        )
+
     @staticmethod
     def _within(number: str, unit: str | None, feats: ItemFeatures) -> bool:
         """A quantity the item does not state verbatim but states a range or a limit for."""
@@ -466,6 +478,11 @@ class KBSnapshot:
             # ("если отменю кератин, предоплату вернёте?"), but only when the item's own
             # question anchors the topic.
             failures.append("scattered")
+            uncovered.extend(t.text for t in rest)
+        if rest and not in_question and (asks_price or segment.aspects) and all(self._only_mentioned(t, feats) for t in rest):
+            # "сколько стоит годовой абонемент?" is not answered by "анализ тела — 3 000 ₸, для владельцев годового
+            # абонемента — бесплатно": the asked words name who gets the item's offer, not what its price is of.
+            failures.append("mentioned")
             uncovered.extend(t.text for t in rest)
         if segment.counted and not any(self._covered(t, feats.counted) for t in segment.counted):
             failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children

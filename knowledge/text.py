@@ -273,6 +273,22 @@ def fragments(text: str) -> list[str]:
     return units
 
 
+# Who gets an offer or on what purchase it depends: "для владельцев годового абонемента", "при покупке абонемента
+# на 3 месяца", "клиентам с картой". The phrase runs to the end of its clause.
+_MENTION = re.compile(
+    r"(?<![\w-])(?:(?:для|у)\s+(?:владельц|держател|обладател|покупател|участник|член)\w*"
+    r"|(?:владельцам|держателям|обладателям|покупателям|участникам|членам)"
+    r"|при\s+(?:покупк|оплат|заказ|оформлени|продлени|предъявлени|наличи)\w*)"
+    r"[^,;:.!?()—–]*",
+    re.IGNORECASE,
+)
+
+
+def outside_mentions(fragment: str) -> str:
+    """The fragment without its beneficiary and purchase phrases (`_MENTION`)."""
+    return _MENTION.sub(" ", fragment)
+
+
 def clauses(fragment: str) -> list[str]:
     """Comma/dash-separated clauses of a fragment; a lead-in before a colon joins each."""
     heading, _, body = fragment.rpartition(":") if ":" in fragment[:80] else ("", "", fragment)

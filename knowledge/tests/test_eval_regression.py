@@ -54,9 +54,9 @@ def test_our_second_business_has_no_shame(tenant_a):
 # The frozen sets (issue 13): never tuned on, only measured. These are floors at what the brain
 # measures now (docs/EVAL.md), not the issue's goal (faq >= 75 %, shame 0), which is not met yet:
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
-# answer is the baseline's (a yearly-membership price answered with the body-scan item that
-# mentions the yearly membership); it may only go away.
-FROZEN_FLOORS = {"pulse-fit": (0.65, 1), "vetdrug": (0.40, 0)}  # raised by who/where aspects, Latin-script readings, verbs (V)
+# answer was the baseline's (a yearly-membership price answered with the body-scan item that
+# mentions the yearly membership); the beneficiary-phrase check (docs/EVAL.md, "B") removed it.
+FROZEN_FLOORS = {"pulse-fit": (0.65, 0), "vetdrug": (0.40, 0)}  # raised by who/where aspects, Latin-script readings, verbs (V)
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))

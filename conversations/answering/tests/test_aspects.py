@@ -244,3 +244,45 @@ def test_a_latin_script_question_gets_its_aspect_from_the_words_read():
     assert segment.aspects == {"person"}  # "кто ведет", read from the Latin words
     assert snapshot.match("team", segment).valid
     assert snapshot.match("prices", segment).failures == ["no_person"]
+
+
+# A business nobody tuned on: items that name a membership only as who gets their offer, beside the price list
+# that has no yearly membership.
+COWORKING = [
+    ItemDoc("locker", "Есть ли шкафчики?", "Личный шкафчик — 2 000 ₸ в месяц, для владельцев годового абонемента — бесплатно."),
+    ItemDoc("coffee", "Есть ли кофе?", "Кофе из кофемашины — 500 ₸; при покупке абонемента на 3 месяца кофе без ограничений."),
+    ItemDoc("membership", "Сколько стоит абонемент?", "Абонемент на 1 месяц — 30 000 ₸, на 3 месяца — 80 000 ₸."),
+    ItemDoc("hours", "Какой график работы?", "Ежедневно с 08:00 до 22:00."),
+]
+
+
+@pytest.mark.parametrize(("fragment", "kept"), [
+    ("Личный шкафчик — 2 000 ₸ в месяц, для владельцев годового абонемента — бесплатно.", "Личный шкафчик — 2 000 ₸ в месяц,"),
+    ("При покупке абонемента на 3 месяца кофе без ограничений.", ""),
+    ("Стрижка для детей — 3 000 ₸.", "Стрижка для детей — 3 000 ₸."),  # a variant, not a beneficiary
+])
+def test_beneficiary_and_purchase_phrases_are_set_apart(fragment, kept):
+    assert " ".join(T.outside_mentions(fragment).split()).startswith(kept)
+    assert "абонемент" not in T.outside_mentions(fragment).lower()
+
+
+def test_a_price_question_is_not_answered_by_an_item_that_names_the_thing_only_as_who_gets_its_offer():
+    snapshot = KBSnapshot(COWORKING)
+    yearly = snapshot.segments(["сколько стоит годовой абонемент?"])[0]
+    assert "mentioned" in snapshot.match("locker", yearly).failures  # the locker's price, not the membership's
+    quarterly = snapshot.segments(["абонемент на 3 месяца сколько стоит"])[0]
+    assert "mentioned" in snapshot.match("coffee", quarterly).failures
+    assert snapshot.match("membership", quarterly).valid
+    # The offer itself is still answered when asked about: the asked words are what the fragment is about.
+    assert snapshot.match("locker", snapshot.segments(["сколько стоит шкафчик для владельцев годового абонемента"])[0]).valid
+
+
+def test_the_yearly_membership_price_goes_to_a_manager_and_the_quarterly_one_is_answered(tenant_a):
+    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
+                        for d in COWORKING)
+    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                          content=content))
+    yearly = decide_reply(tenant_a, None, ["Сколько стоит годовой абонемент?"])
+    assert yearly.action == "escalate" and "бесплатно" not in (yearly.text or "")
+    quarterly = decide_reply(tenant_a, None, ["абонемент на 3 месяца сколько стоит?"])
+    assert quarterly.action == "answer" and "80 000" in quarterly.text and quarterly.sources == ["membership"]
