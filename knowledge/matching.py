@@ -500,6 +500,11 @@ class KBSnapshot:
         for aspect in sorted(segment.aspects - {"price", "hours"}):
             if aspect not in feats.aspects:
                 failures.append(f"no_{aspect}")
+            elif aspect in _BESIDE and rest and not in_question and not any(
+                aspect in stated and any(self._covered(t, keys) for t in rest)
+                for stated, keys in zip(feats.fragment_aspects, feats.fragment_keys, strict=True)
+            ):
+                failures.append(f"no_{aspect}")  # stated, but not of what was asked ("акция действует 2 недели")
 
         total = sum(t.weight for t in segment.content) or 1.0
         matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in rest)
@@ -532,6 +537,12 @@ class KBSnapshot:
 # "если"/"пока" open a condition; not "когда" (also the question word: "когда проходят занятия?") nor "раз"
 # ("сколько раз в неделю").
 _CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том что)(?![а-яa-z])([^,?.!;]*)")
+
+
+# Aspects a question asks of its topic that an item may state of something else in another fragment ("акция действует
+# 2 недели" beside "скидка на кератин"): for an item whose own question shares no asked word, they must be stated
+# beside an asked word.
+_BESIDE = frozenset({"duration", "days", "age"})
 
 
 def _listed(tokens: list[QToken], text: str) -> bool:

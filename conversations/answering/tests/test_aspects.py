@@ -286,3 +286,31 @@ def test_the_yearly_membership_price_goes_to_a_manager_and_the_quarterly_one_is_
     assert yearly.action == "escalate" and "бесплатно" not in (yearly.text or "")
     quarterly = decide_reply(tenant_a, None, ["абонемент на 3 месяца сколько стоит?"])
     assert quarterly.action == "answer" and "80 000" in quarterly.text and quarterly.sources == ["membership"]
+
+
+# A promotion whose own validity is a duration, beside the service it discounts (a business nobody tuned on).
+KERATIN = [
+    ItemDoc("promo", "Какие сейчас акции?", "Скидка 20% на кератиновое выпрямление. Акция действует 2 недели с момента записи."),
+    ItemDoc("keratin", "Сколько стоит кератин?", "Кератиновое выпрямление — от 30 000 ₸ в зависимости от длины волос."),
+    ItemDoc("manicure-time", "Сколько длится маникюр?", "Около полутора часов. Маникюр с покрытием — до 2 часов."),
+]
+
+
+def test_a_duration_stated_of_something_else_in_the_item_does_not_answer_how_long_the_service_takes():
+    snapshot = KBSnapshot(KERATIN)
+    how_long = snapshot.segments(["сколько длится кератин?"])[0]
+    assert how_long.aspects == {"duration"}
+    assert "no_duration" in snapshot.match("promo", how_long).failures  # the promotion's 2 weeks, not the procedure's
+    # The item's own question anchors its topic: its durations answer wherever in the answer they stand.
+    assert snapshot.match("manicure-time", snapshot.segments(["маникюр сколько по времени"])[0]).valid
+
+
+def test_the_burst_asking_the_price_then_the_duration_is_handed_over_not_answered_with_the_promotion(tenant_a):
+    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
+                        for d in KERATIN)
+    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                          content=content))
+    for messages in (["сколько длится кератин?"], ["сколько стоит кератин?", "и сколько по времени"]):
+        decision = decide_reply(tenant_a, None, messages)
+        assert decision.action == "escalate" and "2 недели" not in (decision.text or ""), messages
+    assert decide_reply(tenant_a, None, ["сколько стоит кератин?"]).sources == ["keratin"]
