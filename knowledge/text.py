@@ -449,12 +449,23 @@ def is_soft(word: str) -> bool:
     return word in SOFT_WORDS or stem(word) in SOFT_STEMS
 
 
+def cue_pattern(cue: str) -> str:
+    """A cue matches from the start of a word; a cue ending in a short word ("сколько за", "сколько это") also
+    ends with that word, so "во сколько заезд" is not "сколько за" and "предоплата" is not "доплата"."""
+    last = words(cue)[-1] if words(cue) else cue
+    return rf"(?<![a-zа-я]){re.escape(cue)}" + (r"(?![a-zа-я])" if len(last) < 4 else "")
+
+
+_PRICE_CUE = re.compile("|".join(cue_pattern(c) for c in sorted(PRICE_CUES, key=len, reverse=True)))
+_HOURS_CUE = re.compile("|".join(cue_pattern(c) for c in sorted(HOURS_CUES, key=len, reverse=True)))
+
+
 def asks_price(normalized: str) -> bool:
-    return any(cue in normalized for cue in PRICE_CUES)
+    return bool(_PRICE_CUE.search(normalized))
 
 
 def asks_hours(normalized: str) -> bool:
-    return any(cue in normalized for cue in HOURS_CUES)
+    return bool(_HOURS_CUE.search(normalized))
 
 
 # --- aspects: what is asked, and what an item's text states ---------------------------------------
@@ -501,9 +512,8 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
 
 # Compiled once: one alternation per aspect says whether any of its cues occurs, and only then are the cues
 # tried one by one for their words (a cue per regex search cost ~1.7 ms per question, most of decide_reply).
-_CUE_ANY = {name: re.compile("(?<![a-zа-я])(?:" + "|".join(re.escape(c) for c in cues) + ")") for name, cues in ASPECT_CUES.items()
-            if cues}
-_CUE_EACH = {name: [(cue, re.compile(rf"(?<![a-zа-я]){re.escape(cue)}")) for cue in cues] for name, cues in ASPECT_CUES.items()}
+_CUE_ANY = {name: re.compile("|".join(cue_pattern(c) for c in cues)) for name, cues in ASPECT_CUES.items() if cues}
+_CUE_EACH = {name: [(cue, re.compile(cue_pattern(cue))) for cue in cues] for name, cues in ASPECT_CUES.items()}
 
 
 def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:

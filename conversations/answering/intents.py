@@ -69,6 +69,12 @@ _WHEN = _compile(
     r"\b(tomorrow|today|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b(ертен|бугин)\b",
 )
 
+# "как забронировать номер?", "как отменить бронь?": a question about the procedure (answered from the knowledge),
+# not a request to book one, when it names no time and no booking of the asker's own ("мою бронь").
+_HOW_TO_BOOK = _compile(r"(?<![а-яa-z])как\s+(?:[а-яa-z]+\s+){0,2}(?:забронир|запис|отмен|перенес|перенест|брон)")
+_OWN_BOOKING = _compile(r"(?<![а-яa-z])(?:мою|мой|моё|мое|мне|меня|нас|наш|нашу|нашей|наше)\s+(?:[а-яa-z]+\s+)?(?:брон|запис)"
+                        r"|(?:брон\w*|запис\w*)\s+(?:на\s+)?(?:мою|мой|моё|мое|нашу|наш|наше|фамили)")
+
 MANAGER = _compile(
     r"(позов|соедин|переключ|передай|дайте|дай)\w*\s+(меня\s+)?(с\s+|на\s+)?(администратор|менеджер|человек|оператор|руководител)",
     r"(хочу|можно)\s+(поговорить|пообщаться|связаться)\s+с\s+(\w+\s+)?(администратор|менеджер|человек|оператор)",
@@ -95,6 +101,8 @@ def _prepared(text: str) -> str:
 def detect(text: str) -> dict[str, bool]:
     folded = _prepared(text)
     booking = bool(_BOOK_STRONG.search(folded)) or (bool(_BOOK_WEAK.search(folded)) and bool(_WHEN.search(folded)))
+    if booking and _HOW_TO_BOOK.search(folded) and not _WHEN.search(folded) and not _OWN_BOOKING.search(folded):
+        booking = False
     return {
         "injection": bool(INJECTION.search(folded)),
         "toxic": bool(TOXIC.search(folded)),
