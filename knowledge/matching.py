@@ -362,7 +362,10 @@ class KBSnapshot:
         if self.relations is not None:
             # "стрижку сделаете, если волосы выпадают?": a verb in a condition clause states the asker's
             # condition (like "при беременности"), not the question's predicate, so it stays a qualifier.
-            conditional = {w for clause in _CONDITION.findall(T.normalize(part)) for w in T.words(clause)}
+            # An infinitive there has no subject of its own ("скидка, если жить месяц?", "если оплатить сразу"): it is
+            # the asker's use of the service, the question's predicate like any other unknown verb.
+            conditional = {w for clause in _CONDITION.findall(T.normalize(part)) for w in T.words(clause)
+                           if not _INFINITIVE.search(w)}
             tokens = [QToken(t.text, t.keys, CONTENT, t.weight, t.known)
                       if t.kind == SOFT and not t.known and t.text in conditional and self.relations.predicate(t.text) else t
                       for t in tokens]
@@ -536,6 +539,7 @@ class KBSnapshot:
 
 # "если"/"пока" open a condition; not "когда" (also the question word: "когда проходят занятия?") nor "раз"
 # ("сколько раз в неделю").
+_INFINITIVE = re.compile(r"(?:ть|ться|ти|тись|чь|чься)$")
 _CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том что)(?![а-яa-z])([^,?.!;]*)")
 
 

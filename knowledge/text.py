@@ -42,6 +42,9 @@ _TRANSLIT = [
 ]
 
 
+_WIFI = re.compile(r"(?<![а-я])вай[\s-]?фай(?![а-я])")
+
+
 def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
@@ -57,6 +60,7 @@ def normalize(text: str) -> str:
     folded = lowered.translate(_FOLD)
     for phrase in _GREETINGS:
         folded = folded.replace(phrase, " ")
+    folded = _WIFI.sub("вайфай", folded)  # "вай фай", "вай-фай": one word, as customers mean it
     return kazakh.to_russian(english.to_russian(folded, lowered), lowered)
 
 
