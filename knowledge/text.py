@@ -11,6 +11,7 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -246,7 +247,7 @@ def sentences(text: str) -> list[str]:
         start = match.end()
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
-_HEADING = re.compile(r"^([^:;]{1,80}):\s*(.+)$", re.DOTALL)
+_HEADING = re.compile(r"^([^:;]{1,80})(?<!\d):(?!\d)\s*(.+)$", re.DOTALL)  # not the colon of "С 00:00 до 06:00"
 _PAREN = re.compile(r"([^\s(]+)\s*\(([^)]*)\)")
 
 
@@ -368,21 +369,60 @@ def key_set(text: str) -> set[str]:
     return keys
 
 
+# Parts of the day a clock time falls in ("с 07:30 до 10:30" is in the morning): a customer asks "утром?",
+# "ночью?", the knowledge writes the hours. Night 0–4, morning 5–11, day 12–16, evening 17–23.
+_PERIODS = ((range(0, 5), "ночью"), (range(5, 12), "утром"), (range(12, 17), "днем"), (range(17, 24), "вечером"))
+_CLOCK_RANGE = re.compile(r"(?<!\d)(\d{1,2})[:.](\d{2})\s*(?:до|–|—|-)\s*(\d{1,2})[:.](\d{2})(?!\d)|(?<!\d)(\d{1,2}):(\d{2})(?!\d)")
+_ROUND_THE_CLOCK = re.compile(r"круглосуточн\w*|24/7")
+
+
+def _periods(hours: Iterable[int]) -> str:
+    hours = set(hours)
+    return " ".join(name for span, name in _PERIODS if hours & set(span))
+
+
+def _day_periods(match: re.Match[str]) -> str:
+    """The parts of the day a clock time or a range of them covers ("07:30 до 10:30" → "утром")."""
+    if match.group(1) is not None:
+        start, end = int(match.group(1)), int(match.group(3))
+        if start > 24 or end > 24:
+            return ""
+        if end <= start:  # past midnight
+            end += 24
+        return _periods(h % 24 for h in range(start, end + (1 if int(match.group(4)) else 0)))
+    return _periods([int(match.group(5))]) if int(match.group(5)) <= 24 else ""
+
+
+def _word_keys(word: str) -> set[str]:
+    keys = {word, stem(word), root(stem(word))}
+    if word.isascii():
+        cyr = translit(word)
+        keys |= {cyr, stem(cyr)}
+    return keys
+
+
 def key_positions(text: str) -> list[set[str]]:
-    """The keys of each word, in order (for proximity checks)."""
-    positions = []
-    for word in words(normalize(text)):
-        if word.isdigit():
-            continue
-        keys: set[str] = set()
-        positions.append(keys)
-        keys.add(word)
-        keys.add(stem(word))
-        keys.add(root(stem(word)))
-        if word.isascii():
-            cyr = translit(word)
-            keys.add(cyr)
-            keys.add(stem(cyr))
+    """The keys of each word, in order (for proximity checks). A clock time (or range) also stands for the parts of
+    the day it covers, as keys of the word before it, so it adds no distance between the words around it; so does
+    «круглосуточно»."""
+    positions: list[set[str]] = []
+    normalized = normalize(text)
+    cursor = 0
+    for match in [*_CLOCK_RANGE.finditer(normalized), None]:
+        chunk = normalized[cursor : match.start() if match else len(normalized)]
+        for word in words(chunk):
+            if not word.isdigit():
+                positions.append(_word_keys(word))
+                if _ROUND_THE_CLOCK.match(word):
+                    positions[-1] |= set(words(_periods(range(24))))
+        if match is None:
+            break
+        cursor = match.end()
+        periods = words(_day_periods(match))
+        if periods:
+            if not positions:
+                positions.append(set())
+            positions[-1] |= set(periods)
     return positions
 
 
