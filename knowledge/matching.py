@@ -59,6 +59,7 @@ class ItemFeatures:
     fragment_positions: list[list[set[str]]]
     fragment_sentence: list[int]
     fragment_clauses: list[list[set[str]]]
+    fragment_leads: list[list[set[str]]]  # a parenthetical's clauses, each with the word it follows (T.lead_in_clauses)
     units: dict[str, list[tuple[float, float]]]  # quantity ranges the answer states, per unit (T.quantity_bounds)
     dates: set[tuple[int, int]]
     all_keys: set[str]
@@ -186,8 +187,13 @@ class KBSnapshot:
             ]
             question_content.append(content)
         fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects, fragment_free = [], [], [], [], []
+        fragment_leads: list[list[set[str]]] = []
         for index, sentence in enumerate(T.sentences(doc.answer)):
-            for part in T.fragments(sentence):
+            for lead, body, remark in T.fragment_parts(sentence):
+                part = f"{lead} {body}".strip()
+                # A parenthetical remark's clauses each go with the word it follows ("Эконом (…, душ и туалет на
+                # этаже)"); a sentence's heading is not joined this way (measured: a frozen answer lost to new ties).
+                fragment_leads.append([T.key_set(clause) for clause in T.lead_in_clauses(lead, body)] if remark else [])
                 fragment_aspects.append(T.aspects_stated(part))
                 fragment_free.append(T.key_set(T.outside_mentions(part)))
                 fragment_positions.append(T.key_positions(part))
@@ -206,6 +212,7 @@ class KBSnapshot:
             fragment_positions=fragment_positions,
             fragment_sentence=fragment_sentence,
             fragment_clauses=fragment_clauses,
+            fragment_leads=fragment_leads,
             units=T.quantity_bounds(doc.answer),
             dates=T.dates_in(everything),
             counted=T.counted_keys(doc.answer),
@@ -390,6 +397,8 @@ class KBSnapshot:
                 rest, feats.fragment_clauses[i]
             )):
                 return True
+            if len(found) == len(rest) and any(all(self._covered(t, keys) for t in rest) for keys in feats.fragment_leads[i]):
+                return True  # one clause of a remark with the word it follows: "Эконом … туалет на этаже"
         if not pairs:
             return False
         for i, first in enumerate(covers):

@@ -256,7 +256,21 @@ def fragments(text: str) -> list[str]:
     (;) of each sentence, each carrying the sentence's lead-in before a colon ("Примерное
     время: …; …"); a parenthetical remark is its own unit together with the word it follows
     ("Айгерим (топ-мастер, стаж 8 лет) и Дана" → "Айгерим топ-мастер, стаж 8 лет" / "Айгерим и Дана")."""
-    units: list[str] = []
+    return [f"{lead} {body}".strip() for lead, body, _remark in fragment_parts(text)]
+
+
+def lead_in_clauses(lead: str, body: str) -> list[str]:
+    """Each comma/dash clause of a fragment's body with the fragment's lead-in: a parenthetical's remark belongs
+    to the word it follows ("Эконом (1–2 гостя, душ и туалет на этаже)" → "Эконом туалет на этаже")."""
+    if not lead:
+        return []
+    return [f"{lead} {p}" for p in re.split(r",|\s[—–]\s|\sи\s", body) if p.strip()]
+
+
+def fragment_parts(text: str) -> list[tuple[str, str, bool]]:
+    """`fragments` as (lead-in, body, is a parenthetical remark): the lead-in is the sentence's heading before a
+    colon and, for a parenthetical remark, the word it follows."""
+    units: list[tuple[str, str, bool]] = []
     for sentence in sentences(text):
         sentence = sentence.strip()
         if not sentence:
@@ -267,14 +281,14 @@ def fragments(text: str) -> list[str]:
             heading, body = match.group(1), match.group(2)
             # A remark in the lead-in belongs to the word before it, not to every entry.
             for paren in _PAREN.finditer(heading):
-                units.append(f"{paren.group(1)} {paren.group(2)}")
+                units.append((paren.group(1), paren.group(2), True))
             heading = _PAREN.sub(lambda m: m.group(1), heading)
         for entry in body.split(";"):
             if not entry.strip():
                 continue
             for paren in _PAREN.finditer(entry):
-                units.append(f"{heading} {paren.group(1)} {paren.group(2)}".strip())
-            units.append(f"{heading} {_PAREN.sub(lambda m: m.group(1), entry)}".strip())
+                units.append((f"{heading} {paren.group(1)}".strip(), paren.group(2), True))
+            units.append((heading, _PAREN.sub(lambda m: m.group(1), entry), False))
     return units
 
 
