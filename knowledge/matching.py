@@ -72,6 +72,9 @@ class ItemFeatures:
     # Per fragment, the keys written outside a beneficiary or purchase phrase ("для владельцев годового абонемента",
     # "при покупке абонемента"): what the fragment's facts are about, not who gets them (text.outside_mentions).
     fragment_free_keys: list[set[str]] = field(default_factory=list)
+    # What the business's own question asks ("Как добраться до Медеу?": the address; "Цены на праздники другие?": the
+    # price): the item answers that aspect even when its answer states it in no pattern (a route, a percentage).
+    question_aspects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,9 @@ class KBSnapshot:
             aspects=T.aspects_stated(doc.answer),
             fragment_aspects=fragment_aspects,
             fragment_free_keys=fragment_free,
+            question_aspects=frozenset() if "learned" in doc.tags else frozenset().union(*(
+                T.aspects_asked(T.normalize(q))[0] | ({"price"} if T.asks_price(T.normalize(q)) else set())
+                | ({"hours"} if T.asks_hours(T.normalize(q)) else set()) for q in questions)),
         )
 
     # --- query side -----------------------------------------------------------------------
@@ -505,12 +511,12 @@ class KBSnapshot:
         if missing_numbers:
             failures.append("numbers")
             uncovered.extend(missing_numbers)
-        if asks_price and not feats.money:
+        if asks_price and not feats.money and "price" not in feats.question_aspects:
             failures.append("no_price")
-        if asks_hours and not feats.clock and "hours" not in feats.aspects:
+        if asks_hours and not feats.clock and "hours" not in feats.aspects | feats.question_aspects:
             failures.append("no_hours")
         for aspect in sorted(segment.aspects - {"price", "hours"}):
-            if aspect not in feats.aspects:
+            if aspect not in feats.aspects | feats.question_aspects:
                 failures.append(f"no_{aspect}")
             elif aspect in _BESIDE and rest and not in_question and not any(
                 aspect in stated and any(self._covered(t, keys) for t in rest)
