@@ -25,6 +25,8 @@ HOTEL = [
     ItemDoc("long-stay", "Есть ли скидка при долгом проживании?", "Скидка от 7 ночей — 10 %, от 30 ночей — 20 %."),
     ItemDoc("extra-bed", "Есть ли дополнительная кровать?", "Дополнительная кровать — 5 000 ₸ за ночь."),
     ItemDoc("wifi", "Есть ли Wi-Fi?", "Wi-Fi бесплатный, пароль на ключ-карте."),
+    ItemDoc("ride", "Как добраться до катка?", "Гостей бесплатно отвозим к катку в 09:00 и 11:00."),
+    ItemDoc("season", "Цены на Новый год другие?", "С 25 декабря по 8 января цены на 30 % выше обычных."),
 ]
 
 
@@ -92,3 +94,15 @@ def test_chat_shorthand_and_the_plural_of_friend():
     assert _match(snapshot, "extra-bed", "доп кровать сколько стоит?").valid
     assert _match(snapshot, "wifi", "вай фай есть?").valid and _match(snapshot, "wifi", "вай-фай есть?").valid
     assert T.is_soft("друзья") and T.is_soft("друзей")
+
+
+def test_an_item_answers_the_aspect_its_own_question_asks():
+    snapshot = KBSnapshot(HOTEL)
+    # The answer states no address and no price in a pattern the brain reads, but the business's own question asks it.
+    assert _match(snapshot, "ride", "как добраться до катка от вас?").valid
+    assert _match(snapshot, "season", "какие цены на новый год?").valid
+    # An item whose question asks something else still has to state the aspect.
+    assert "no_address" in _match(snapshot, "sauna", "как добраться до бани?").failures
+    # Not a learned item: its question is one customer's wording.
+    learned = KBSnapshot([ItemDoc("ride", "Как добраться до катка?", "Отвозим к катку в 09:00.", tags=("learned",))])
+    assert not _match(learned, "ride", "как добраться до катка?").valid
