@@ -574,10 +574,20 @@ _CUE_ANY = {name: re.compile("|".join(cue_pattern(c) for c in cues)) for name, c
 _CUE_EACH = {name: [(cue, re.compile(cue_pattern(cue))) for cue in cues] for name, cues in ASPECT_CUES.items()}
 
 
+# "шале сколько?", "а на двоих сколько": a question that ends in «сколько» with nothing counted asks the price; not
+# "детей в группе сколько?" (a genitive plural, or a noun whose genitive plural has no ending, is what is counted).
+_TRAILING_HOW_MUCH = re.compile(r"(?<![a-zа-я])(?:сколько|скока|скоко|сколко|скок)[\s?!.)]*$")
+_COUNTED_BEFORE = re.compile(r"(?<![а-я])(?:[а-я-]+(?:ей|ов|ев|ий)|лет|раз|человек|штук|грамм|килограмм|метров|сантиметров)"
+                             r"(?![а-я])")
+
+
 def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
     """The aspects a question asks about, and the words of their cues (the question's form)."""
     found: set[str] = set()
     cue_words: set[str] = set()
+    trailing = _TRAILING_HOW_MUCH.search(normalized)
+    if trailing and not _COUNTED_BEFORE.search(normalized[: trailing.start()]) and not _CUE_ANY["hours"].search(normalized):
+        found.add("price")
     for name, any_cue in _CUE_ANY.items():
         if not any_cue.search(normalized):
             continue
