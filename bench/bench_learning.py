@@ -1,6 +1,6 @@
 """Replay of the learning loop on an evaluation set (results in docs/EVAL.md, "Learning from managers").
 
-    .venv/bin/python bench/bench_learning.py [--set lotus-beauty|smile-dent|...] [--keep 5] [--json] [--misses]
+    .venv/bin/python bench/bench_learning.py [--set lotus-beauty|smile-dent|...] [--keep 5] [--teach first|last] [--json] [--misses]
 
 1. The tenant serves the set's KB with every item hidden except the first `--keep` (a young KB).
 2. For each hidden item that faq cases ask about, the first one-item case (by id) is played as a
@@ -65,7 +65,7 @@ def _score(tenant, version, cases):
     return rows
 
 
-def run(set_name: str, keep: int) -> dict:
+def run(set_name: str, keep: int, teach: str = "first") -> dict:
     from imperium.core.actors import Actor
     from knowledge.choices import SuggestionStatus
     from knowledge.models import KnowledgeSuggestion
@@ -88,7 +88,9 @@ def run(set_name: str, keep: int) -> dict:
     # A two-item case is a two-question burst: its manager's answer is two facts, not one item, so
     # only one-item cases teach (two-item ones are replayed when both of their items were taught).
     teaching, held_out, taught_items = [], [], set()
-    for case in sorted(faq, key=lambda c: c["id"]):
+    # `teach`: the first one-item case of each item teaches (the protocol), or its last (a robustness check:
+    # another customer's wording, the others held out).
+    for case in sorted(faq, key=lambda c: c["id"], reverse=teach == "last"):
         if len(case["kb_ids"]) == 1 and case["kb_ids"][0] not in taught_items:
             teaching.append(case)
             taught_items.add(case["kb_ids"][0])
@@ -172,13 +174,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", dest="sets", help="evaluation set folder (repeatable)")
     parser.add_argument("--keep", type=int, default=5, help="items left visible at the start")
+    parser.add_argument("--teach", choices=["first", "last"], default="first",
+                        help="which one-item case of each hidden item teaches (first by id: the protocol; last: a robustness check)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true",
                         help="development sets only: each held-out paraphrase missed after learning, why, whether the full "
                              "original KB answers it, and what its item was learned as")
     args = parser.parse_args()
     _setup()
-    results = [run(name, args.keep) for name in (args.sets or ["lotus-beauty", "smile-dent"])]
+    results = [run(name, args.keep, args.teach) for name in (args.sets or ["lotus-beauty", "smile-dent"])]
     if args.json:
         print(json.dumps(results, indent=1, ensure_ascii=False))
         return
