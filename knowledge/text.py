@@ -542,7 +542,9 @@ _PLACE = r"(?<![а-яё])(?:филиал|студи|зал|бокс|кабине
 ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "price": _MONEY,
     "hours": re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)|круглосуточн|24/7|выходной|не работа|закрыт", re.IGNORECASE),
-    "duration": re.compile(r"\d+(?:[,.]\d+)?\s*(?:мин|час|сек|дн|недел)|длительност|займ[её]т|длится", re.IGNORECASE),
+    # Not a window before or after an event ("в течение 7 дней после пробного", "за 24 часа до визита").
+    "duration": re.compile(r"\d+(?:[,.]\d+)?\s*(?:мин|час|сек|дн|недел)[а-яё]*+(?!\s+(?:после|до)\s)|длительност|займ[её]т|длится",
+                           re.IGNORECASE),
     "days": re.compile(rf"(?<![а-яё]){_WEEKDAY}(?![а-яё])", re.IGNORECASE),
     "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
     "age": re.compile(r"\d+\s*(?:–|-)?\s*\d*\s*(?:лет|год)|возраст", re.IGNORECASE),

@@ -314,3 +314,24 @@ def test_the_burst_asking_the_price_then_the_duration_is_handed_over_not_answere
         decision = decide_reply(tenant_a, None, messages)
         assert decision.action == "escalate" and "2 недели" not in (decision.text or ""), messages
     assert decide_reply(tenant_a, None, ["сколько стоит кератин?"]).sources == ["keratin"]
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("Процедура длится 2 часа.", True),
+    ("Маникюр с покрытием — 1,5 часа.", True),
+    ("Сертификат действует 6 месяцев.", False),  # months are a validity, not a length the duration cue asks
+    ("Если купите абонемент в течение 7 дней после пробного, стоимость пробного засчитаем.", False),  # a window
+    ("Отменить можно бесплатно за 24 часа до визита.", False),  # a notice period before an event
+])
+def test_a_window_before_or_after_an_event_is_not_a_duration(text, duration):
+    assert ("duration" in T.aspects_stated(text)) is duration
+
+
+def test_how_long_a_trial_lasts_is_not_answered_by_the_window_to_buy_after_it(tenant_a):
+    trial = {"id": "trial", "question": "Сколько стоит пробное занятие?",
+             "answer": "Пробное занятие — 1 500 ₸. Если купите абонемент в течение 7 дней после пробного, 1 500 ₸ засчитаем."}
+    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                          content=json.dumps(trial, ensure_ascii=False)))
+    decision = decide_reply(tenant_a, None, ["сколько длится пробное занятие?"])
+    assert decision.action == "escalate" and decision.detail["missing"]["aspects"] == ["duration"]
+    assert decide_reply(tenant_a, None, ["пробное занятие сколько стоит?"]).action == "answer"
