@@ -75,6 +75,7 @@ class ItemFeatures:
     # What the business's own question asks ("Как добраться до Медеу?": the address; "Цены на праздники другие?": the
     # price): the item answers that aspect even when its answer states it in no pattern (a route, a percentage).
     question_aspects: frozenset[str] = frozenset()
+    days: frozenset[int] = frozenset()  # days of the week the answer names, ranges expanded (text.days_stated)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,16 @@ class KBSnapshot:
             question_aspects=frozenset() if "learned" in doc.tags else frozenset().union(*(
                 T.aspects_asked(T.normalize(q))[0] | ({"price"} if T.asks_price(T.normalize(q)) else set())
                 | ({"hours"} if T.asks_hours(T.normalize(q)) else set()) for q in questions)),
+            days=T.days_stated(doc.answer),
         )
+
+    def stating_days(self, segment: Segment, *, limit: int) -> list[str]:
+        """Items naming the weekday a segment asks about ("в среду до скольки?" against "пн–пт с 09:00"): the index
+        does not find them by a word they do not write."""
+        asked = {day for t in segment.content if (day := T.day_number(t.text)) is not None}
+        if not asked:
+            return []
+        return [doc.external_id for doc in self.docs if asked <= self.features[doc.external_id].days][:limit]
 
     # --- query side -----------------------------------------------------------------------
     def _known(self, keys: Iterable[str]) -> bool:
@@ -473,11 +483,14 @@ class KBSnapshot:
         uncovered: list[str] = []
         in_question: list[QToken] = []
         rest: list[QToken] = []
+        days: list[QToken] = []
         for token in segment.content:
             if self._covered(token, feats.question_keys):
                 in_question.append(token)
             elif self._covered(token, feats.all_keys):
                 rest.append(token)
+            elif (day := T.day_number(token.text)) is not None and day in feats.days:
+                days.append(token)  # "в воскресенье?" against "ежедневно" or "пн–вс"
             else:
                 uncovered.append(token.text)
         if uncovered and (in_question or rest):
@@ -525,7 +538,7 @@ class KBSnapshot:
                 failures.append(f"no_{aspect}")  # stated, but not of what was asked ("акция действует 2 недели")
 
         total = sum(t.weight for t in segment.content) or 1.0
-        matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in rest)
+        matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in [*rest, *days])
         soft = sum(0.3 * t.weight for t in segment.soft if self._covered(t, feats.all_keys))
         ctx = sum(0.3 * t.weight for t in context if self._covered(t, feats.all_keys))
         overlap = 0.0

@@ -150,8 +150,8 @@ def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: Segmen
     if _LATIN.search(segment.text):
         return []
     for token in segment.tokens:
-        if token.kind == M.FILLER:
-            continue
+        if token.kind == M.FILLER or T.day_number(token.text) is not None:
+            continue  # a weekday is understood exactly, through the days the items name (text.days_stated)
         own = T.concept(token.text)
         if not any(k in snapshot.vocabulary for k in own):
             return []  # understood only through a correction, a prefix or a Kazakh word
@@ -203,6 +203,7 @@ def retrieve(
         sparse = T.sparse_from_keys({**M.query_weighted_keys(context, 0.3), **M.query_weighted_keys(segment.tokens)})
         dense = embedder.embed_query(segment.tokens, segment.text)
         hits = index.search(key, embedder, dense=dense, sparse=sparse, limit=candidates)
+        hits += [(item_id, 0.0) for item_id in snapshot.stating_days(segment, limit=candidates) if item_id not in dict(hits)]
         matches = [
             snapshot.match(item_id, segment, context=context, asks_price=result.asks_price, asks_hours=result.asks_hours)
             for item_id, _ in hits if item_id in snapshot.features

@@ -602,6 +602,46 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
     return frozenset(found), cue_words
 
 
+# --- weekdays: which days of the week a text names (ranges and "every day" expanded) ------------------
+_DAY_STEMS = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресен")
+_DAY_ABBREVIATIONS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+_DAY = r"(?:понедельник\w*|вторник\w*|сред[аыуе]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*|пн|вт|ср|чт|пт|сб|вс)"
+_DAY_RANGE = re.compile(rf"(?<![а-яё])(?:с\s+)?({_DAY})\s*(?:[–—-]|\s+по\s+)\s*({_DAY})(?![а-яё])")
+_DAY_SINGLE = re.compile(rf"(?<![а-яё]){_DAY}(?![а-яё])")
+_EVERY_DAY = re.compile(r"ежедневн|каждый день|без выходных|круглосуточн|24/7|7 дней в неделю|семь дней в неделю")
+
+
+def day_number(word: str) -> int | None:
+    """0 for Monday … 6 for Sunday, from a full form or the usual abbreviation; else None."""
+    word = fold(word)
+    if word in _DAY_ABBREVIATIONS:
+        return _DAY_ABBREVIATIONS.index(word)
+    if len(word) >= 4:
+        for number, day_stem in enumerate(_DAY_STEMS):
+            if word.startswith(day_stem):
+                return number
+    return None
+
+
+def days_stated(text: str) -> frozenset[int]:
+    """The days of the week a piece of answer text names: "пн–пт" and "с понедельника по субботу" are every day
+    between; "ежедневно", "без выходных", "круглосуточно" every day. "Будни" and "выходные" are left alone: a
+    promotion's "по будням с 10:00 до 13:00" would answer the opening hours, and "выходные" is also "days off"."""
+    folded = fold(text)
+    if _EVERY_DAY.search(folded):
+        return frozenset(range(7))
+    days: set[int] = set()
+    for match in _DAY_RANGE.finditer(folded):
+        first, last = day_number(match.group(1)), day_number(match.group(2))
+        if first is not None and last is not None and first <= last:
+            days.update(range(first, last + 1))
+    for match in _DAY_SINGLE.finditer(folded):
+        number = day_number(match.group(0))
+        if number is not None:
+            days.add(number)
+    return frozenset(days)
+
+
 def aspects_stated(text: str) -> frozenset[str]:
     """The aspects a piece of answer text states (a price, a clock time, a duration, ...)."""
     return frozenset(name for name, pattern in ASPECT_STATEMENTS.items() if pattern.search(text))
