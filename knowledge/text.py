@@ -549,6 +549,8 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
     "age": re.compile(r"\d+\s*(?:–|-)?\s*\d*\s*(?:лет|год)|возраст", re.IGNORECASE),
     "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
+    "distance": re.compile(r"\d+\s*(?:мин\w*|км|м|метр\w*)\s+(?:пешком|ходьбы|езды|на машине|на такси|на автобусе|от|до)"
+                           r"|(?<![а-яё])(?:рядом|в шаговой доступности|напротив)(?![а-яё])", re.IGNORECASE),
     # A person by name: a name and patronymic ("Алия Сериковна"); a role followed by a capitalised name within two
     # words that are not a preposition ("старший мастер Даурен", "Педагоги: Айгерим", "руководителем школы Айгерим";
     # "администратором филиала в Самале" is a place); or a capitalised name followed by a role or an experience

@@ -119,3 +119,14 @@ def test_a_question_ending_in_how_much_asks_the_price_unless_something_is_counte
     segment = rooms.segments(["шале сколько?"])[0]
     assert "no_price" in rooms.match("rooms", segment, asks_price="price" in segment.aspects).failures
     assert _match(rooms, "rooms", "шале есть?").valid
+
+
+def test_how_far_is_answered_by_an_item_that_states_a_walking_time():
+    snapshot = KBSnapshot([
+        ItemDoc("address", "Какой у вас адрес?", "ул. Кабанбай батыра, 112; до станции метро «Алатау» — 10 минут пешком."),
+        ItemDoc("parking", "Есть ли парковка?", "Парковка во дворе, 200 ₸ в час."),
+    ])
+    assert T.aspects_asked(T.normalize("до метро далеко?"))[0] == {"distance"}
+    assert _match(snapshot, "address", "до метро далеко?").valid
+    # An item that states no distance does not answer it, however well its words match.
+    assert "no_distance" in _match(snapshot, "parking", "парковка далеко?").failures
