@@ -309,9 +309,10 @@ def outside_mentions(fragment: str) -> str:
 
 
 def clauses(fragment: str) -> list[str]:
-    """Comma/dash-separated clauses of a fragment; a lead-in before a colon joins each."""
+    """Comma-separated clauses of a fragment; a lead-in before a colon joins each. A dash joins a name to its value
+    ("групповой абонемент — 22 000 ₸ в месяц"), so it separates no clauses."""
     heading, _, body = fragment.rpartition(":") if ":" in fragment[:80] else ("", "", fragment)
-    parts = [p for p in re.split(r",|\s[—–]\s|\sи\s", body) if p.strip()]
+    parts = [p for p in re.split(r",|\sи\s", body) if p.strip()]
     return [f"{heading} {p}" for p in parts] or [fragment]
 
 

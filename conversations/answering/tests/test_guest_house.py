@@ -130,3 +130,16 @@ def test_how_far_is_answered_by_an_item_that_states_a_walking_time():
     assert _match(snapshot, "address", "до метро далеко?").valid
     # An item that states no distance does not answer it, however well its words match.
     assert "no_distance" in _match(snapshot, "parking", "парковка далеко?").failures
+
+
+def test_a_name_and_its_value_joined_by_a_dash_are_one_clause():
+    assert [c.strip() for c in T.clauses("групповой абонемент — 22 000 ₸ в месяц, индивидуальный урок — 14 000 ₸")] == [
+        "групповой абонемент — 22 000 ₸ в месяц", "индивидуальный урок — 14 000 ₸"]
+    snapshot = KBSnapshot([
+        ItemDoc("ballroom", "Сколько стоят бальные танцы?",
+                "Бальные танцы: групповой абонемент — 22 000 ₸ в месяц; индивидуальный урок для пары — 14 000 ₸ за 60 минут."),
+        ItemDoc("services", "Какие услуги?", "Массаж, шугаринг, мужские и детские стрижки."),
+    ])
+    assert _match(snapshot, "ballroom", "бальные групповые в месяц сколько стоит").valid
+    # Comma-separated entries are still two things: no men's sugaring here.
+    assert not _match(snapshot, "services", "мужской шугаринг делаете?").valid
