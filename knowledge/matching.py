@@ -96,6 +96,7 @@ class Segment:
     aspects: frozenset[str] = frozenset()  # what the segment asks about (price, duration, ...)
     dates: set[tuple[int, int]] = field(default_factory=set)
     counted: tuple[QToken, ...] = ()  # "сколько детей в группе": the thing whose number is asked
+    unit_words: dict[str, tuple[str, str]] = field(default_factory=dict)  # "года" of "4 года" → ("4", "год")
 
     @property
     def content(self) -> list[QToken]:
@@ -395,7 +396,8 @@ class KBSnapshot:
         counted = T.counted_word(T.normalize(part))
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
-                       counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT))
+                       counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
+                       unit_words=T.quantity_words(part))
 
     # --- evidence -------------------------------------------------------------------------
     @staticmethod
@@ -443,6 +445,16 @@ class KBSnapshot:
         value = float(number)
         return any(low <= value <= high and low != high for low, high in feats.units.get(unit, ()))
 
+    @staticmethod
+    def _measured(token: QToken, segment: Segment, feats: ItemFeatures) -> bool:
+        """The unit word of a quantity the item states in that unit ("4 года" against "3–5 лет", "3 года"
+        against "Малыши 3 лет"): the word is the number's, so the item need not repeat it."""
+        if token.text not in segment.unit_words:
+            return False
+        number, unit = segment.unit_words[token.text]
+        value = float(number)
+        return any(low <= value <= high for low, high in feats.units.get(unit, ()))
+
     def _close(self, tokens: list[QToken], positions: list[set[str]]) -> bool:
         """The words occur near each other (a phrase, not two mentions in a long list)."""
         if len(tokens) < 2:
@@ -484,8 +496,11 @@ class KBSnapshot:
         in_question: list[QToken] = []
         rest: list[QToken] = []
         days: list[QToken] = []
+        measured: list[QToken] = []
         for token in segment.content:
-            if self._covered(token, feats.question_keys):
+            if self._measured(token, segment, feats):
+                measured.append(token)
+            elif self._covered(token, feats.question_keys):
                 in_question.append(token)
             elif self._covered(token, feats.all_keys):
                 rest.append(token)
@@ -538,7 +553,7 @@ class KBSnapshot:
                 failures.append(f"no_{aspect}")  # stated, but not of what was asked ("акция действует 2 недели")
 
         total = sum(t.weight for t in segment.content) or 1.0
-        matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in [*rest, *days])
+        matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in [*rest, *days, *measured])
         soft = sum(0.3 * t.weight for t in segment.soft if self._covered(t, feats.all_keys))
         ctx = sum(0.3 * t.weight for t in context if self._covered(t, feats.all_keys))
         overlap = 0.0
@@ -591,7 +606,7 @@ def _listed(tokens: list[QToken], text: str) -> bool:
 def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
                    units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
-                   counted=a.counted + b.counted)
+                   counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words})
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -132,7 +132,7 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-_UNIT_WORDS = r"(лет|год|года|мин|минут|минуты|час|часа|часов|дн|дней|дня|недел\w*|месяц\w*)"
+_UNIT_WORDS = r"(лет|год|года|годик\w*|мин|минут|минуты|час|часа|часов|дн|дней|дня|сут(?:ок|ки)|недел\w*|месяц\w*|мес)"
 _UNIT = re.compile(rf"(\d+)(?:[,.–-]\d+)?\s*{_UNIT_WORDS}\b")
 # "минут на 20", "лет через 5": the unit before an approximate number.
 _UNIT_FIRST = re.compile(rf"\b{_UNIT_WORDS}\s+(?:на|через|за|по|около)\s+(\d+)(?![\d:])")
@@ -148,6 +148,18 @@ def quantity_units(text: str) -> dict[str, str]:
     for unit, number in _UNIT_FIRST.findall(folded):
         found.setdefault(str(int(number)), unit[:3])
     return {number: _unit_name(unit) for number, unit in found.items()}
+
+
+def quantity_words(text: str) -> dict[str, tuple[str, str]]:
+    """The unit words of a text's quantities → (number, unit): "дочке 4 года" → {"года": ("4", "год")}.
+    The word belongs to its number: "4 года" is one quantity, checked against the quantities an item
+    states, not a word the item must repeat."""
+    found: dict[str, tuple[str, str]] = {}
+    folded = fold(text)
+    for match in _UNIT.finditer(folded):
+        found.setdefault(match.group(2), (str(int(match.group(1))), _unit_name(match.group(2)[:3])))
+    for match in _UNIT_FIRST.finditer(folded):
+        found.setdefault(match.group(1), (str(int(match.group(2))), _unit_name(match.group(1)[:3])))
     return found
 
 
