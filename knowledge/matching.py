@@ -76,6 +76,8 @@ class ItemFeatures:
     # price): the item answers that aspect even when its answer states it in no pattern (a route, a percentage).
     question_aspects: frozenset[str] = frozenset()
     days: frozenset[int] = frozenset()  # days of the week the answer names, ranges expanded (text.days_stated)
+    per_person: set[str] = field(default_factory=set)  # keys of the people priced one by one ("каждый следующий ребёнок")
+    lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class Segment:
     dates: set[tuple[int, int]] = field(default_factory=set)
     counted: tuple[QToken, ...] = ()  # "сколько детей в группе": the thing whose number is asked
     unit_words: dict[str, tuple[str, str]] = field(default_factory=dict)  # "года" of "4 года" → ("4", "год")
+    people: dict[str, str] = field(default_factory=dict)  # "15 детей" → {"15": "детей"}
+    leads: dict[str, str] = field(default_factory=dict)  # "за 3 дня до" → {"3": "дня"}
 
     @property
     def content(self) -> list[QToken]:
@@ -232,6 +236,8 @@ class KBSnapshot:
                 T.aspects_asked(T.normalize(q))[0] | ({"price"} if T.asks_price(T.normalize(q)) else set())
                 | ({"hours"} if T.asks_hours(T.normalize(q)) else set()) for q in questions)),
             days=T.days_stated(doc.answer),
+            per_person=T.per_person_keys(doc.answer),
+            lead_time=T.states_lead_time(doc.answer),
         )
 
     def stating_days(self, segment: Segment, *, limit: int) -> list[str]:
@@ -397,7 +403,7 @@ class KBSnapshot:
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
-                       unit_words=T.quantity_words(part))
+                       unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part))
 
     # --- evidence -------------------------------------------------------------------------
     @staticmethod
@@ -445,10 +451,21 @@ class KBSnapshot:
         value = float(number)
         return any(low <= value <= high and low != high for low, high in feats.units.get(unit, ()))
 
+    def _situation(self, number: str, segment: Segment, feats: ItemFeatures) -> bool:
+        """A number that states the asker's situation, which the item answers by its rule: a lead time
+        against a notice period, a party's size against a price per person."""
+        if number in segment.leads and feats.lead_time:
+            return True
+        word = segment.people.get(number)
+        return word is not None and bool(feats.per_person) and any(
+            t.text == word and t.keys & feats.per_person for t in segment.tokens)
+
     @staticmethod
     def _measured(token: QToken, segment: Segment, feats: ItemFeatures) -> bool:
         """The unit word of a quantity the item states in that unit ("4 года" against "3–5 лет", "3 года"
         against "Малыши 3 лет"): the word is the number's, so the item need not repeat it."""
+        if feats.lead_time and token.text in segment.leads.values():
+            return True
         if token.text not in segment.unit_words:
             return False
         number, unit = segment.unit_words[token.text]
@@ -534,6 +551,7 @@ class KBSnapshot:
             failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children
         missing_numbers = sorted(
             n for n in segment.numbers if n not in feats.numbers and not self._within(n, segment.units.get(n), feats)
+            and not self._situation(n, segment, feats)
         )
         missing_numbers += [f"{day}.{month:02d}" for day, month in sorted(segment.dates - feats.dates)]
         if missing_numbers:
@@ -606,7 +624,8 @@ def _listed(tokens: list[QToken], text: str) -> bool:
 def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
                    units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
-                   counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words})
+                   counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words},
+                   people={**a.people, **b.people}, leads={**a.leads, **b.leads})
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -191,6 +191,47 @@ def quantity_bounds(text: str) -> dict[str, list[tuple[float, float]]]:
     return found
 
 
+# People a question counts ("на др будет 15 детей", "нас 6 человек") and the prices an item states per
+# person ("каждый следующий ребёнок — 3 000 ₸", "2 000 ₸ с человека"): a party's size is the asker's
+# situation, answered by the per-person rule, not a variant the item must list.
+_PERSON = r"(человек\w*|чел|гост[а-яё]*|дет(?:ей|и)|ребен\w*|ребят\w*|участник\w*|персон\w*|взросл\w*|школьник\w*|ученик\w*)"
+_PEOPLE_ASKED = re.compile(rf"(?<![\d:.,])(\d+)\s+(?:[а-я]+\s+)?{_PERSON}(?![а-я])")
+_PER_PERSON = re.compile(
+    rf"(?<![а-я])(?:(?:каждый|каждого|каждому)\s+(?:следующ\w+|дополнительн\w+|последующ\w+)?\s*"
+    rf"|(?:за|с|со|на)\s+(?:одного\s+|каждого\s+|1\s+)?){_PERSON}(?![а-я])")
+
+
+def people_counted(text: str) -> dict[str, str]:
+    """Numbers that count people → the counted word: "будет 15 детей" → {"15": "детей"}."""
+    return {str(int(m.group(1))): m.group(2) for m in _PEOPLE_ASKED.finditer(fold(text))}
+
+
+def per_person_keys(text: str) -> set[str]:
+    """Keys of the people a text prices one by one, in its fragments that state a price."""
+    keys: set[str] = set()
+    for sentence in sentences(text):
+        for part in fragments(sentence):
+            if has_money(part):
+                for match in _PER_PERSON.finditer(fold(part)):
+                    keys |= key_set(match.group(1))
+    return keys
+
+
+# A lead time before an event: "отменю за 3 дня до записи" asks about the notice rule, which an item states
+# as "не позднее чем за 48 часов" / "за сутки": the customer's own number is their situation.
+_LEAD_ASKED = re.compile(rf"(?<![а-я])за\s+(\d+)\s*{_UNIT_WORDS}\s+до(?![а-я])")
+_LEAD_STATED = re.compile(r"(?<![а-я])за\s+(?:\d+(?:[,.]\d+)?\s*)?(?:час|дн|день|сут|недел|мин)")
+
+
+def lead_times(text: str) -> dict[str, str]:
+    """The lead times a question states → their unit words: "за 3 дня до керамики" → {"3": "дня"}."""
+    return {str(int(m.group(1))): m.group(2) for m in _LEAD_ASKED.finditer(fold(text))}
+
+
+def states_lead_time(text: str) -> bool:
+    return bool(_LEAD_STATED.search(fold(text)))
+
+
 _MONTHS = ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр")
 _DATE = re.compile(r"(?<![\d:])(\d{1,2})(?:\s*[–-]\s*(\d{1,2}))?\s+"
                    r"(январ|феврал|март|апрел|ма[яй]|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
