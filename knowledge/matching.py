@@ -359,8 +359,8 @@ class KBSnapshot:
                 merged.append(Segment(text=segment.text, tokens=topic + segment.tokens, numbers=set(), units={},
                                       aspects=segment.aspects))
                 continue
-            if not segment.content and not segment.numbers:
-                pending.append(segment)  # "цена?", "привет": belongs to its neighbour
+            if not segment.content and not segment.numbers or _situation_only(segment):
+                pending.append(segment)  # "цена?", "привет", "дочке 6 лет": belongs to its neighbour
                 continue
             for earlier in pending:
                 segment = _join(earlier, segment)
@@ -608,6 +608,16 @@ _CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том чт
 # 2 недели" beside "скидка на кератин"): for an item whose own question shares no asked word, they must be stated
 # beside an asked word.
 _BESIDE = frozenset({"duration", "days", "age"})
+
+
+def _situation_only(segment: Segment) -> bool:
+    """A part that only states who asks, by an age or a party's size ("дочке 6 лет", "нас 5 человек"): no
+    other word, no aspect. It belongs to the question next to it. (A duration — "заболел на 2 недели" —
+    is a situation too, but joined to "можно заморозить?" it would demand the item repeat it.)"""
+    ages = {word: number for word, (number, unit) in segment.unit_words.items() if unit == "год"}
+    people = set(segment.people.values())
+    return bool(segment.numbers) and segment.numbers <= set(ages.values()) | set(segment.people) and not segment.aspects and all(
+        t.text in ages or t.text in people for t in segment.content)
 
 
 def _listed(tokens: list[QToken], text: str) -> bool:
