@@ -231,6 +231,9 @@ ASPECT_TOPIC_WORDS = """
 мастер тренер педагог преподаватель врач доктор инструктор хореограф мастера тренера педагога преподавателя врача
 доктора инструктора тренеры педагоги преподаватели врачи мастеру врачу
 """
+# Price comparatives: covered by an item that states two prices side by side or says how its prices compare
+# ("одинаковая", "вместо", "скидка"; `knowledge.text.ASPECT_STATEMENTS["compare"]`), never by one price alone.
+COMPARATIVES = "дешевле дороже подешевле подороже выгоднее"
 # Words that only say which aspect is asked, wherever they stand in the question ("сколько по
 # времени идёт"): soft once their aspect is asked.
 ASPECT_FORM_WORDS = {

@@ -78,6 +78,7 @@ class ItemFeatures:
     days: frozenset[int] = frozenset()  # days of the week the answer names, ranges expanded (text.days_stated)
     per_person: set[str] = field(default_factory=set)  # keys of the people priced one by one ("каждый следующий ребёнок")
     lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
+    fragment_two_prices: list[bool] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ class KBSnapshot:
             question_content.append(content)
         fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects, fragment_free = [], [], [], [], []
         fragment_leads: list[list[set[str]]] = []
+        two_prices: list[bool] = []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for lead, body, remark in T.fragment_parts(sentence):
                 part = f"{lead} {body}".strip()
@@ -205,6 +207,7 @@ class KBSnapshot:
                 fragment_leads.append([T.key_set(clause) for clause in T.lead_in_clauses(lead, body)] if remark else [])
                 fragment_aspects.append(T.aspects_stated(part))
                 fragment_free.append(T.key_set(T.outside_mentions(part)))
+                two_prices.append(T.two_prices(part))
                 fragment_positions.append(T.key_positions(part))
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
@@ -238,6 +241,7 @@ class KBSnapshot:
             days=T.days_stated(doc.answer),
             per_person=T.per_person_keys(doc.answer),
             lead_time=T.states_lead_time(doc.answer),
+            fragment_two_prices=two_prices,
         )
 
     def stating_days(self, segment: Segment, *, limit: int) -> list[str]:
@@ -460,6 +464,15 @@ class KBSnapshot:
         return word is not None and bool(feats.per_person) and any(
             t.text == word and t.keys & feats.per_person for t in segment.tokens)
 
+    def _compares(self, rest: list[QToken], feats: ItemFeatures) -> bool:
+        """The item says how its prices compare, or one of its fragments gives two prices beside the words
+        the customer names ("для учеников"). Two prices alone compare nothing the customer asked about."""
+        if "compare" in feats.aspects:
+            return True
+        return bool(rest) and any(
+            two and all(self._covered(t, keys) for t in rest)
+            for two, keys in zip(feats.fragment_two_prices, feats.fragment_keys, strict=True))
+
     @staticmethod
     def _measured(token: QToken, segment: Segment, feats: ItemFeatures) -> bool:
         """The unit word of a quantity the item states in that unit ("4 года" against "3–5 лет", "3 года"
@@ -525,6 +538,12 @@ class KBSnapshot:
                 days.append(token)  # "в воскресенье?" against "ежедневно" or "пн–вс"
             else:
                 uncovered.append(token.text)
+        compared = [t for t in segment.content if t.text in uncovered and t.text in T.COMPARATIVES]
+        if compared and (in_question or rest) and self._compares(rest, feats):
+            # "лагерь для учеников дешевле?" against "55 000 ₸, для учеников — 48 000 ₸"; "у Айгерим дороже?"
+            # against "стоимость у всех мастеров одинаковая"
+            measured.extend(compared)
+            uncovered = [w for w in uncovered if w not in {t.text for t in compared}]
         if uncovered and (in_question or rest):
             # A generic noun ("врач", "процедура") the item does not repeat is no qualifier once the
             # rest of the question is found in the item.

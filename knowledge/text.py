@@ -586,6 +586,7 @@ ASPECT_CUES: dict[str, list[str]] = {
     name: sorted({fold(c) for c in cues}, key=len, reverse=True) for name, cues in lexicon.ASPECT_CUES.items()
 }
 ASPECT_TOPIC_WORDS = set(words(fold(lexicon.ASPECT_TOPIC_WORDS)))
+COMPARATIVES = set(words(fold(lexicon.COMPARATIVES)))
 ASPECT_FORM_WORDS: dict[str, set[str]] = {name: set(words(fold(text))) for name, text in lexicon.ASPECT_FORM_WORDS.items()}
 _WEEKDAY = (r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник\w*|вторник\w*|сред[аыу]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*"
             r"|будн\w*|выходн\w*|ежедневно|без выходных)")
@@ -605,6 +606,8 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
     "distance": re.compile(r"\d+\s*(?:мин\w*|км|м|метр\w*)\s+(?:пешком|ходьбы|езды|на машине|на такси|на автобусе|от|до)"
                            r"|(?<![а-яё])(?:рядом|в шаговой доступности|напротив)(?![а-яё])", re.IGNORECASE),
+    # Words that say how prices compare ("стоимость у всех мастеров одинаковая", "5 000 ₸ вместо 6 000 ₸").
+    "compare": re.compile(r"одинаков|вместо|дешевле|дороже|выгодн|разниц", re.IGNORECASE),
     # A person by name: a name and patronymic ("Алия Сериковна"); a role followed by a capitalised name within two
     # words that are not a preposition ("старший мастер Даурен", "Педагоги: Айгерим", "руководителем школы Айгерим";
     # "администратором филиала в Самале" is a place); or a capitalised name followed by a role or an experience
@@ -696,6 +699,15 @@ def days_stated(text: str) -> frozenset[int]:
         if number is not None:
             days.add(number)
     return frozenset(days)
+
+
+_PRICE = r"(?:\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽)|бесплатн)"
+_TWO_PRICES = re.compile(rf"{_PRICE}.*?{_PRICE}", re.IGNORECASE | re.DOTALL)
+
+
+def two_prices(text: str) -> bool:
+    """Two prices side by side ("с обедом — 55 000 ₸, для учеников — 48 000 ₸")."""
+    return bool(_TWO_PRICES.search(text))
 
 
 def aspects_stated(text: str) -> frozenset[str]:
