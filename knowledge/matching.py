@@ -449,6 +449,17 @@ class KBSnapshot:
             if self._covered(token, keys)
         )
 
+    def aspect_beside(self, external_id: str, segment: Segment, aspects: frozenset[str]) -> bool:
+        """The item states every asked aspect in one fragment together with every (non-generic) word asked:
+        "сколько стоит балет" against "Балет (12 занятий в месяц) — 26 000 ₸", not against "малыши и
+        балет — белый купальник …" whose price is another sentence's."""
+        feats = self.features[external_id]
+        rest = [t for t in segment.content if not T.is_generic(t.text)]
+        for keys, stated in zip(feats.fragment_keys, feats.fragment_aspects, strict=True):
+            if aspects <= stated and all(self._covered(t, keys) for t in rest):
+                return True
+        return False
+
     @staticmethod
     def _within(number: str, unit: str | None, feats: ItemFeatures) -> bool:
         """A quantity the item does not state verbatim but states a range or a limit for."""

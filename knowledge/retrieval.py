@@ -213,6 +213,13 @@ def retrieve(
         valid = [m for m in matches if m.valid]
         result.chosen = valid[0] if valid else None
         result.runner_up = valid[1] if len(valid) > 1 else None
+        asked = segment.aspects | ({"price"} if result.asks_price else set())
+        if asked and is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
+            # Of items tying on words, the one stating the asked fact beside the asked words answers.
+            close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]
+            beside = [m for m in close if snapshot.aspect_beside(m.external_id, segment, frozenset(asked))]
+            if len(beside) == 1:
+                result.chosen, result.runner_up = beside[0], None
         if result.chosen is None:
             resolved = tiers.resolve(snapshot, segment, matches, context=context, asks_price=result.asks_price,
                                      asks_hours=result.asks_hours)
