@@ -461,6 +461,15 @@ class KBSnapshot:
         return False
 
     @staticmethod
+    def _outside(number: str, unit: str | None, feats: ItemFeatures) -> bool:
+        """An age or a duration the item states in the same unit, none of them this one: "дочке 5 лет" against
+        "с 7 лет" is not answered because "5" is written elsewhere in the item ("5 занятий")."""
+        if unit is None or unit not in feats.units:
+            return False
+        value = float(number)
+        return not any(low <= value <= high for low, high in feats.units[unit])
+
+    @staticmethod
     def _within(number: str, unit: str | None, feats: ItemFeatures) -> bool:
         """A quantity the item does not state verbatim but states a range or a limit for."""
         if unit is None:
@@ -585,8 +594,8 @@ class KBSnapshot:
         if segment.counted and not any(self._covered(t, feats.counted) for t in segment.counted):
             failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children
         missing_numbers = sorted(
-            n for n in segment.numbers if n not in feats.numbers and not self._within(n, segment.units.get(n), feats)
-            and not self._situation(n, segment, feats)
+            n for n in segment.numbers if (n not in feats.numbers or self._outside(n, segment.units.get(n), feats))
+            and not self._within(n, segment.units.get(n), feats) and not self._situation(n, segment, feats)
         )
         missing_numbers += [f"{day}.{month:02d}" for day, month in sorted(segment.dates - feats.dates)]
         if missing_numbers:
