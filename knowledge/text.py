@@ -602,7 +602,9 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
                            re.IGNORECASE),
     "days": re.compile(rf"(?<![а-яё]){_WEEKDAY}(?![а-яё])", re.IGNORECASE),
     "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
-    "age": re.compile(r"\d+\s*(?:–|-)?\s*\d*\s*(?:лет|год)|возраст", re.IGNORECASE),
+    # An age, not an experience ("стаж 10 лет", "опыт работы 8 лет") nor a year ("с 2017 года").
+    "age": re.compile(r"(?<!стаж )(?<!стажем )(?<!опыт )(?<!опытом )(?<!работы )(?<![\d.])\d{1,2}(?:\s*[–-]\s*\d{1,2})?(?:-?х)?\s*(?:лет|год)"
+                      r"|возраст", re.IGNORECASE),
     "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
     "distance": re.compile(r"\d+\s*(?:мин\w*|км|м|метр\w*)\s+(?:пешком|ходьбы|езды|на машине|на такси|на автобусе|от|до)"
                            r"|(?<![а-яё])(?:рядом|в шаговой доступности|напротив)(?![а-яё])", re.IGNORECASE),
