@@ -116,3 +116,11 @@ def test_of_two_tying_items_the_one_stating_the_price_beside_the_asked_word_answ
     decision = decide_reply(tenant_a, None, ["балет сколько стоит форма или абонемент?"])
     assert decision.action == "escalate"
     assert decision.reason in (EscalationReason.AMBIGUOUS, EscalationReason.UNSUPPORTED_QUALIFIER)
+
+
+def test_an_experience_or_a_year_states_no_age():
+    from knowledge import text as T
+
+    assert "age" not in T.aspects_stated("Данияр — хип-хоп (стаж 10 лет)")
+    assert "age" not in T.aspects_stated("Работаем с 2017 года.")
+    assert {"age"} <= T.aspects_stated("Хип-хоп — с 7 лет, балет — с 3-х лет, «Дети» 6–9 лет.")
