@@ -79,7 +79,6 @@ class ItemFeatures:
     per_person: set[str] = field(default_factory=set)  # keys of the people priced one by one ("каждый следующий ребёнок")
     lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
     fragment_two_prices: list[bool] = field(default_factory=list)
-    hours: set[int] = field(default_factory=set)  # the clock hours the answer states
 
 
 @dataclass(frozen=True)
@@ -243,7 +242,6 @@ class KBSnapshot:
             per_person=T.per_person_keys(doc.answer),
             lead_time=T.states_lead_time(doc.answer),
             fragment_two_prices=two_prices,
-            hours=T.clock_hours(doc.answer),
         )
 
     def stating_days(self, segment: Segment, *, limit: int) -> list[str]:
@@ -501,9 +499,6 @@ class KBSnapshot:
         against "Малыши 3 лет"): the word is the number's, so the item need not repeat it."""
         if feats.lead_time and token.text in segment.leads.values():
             return True
-        hours = T.day_part(token.text)
-        if hours is not None:  # "утром по будням дешевле?" against "по будням с 08:00 до 12:00 — 5 000 ₸"
-            return any(hours[0] <= hour < hours[1] for hour in feats.hours)
         if token.text not in segment.unit_words:
             return False
         number, unit = segment.unit_words[token.text]

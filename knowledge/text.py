@@ -707,21 +707,6 @@ _PRICE = r"(?:\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽)|бесп
 _TWO_PRICES = re.compile(rf"{_PRICE}.*?{_PRICE}", re.IGNORECASE | re.DOTALL)
 
 
-# Parts of the day, as clock hours [from, to): "утром" is covered by an item whose clock times fall in the
-# morning ("по будням с 08:00 до 12:00").
-_DAY_PARTS = ((re.compile(r"утр(?:ом|а|енн\w*)$"), 6, 12), (re.compile(r"(?:дн[её]м|дневн\w*)$"), 12, 17),
-              (re.compile(r"вечер(?:ом|а|н\w*)$"), 17, 24), (re.compile(r"(?:ночью|ночн\w*)$"), 0, 6))
-
-
-def day_part(word: str) -> tuple[int, int] | None:
-    """The clock hours a part-of-day word names ("утром" → (6, 12)), or None."""
-    return next(((start, end) for pattern, start, end in _DAY_PARTS if pattern.match(word)), None)
-
-
-def clock_hours(text: str) -> set[int]:
-    return {int(h) for h, _ in _TIME.findall(text) if int(h) <= 24}
-
-
 def two_prices(text: str) -> bool:
     """Two prices side by side ("с обедом — 55 000 ₸, для учеников — 48 000 ₸")."""
     return bool(_TWO_PRICES.search(text))
