@@ -81,7 +81,8 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # Raised again by who/where aspect typing and Latin-script readings (docs/EVAL.md, "Who and where; Latin-script Russian"),
 # and by unknown verbs as predicates, «подарок/подарочный» and anchored two-sentence evidence ("V").
 # alma-house (a guest house, helper h13d): 48.5 % with 1 shameful answer when written; raised by whole-word cues,
-# how-to-book questions, parts of the day, parenthetical remarks, the item question's aspect, distance (docs/EVAL.md, "Dev set: alma-house"). Its one
+# how-to-book questions, parts of the day, parenthetical remarks, the item question's aspect, distance
+# (docs/EVAL.md, "Dev set: alma-house"). Its one
 # shameful answer is the baseline's (a night in the chalet priced from the gift-certificate item); it may only go away.
 # blesk and ritm raised again by the asker's situation (ages, party sizes, lead times, comparisons, ties; "S").
 DEV_FLOORS = {"blesk-detailing": (0.77, 0, 1.0), "ritm-kids": (0.87, 0, 1.0), "alma-house": (0.61, 1, 1.0)}
