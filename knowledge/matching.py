@@ -244,6 +244,13 @@ class KBSnapshot:
             fragment_two_prices=two_prices,
         )
 
+    def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
+        """For a question that is only an aspect ("где вы?", "до скольки?"), the items whose own question asks it: the
+        index finds nothing by words a question does not have."""
+        if not segment.aspects or not _bare(segment):
+            return []
+        return [doc.external_id for doc in self.docs if segment.aspects <= self.features[doc.external_id].question_aspects][:limit]
+
     def stating_days(self, segment: Segment, *, limit: int) -> list[str]:
         """Items naming the weekday a segment asks about ("в среду до скольки?" against "пн–пт с 09:00"): the index
         does not find them by a word they do not write."""
@@ -621,14 +628,16 @@ class KBSnapshot:
                 overlap = max(overlap, hit / len(content))
         shape = 0.6 + 0.4 * overlap
         confidence = (matched / total) * shape * (0.9 if split else 1.0) if segment.content else 0.0
-        if not segment.content and segment.aspects and soft:
+        bare = _bare(segment)  # "где вы?", "как к вам добраться?"
+        if not segment.content and segment.aspects and (soft or (bare and segment.aspects <= feats.question_aspects)):
             confidence = shape  # an aspect-only question: how much of the item's question it shares
         score = (matched + soft + ctx) * shape
         return ItemMatch(
             external_id=external_id,
             # A question that is only an aspect ("где вы находитесь?") needs an item stating it
             # and sharing at least one of its words.
-            valid=not failures and bool(segment.content or segment.numbers or (segment.aspects and score > 0)),
+            valid=not failures and bool(segment.content or segment.numbers or (segment.aspects and (
+                score > 0 or (bare and segment.aspects <= feats.question_aspects)))),  # "где вы?": the item asking where
             score=round(score, 4),
             confidence=round(confidence, 4),
             base=round((matched + soft) * shape, 4),
@@ -657,6 +666,13 @@ def _situation_only(segment: Segment) -> bool:
     people = set(segment.people.values())
     return bool(segment.numbers) and segment.numbers <= set(ages.values()) | set(segment.people) and not segment.aspects and all(
         t.text in ages or t.text in people for t in segment.content)
+
+
+def _bare(segment: Segment) -> bool:
+    """Only the aspect is asked ("где вы?", "как к вам добраться?"): no content word, no number, and no soft word but
+    the aspect's own forms ("добраться"); "до скольки можно шуметь?" asks about something else."""
+    forms = set().union(*(T.ASPECT_FORM_WORDS.get(aspect, set()) for aspect in segment.aspects))
+    return not segment.content and not segment.numbers and all(t.text in forms for t in segment.soft)
 
 
 def _listed(tokens: list[QToken], text: str) -> bool:

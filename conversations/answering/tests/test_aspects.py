@@ -335,3 +335,22 @@ def test_how_long_a_trial_lasts_is_not_answered_by_the_window_to_buy_after_it(te
     decision = decide_reply(tenant_a, None, ["сколько длится пробное занятие?"])
     assert decision.action == "escalate" and decision.detail["missing"]["aspects"] == ["duration"]
     assert decide_reply(tenant_a, None, ["пробное занятие сколько стоит?"]).action == "answer"
+
+
+def test_a_question_that_is_only_an_aspect_gets_the_item_whose_question_asks_it(tenant_a):
+    # «где вы?» shares no word with «Где вы находитесь?» but asks the same; «как к вам добраться?» is the same question.
+    items = [
+        {"id": "address", "question": "Где вы находитесь?", "answer": "г. Караганда, пр. Бухар-Жырау, 47, 2 этаж."},
+        {"id": "hours", "question": "Какой график работы?", "answer": "Ежедневно с 10:00 до 20:00."},
+        {"id": "price", "question": "Сколько стоит стрижка?", "answer": "Стрижка — 5 000 ₸."},
+    ]
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                          content=content))
+    for question in ("где вы?", "как к вам добраться?", "как до вас доехать?"):
+        decision = decide_reply(tenant_a, None, [question])
+        assert decision.action == "answer" and decision.sources == ["address"] and "Бухар-Жырау" in decision.text, question
+    # Without an item asking or stating it, the same question goes to a manager.
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in items[1:])
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    assert decide_reply(tenant_a, None, ["где вы?"], kb_version=version).action == "escalate"
