@@ -410,6 +410,14 @@ class KBSnapshot:
             tokens = [QToken(t.text, t.keys, CONTENT, t.weight, t.known)
                       if t.kind == SOFT and not t.known and t.text in conditional and self.relations.predicate(t.text) else t
                       for t in tokens]
+            if not aspects & {"price", "duration"} and not T.counted_word(T.normalize(part)):
+                # "брекеты сколько носить?", "отбеливание сколько держится?": how much of an action is how long it
+                # lasts, not the price list of the service named (the verb is soft, see V).
+                folded = T.words(T.normalize(part))
+                if any(word in _HOW_MUCH and i + 1 < len(folded) and _INFINITIVE.search(folded[i + 1])
+                       and self.relations.predicate(folded[i + 1])
+                       and folded[i + 1] not in self.vocabulary for i, word in enumerate(folded)):
+                    aspects = aspects | {"duration"}
         counted = T.counted_word(T.normalize(part))
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
@@ -645,6 +653,8 @@ class KBSnapshot:
             failures=failures,
         )
 
+
+_HOW_MUCH = frozenset({"сколько", "скока", "скоко", "сколко", "скок"})
 
 # "если"/"пока" open a condition; not "когда" (also the question word: "когда проходят занятия?") nor "раз"
 # ("сколько раз в неделю").

@@ -573,11 +573,11 @@ _HOURS_CUE = re.compile("|".join(cue_pattern(c) for c in sorted(HOURS_CUES, key=
 
 
 def asks_price(normalized: str) -> bool:
-    return bool(_PRICE_CUE.search(normalized))
+    return bool(_PRICE_CUE.search(normalized) or _WHAT_IT_COSTS.search(normalized))
 
 
 def asks_hours(normalized: str) -> bool:
-    return bool(_HOURS_CUE.search(normalized))
+    return bool(_HOURS_CUE.search(normalized)) and not _WHAT_IT_COSTS.search(normalized)
 
 
 # --- aspects: what is asked, and what an item's text states ---------------------------------------
@@ -658,9 +658,15 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
         for cue, pattern in _CUE_EACH[name]:
             if pattern.search(normalized):
                 cue_words.update(w for w in words(cue) if w not in ASPECT_TOPIC_WORDS)
+    if _WHAT_IT_COSTS.search(normalized):
+        found.discard("hours")  # "во сколько обойдётся?" is a price, not a time
+        found.add("price")
     for name in found:
         cue_words |= ASPECT_FORM_WORDS.get(name, set())
     return frozenset(found), cue_words
+
+
+_WHAT_IT_COSTS = re.compile(r"(?<![а-я])во\s+сколько\s+(?:\w+\s+)?(?:обойд|выйд|стан)")
 
 
 # --- weekdays: which days of the week a text names (ranges and "every day" expanded) ------------------

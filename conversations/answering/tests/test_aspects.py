@@ -354,3 +354,36 @@ def test_a_question_that_is_only_an_aspect_gets_the_item_whose_question_asks_it(
     content = "\n".join(json.dumps(item, ensure_ascii=False) for item in items[1:])
     version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
     assert decide_reply(tenant_a, None, ["где вы?"], kb_version=version).action == "escalate"
+
+
+@pytest.mark.parametrize(("question", "price", "hours"), [
+    ("сколько платить за маникюр?", True, False),
+    ("сколько берёте за стрижку?", True, False),
+    ("во сколько обойдётся педикюр?", True, False),  # "во сколько" here is a price, not a time
+    ("во сколько мне выйдет наращивание?", True, False),
+    ("во сколько открываетесь?", False, True),
+])
+def test_how_much_one_pays_said_with_a_verb_asks_the_price(question, price, hours):
+    normalized = T.normalize(question)
+    assert T.asks_price(normalized) is price and T.asks_hours(normalized) is hours
+    assert ("price" in T.aspects_asked(normalized)[0]) is price
+
+
+# A salon nobody tuned on: a promotion with its own hours beside the price lists.
+SALON = [
+    {"id": "promo", "question": "Какие сейчас акции?", "answer": "По будням с 10:00 до 13:00 маникюр и педикюр со скидкой 10%."},
+    {"id": "pedicure", "question": "Сколько стоит педикюр?", "answer": "Педикюр классический — 7 000 ₸, с покрытием — 11 000 ₸."},
+    {"id": "braces", "question": "Сколько стоят брекеты?", "answer": "Металлические брекеты — 350 000 ₸ на обе челюсти."},
+]
+
+
+def test_price_verbs_and_how_long_an_action_lasts_get_the_right_aspect(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in SALON)
+    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                          content=content))
+    decision = decide_reply(tenant_a, None, ["во сколько обойдётся педикюр?"])
+    assert decision.action == "answer" and decision.sources == ["pedicure"]  # not the promotion's 10:00–13:00
+    assert decide_reply(tenant_a, None, ["сколько платить за педикюр?"]).sources == ["pedicure"]
+    # "сколько носить" asks how long, which the price list does not say: a manager answers, not the price.
+    worn = decide_reply(tenant_a, None, ["брекеты сколько носить?"])
+    assert worn.action == "escalate" and worn.detail["missing"]["aspects"] == ["duration"]
