@@ -365,8 +365,31 @@ def clauses(fragment: str) -> list[str]:
     """Comma-separated clauses of a fragment; a lead-in before a colon joins each. A dash joins a name to its value
     ("групповой абонемент — 22 000 ₸ в месяц"), so it separates no clauses."""
     heading, _, body = fragment.rpartition(":") if ":" in fragment[:80] else ("", "", fragment)
-    parts = [p for p in re.split(r",|\sи\s", body) if p.strip()]
+    parts = _elided_nouns([p for p in re.split(r",|\sи\s", body) if p.strip()])
     return [f"{heading} {p}" for p in parts] or [fragment]
+
+
+_ADJECTIVE_CLASSES = (("ый", "ий", "ой"), ("ая", "яя"), ("ое", "ее"), ("ые", "ие"))
+_NAMED_VALUE = re.compile(r"(?<![а-яё])([а-яё]+)\s+([а-яё]+)\s+[—–]\s", re.IGNORECASE)
+_ADJECTIVE_VALUE = re.compile(r"^\s*([а-яё]+)\s+[—–]\s", re.IGNORECASE)
+
+
+def _elided_nouns(parts: list[str]) -> list[str]:
+    """A list of values by kind names its noun once: "одноканальный зуб — 35 000 ₸, двухканальный — 45 000 ₸" (the
+    second is a tooth too), "женская стрижка — 1 час, мужская — 30 минут". An entry that is only an adjective before
+    its dash, of the gender of the adjective + noun entry before it, gets that noun."""
+    result: list[str] = []
+    named: tuple[tuple[str, ...], str] | None = None
+    for part in parts:
+        match = _ADJECTIVE_VALUE.match(part)
+        if match and named and match.group(1).lower().endswith(named[0]):
+            part = f"{part[: match.end(1)]} {named[1]}{part[match.end(1):]}"
+        else:
+            found = _NAMED_VALUE.search(part)
+            ending = next((g for g in _ADJECTIVE_CLASSES if found and found.group(1).lower().endswith(g)), None)
+            named = (ending, found.group(2)) if found and ending else None
+        result.append(part)
+    return result
 
 
 _DERIVATION = ("ировани", "овани", "евани", "ивани", "ывани", "ани", "ени", "ен")

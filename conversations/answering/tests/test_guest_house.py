@@ -143,3 +143,15 @@ def test_a_name_and_its_value_joined_by_a_dash_are_one_clause():
     assert _match(snapshot, "ballroom", "бальные групповые в месяц сколько стоит").valid
     # Comma-separated entries are still two things: no men's sugaring here.
     assert not _match(snapshot, "services", "мужской шугаринг делаете?").valid
+
+
+def test_a_list_of_values_by_kind_names_its_noun_once():
+    clauses = [c.strip() for c in T.clauses("одноканальный зуб — 35 000 ₸, двухканальный — 45 000 ₸, трёхканальный — 55 000 ₸")]
+    assert clauses == ["одноканальный зуб — 35 000 ₸", "двухканальный зуб — 45 000 ₸", "трёхканальный зуб — 55 000 ₸"]
+    # Another gender is another noun: nothing is added.
+    assert [c.strip() for c in T.clauses("женская стрижка — 1 час, детский — 30 минут")] == [
+        "женская стрижка — 1 час", "детский — 30 минут"]
+    snapshot = KBSnapshot([ItemDoc("canals", "Сколько стоит лечение каналов?",
+                                   "Лечение каналов: одноканальный зуб — 35 000 ₸, двухканальный — 45 000 ₸, "
+                                   "трёхканальный — 55 000 ₸.")])
+    assert _match(snapshot, "canals", "зуб трехканальный").valid
