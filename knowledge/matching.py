@@ -78,6 +78,7 @@ class ItemFeatures:
     days: frozenset[int] = frozenset()  # days of the week the answer names, ranges expanded (text.days_stated)
     per_person: set[str] = field(default_factory=set)  # keys of the people priced one by one ("каждый следующий ребёнок")
     lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
+    per_time: set[str] = field(default_factory=set)  # time units priced one by one ("1 000 ₸ в сутки" → дн, сут)
     fragment_two_prices: list[bool] = field(default_factory=list)
 
 
@@ -241,6 +242,7 @@ class KBSnapshot:
             days=T.days_stated(doc.answer),
             per_person=T.per_person_keys(doc.answer),
             lead_time=T.states_lead_time(doc.answer),
+            per_time=T.per_time_units(doc.answer),
             fragment_two_prices=two_prices,
         )
 
@@ -495,6 +497,8 @@ class KBSnapshot:
         against a notice period, a party's size against a price per person."""
         if number in segment.leads and feats.lead_time:
             return True
+        if feats.per_time and any(n == number and unit in feats.per_time for n, unit in segment.unit_words.values()):
+            return True
         word = segment.people.get(number)
         return word is not None and bool(feats.per_person) and any(
             t.text == word and t.keys & feats.per_person for t in segment.tokens)
@@ -516,6 +520,8 @@ class KBSnapshot:
             return True
         if token.text not in segment.unit_words:
             return False
+        if segment.unit_words[token.text][1] in feats.per_time:
+            return True  # "на 3 дня" against "1 000 ₸ в сутки"
         number, unit = segment.unit_words[token.text]
         value = float(number)
         return any(low <= value <= high for low, high in feats.units.get(unit, ()))

@@ -217,6 +217,23 @@ def per_person_keys(text: str) -> set[str]:
     return keys
 
 
+# A price per day or per hour ("1 000 ₸ в сутки", "5 000 ₸ за час"): "хранение на 3 дня" is the asker's stay, answered
+# by the daily rate.
+_PER_TIME = re.compile(r"(?<![а-я])(?:в|за|/)\s*(сутки|день|час)(?![а-я])")
+_PER_TIME_UNITS = {"сутки": {"дн", "сут"}, "день": {"дн", "сут"}, "час": {"час"}}
+
+
+def per_time_units(text: str) -> set[str]:
+    """The time units (`quantity_units` names) a text prices one by one, in its fragments that state a price."""
+    units: set[str] = set()
+    for sentence in sentences(text):
+        for part in fragments(sentence):
+            if has_money(part):
+                for match in _PER_TIME.finditer(fold(part)):
+                    units |= _PER_TIME_UNITS[match.group(1)]
+    return units
+
+
 # A lead time before an event: "отменю за 3 дня до записи" asks about the notice rule, which an item states
 # as "не позднее чем за 48 часов" / "за сутки": the customer's own number is their situation.
 _LEAD_ASKED = re.compile(rf"(?<![а-я])за\s+(\d+)\s*{_UNIT_WORDS}\s+до(?![а-я])")
