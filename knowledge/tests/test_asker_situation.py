@@ -124,3 +124,12 @@ def test_an_experience_or_a_year_states_no_age():
     assert "age" not in T.aspects_stated("Данияр — хип-хоп (стаж 10 лет)")
     assert "age" not in T.aspects_stated("Работаем с 2017 года.")
     assert {"age"} <= T.aspects_stated("Хип-хоп — с 7 лет, балет — с 3-х лет, «Дети» 6–9 лет.")
+
+
+def test_a_number_of_days_is_covered_by_a_daily_rate_only():
+    docs = [ItemDoc("luggage", "Можно ли оставить багаж?",
+                    "Камера хранения: в день выезда — бесплатно; на несколько дней — 1 000 ₸ в сутки."),
+            ItemDoc("course", "Сколько длится курс?", "Курс массажа — 10 сеансов, 60 000 ₸.")]
+    snapshot = KBSnapshot(docs, relations=RELATIONS)
+    assert _match(snapshot, "luggage", "хранение багажа на 3 дня сколько стоит?").valid
+    assert not _match(snapshot, "course", "курс массажа на 3 дня сколько стоит?").valid  # no daily rate: 3 days is no variant it has
