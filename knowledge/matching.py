@@ -69,9 +69,10 @@ class ItemFeatures:
     aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
     fragment_aspects: list[frozenset[str]] = field(default_factory=list)
     counted: set[str] = field(default_factory=set)  # keys of the words written right after a number ("12 детей")
-    # Per fragment, the keys written outside a beneficiary or purchase phrase ("для владельцев годового абонемента",
-    # "при покупке абонемента"): what the fragment's facts are about, not who gets them (text.outside_mentions).
-    fragment_free_keys: list[set[str]] = field(default_factory=list)
+    # Per fragment, the keys written only inside a beneficiary or purchase phrase ("для владельцев годового абонемента",
+    # "при покупке абонемента"): who gets the fragment's facts, not what they are about (text.outside_mentions).
+    # Mostly empty (one shared empty set), which keeps 5,000 items' features small.
+    fragment_mentioned_keys: list[frozenset[str]] = field(default_factory=list)
     # What the business's own question asks ("Как добраться до Медеу?": the address; "Цены на праздники другие?": the
     # price): the item answers that aspect even when its answer states it in no pattern (a route, a percentage).
     question_aspects: frozenset[str] = frozenset()
@@ -205,7 +206,7 @@ class KBSnapshot:
                 part = f"{lead} {body}".strip()
                 # A parenthetical remark's clauses each go with the word it follows ("Эконом (…, душ и туалет на
                 # этаже)"); a sentence's heading is not joined this way (measured: a frozen answer lost to new ties).
-                fragment_leads.append([T.key_set(clause) for clause in T.lead_in_clauses(lead, body)] if remark else [])
+                fragment_leads.append([T.key_set(clause) for clause in T.lead_in_clauses(lead, body)] if remark else _NO_LEADS)
                 fragment_aspects.append(T.aspects_stated(part))
                 fragment_free.append(T.key_set(T.outside_mentions(part)))
                 two_prices.append(T.two_prices(part))
@@ -213,6 +214,7 @@ class KBSnapshot:
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
         fragment_keys = [set().union(*positions) if positions else set() for positions in fragment_positions]
+        fragment_mentioned = [frozenset(keys - free) or _NO_KEYS for keys, free in zip(fragment_keys, fragment_free, strict=True)]
         all_keys = set(question_keys)
         for keys in fragment_keys:
             all_keys |= keys
@@ -235,7 +237,7 @@ class KBSnapshot:
             clock=T.has_clock_time(doc.answer),
             aspects=T.aspects_stated(doc.answer),
             fragment_aspects=fragment_aspects,
-            fragment_free_keys=fragment_free,
+            fragment_mentioned_keys=fragment_mentioned,
             question_aspects=frozenset() if "learned" in doc.tags else frozenset().union(*(
                 T.aspects_asked(T.normalize(q))[0] | ({"price"} if T.asks_price(T.normalize(q)) else set())
                 | ({"hours"} if T.asks_hours(T.normalize(q)) else set()) for q in questions)),
@@ -459,9 +461,10 @@ class KBSnapshot:
 
     def _only_mentioned(self, token: QToken, feats: ItemFeatures) -> bool:
         """The word occurs in the answer only inside beneficiary/purchase phrases."""
+        candidates = token.keys | set(_prefixes(token.text))
         return not any(
-            self._covered(token, free) for keys, free in zip(feats.fragment_keys, feats.fragment_free_keys, strict=True)
-            if self._covered(token, keys)
+            any(k in keys and k not in mentioned for k in candidates)
+            for keys, mentioned in zip(feats.fragment_keys, feats.fragment_mentioned_keys, strict=True)
         )
 
     def aspect_beside(self, external_id: str, segment: Segment, aspects: frozenset[str]) -> bool:
@@ -660,6 +663,8 @@ class KBSnapshot:
         )
 
 
+_NO_KEYS: frozenset[str] = frozenset()
+_NO_LEADS: list[set[str]] = []  # shared, never mutated: most fragments have no parenthetical remark
 _HOW_MUCH = frozenset({"сколько", "скока", "скоко", "сколко", "скок"})
 
 # "если"/"пока" open a condition; not "когда" (also the question word: "когда проходят занятия?") nor "раз"
