@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# Two pytest-xdist workers: the suite takes ~7 min instead of ~11 on a 2-core machine. Each worker has its own
+# Two pytest-xdist workers: pytest takes ~6 min instead of ~11 on a 2-core machine. Each worker has its own
 # test database; shared Redis keys are per test, in the test process (conftest.py) and in the live processes a
 # test starts (conversations/testing/live.py). `make test PYTEST_ARGS=` runs it in one process.
 PYTEST_ARGS ?= -n 2
