@@ -37,6 +37,7 @@ def test_an_operator_connects_the_salons_crm_in_russian(browser, fake_crm):
     page.find_element(By.ID, "id_username").send_keys("dina")
     page.find_element(By.ID, "id_password").send_keys("pw")
     page.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    browser.wait(lambda driver: "/admin/login/" not in driver.current_url)  # logged in (the login page has #content too)
     browser.wait(ec.presence_of_element_located((By.ID, "content")))
 
     browser.get("/admin/crm/crmconnection/add/")

@@ -42,6 +42,9 @@ def _login(browser, username: str) -> None:
     browser.driver.find_element(By.ID, "id_username").send_keys(username)
     browser.driver.find_element(By.ID, "id_password").send_keys("pw")
     browser.driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # The login page has #content too: wait until the POST has redirected away from it (the session cookie is set),
+    # or the next page may be requested before it and land on the login form.
+    browser.wait(lambda driver: "/admin/login/" not in driver.current_url)
     browser.wait(ec.presence_of_element_located((By.ID, "content")))
 
 
