@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -64,8 +65,9 @@ class LinesField(forms.CharField):
 
 
 class KnowledgeItemForm(forms.ModelForm):
-    alt_questions = LinesField(required=False, help_text="Other phrasings customers use, one per line.")
-    tags = forms.CharField(required=False, help_text="Comma-separated.")
+    alt_questions = LinesField(required=False, label=capfirst(_("alt questions")),
+                               help_text=_("Other phrasings customers use, one per line."))
+    tags = forms.CharField(required=False, label=capfirst(_("tags")), help_text=_("Comma-separated."))
 
     class Meta:
         model = KnowledgeItem
@@ -118,7 +120,7 @@ class KnowledgeVersionAdmin(TenantScopedAdminMixin, SimpleHistoryAdmin):
     change_form_template = "admin/knowledge/knowledgeversion/change_form.html"
     change_list_template = "admin/knowledge/knowledgeversion/change_list.html"
 
-    @admin.display(description="")
+    @admin.display(description=_("comparison"))
     def links(self, obj: KnowledgeVersion) -> str:
         return format_html('<a href="{}">{}</a>', reverse("admin:knowledge_knowledgeversion_diff", args=[obj.pk]), _("diff"))
 

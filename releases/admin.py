@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from django_json_widget.widgets import JSONEditorWidget
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -210,8 +212,8 @@ class BundleEditorWidget(JSONEditorWidget):
 
 class ReleaseForm(forms.ModelForm):
     copy_from = forms.ModelChoiceField(
-        queryset=Release.objects.all(), required=False,
-        help_text="Start from that release's overrides; the sections filled in below are merged on top.",
+        queryset=Release.objects.all(), required=False, label=capfirst(_("copy from release")),
+        help_text=_("Start from that release's overrides; the sections filled in below are merged on top."),
     )
 
     class Meta:
@@ -312,7 +314,7 @@ class ReleaseAdmin(GlobalReadAdmin, SimpleHistoryAdmin):
 
 # --- fix proposals -------------------------------------------------------------------------------
 class FixProposalForm(forms.ModelForm):
-    pr_url = forms.URLField(required=False, assume_scheme="https", max_length=500)
+    pr_url = forms.URLField(required=False, assume_scheme="https", max_length=500, label=capfirst(_("pr url")))
 
     class Meta:
         model = FixProposal

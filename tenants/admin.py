@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -71,8 +72,8 @@ class ClientForm(forms.ModelForm):
 
 class ClientSettingsForm(forms.ModelForm):
     new_chatflow_token = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the stored token.",
+        required=False, widget=forms.PasswordInput(render_value=False), label=capfirst(_("new ChatFlow token")),
+        help_text=_("Leave empty to keep the stored token."),
     )
 
     class Meta:

@@ -47,3 +47,20 @@ def test_every_admin_label_is_translated_to_russian():
                     if _untranslated(label) and label != value:
                         problems.append(f"{meta.label}.{field.name}: choice {value}={label!r}")
     assert not problems, "untranslated admin labels:\n" + "\n".join(problems)
+
+
+def test_every_form_field_an_admin_declares_is_labelled_in_russian():
+    # A form field declared on an admin form (not taken from the model) gets its label from its attribute name
+    # («Alt questions») unless given one; its help text must go through the catalog too. Inline forms included.
+    problems = []
+    with translation.override("ru"):
+        for model, model_admin in admin.site._registry.items():
+            if model._meta.app_label not in OURS:
+                continue
+            for owner in [model_admin, *(inline(model, admin.site) for inline in model_admin.inlines)]:
+                for name, field in getattr(owner.form, "declared_fields", {}).items():
+                    if field.label is None or _untranslated(field.label):
+                        problems.append(f"{type(owner).__name__}.{name}: label {field.label!r}")
+                    if field.help_text and _untranslated(field.help_text):
+                        problems.append(f"{type(owner).__name__}.{name}: help text {str(field.help_text)!r}")
+    assert not problems, problems
