@@ -204,7 +204,8 @@ def retrieve(
         dense = embedder.embed_query(segment.tokens, segment.text)
         hits = index.search(key, embedder, dense=dense, sparse=sparse, limit=candidates)
         extra = [*snapshot.stating_days(segment, limit=candidates), *snapshot.asking_aspects(segment, limit=candidates)]
-        hits += [(item_id, 0.0) for item_id in dict.fromkeys(extra) if item_id not in dict(hits)]
+        found = {item_id for item_id, _ in hits}
+        hits += [(item_id, 0.0) for item_id in dict.fromkeys(extra) if item_id not in found]
         matches = [
             snapshot.match(item_id, segment, context=context, asks_price=result.asks_price, asks_hours=result.asks_hours)
             for item_id, _ in hits if item_id in snapshot.features

@@ -206,15 +206,14 @@ def people_counted(text: str) -> dict[str, str]:
     return {str(int(m.group(1))): m.group(2) for m in _PEOPLE_ASKED.finditer(fold(text))}
 
 
+def _priced_fragments(text: str) -> list[str]:
+    """The folded fragments of a text that state a price."""
+    return [fold(part) for sentence in sentences(text) for part in fragments(sentence) if has_money(part)]
+
+
 def per_person_keys(text: str) -> set[str]:
     """Keys of the people a text prices one by one, in its fragments that state a price."""
-    keys: set[str] = set()
-    for sentence in sentences(text):
-        for part in fragments(sentence):
-            if has_money(part):
-                for match in _PER_PERSON.finditer(fold(part)):
-                    keys |= key_set(match.group(1))
-    return keys
+    return {key for part in _priced_fragments(text) for match in _PER_PERSON.finditer(part) for key in key_set(match.group(1))}
 
 
 # A price per day or per hour ("1 000 ₸ в сутки", "5 000 ₸ за час"): "хранение на 3 дня" is the asker's stay, answered
@@ -225,13 +224,7 @@ _PER_TIME_UNITS = {"сутки": {"дн", "сут"}, "день": {"дн", "су�
 
 def per_time_units(text: str) -> set[str]:
     """The time units (`quantity_units` names) a text prices one by one, in its fragments that state a price."""
-    units: set[str] = set()
-    for sentence in sentences(text):
-        for part in fragments(sentence):
-            if has_money(part):
-                for match in _PER_TIME.finditer(fold(part)):
-                    units |= _PER_TIME_UNITS[match.group(1)]
-    return units
+    return {unit for part in _priced_fragments(text) for match in _PER_TIME.finditer(part) for unit in _PER_TIME_UNITS[match.group(1)]}
 
 
 # A lead time before an event: "отменю за 3 дня до записи" asks about the notice rule, which an item states

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conversations.answering.brain import decide_reply
+from conversations.answering.tests.kb import kb_serve
 from conversations.choices import EscalationReason
 from conversations.models import Escalation, MessageTrace
 from conversations.services import turn_run_due
@@ -37,9 +38,7 @@ STUDIO = [
 
 @pytest.fixture
 def studio(tenant_a):
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in STUDIO)
-    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
-    return services.kb_version_promote(actor=ACTOR, version=version)
+    return kb_serve(tenant_a, STUDIO)
 
 
 @pytest.mark.parametrize(
@@ -221,10 +220,7 @@ def test_where_it_takes_place_is_answered_by_the_item_naming_a_place():
 
 @pytest.fixture
 def pilates(tenant_a):
-    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
-                        for d in PILATES)
-    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
-    return services.kb_version_promote(actor=ACTOR, version=version)
+    return kb_serve(tenant_a, PILATES)
 
 
 def test_who_and_where_questions_get_the_person_and_the_place(tenant_a, pilates):
@@ -278,10 +274,7 @@ def test_a_price_question_is_not_answered_by_an_item_that_names_the_thing_only_a
 
 
 def test_the_yearly_membership_price_goes_to_a_manager_and_the_quarterly_one_is_answered(tenant_a):
-    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
-                        for d in COWORKING)
-    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
-                                                                          content=content))
+    kb_serve(tenant_a, COWORKING)
     yearly = decide_reply(tenant_a, None, ["Сколько стоит годовой абонемент?"])
     assert yearly.action == "escalate" and "бесплатно" not in (yearly.text or "")
     quarterly = decide_reply(tenant_a, None, ["абонемент на 3 месяца сколько стоит?"])
@@ -306,10 +299,7 @@ def test_a_duration_stated_of_something_else_in_the_item_does_not_answer_how_lon
 
 
 def test_the_burst_asking_the_price_then_the_duration_is_handed_over_not_answered_with_the_promotion(tenant_a):
-    content = "\n".join(json.dumps({"id": d.external_id, "question": d.question, "answer": d.answer}, ensure_ascii=False)
-                        for d in KERATIN)
-    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
-                                                                          content=content))
+    kb_serve(tenant_a, KERATIN)
     for messages in (["сколько длится кератин?"], ["сколько стоит кератин?", "и сколько по времени"]):
         decision = decide_reply(tenant_a, None, messages)
         assert decision.action == "escalate" and "2 недели" not in (decision.text or ""), messages
@@ -330,8 +320,7 @@ def test_a_window_before_or_after_an_event_is_not_a_duration(text, duration):
 def test_how_long_a_trial_lasts_is_not_answered_by_the_window_to_buy_after_it(tenant_a):
     trial = {"id": "trial", "question": "Сколько стоит пробное занятие?",
              "answer": "Пробное занятие — 1 500 ₸. Если купите абонемент в течение 7 дней после пробного, 1 500 ₸ засчитаем."}
-    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
-                                                                          content=json.dumps(trial, ensure_ascii=False)))
+    kb_serve(tenant_a, [trial])
     decision = decide_reply(tenant_a, None, ["сколько длится пробное занятие?"])
     assert decision.action == "escalate" and decision.detail["missing"]["aspects"] == ["duration"]
     assert decide_reply(tenant_a, None, ["пробное занятие сколько стоит?"]).action == "answer"
@@ -344,9 +333,7 @@ def test_a_question_that_is_only_an_aspect_gets_the_item_whose_question_asks_it(
         {"id": "hours", "question": "Какой график работы?", "answer": "Ежедневно с 10:00 до 20:00."},
         {"id": "price", "question": "Сколько стоит стрижка?", "answer": "Стрижка — 5 000 ₸."},
     ]
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in items)
-    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
-                                                                          content=content))
+    kb_serve(tenant_a, items)
     for question in ("где вы?", "как к вам добраться?", "как до вас доехать?"):
         decision = decide_reply(tenant_a, None, [question])
         assert decision.action == "answer" and decision.sources == ["address"] and "Бухар-Жырау" in decision.text, question
@@ -378,9 +365,7 @@ SALON = [
 
 
 def test_price_verbs_and_how_long_an_action_lasts_get_the_right_aspect(tenant_a):
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in SALON)
-    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
-                                                                          content=content))
+    kb_serve(tenant_a, SALON)
     decision = decide_reply(tenant_a, None, ["во сколько обойдётся педикюр?"])
     assert decision.action == "answer" and decision.sources == ["pedicure"]  # not the promotion's 10:00–13:00
     assert decide_reply(tenant_a, None, ["сколько платить за педикюр?"]).sources == ["pedicure"]

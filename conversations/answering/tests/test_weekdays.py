@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from conversations.answering.brain import decide_reply
-from imperium.core.actors import Actor
-from knowledge import services
+from conversations.answering.tests.kb import kb_serve
 from knowledge import text as T
-
-ACTOR = Actor.system("test")
 
 
 @pytest.mark.parametrize(("text", "days"), [
@@ -28,14 +23,8 @@ def test_the_days_a_schedule_names(text, days):
     assert T.days_stated(text) == days
 
 
-def _kb(tenant, items):
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in items)
-    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant, file_name="kb.jsonl",
-                                                                          content=content))
-
-
 def test_a_business_open_every_day_answers_any_weekday(tenant_a):
-    _kb(tenant_a, [
+    kb_serve(tenant_a, [
         {"id": "hours", "question": "Какой график работы?", "answer": "Ежедневно с 07:00 до 23:00."},
         {"id": "massage", "question": "Есть ли массаж?", "answer": "Спортивный массаж 60 минут — 12 000 ₸."},
     ])
@@ -47,13 +36,13 @@ def test_a_business_open_every_day_answers_any_weekday(tenant_a):
 
 
 def test_a_day_the_schedule_leaves_out_goes_to_a_manager(tenant_a):
-    _kb(tenant_a, [{"id": "hours", "question": "Какой график работы?", "answer": "Пн–сб с 10:00 до 20:00."}])
+    kb_serve(tenant_a, [{"id": "hours", "question": "Какой график работы?", "answer": "Пн–сб с 10:00 до 20:00."}])
     assert decide_reply(tenant_a, None, ["в пятницу до скольки работаете?"]).sources == ["hours"]
     assert decide_reply(tenant_a, None, ["в воскресенье работаете?"]).action == "escalate"
 
 
 def test_both_branches_answer_a_weekday_neither_names_by_that_word(tenant_a):
-    _kb(tenant_a, [
+    kb_serve(tenant_a, [
         {"id": "hours-center", "question": "Какой график работы филиала в Центре?",
          "answer": "Филиал в Центре работает ежедневно с 09:00 до 21:00."},
         {"id": "hours-north", "question": "Какой график работы филиала на Севере?",
