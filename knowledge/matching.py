@@ -180,6 +180,8 @@ class KBSnapshot:
         for key in self.vocabulary:
             if len(key) >= 5 and not key.isascii():
                 self._cores.setdefault(T.core(key), set()).add(key)
+                if (tail := T.compound_tail(key)) is not None:
+                    self._cores.setdefault(T.core(tail), set()).add(key)  # "химчистк" by "чист"
         for key in self.vocabulary:
             if len(key) >= 5 and not key.isascii():
                 for deleted in _deletes(key) | {key}:
@@ -317,6 +319,11 @@ class KBSnapshot:
                 if base in self._cores:
                     keys |= self._cores[base]
                     break
+        elif self.relations is not None and semantics.is_verb_form(word):
+            # A verb some item uses still names the action the other items name by its noun: "почистить" in one
+            # item's question ("можно почистить срочно?") is "чистка", "химчистка" of the price lists.
+            for base in T.verb_cores(word, T.ASPECT_PREFIXES):
+                keys |= self._cores.get(base, set())
         if not self._known(keys):
             corrected = self._correct(word)
             if corrected:

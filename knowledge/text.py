@@ -452,14 +452,37 @@ def core(stem_: str) -> str:
     return stem_
 
 
-def verb_cores(word: str) -> list[str]:
-    """Cores of a customer's word, with and without a verbal prefix."""
+def verb_cores(word: str, prefixes: tuple[str, ...] = ()) -> list[str]:
+    """Cores of a customer's word, with and without a verbal prefix (of `prefixes`, by default every one), and
+    without the verb's thematic vowel ("стираете" → "стира" → "стир" ← "стирка")."""
     cores = [core(stem(word))]
-    for prefix in _VERB_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 5:
-            cores.append(core(stem(word[len(prefix):])))
+    for prefix in _VERB_PREFIXES:  # longest first: "подшить" has "под-", not "по-"
+        if word.startswith(prefix):
+            if len(word) - len(prefix) >= 5 and (not prefixes or prefix in prefixes):
+                cores.append(core(stem(word[len(prefix):])))
             break
-    return [c for c in cores if len(c) >= 4]
+    cores += [c[:-1] for c in cores if c[-1:] in _THEMATIC and len(c) >= 5]
+    return [c for c in dict.fromkeys(cores) if len(c) >= 4]
+
+
+_THEMATIC = frozenset("аеи")
+# The prefix that only makes a verb perfective, its meaning unchanged ("почистить", "постирать", "покрасить",
+# "помыть"); "отработать" is not "работа", "заменить" not "мена".
+ASPECT_PREFIXES = ("по",)
+
+# First elements of Russian compound nouns that name an action or a thing by its kind ("химчистка", "аквачистка",
+# "автомойка", "фотосессия", "экспресс-доставка"): the noun after them is the action itself, so a customer's verb
+# ("почистить") reaches the compound through its tail.
+COMPOUND_HEADS = ("экспресс", "электро", "аква", "авто", "видео", "гидро", "термо", "фото", "мото", "вело", "аэро",
+                  "мини", "эко", "био", "хим")
+
+
+def compound_tail(key: str) -> str | None:
+    """The tail of a compound noun's key after a known first element, when at least 4 letters remain."""
+    for head in COMPOUND_HEADS:
+        if key.startswith(head) and len(key) - len(head) >= 4:
+            return key[len(head):]
+    return None
 
 
 def key_set(text: str) -> set[str]:
