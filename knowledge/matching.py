@@ -170,6 +170,7 @@ class KBSnapshot:
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
         self.unknown_weight = math.log(1 + n) + 0.5
         self._stem_deletes: dict[str, set[str]] = {}
+        self._spelled_cache: dict[str, bool] = {}
         self._skeletons: dict[str, str] | None = None
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
@@ -436,11 +437,21 @@ class KBSnapshot:
                        unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part))
 
     # --- evidence -------------------------------------------------------------------------
-    @staticmethod
-    def _covered(token: QToken, keys: set[str]) -> bool:
+    def _covered(self, token: QToken, keys: set[str]) -> bool:
         if token.keys & keys:
             return True
+        if self._spelled(token.text):
+            # A word the knowledge itself spells ("пуховик") is not covered by a shorter word that only begins like it
+            # ("пуховое одеяло"): the prefix reading is for words no item writes (a form Snowball stems apart, a typo).
+            return False
         return any(prefix in keys for prefix in _prefixes(token.text))
+
+    def _spelled(self, word: str) -> bool:
+        found = self._spelled_cache.get(word)
+        if found is None:
+            found = self._spelled_cache[word] = len(word) >= 5 and not word.isascii() and (
+                word in self.vocabulary or T.stem(word) in self.vocabulary)
+        return found
 
     def _co_located(self, rest: list[QToken], feats: ItemFeatures, *, pairs: bool = False, listed: bool = False) -> bool:
         covers = [

@@ -55,3 +55,15 @@ def test_the_price_list_answers_the_verb_form_of_its_action(tenant_a):
     # The action is understood, the object is not: a thing no item names still goes to a manager.
     assert decide_reply(tenant_a, None, ["сколько стоит покрасить забор?"]).action == "escalate"
 
+
+def test_a_word_the_knowledge_spells_is_not_covered_by_a_word_that_only_begins_like_it(tenant_a):
+    # "пуховик" (a down jacket) is written by the zipper item; "пуховое" (of a blanket) only begins like it.
+    kb_serve(tenant_a, [
+        {"id": "zip", "question": "Сколько стоит замена молнии?", "answer": "Замена молнии: куртка — 4 000 ₸, пуховик — 5 000 ₸."},
+        {"id": "textile", "question": "Сколько стоит чистка одеял?", "answer": "Одеяло синтетическое — 4 000 ₸, пуховое — 6 000 ₸."},
+    ])
+    decision = decide_reply(tenant_a, None, ["сколько стоит чистка пуховика?"])
+    assert decision.action == "escalate" and "6 000" not in (decision.text or "")
+    # The blanket's own question is still answered by its item.
+    decision = decide_reply(tenant_a, None, ["одеяло пуховое сколько стоит?"])
+    assert decision.action == "answer" and decision.sources == ["textile"]
