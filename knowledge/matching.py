@@ -213,7 +213,7 @@ class KBSnapshot:
                 fragment_aspects.append(T.aspects_stated(part))
                 fragment_free.append(T.key_set(T.outside_mentions(part)))
                 two_prices.append(T.two_prices(part))
-                fragment_positions.append(T.key_positions(part))
+                fragment_positions.append(T.key_positions(part, proximity=True))
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
         fragment_keys = [set().union(*positions) if positions else set() for positions in fragment_positions]

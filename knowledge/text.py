@@ -375,8 +375,19 @@ def clauses(fragment: str) -> list[str]:
     """Comma-separated clauses of a fragment; a lead-in before a colon joins each. A dash joins a name to its value
     ("групповой абонемент — 22 000 ₸ в месяц"), so it separates no clauses."""
     heading, _, body = fragment.rpartition(":") if ":" in fragment[:80] else ("", "", fragment)
-    parts = _elided_nouns([p for p in re.split(r",|\sи\s", body) if p.strip()])
+    parts = _attached_modifiers(_elided_nouns([p for p in re.split(r",|\sи\s", body) if p.strip()]))
     return [f"{heading} {p}" for p in parts] or [fragment]
+
+
+# A short clause that is only a prepositional phrase with no figure of its own ("…, с НДС", "…, без выходных")
+# modifies the clause before it rather than listing another entry.
+_MODIFIER = re.compile(r"^\s*(?:с|со|без|по|через|при)\s+[^\d₸$%]{1,30}$", re.IGNORECASE)
+
+
+def _attached_modifiers(parts: list[str]) -> list[str]:
+    """The clauses, plus each clause joined with a bare prepositional phrase after it (`_MODIFIER`)."""
+    joined = [f"{before} {part}" for before, part in zip(parts, parts[1:], strict=False) if _MODIFIER.match(part)]
+    return parts + joined
 
 
 _ADJECTIVE_CLASSES = (("ый", "ий", "ой"), ("ая", "яя"), ("ое", "ее"), ("ые", "ие"))
@@ -525,17 +536,18 @@ def _word_keys(word: str) -> set[str]:
     return keys
 
 
-def key_positions(text: str) -> list[set[str]]:
+def key_positions(text: str, *, proximity: bool = False) -> list[set[str]]:
     """The keys of each word, in order (for proximity checks). A clock time (or range) also stands for the parts of
     the day it covers, as keys of the word before it, so it adds no distance between the words around it; so does
-    «круглосуточно»."""
+    «круглосуточно». With `proximity`, a short preposition or particle ("по", "с") takes no position either: "расчёт по
+    договору, с НДС" keeps "расчёт" and "НДС" as close as the words that carry meaning."""
     positions: list[set[str]] = []
     normalized = normalize(text)
     cursor = 0
     for match in [*_CLOCK_RANGE.finditer(normalized), None]:
         chunk = normalized[cursor : match.start() if match else len(normalized)]
         for word in words(chunk):
-            if not word.isdigit():
+            if not word.isdigit() and not (proximity and len(word) <= 2 and is_filler(word)):
                 positions.append(_word_keys(word))
                 if _ROUND_THE_CLOCK.match(word):
                     positions[-1] |= set(words(_periods(range(24))))

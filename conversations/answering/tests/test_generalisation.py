@@ -211,3 +211,33 @@ def test_two_sentences_of_one_item_answer_together_only_when_its_question_anchor
     loose = KBSnapshot([ItemDoc("rules", "Какие у вас правила салона?", answer)])
     match = loose.match("rules", loose.segments([question])[0])
     assert not match.valid and "scattered" in match.failures
+
+
+PAYMENT = ItemDoc(
+    "payment", "Как можно оплатить?",
+    "Оплата: наличные, карты, перевод. Для организаций — безналичный расчёт по договору, с НДС. Стрижка — 5 000 ₸, с "
+    "мытьём — 7 000 ₸.",
+)
+
+
+def test_a_bare_prepositional_clause_modifies_the_clause_before_it():
+    # "…, с НДС" is said of the payment before it; a clause with its own figure ("с мытьём — 7 000 ₸") is an entry.
+    def clauses(text):
+        return [" ".join(clause.split()) for clause in T.clauses(text)]
+
+    assert "Для организаций — безналичный расчёт по договору с НДС" in clauses(
+        "Для организаций — безналичный расчёт по договору, с НДС")
+    assert clauses("Стрижка — 5 000 ₸, с мытьём — 7 000 ₸") == ["Стрижка — 5 000 ₸", "с мытьём — 7 000 ₸"]
+    # Short prepositions take no place when words are measured for being near each other.
+    assert len(T.key_positions("расчёт по договору, с НДС", proximity=True)) == 3
+    assert len(T.key_positions("расчёт по договору, с НДС")) == 5
+
+
+def test_words_of_one_phrase_are_near_across_a_preposition():
+    snapshot = KBSnapshot([PAYMENT])
+    (segment,) = snapshot.segments(["безналичный с ндс можно?"])
+    match = snapshot.match("payment", segment)
+    assert match.valid, match.failures
+    # Two entries of the price list are still two entries.
+    (segment,) = snapshot.segments(["сколько стоит мытьё с наличными?"])
+    assert not snapshot.match("payment", segment).valid
