@@ -331,6 +331,8 @@ class KBSnapshot:
                 keys |= T.concept(corrected)
         if not self._known(keys) and self.relations is not None:
             keys |= self.relations.keys_for(word)  # "мотора" → "двигател", "собаки" → "животн"
+        if (base := T.perfective_base(word)) in self.vocabulary and not self._known(T.concept(word)):
+            keys |= T.concept(base)  # "поменять" against "меняем", "покрасите" against "красим"
         for key in (T.stem(word), word):
             if len(key) >= 5 and key in self._extensions:
                 keys |= self._extensions[key]

@@ -463,6 +463,16 @@ def core(stem_: str) -> str:
     return stem_
 
 
+def perfective_base(word: str) -> str:
+    """The stem of the imperfective verb a perfective verb pairs with (`ASPECT_PREFIXES`: "поменять" → "меня"), or ""
+    for any other word; other prefixes change the meaning ("отменить" is not "менять")."""
+    prefix = next((p for p in ASPECT_PREFIXES if word.startswith(p)), "")
+    if not prefix or word.startswith(_VERB_PREFIXES[:_VERB_PREFIXES.index(prefix)]) or len(word) - len(prefix) < 5:
+        return ""
+    base = stem(word[len(prefix):])
+    return base if len(base) >= 4 else ""
+
+
 def verb_cores(word: str, prefixes: tuple[str, ...] = ()) -> list[str]:
     """Cores of a customer's word, with and without a verbal prefix (of `prefixes`, by default every one), and
     without the verb's thematic vowel ("стираете" → "стира" → "стир" ← "стирка")."""

@@ -241,3 +241,15 @@ def test_words_of_one_phrase_are_near_across_a_preposition():
     # Two entries of the price list are still two entries.
     (segment,) = snapshot.segments(["сколько стоит мытьё с наличными?"])
     assert not snapshot.match("payment", segment).valid
+
+
+def test_a_perfective_po_verb_is_read_as_the_verb_the_item_uses():
+    rooms = ItemDoc("towels", "Как часто уборка?", "Уборка — каждые 3 дня. Полотенца меняем по запросу, бесплатно.")
+    snapshot = KBSnapshot([rooms])
+    assert T.perfective_base("поменять") == T.stem("менять")
+    (segment,) = snapshot.segments(["полотенца поменять можно?"])
+    assert snapshot.match("towels", segment).valid
+    # Another prefix changes the meaning: "отменить" is not "менять".
+    assert T.perfective_base("отменить") == ""
+    (segment,) = snapshot.segments(["полотенца отменить можно?"])
+    assert not snapshot.match("towels", segment).valid
