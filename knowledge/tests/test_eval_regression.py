@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer was the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); the beneficiary-phrase check (docs/EVAL.md, "B") removed it.
-FROZEN_FLOORS = {"pulse-fit": (0.68, 0), "vetdrug": (0.42, 0)}  # raised by who/where, Latin readings, V, parts of the day, S
+FROZEN_FLOORS = {"pulse-fit": (0.68, 0), "vetdrug": (0.45, 0)}  # raised by who/where, Latin readings, V, parts of the day, S, P
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -84,8 +84,9 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # how-to-book questions, parts of the day, parenthetical remarks, the item question's aspect, distance
 # (docs/EVAL.md, "Dev set: alma-house"). Its one
 # shameful answer is the baseline's (a night in the chalet priced from the gift-certificate item); it may only go away.
-# blesk and ritm raised again by the asker's situation (ages, party sizes, lead times, comparisons, ties; "S").
-DEV_FLOORS = {"blesk-detailing": (0.77, 0, 1.0), "ritm-kids": (0.87, 0, 1.0), "alma-house": (0.61, 1, 1.0)}
+# blesk and ritm raised again by the asker's situation (ages, party sizes, lead times, comparisons, ties; "S"), then
+# with alma by the verb's action noun ("AV"), words of one phrase across a preposition ("P") and «по-» verbs ("PF").
+DEV_FLOORS = {"blesk-detailing": (0.81, 0, 1.0), "ritm-kids": (0.90, 0, 1.0), "alma-house": (0.64, 1, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
