@@ -221,6 +221,9 @@ _PREPOSITIONS = frozenset("в во на с со у по для до от к ко
 
 
 _PART_LABEL = re.compile(r"(?:^|[.;]\s+)([^:;,.!?()\d—–]{2,40}?)\s*(?::|\s[—–]\s)")
+# An answer opening with two parallel labelled values in one sentence: "Заезд — с 14:00, выезд — до 12:00." (the
+# answer is about check-in and check-out, while the customer asked about one of them).
+_PAIRED = re.compile(r"\s*([А-ЯЁA-Z][^:;,.!?\d—–]{1,40}?)\s[—–]\s[^;,!?—–]+,\s+([^:;,.!?\d—–]{2,40}?)\s[—–]\s[^;,!?—–]+?(?:\.\s|\.?$)")
 
 
 def answer_parts(answer: str, question: str = "") -> str:
@@ -240,6 +243,9 @@ def answer_parts(answer: str, question: str = "") -> str:
     kept = [m for m in found if 1 <= len(T.words(T.normalize(m.group(1).strip()))) <= 3
             and content_roots(m.group(1)) and m.group(1).strip()[0].isupper()]
     labels = [m.group(1).strip() for m in kept]
+    if not labels and (pair := _PAIRED.match(_PARENTHETICAL.sub("", answer or ""))):
+        # Not a circumstance ("…, у малышей — 2 500 ₸": who pays the other price, not a second topic).
+        labels = [] if T.fold(pair.group(2).split()[0]) in _PREPOSITIONS else [pair.group(1).strip(), pair.group(2).strip()]
     if not 2 <= len(labels) <= 3:
         return ""
     asked = content_roots(question)

@@ -81,6 +81,7 @@ class ItemFeatures:
     lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
     per_time: set[str] = field(default_factory=set)  # time units priced one by one ("1 000 ₸ в сутки" → дн, сут)
     fragment_two_prices: list[bool] = field(default_factory=list)
+    headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class KBSnapshot:
             counted=T.counted_keys(doc.answer),
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
-            money=T.has_money(doc.answer),
+            money=T.states_price(doc.answer),
             clock=T.has_clock_time(doc.answer),
             aspects=T.aspects_stated(doc.answer),
             fragment_aspects=fragment_aspects,
@@ -249,6 +250,7 @@ class KBSnapshot:
             lead_time=T.states_lead_time(doc.answer),
             per_time=T.per_time_units(doc.answer),
             fragment_two_prices=two_prices,
+            headcount=T.headcount_keys(doc.answer) or _NO_KEYS,
         )
 
     def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
@@ -549,6 +551,14 @@ class KBSnapshot:
         value = float(number)
         return any(low <= value <= high for low, high in feats.units.get(unit, ()))
 
+    @staticmethod
+    def _stating(feats: ItemFeatures, asked: set[str]) -> list[int]:
+        """The fragments of the answer's sentences that state every `asked` aspect in one of their fragments (a
+        parenthesis is a fragment of its own: "Утренний абонемент (до 12:00) — 10 000 ₸" states the price of the
+        words before it)."""
+        sentences = {feats.fragment_sentence[i] for i, stated in enumerate(feats.fragment_aspects) if asked <= stated}
+        return [i for i, sentence in enumerate(feats.fragment_sentence) if sentence in sentences]
+
     def _close(self, tokens: list[QToken], positions: list[set[str]]) -> bool:
         """The words occur near each other (a phrase, not two mentions in a long list)."""
         if len(tokens) < 2:
@@ -596,6 +606,8 @@ class KBSnapshot:
                 measured.append(token)
             elif self._covered(token, feats.question_keys):
                 in_question.append(token)
+            elif feats.headcount and not segment.numbers and not segment.counted and self._covered(token, feats.headcount):
+                uncovered.append(token.text)  # "гости" against "Стандарт (2 гостя)": a capacity, not a visit
             elif self._covered(token, feats.all_keys):
                 rest.append(token)
             elif (day := T.day_number(token.text)) is not None and day in feats.days:
@@ -629,6 +641,14 @@ class KBSnapshot:
             # "сколько стоит годовой абонемент?" is not answered by "анализ тела — 3 000 ₸, для владельцев годового
             # абонемента — бесплатно": the asked words name who gets the item's offer, not what its price is of.
             failures.append("mentioned")
+            uncovered.extend(t.text for t in rest)
+        asked = segment.aspects & {"price", "hours"} | ({"price"} if asks_price else set()) | ({"hours"} if asks_hours else set())
+        if rest and in_question and asked and "learned" in feats.doc.tags and not all(
+                any(self._covered(t, feats.fragment_keys[i]) for i in self._stating(feats, asked)) for t in rest):
+            # A learned item's question is one customer's wording of one case ("Стирка сколько стоит?"); a qualifier
+            # another customer adds ("в горах") must be in a sentence of the answer that states the asked price or
+            # time, not in a sentence about something else ("В Горах прачечной нет").
+            failures.append("not_beside")
             uncovered.extend(t.text for t in rest)
         if segment.counted and not any(self._covered(t, feats.counted) for t in segment.counted):
             failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children

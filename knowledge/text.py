@@ -206,6 +206,16 @@ def people_counted(text: str) -> dict[str, str]:
     return {str(int(m.group(1))): m.group(2) for m in _PEOPLE_ASKED.finditer(fold(text))}
 
 
+def headcount_keys(text: str) -> frozenset[str]:
+    """Keys of the people a text names only as counted by a number ("Стандарт (2 гостя)", "до 6 человек"): a
+    capacity says how many, not that guests may come ("друзья могут прийти в гости?")."""
+    folded = fold(text)
+    counted = {key for match in _PEOPLE_ASKED.finditer(folded) for key in key_set(match.group(2))}
+    if not counted:
+        return frozenset()
+    return frozenset(counted - key_set(_PEOPLE_ASKED.sub(" ", folded)))
+
+
 def _priced_fragments(text: str) -> list[str]:
     """The folded fragments of a text that state a price."""
     return [fold(part) for sentence in sentences(text) for part in fragments(sentence) if has_money(part)]
@@ -289,6 +299,17 @@ def counted_word(normalized: str) -> str | None:
 
 def has_money(text: str) -> bool:
     return bool(_MONEY.search(text))
+
+
+# A price stated relative to another: "цены на 30 % выше обычных", "50 % стоимости ночи", "30 % от цены".
+_RELATIVE_PRICE = re.compile(r"(?<![\d.,])\d{1,3}\s*%\s*(?:от\s+)?(?:стоимост|цен|тариф)"
+                             r"|(?<![а-яё])(?:цен[аыу]?|стоимость|тариф\w*)\s+(?:[а-яё]+\s+){0,2}на\s+\d{1,3}\s*%", re.IGNORECASE)
+
+
+def states_price(text: str) -> bool:
+    """The text states a price: an amount of money, "бесплатно", or a price relative to another ("цены на 30 %
+    выше", "50 % стоимости ночи")."""
+    return has_money(text) or bool(_RELATIVE_PRICE.search(text))
 
 
 def has_clock_time(text: str) -> bool:

@@ -312,3 +312,14 @@ def test_answer_parts_are_not_the_topic_when_what_was_asked_is_stated_under_each
     assert learning.answer_parts(answer, "парковка у вас есть?") == ""
     coaches = "Инструктор по боулдерингу — Арман, стаж 8 лет, ведёт в обоих залах. Детский тренер — Алия, только на Кенесары."
     assert learning.answer_parts(coaches, "Кто ведет боулдеринг?") == "Инструктор по боулдерингу, Детский тренер"
+
+
+def test_answer_parts_reads_two_parallel_labelled_values_of_one_sentence():
+    # The customer asked about check-in; the manager's one sentence states check-in and check-out alike, so the
+    # learned item is about both (a later "выезд до скольки" must not go to a learned late check-out item alone).
+    assert learning.answer_parts("Заезд (check-in) — с 14:00, выезд (check-out) — до 12:00. В обоих корпусах одинаково.",
+                                 "Во сколько заезд?") == "Заезд, выезд"
+    # A second value for whom ("у малышей") is a circumstance of the same topic, not a second topic.
+    assert learning.answer_parts("Разовое занятие — 3 000 ₸, у малышей — 2 500 ₸.") == ""
+    # Nor a value that goes on in a sentence of its own form ("…: …").
+    assert learning.answer_parts("Стрижка — 5 000 ₸, укладка: 3 000 ₸.") == ""

@@ -118,3 +118,32 @@ def test_the_halls_a_parking_answer_lists_do_not_make_it_answer_where_a_hall_is(
     promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
     decision = decide_reply(tenant_a, None, ["где вы на Кенесары?"], kb_version=promoted)
     assert item.external_id not in decision.sources, decision.text
+
+
+RENTAL = "Прокат скальных туфель — 1 000 ₸ за посещение, магнезия бесплатно. На Сарыарке проката нет."
+
+
+def test_a_qualifier_another_customer_adds_must_sit_where_the_learned_answer_states_the_price(tenant_a, gym):
+    # The learned question anchors the topic («прокат туфель»); "на Сарыарке" is found only in the sentence saying
+    # there is no rental there, which states no price: the price of 1 000 ₸ is not the Sarыarka price.
+    item = learn(tenant_a, "Прокат туфель сколько стоит?", RENTAL)
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+    decision = decide_reply(tenant_a, None, ["Прокат туфель на Сарыарке сколько стоит?"], kb_version=promoted)
+    assert item.external_id not in decision.sources and "1 000" not in decision.text, decision.text
+    decision = decide_reply(tenant_a, None, ["сколько стоит прокат туфель за посещение?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+
+
+HOLIDAYS = "Праздничные дни: с 30 декабря по 3 января цены на 20 % выше обычных, бронь только по предоплате."
+CHILD = "Дети до 7 лет лазают бесплатно вместе с родителем, с 7 лет — детский тариф 2 000 ₸."
+
+
+def test_a_price_stated_relative_to_the_usual_one_answers_the_learned_price_question(tenant_a, gym):
+    # The manager states the holiday price as a percentage; the child item's question carries one customer's
+    # "5 лет" and its answer an amount of money. The holiday item answers the holiday price question.
+    holidays = learn(tenant_a, "Какие цены в праздники?", HOLIDAYS)
+    learn(tenant_a, "Ребенку 5 лет, за него платить?", CHILD)
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+    decision = decide_reply(tenant_a, None, ["цены в праздничные дни какие?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [holidays.external_id], decision.detail
+    assert "20 %" in decision.text
