@@ -221,6 +221,10 @@ ASPECT_CUES = {
                        "тренеры", "педагоги", "преподаватели", "врачи")),
         "who",
     ],
+    # How the customer learns of something (a ready order, a confirmed request): answered by an item that states a
+    # channel (a message, a call, WhatsApp), not by one that only names the thing ("готовые вещи храним 30 дней").
+    "notice": ["как узнать", "как мне узнать", "как можно узнать", "как я узнаю", "как понять что", "как понять, что",
+               "сообщите когда", "сообщите, когда", "дадите знать", "how will i know", "how do i know"],
     # Where it takes place: answered by an item that names a place (an address, a branch or studio by name).
     "place": [
         "где проходят", "где проходит", "где проводят", "где проводятся", "где проводится", "где занимаются",
@@ -249,6 +253,7 @@ ASPECT_FORM_WORDS = {
     "age": "лет возраста возраст",
     "phone": "номер телефон телефона",
     "distance": "далеко близко идти ехать",
+    "notice": "узнать узнаю понять сообщите",
     "person": "ведет ведёт ведут вести проводит проводят преподает преподаёт преподают тренирует тренируют лечит "
               "стрижет стрижёт работает работают зовут имя",
     "place": "проходят проходит проводят проводятся проводится занимаются будет будут филиале зале студии боксе "

@@ -707,6 +707,13 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|@[\w.]+|whatsapp", re.IGNORECASE),
     "distance": re.compile(r"\d+\s*(?:мин\w*|км|м|метр\w*)\s+(?:пешком|ходьбы|езды|на машине|на такси|на автобусе|от|до)"
                            r"|(?<![а-яё])(?:рядом|в шаговой доступности|напротив)(?![а-яё])", re.IGNORECASE),
+    # A channel by which the customer learns of something ("пришлём сообщение в WhatsApp", "позвоним", "узнать у
+    # администратора").
+    "notice": re.compile(r"сообщ|уведом|оповещ|позвон|звонк|напиш|пришл[её]м|(?<![а-яё])узна|whatsapp|ватсап|sms|смс"
+                         r"|telegram|телеграм", re.IGNORECASE),
+    # A case the business states a rule for ("если вы заметили пятно…", "в случае неявки", "при отмене позже").
+    "remedy": re.compile(r"(?<![а-яё])(?:если|в случае|при условии|при неявке|при отмене|при опоздании)(?![а-яё])",
+                         re.IGNORECASE),
     # Words that say how prices compare ("стоимость у всех мастеров одинаковая", "5 000 ₸ вместо 6 000 ₸").
     "compare": re.compile(r"одинаков|вместо|дешевле|дороже|выгодн|разниц", re.IGNORECASE),
     # A person by name: a name and patronymic ("Алия Сериковна"); a role followed by a capitalised name within two
@@ -760,12 +767,19 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
     if _WHAT_IT_COSTS.search(normalized):
         found.discard("hours")  # "во сколько обойдётся?" is a price, not a time
         found.add("price")
+    if not found and _NEGATED_CONDITION.search(normalized) and not _ASKS_OTHER.search(normalized):
+        found.add("remedy")  # "если не успею, за сколько предупредить?" asks the lead time, not the remedy
     for name in found:
         cue_words |= ASPECT_FORM_WORDS.get(name, set())
     return frozenset(found), cue_words
 
 
 _WHAT_IT_COSTS = re.compile(r"(?<![а-я])во\s+сколько\s+(?:\w+\s+)?(?:обойд|выйд|стан)")
+# "если пятно не вывели, что делаете?", "если не подойдёт размер?": a question about what the business does when
+# something fails, answered by an item that states a case ("если…", "в случае…"), not by one describing the service.
+# Not the politeness "если не сложно".
+_ASKS_OTHER = re.compile(r"(?<![а-я])(?:сколько|скока|когда|где|какой|какая|какие|какое|кто)(?![а-я])")
+_NEGATED_CONDITION = re.compile(r"(?<![а-я])если\s+(?:[а-я]+\s+){0,3}не\s+(?!сложно|трудно|затруднит|секрет)[а-я]+")
 
 
 # --- weekdays: which days of the week a text names (ranges and "every day" expanded) ------------------

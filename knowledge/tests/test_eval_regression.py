@@ -86,7 +86,11 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # shameful answer is the baseline's (a night in the chalet priced from the gift-certificate item); it may only go away.
 # blesk and ritm raised again by the asker's situation (ages, party sizes, lead times, comparisons, ties; "S"), then
 # with alma by the verb's action noun ("AV"), words of one phrase across a preposition ("P") and «по-» verbs ("PF").
-DEV_FLOORS = {"blesk-detailing": (0.81, 0, 1.0), "ritm-kids": (0.90, 0, 1.0), "alma-house": (0.64, 1, 1.0)}
+# chisty-list (a dry-cleaning atelier, helper h13p): 32.4 % with 3 shameful answers when written; 45.1 % with none
+# after a customer's verb reaching the price list's action noun (AV), spelled words kept from prefix readings (SP),
+# and the notice / remedy aspects (NR; docs/EVAL.md).
+DEV_FLOORS = {"blesk-detailing": (0.81, 0, 1.0), "ritm-kids": (0.90, 0, 1.0), "alma-house": (0.64, 1, 1.0),
+              "chisty-list": (0.45, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
