@@ -80,6 +80,7 @@ class ItemFeatures:
     per_person: set[str] = field(default_factory=set)  # keys of the people priced one by one ("каждый следующий ребёнок")
     lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
     per_time: set[str] = field(default_factory=set)  # time units priced one by one ("1 000 ₸ в сутки" → дн, сут)
+    per_area: bool = False  # prices per square metre ("1 500 ₸ за м²")
     fragment_two_prices: list[bool] = field(default_factory=list)
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
 
@@ -105,6 +106,7 @@ class Segment:
     unit_words: dict[str, tuple[str, str]] = field(default_factory=dict)  # "года" of "4 года" → ("4", "год")
     people: dict[str, str] = field(default_factory=dict)  # "15 детей" → {"15": "детей"}
     leads: dict[str, str] = field(default_factory=dict)  # "за 3 дня до" → {"3": "дня"}
+    areas: set[str] = field(default_factory=set)  # the numbers of a size: "2 на 3", "12 квадратов"
 
     @property
     def content(self) -> list[QToken]:
@@ -249,6 +251,7 @@ class KBSnapshot:
             per_person=T.per_person_keys(doc.answer),
             lead_time=T.states_lead_time(doc.answer),
             per_time=T.per_time_units(doc.answer),
+            per_area=T.per_area(doc.answer),
             fragment_two_prices=two_prices,
             headcount=T.headcount_keys(doc.answer) or _NO_KEYS,
         )
@@ -343,6 +346,7 @@ class KBSnapshot:
                 if prefix in self.vocabulary:
                     keys |= T.concept(prefix)
                     break
+        keys |= {form for form in T.fleeting_vowel_forms(word) if form in self.vocabulary}  # "ковер" → "ковр"
         frozen = frozenset(keys)
         known = self._known(frozen)
         if kind == CONTENT and not known and self.relations is not None and self.relations.predicate(word):
@@ -438,7 +442,8 @@ class KBSnapshot:
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
-                       unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part))
+                       unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part),
+                       areas=T.area_numbers(part))
 
     # --- evidence -------------------------------------------------------------------------
     def _covered(self, token: QToken, keys: set[str]) -> bool:
@@ -524,6 +529,8 @@ class KBSnapshot:
             return True
         if feats.per_time and any(n == number and unit in feats.per_time for n, unit in segment.unit_words.values()):
             return True
+        if feats.per_area and number in segment.areas:
+            return True  # "ковёр 2 на 3" against "2 500 ₸ за м²"
         word = segment.people.get(number)
         return word is not None and bool(feats.per_person) and any(
             t.text == word and t.keys & feats.per_person for t in segment.tokens)
@@ -751,7 +758,7 @@ def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
                    units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
                    counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words},
-                   people={**a.people, **b.people}, leads={**a.leads, **b.leads})
+                   people={**a.people, **b.people}, leads={**a.leads, **b.leads}, areas=a.areas | b.areas)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -237,6 +237,44 @@ def per_time_units(text: str) -> set[str]:
     return {unit for part in _priced_fragments(text) for match in _PER_TIME.finditer(part) for unit in _PER_TIME_UNITS[match.group(1)]}
 
 
+# A price per square metre ("1 500 ₸ за м²", "800 ₸ за кв. м", "за квадрат"): a carpet "2 на 3" or "12 квадратов" is
+# the asker's size, answered by the rate per metre, not a number the item must repeat.
+_PER_AREA = re.compile(r"(?:за|/)\s*(?:1\s*)?(?:м²|м2|кв\.?\s*м|квадратн\w*\s+метр\w*|квадрат\w*)")
+_DIMENSIONS = re.compile(r"(?<![\d:.,])(\d+(?:[.,]\d+)?)\s*(?:на|х|x|\*|×)\s*(\d+(?:[.,]\d+)?)(?![\d:]|\s*(?:час|мин|дн|дня|дней))")
+_AREA_ASKED = re.compile(r"(?<![\d:.,])(\d+(?:[.,]\d+)?)\s*(?:м²|м2|кв\.?\s*м\w*|квадрат\w*|квадратн\w*\s+метр\w*)")
+
+
+def per_area(text: str) -> bool:
+    """The text prices something per square metre, in a fragment that states a price."""
+    return any(_PER_AREA.search(part) for part in _priced_fragments(text))
+
+
+def area_numbers(text: str) -> set[str]:
+    """The numbers of a size the asker states: the sides of "2 на 3", "3х4", or an area "12 квадратов", "10 м²"."""
+    folded = fold(text)
+    found = {n for match in _DIMENSIONS.finditer(folded) for n in match.groups()}
+    found |= {match.group(1) for match in _AREA_ASKED.finditer(folded)}
+    return {str(int(float(n.replace(",", ".")))) if float(n.replace(",", ".")).is_integer() else n for n in found}
+
+
+# Nouns with a fleeting vowel (беглая гласная): "ковёр" / "ковра", "замок" / "замка", "платок" / "платков". Snowball
+# stems the two apart ("ковер" vs "ковр"); each reads as the other when the knowledge writes the other.
+_CONSONANT = "бвгджзклмнпрстфхцчшщ"
+_FLEETING = re.compile(rf"[а-я]*[{_CONSONANT}][ео][{_CONSONANT}]")
+_CLUSTER = re.compile(rf"[а-я]*[аеиоуыэюя][а-я]*[{_CONSONANT}][{_CONSONANT}]")
+
+
+def fleeting_vowel_forms(word: str) -> list[str]:
+    """The other stem of a noun with a fleeting vowel: "ковер" → "ковр"; "ковры" → "ковер", "ковор"."""
+    forms = []
+    if len(word) >= 4 and _FLEETING.fullmatch(word):
+        forms.append(word[:-2] + word[-1])
+    base = stem(word)
+    if len(base) >= 3 and _CLUSTER.fullmatch(base) and base != word:
+        forms += [base[:-1] + vowel + base[-1] for vowel in "ео"]
+    return forms
+
+
 # A lead time before an event: "отменю за 3 дня до записи" asks about the notice rule, which an item states
 # as "не позднее чем за 48 часов" / "за сутки": the customer's own number is their situation.
 _LEAD_ASKED = re.compile(rf"(?<![а-я])за\s+(\d+)\s*{_UNIT_WORDS}\s+до(?![а-я])")
