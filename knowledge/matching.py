@@ -458,6 +458,8 @@ class KBSnapshot:
     def _spelled(self, word: str) -> bool:
         found = self._spelled_cache.get(word)
         if found is None:
+            if len(self._spelled_cache) > 20_000:  # customers' words, per snapshot: bounded
+                self._spelled_cache.clear()
             found = self._spelled_cache[word] = len(word) >= 5 and not word.isascii() and (
                 word in self.vocabulary or T.stem(word) in self.vocabulary)
         return found

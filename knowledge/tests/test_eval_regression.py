@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer was the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); the beneficiary-phrase check (docs/EVAL.md, "B") removed it.
-FROZEN_FLOORS = {"pulse-fit": (0.68, 0), "vetdrug": (0.45, 0)}  # raised by who/where, Latin readings, V, parts of the day, S, P
+FROZEN_FLOORS = {"pulse-fit": (0.68, 0), "vetdrug": (0.47, 0)}  # raised by who/where, Latin readings, V, parts of the day, S, P, FV
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -88,9 +88,9 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # with alma by the verb's action noun ("AV"), words of one phrase across a preposition ("P") and «по-» verbs ("PF").
 # chisty-list (a dry-cleaning atelier, helper h13p): 32.4 % with 3 shameful answers when written; 45.1 % with none
 # after a customer's verb reaching the price list's action noun (AV), spelled words kept from prefix readings (SP),
-# and the notice / remedy aspects (NR; docs/EVAL.md).
-DEV_FLOORS = {"blesk-detailing": (0.81, 0, 1.0), "ritm-kids": (0.90, 0, 1.0), "alma-house": (0.64, 1, 1.0),
-              "chisty-list": (0.45, 0, 1.0)}
+# and the notice / remedy aspects (NR; docs/EVAL.md); chisty and ritm raised by fleeting vowels and sizes ("FV and SZ").
+DEV_FLOORS = {"blesk-detailing": (0.81, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.64, 1, 1.0),
+              "chisty-list": (0.46, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
