@@ -131,6 +131,21 @@ _PHRASES_EN = {
     "ceramic coating": "керамика", "window tinting": "тонировка", "oil change": "замена масла",
     "tire change": "шиномонтаж", "tyre change": "шиномонтаж", "tire fitting": "шиномонтаж",
     "wheel alignment": "развал-схождение", "protective film": "пленка",
+    # stays, meals, getting there (general words of guest houses, studios, clinics alike)
+    "check-in": "заезд", "check in": "заезд", "checkin": "заезд", "check-out": "выезд", "check out": "выезд",
+    "checkout": "выезд", "early check-in": "ранний заезд", "late check-out": "поздний выезд",
+    "late checkout": "поздний выезд", "airport transfer": "трансфер аэропорт", "airport shuttle": "трансфер аэропорт",
+    "transfer from the airport": "трансфер из аэропорта", "transfer to the airport": "трансфер в аэропорт",
+    "pick up from the airport": "трансфер из аэропорта", "pick me up": "встретить", "pick up": "забрать",
+    "drop off": "привезти", "extra bed": "доп кровать", "per night": "за ночь", "a night": "за ночь",
+    "per person": "с человека", "per hour": "в час", "an hour": "в час", "per month": "в месяц",
+    "security deposit": "залог", "us dollars": "доллары", "foreign currency": "валюта",
+    "bring my dog": "с собакой", "bring a dog": "с собакой", "bring my pet": "с животными",
+    "bring a pet": "с животными", "with a dog": "с собакой", "with my dog": "с собакой", "with a cat": "с кошкой",
+    "with pets": "с животными",
+    "with kids": "с детьми", "with children": "с детьми", "with a child": "с ребенком", "with a baby": "с ребенком",
+    "pet friendly": "с животными", "pet-friendly": "с животными", "included in the price": "входит в стоимость",
+    "is included": "входит", "are included": "входят", "not included": "не входит",
 }
 
 # Words → Russian words ("" drops an English function word). Plural and Snowball-stem forms are
@@ -227,6 +242,37 @@ _WORDS_EN = {
     "downtown": "центр", "full": "полный", "complete": "полный", "monthly": "месяц", "weekly": "неделя",
     "service": "услуга", "services": "услуги", "procedure": "процедура", "new": "новый", "first": "первый",
     "again": "снова", "same": "тот же", "other": "другой", "more": "больше", "less": "меньше",
+    # included, money, documents
+    "included": "входит", "include": "входит", "includes": "входит", "including": "включая", "extra": "доп",
+    "additional": "дополнительно", "dollar": "доллары", "dollars": "доллары", "usd": "доллары", "euro": "евро",
+    "euros": "евро", "currency": "валюта", "tenge": "тенге", "rubles": "рубли", "money": "деньги",
+    "invoice": "счет", "receipt": "чек", "contract": "договор", "documents": "документы", "passport": "паспорт",
+    "tax": "налог", "vat": "ндс", "kaspi": "каспи",
+    # stays and guests
+    "room": "номер", "rooms": "номера", "bed": "кровать", "beds": "кровати", "night": "ночь", "nights": "ночей",
+    "stay": "проживание", "guest": "гость", "guests": "гости", "visitors": "гости", "hotel": "отель",
+    "hostel": "хостел", "apartment": "квартира", "breakfast": "завтрак", "lunch": "обед", "dinner": "ужин",
+    "meal": "питание", "meals": "питание", "food": "еда", "kitchen": "кухня", "fridge": "холодильник",
+    "refrigerator": "холодильник", "laundry": "стирка", "wifi": "вайфай", "wi-fi": "вайфай", "internet": "интернет",
+    "smoking": "курить", "smoke": "курить", "elevator": "лифт", "lift": "лифт", "luggage": "багаж",
+    "baggage": "багаж", "storage": "хранение", "sauna": "сауна", "balcony": "балкон", "view": "вид",
+    "quiet": "тихо", "noise": "шум", "cleaning service": "уборка", "housekeeping": "уборка",
+    # getting there
+    "airport": "аэропорт", "station": "вокзал", "railway": "вокзал", "metro": "метро", "subway": "метро",
+    "bus": "автобус", "taxi": "такси", "shuttle": "трансфер", "mountain": "горы", "mountains": "горы",
+    "building": "корпус", "buildings": "корпуса", "street": "улица", "city": "город", "district": "район",
+    "far": "далеко", "nearby": "рядом", "bring": "взять", "walk": "пешком", "pickup": "забрать", "delivery": "доставка",
+    # animals and family
+    "pet": "животные", "pets": "животные", "animal": "животные", "animals": "животные", "dog": "собака",
+    "dogs": "собаки", "cat": "кошка", "cats": "кошки", "puppy": "собака", "wheelchair": "коляска",
+    "stroller": "коляска", "pregnant": "беременность", "pregnancy": "беременность", "student": "студент",
+    "students": "студенты", "pensioner": "пенсионер", "pensioners": "пенсионеры", "senior": "пенсионер",
+    "family": "семейный", "couple": "двоих", "friends": "друзья",
+    # booking words
+    "cancelled": "отменить", "canceled": "отменить", "refundable": "возврат", "minimum": "минимум",
+    "maximum": "максимум", "advance": "заранее", "early": "рано", "later": "позже", "guarantee": "гарантия",
+    "warranty": "гарантия", "waiting": "ожидание", "wait time": "ожидание", "barber": "барбер",
+    "barbershop": "барбершоп", "dental": "стоматология",
 }
 
 _LETTER = "a-z'"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge import semantics
+from knowledge import kazakh, semantics
 from knowledge import text as T
 
 # Reasons whose hand-overs are never knowledge: the manager answered one person's situation.
@@ -297,11 +297,18 @@ def russian_phrasing(question: str, answer: str = "") -> str:
     transliterated word one edit away from a word of `answer` takes the answer's spelling."""
     normalized = T.normalize(question)
     vocabulary = set(T.words(T.normalize(answer)))
+    lowered = question.lower()
+    foreign = bool(re.search(r"[a-z]|[әғқңөұүһі]", lowered)) or kazakh.looks_kazakh(lowered)
+    source = set(T.words(T.fold(question))) if foreign else set(T.words(normalized))
     out: list[str] = []
     changed = False
     for word in T.words(normalized):
         rendered: str | None = word
-        if word.isascii() and not word.isdigit():
+        if word not in source and not word.isdigit() and not word.isascii():
+            # read by `T.normalize` from Latin-script Russian, Kazakh or English ("banya est'" → «баня есть»)
+            rendered = _snap(word, vocabulary)
+            changed = True
+        elif word.isascii() and not word.isdigit():
             english = T.ENGLISH.get(word, T.ENGLISH.get(T.stem(word), "?"))
             rendered = _snap(T.translit(word), vocabulary) if english == "?" else english
         elif not word.isascii():

@@ -25,7 +25,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge import semantics
 from knowledge import text as T
@@ -107,6 +107,7 @@ class Segment:
     people: dict[str, str] = field(default_factory=dict)  # "15 детей" → {"15": "детей"}
     leads: dict[str, str] = field(default_factory=dict)  # "за 3 дня до" → {"3": "дня"}
     areas: set[str] = field(default_factory=set)  # the numbers of a size: "2 на 3", "12 квадратов"
+    latin: bool = False  # Latin script read in Cyrillic with a guessed word (`T.latin_guessed`): not understood plainly
 
     @property
     def content(self) -> list[QToken]:
@@ -376,10 +377,11 @@ class KBSnapshot:
         return tokens
 
     def segments(self, messages: Sequence[str]) -> list[Segment]:
-        raw: list[str] = []
+        raw: list[tuple[str, bool]] = []
         for message in messages:
-            raw.extend(part for part in _CLAUSE_SPLIT.split(T.normalize(message)) if part and part.strip())
-        segments = [self._segment(part) for part in raw]
+            latin = T.latin_guessed(message)
+            raw.extend((part, latin) for part in _CLAUSE_SPLIT.split(T.normalize(message)) if part and part.strip())
+        segments = [replace(self._segment(part), latin=latin) for part, latin in raw]
         merged: list[Segment] = []
         pending: list[Segment] = []
         for segment in segments:
@@ -388,7 +390,7 @@ class KBSnapshot:
                 # aspect of the topic the burst just named (ellipsis).
                 topic = [t for t in merged[-1].tokens if t.kind == CONTENT]
                 merged.append(Segment(text=segment.text, tokens=topic + segment.tokens, numbers=set(), units={},
-                                      aspects=segment.aspects))
+                                      aspects=segment.aspects, latin=segment.latin or merged[-1].latin))
                 continue
             if not segment.content and not segment.numbers or _situation_only(segment):
                 pending.append(segment)  # "цена?", "привет", "дочке 6 лет": belongs to its neighbour
@@ -760,7 +762,8 @@ def _join(a: Segment, b: Segment) -> Segment:
     return Segment(text=f"{a.text} {b.text}".strip(), tokens=a.tokens + b.tokens, numbers=a.numbers | b.numbers,
                    units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
                    counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words},
-                   people={**a.people, **b.people}, leads={**a.leads, **b.leads}, areas=a.areas | b.areas)
+                   people={**a.people, **b.people}, leads={**a.leads, **b.leads}, areas=a.areas | b.areas,
+                   latin=a.latin or b.latin)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -147,7 +147,7 @@ def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: Segmen
     close = [m for m in result.candidates if m.valid and m.score >= ratio * best.score]
     if len(close) != 2:
         return []
-    if _LATIN.search(segment.text):
+    if _LATIN.search(segment.text) or segment.latin:
         return []
     for token in segment.tokens:
         if token.kind == M.FILLER or T.day_number(token.text) is not None:

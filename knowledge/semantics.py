@@ -127,6 +127,20 @@ def is_verb_form(word: str) -> bool:
     return index < len(hashes) and hashes[index] == target
 
 
+def is_word_form(word: str) -> bool:
+    """A form of a Russian verb (`is_verb_form`) or of a noun of the table ("месяц", "собакой", "ночи"): how a
+    Latin-script word's readings are told from letter strings that are no Russian word (`knowledge.text.translit`:
+    "vyehat" is "выехать", not "вехат")."""
+    return is_verb_form(word) or is_noun_form(word)
+
+
+def is_noun_form(word: str) -> bool:
+    """A form of a noun of the table ("вес", "ночи", "собакой"), whichever of its nouns."""
+    folded = T.fold(word)
+    stem = T.stem(folded)
+    return folded.startswith(stem) and bool(_forms("noun", stem, folded[len(stem):]))
+
+
 def _forms(name: str, stem: str, ending: str) -> set[str]:
     """The keys of table `name` ("noun", "verb") of which stem + ending is a form."""
     found = set()

@@ -54,15 +54,57 @@ def normalize(text: str) -> str:
     """The one normalisation of customer (and item) text before retrieval and the gate:
     lower-case, fold Kazakh letters and ё, drop greeting phrases, then a Kazakh or English
     question's words to the Russian ones the matcher understands (`knowledge.kazakh`,
-    `knowledge.english`; Russian text, Latin-script Russian and Russian text with a Latin brand
-    name stay as they are). Latin-script Russian → Cyrillic (`knowledge.translit.to_cyrillic_text`) belongs here
-    too, on `lowered` before folding; it is not hooked in yet (see that module)."""
-    lowered = text.lower()
+    `knowledge.english`; Russian text and Russian text with a Latin brand name stay as they are).
+    Latin-script Russian is read in Cyrillic first (`_latin_russian_to_cyrillic`)."""
+    lowered = _latin_russian_to_cyrillic(text.lower())
     folded = lowered.translate(_FOLD)
     for phrase in _GREETINGS:
         folded = folded.replace(phrase, " ")
     folded = _WIFI.sub("вайфай", folded)  # "вай фай", "вай-фай": one word, as customers mean it
     return kazakh.to_russian(english.to_russian(folded, lowered), lowered)
+
+
+def is_latin_russian(text: str) -> bool:
+    """A text `normalize` reads from Latin script into Cyrillic (`_latin_russian_to_cyrillic`)."""
+    lowered = text.lower()
+    if not re.search(r"[a-z]", lowered):
+        return False
+    from knowledge import translit as latin
+
+    return latin.looks_russian(lowered)
+
+
+def latin_guessed(text: str) -> bool:
+    """Latin-script Russian with a word none of whose readings is a Russian word the brain knows (a common word of
+    customer questions or a verb's or noun's form): its Cyrillic is a guess, so the text is not understood plainly
+    ("do skolki rabotaete v subbotku?"); "do skolki rabotaete v subbotu?" is read exactly."""
+    if not is_latin_russian(text):
+        return False
+    from knowledge import semantics
+    from knowledge import translit as latin
+
+    for match in latin._latin_words(text.lower()):
+        reading = translit(match.group(0).replace("`", "'").replace("’", "'"))
+        if reading not in _common_words() and not semantics.is_word_form(reading):
+            return True
+    return False
+
+
+def _latin_russian_to_cyrillic(lowered: str) -> str:
+    """A text written in Latin-script Russian ("vo skolko zaezd?", "mozhno pozzhe vyehat") with its Latin words
+    read in Cyrillic (`translit`), so every rule written for Russian sees Russian; English, mostly-Cyrillic text
+    with a Latin brand name, handles and web addresses are left as they are (`knowledge.translit.looks_russian`)."""
+    if not is_latin_russian(lowered):
+        return lowered
+    from knowledge import translit as latin
+
+    out, last = [], 0
+    for match in latin._latin_words(lowered):
+        out.append(lowered[last:match.start()])
+        out.append(translit(match.group(0).replace("`", "'").replace("’", "'")))
+        last = match.end()
+    out.append(lowered[last:])
+    return "".join(out)
 
 
 def words(text: str) -> list[str]:
@@ -80,8 +122,54 @@ def stem(word: str) -> str:
 
 @lru_cache(maxsize=50_000)
 def translit(word: str) -> str:
-    """One reading of a Latin-script Russian word: "skolko" → "сколко", "cena" → "цена" (a "c" before
-    e/i/y/v is "ц", as in "cena", "cvet", "ulica"; before other letters "к", as in "manicure")."""
+    """The Cyrillic reading of a Latin-script Russian word. Writers use several schemes at once and drop the
+    soft sign ("vyehat", "zhit", "est'", "mesyac", "kakoi"), so the letter-by-letter reading (`_translit_default`:
+    "вехат", "жит", "ест", "месяк", "какои") is checked against the Russian words the brain knows: the first of the
+    word's readings (`knowledge.translit.readings`, every scheme) that is a common word of customer questions
+    (the lexicon's and `knowledge.translit.KNOWN_RU`) wins ("есть", "какой"), else the first that is a form of a
+    Russian verb or noun (`knowledge.semantics.is_word_form`: "выехать", "жить", "месяц", "собакой"), else the
+    letter-by-letter reading. A letter-by-letter reading that is a noun's form is kept ("ves" is «вес», not «весь»),
+    one that is a verb's form only when no reading is a common word ("est" is «есть», not «ест»)."""
+    default = _translit_default(word)
+    if len(word) < 2:
+        return default
+    from knowledge import semantics  # semantics imports this module
+
+    if default not in _common_words() and semantics.is_noun_form(default):
+        return default  # "ves" is «вес» (weight), not the common «весь»
+    options = _translit_readings(word)
+    common = [option for option in (default, *options) if option in _common_words()]
+    if common:
+        # the lexicon also lists misspellings ("сколко"): the spelling with a soft sign inside the word wins
+        # ("сколько"); one at the end tells two words apart ("стоит" / "стоить") and the first reading stays
+        same = [option for option in common if latin_skeleton(option) == latin_skeleton(common[0])]
+        return max(same, key=lambda option: option[:-1].count("ь"))
+    if semantics.is_word_form(default):
+        return default
+    for option in options:
+        if semantics.is_word_form(option):
+            return option
+    return default
+
+
+@lru_cache(maxsize=50_000)
+def _translit_readings(word: str) -> tuple[str, ...]:
+    from knowledge import translit as latin
+
+    return tuple(latin.readings(word))
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from knowledge import translit as latin
+
+    return frozenset(_LEXICON_WORDS) | latin.KNOWN_RU
+
+
+@lru_cache(maxsize=50_000)
+def _translit_default(word: str) -> str:
+    """The letter-by-letter reading: "skolko" → "сколко", "cena" → "цена" (a "c" before e/i/y/v is "ц", as in
+    "cena", "cvet", "ulica"; before other letters "к", as in "manicure")."""
     out, i = [], 0
     while i < len(word):
         if word[i] == "c" and word[i + 1 : i + 2] in ("e", "i", "y", "v"):
@@ -107,12 +195,18 @@ def latin_skeleton(word: str) -> str:
 
 
 def latin_reading(word: str, vocabulary: set[str] | frozenset[str], skeletons: dict[str, str]) -> str:
-    """The Cyrillic word a Latin-script word means: its transliteration, or — when that is neither a
+    """The Cyrillic word a Latin-script word means: its transliteration (`translit`) when the knowledge uses it,
+    else the first of its readings the knowledge uses, else its transliteration, or — when that is neither a
     word of the knowledge (`vocabulary`) nor of the lexicon — the knowledge's or the lexicon's word with
     the same skeleton (`skeletons`: skeleton → a word of the knowledge). Words under 5 letters keep their
     transliteration ("ves" is "вес", not "весь")."""
     cyr = translit(word)
-    if len(cyr) < 5 or cyr in vocabulary or cyr in _LEXICON_WORDS:
+    if cyr in vocabulary:
+        return cyr
+    known = next((option for option in _translit_readings(word) if option in vocabulary), None)
+    if known is not None:
+        return known  # "vyhod" → «выход» when the knowledge says it; "ves" → «вес» in a knowledge of weights
+    if len(cyr) < 5 or cyr in _LEXICON_WORDS:
         return cyr
     skeleton = latin_skeleton(cyr)
     return skeletons.get(skeleton) or _LEXICON_SKELETONS.get(skeleton) or cyr
@@ -655,6 +749,14 @@ ENGLISH: dict[str, str | None] = {}
 for _word, _ru in lexicon.ENGLISH.items():
     ENGLISH[_word] = _ru
     ENGLISH.setdefault(_EN.stemWord(_word), _ru)
+# The English glossary's single words too (`knowledge.english`): an English word in a Russian message ("принимаете
+# dollars?", "завтрак included?") is read like the same word in an English message; the matcher's list wins.
+for _word, _ru in english.WORDS.items():
+    if " " not in _word and "-" not in _word:
+        ENGLISH.setdefault(_word, fold(_ru) if _ru else None)
+for _word, _ru in english.WORDS.items():
+    if " " not in _word and "-" not in _word and len(_word) >= 4:
+        ENGLISH.setdefault(_EN.stemWord(_word), fold(_ru) if _ru else None)
 PRICE_CUES = [fold(c) for c in lexicon.PRICE_CUES]
 _LEXICON_WORDS = {w for w in FILLER_WORDS | SOFT_WORDS | GENERIC_WORDS if not w.isascii()}
 _LEXICON_WORDS |= {w for group in lexicon.SYNONYMS for w in words(fold(group)) if not w.isascii()}

@@ -499,7 +499,7 @@ def resolve(snapshot: M.KBSnapshot, segment: M.Segment, candidates: Sequence[M.I
             text=segment.text, tokens=[t for t in segment.tokens if t not in tokens], numbers=segment.numbers - numbers,
             units={n: u for n, u in segment.units.items() if n not in numbers}, aspects=segment.aspects,
             dates=segment.dates, counted=segment.counted, unit_words=segment.unit_words, people=segment.people,
-            leads=segment.leads)
+            leads=segment.leads, latin=segment.latin)
         if not any(not T.is_generic(t.text) for t in reduced.content):
             continue  # the rest of the question must name what is asked about ("для кроссовера?" alone names nothing)
         match = snapshot.match(candidate.external_id, reduced, context=context, asks_price=asks_price, asks_hours=asks_hours)

@@ -1,13 +1,12 @@
 """Latin-script Russian ("skolko stoit manikur", "gde vy nahodites") → Cyrillic.
 
-Pure functions, no Django. Built for `knowledge.text.normalize` (so retrieval, the quality
-gate, `kb_eval` and `ask` would all see "сколько стоит маникюр" instead of Latin letters, and
-the matcher would treat the result like any misspelt Russian) but NOT hooked in yet: measured
-on all six eval sets it made translit questions read exactly like their Cyrillic forms, and so
-inherited the brain's Cyrillic mistakes — one extra shameful answer on a frozen set
-(docs/EVAL.md, "Languages", L2). Hook it in (`normalize`: `to_cyrillic_text`
-on the lower-cased text, before folding) once the brain's gate no longer answers those shapes.
-Until then Latin words keep the matcher's per-word transliteration (`knowledge.text.translit`).
+Pure functions, no Django. `knowledge.text.normalize` reads a text that `looks_russian` in Cyrillic
+(issue 13, "L2 — languages" in docs/EVAL.md), each Latin word through `knowledge.text.translit`: the
+first of this module's `readings` that is a common word of customer questions, else a form of a
+Russian verb or noun (`knowledge.semantics.is_word_form`), else the letter-by-letter reading — so
+retrieval, the gate's Russian rules, `kb_eval` and `ask` see "можно позже выехать" for "mozhno
+pozzhe vyehat". (A first hook, in 2026-12-06, read words through `word_to_cyrillic` below and cost a
+frozen set one shameful answer; the brain has changed since, and the readings now prefer real words.)
 
 1. Detection (`looks_russian`): a text written mostly in Latin letters is Russian when more of
    its words read as Russian than as English. A word reads as English when it is a common
@@ -59,6 +58,7 @@ _COMMON_RU = """
 была были ждать жду ждем приехать приеду прийти приду подойти зайти заехать подъехать доехать добраться
 дорого дешево дешевле дороже примерно максимум минимум больше меньше лучше хуже норм нормально нормальный
 оставить забрать привезти принести взять купить продать продаете продается заказать заказ доставка
+собой мной тобой ним ней них нему ней
 """
 _EN_COMMON = """
 a an the is are am was were be been being do does did done doing have has had having can could would should
@@ -131,12 +131,14 @@ def _units(word: str) -> list[tuple[str, tuple[str, ...]]]:
             if word.startswith(latin, i):
                 prev = word[i - 1] if i else ""
                 nxt = word[i + len(latin)] if i + len(latin) < len(word) else ""
-                if latin == "e" and i == 0:
-                    readings = ("е", "э")
+                if latin == "e" and (i == 0 or prev in _VOWELS):
+                    readings = ("е", "э")  # "etot", "aeroport", "poetomu"
                 elif latin == "u" and prev and prev not in _VOWELS:
                     readings = ("у", "ю")
                 elif latin == "i" and prev in _VOWELS and not nxt:
                     readings = ("й", "и")
+                elif latin == "i" and prev in _VOWELS and nxt not in _VOWELS:
+                    readings = ("и", "й")  # "pozhaluista", "moika", "zaiti"
                 elif latin == "y" and (i == 0 or prev in _VOWELS):
                     readings = ("й", "ы")
                 elif latin == "c" and nxt in ("k",):

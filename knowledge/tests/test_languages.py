@@ -3,6 +3,8 @@ Russian is told from English and transliterated (knowledge.kazakh, knowledge.tra
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from knowledge import kazakh, translit
@@ -20,7 +22,7 @@ from knowledge import text as T
         ("Сенбі күні сағат 7-де бос орын бар ма?", "суббота в 7 бос орын есть?"),
         ("Ертең жазылуға бола ма?", "завтра записаться можно?"),
         ("Сынақ сабақ тегін бе?", "пробное занятие бесплатно ?"),
-        ("Туған күнге жеңілдік бар ма?", "туган день скидка есть?"),
+        ("Туған күнге жеңілдік бар ма?", "день рождения скидка есть?"),
         ("Массаж қанша уақыт алады?", "массаж сколько длится?"),
         ("канша турады маникюр", "сколько стоит маникюр"),  # typed without the Kazakh letters
     ],
@@ -163,13 +165,16 @@ def test_russian_latin_script_russian_and_mixed_text_are_not_treated_as_english(
     from knowledge import english
 
     assert not english.looks_english(text.lower())
-    assert T.normalize(text) == T.fold(text)
+    if translit.looks_russian(text.lower()):
+        assert not re.search(r"[a-z]", T.normalize(text))  # Latin-script Russian is read in Cyrillic
+    else:
+        assert T.normalize(text) == T.fold(text)
 
 
 @pytest.mark.parametrize(
     ("latin", "cyrillic"),
     [("cena", "цена"), ("ceny", "цены"), ("cvet", "цвет"), ("akciya", "акция"), ("studiya", "студия"),
-     ("zanyatiye", "занятие"), ("skolko", "сколко")],
+     ("zanyatiye", "занятие"), ("skolko", "сколько")],
 )
 def test_the_matcher_reads_c_before_a_soft_vowel_as_ts(latin, cyrillic):
     assert T.translit(latin) == cyrillic
@@ -191,3 +196,99 @@ def test_a_latin_word_takes_the_spelling_the_knowledge_uses():
     assert "кататься" in tokens and tokens["кататься"].known  # "катаця": two edits from the KB's word
     cena = snapshot.analyze("cena")[0]
     assert cena.text == "цена" and cena.kind == "filler"  # a price cue, not the unknown word "кена"
+
+
+# --- Latin-script Russian read in Cyrillic by `normalize` (T.translit: readings that are Russian words) ---------
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("vyehat", "выехать"),  # letter by letter "вехат": "ye" after a consonant is «ые» here
+        ("zhit", "жить"), ("pit", "пить"), ("posidet", "посидеть"),  # a verb's soft sign left out
+        ("est", "есть"),  # a common word beats the rarer verb form «ест»
+        ("skolko", "сколько"),  # not the misspelling «сколко» the lexicon also lists
+        ("mesyac", "месяц"), ("den", "день"), ("bron", "бронь"),  # nouns: final "c" is «ц», a soft sign left out
+        ("sobakoi", "собакой"), ("kakoi", "какой"),  # "oi" is «ой»
+        ("ves", "вес"), ("stoit", "стоит"),  # a reading that is already a word stays (not «весь», «стоить»)
+    ],
+)
+def test_a_latin_word_reads_as_the_russian_word_it_spells(latin, cyrillic):
+    assert T.translit(latin) == cyrillic
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("mozhno pozzhe vyehat s parkovki?", "можно позже выехать с парковки?"),  # a car park
+        ("strizhka i brit'e borody skolko?", "стрижка и бритье бороды сколько?"),  # a barber
+        ("mozhno zaplatit kartoi?", "можно заплатить картой?"),  # a dentist
+        ("4to nuzhno vzyat s soboi?", "что нужно взять с собой?"),
+        ("vo skolko otkryvaetes v subbotu?", "во сколько открываетесь в субботу?"),
+        ("s sobakoi mozhno zhdat?", "с собакой можно ждать?"),
+        ("deti mogut zhdat v mashine?", "дети могут ждать в машине?"),  # a car wash
+        ("est' li skidka pensioneram", "есть ли скидка пенсионерам"),
+    ],
+)
+def test_normalize_reads_a_latin_script_russian_question_in_cyrillic(latin, cyrillic):
+    assert T.normalize(latin) == cyrillic
+
+
+@pytest.mark.parametrize("text", ["Do you do tattoo removal?", "Сколько стоит Kaspi Red?", "Instagram: @blesk.detailing.kz"])
+def test_normalize_leaves_english_and_a_latin_brand_in_russian_text_in_latin(text):
+    assert re.search(r"[a-z]", T.normalize(text))
+
+
+def test_a_learned_latin_question_gets_a_russian_phrasing_that_reads_right():
+    from knowledge.learning import russian_phrasing
+
+    assert russian_phrasing("barber est' v voskresenye?") == "барбер есть в воскресенье"
+    assert russian_phrasing("mozhno vyehat pozzhe?") == "можно выехать позже"
+    assert russian_phrasing("skolko stoit prokat tufel?", "Прокат туфель — 1 000 ₸") == "сколько стоит прокат туфель"
+    assert russian_phrasing("вай фай есть?") == ""  # Russian already
+
+
+# --- the general vocabulary of service businesses in Kazakh and English --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Мысықпен келуге бола ма?", "с кошка можно?"),  # the comitative "-пен": with a cat
+        ("Баламен кіруге бола ма?", "с ребенок вход можно?"),
+        ("Картамен төлеуге бола ма?", "с карта оплата можно?"),
+        ("Көлік жуу қанша тұрады?", "машина мойка сколько стоит?"),  # a car wash
+        ("Тіс жұлу бағасы қанша?", "зуб удаление сколько стоит?"),  # a dentist
+        ("Кофе бағаға кіре ме?", "кофе цена входит?"),  # "кіре ме": is it included
+        ("Шығу уақыты қашан?", "выезд когда?"),
+        ("Ертең екі адамға жазылуға бола ма?", "завтра 2 человек записаться можно?"),  # a barber
+        ("Желтоқсанда жұмыс істейсіздер ме?", "декабрь работаете ?"),
+        ("Түскі ас бағаға кіре ме?", "обед цена входит?"),
+        ("Төле би көшесіндегі филиал қайда?", "толе би улица филиал где?"),  # a street's name is no verb
+    ],
+)
+def test_a_kazakh_question_with_general_service_words_is_mapped(question, expected):
+    assert T.normalize(question).strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Is breakfast included?", "завтрак входит?"),
+        ("Do you accept US dollars?", "принимаете доллары?"),
+        ("Can I bring my dog to the barbershop?", "можно с собакой на барбершоп?"),
+        ("What time is check-out?", "во сколько выезд?"),
+        ("Is there a discount for students?", "есть скидка для студенты?"),
+        ("How much is the airport transfer?", "сколько стоит трансфер аэропорт?"),
+    ],
+)
+def test_an_english_question_with_general_service_words_is_mapped(question, expected):
+    assert T.normalize(question).strip() == expected
+
+
+def test_an_english_word_in_a_russian_message_is_read_through_the_glossary():
+    from knowledge.matching import ItemDoc, KBSnapshot
+
+    snapshot = KBSnapshot([ItemDoc("pets", "Можно с собакой?", "Да, с собакой на поводке можно.")])
+    dog = {t.text: t for t in snapshot.analyze("с dog можно?")}["dog"]
+    assert dog.known  # read as «собака», not the letters "дог"

@@ -103,7 +103,7 @@ def test_two_branches_asked_without_naming_one_are_both_answered(tenant_a, groom
 
 @pytest.mark.parametrize("question", [
     "До скольки вы работаете в суботу?",  # a typo: the misread word may be the one that tells them apart
-    "do skolki rabotaete v subbotu?",  # Latin script: the same
+    "do skolki rabotaete v subbotku?",  # Latin script with a word that reads as no Russian word: the same
 ])
 def test_two_branches_stay_ambiguous_when_a_word_was_not_understood_plainly(tenant_a, grooming, question):
     decision = _ask(tenant_a, question)

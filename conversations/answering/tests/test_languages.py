@@ -104,3 +104,70 @@ def test_an_english_question_is_answered_with_the_item_that_states_it(tenant_a, 
 def test_an_english_question_about_what_the_knowledge_lacks_is_handed_over(tenant_a, salon, question):
     decision = decide_reply(tenant_a, None, [question])
     assert decision.action == "escalate" and "₸" not in (decision.text or ""), decision
+
+
+CAR_WASH = [
+    {"id": "pickup-late", "question": "Можно забрать машину позже?",
+     "answer": "Машину можно забрать до 23:00; после закрытия она ночует на охраняемой стоянке, 1 000 ₸ за ночь."},
+    {"id": "waiting", "question": "Сколько ждать, пока моют машину?",
+     "answer": "Ждать мойку кузова — около 30 минут, комплексную — около часа; в зоне отдыха есть кофе."},
+    {"id": "pets", "question": "Можно с собакой в зоне отдыха?", "answer": "Да, с собакой на поводке в зоне отдыха можно."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Караганда, ул. Ерубаева, 12, въезд со двора."},
+    {"id": "price-wash", "question": "Сколько стоит мойка?",
+     "answer": "Мойка кузова — 3 000 ₸, комплексная мойка (кузов и салон) — 6 000 ₸, для внедорожников +1 000 ₸."},
+    {"id": "walk-in", "question": "Можно без записи?", "answer": "Да, без записи: приезжайте с 8:00 до 22:00, очередь обычно до 20 минут."},
+    {"id": "loyalty", "question": "Есть скидка постоянным клиентам?",
+     "answer": "Скидка 15 % тем, кто моет машину у нас каждую неделю; каждая десятая мойка бесплатно."},
+]
+
+
+@pytest.fixture
+def car_wash(tenant_a):
+    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in CAR_WASH)
+    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
+    return services.kb_version_promote(actor=ACTOR, version=version)
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "fact"),
+    [
+        ("skolko zhdat?", "waiting", "30 минут"),  # "ждат" letter by letter: the verb is «ждать»
+        ("mozhno zabrat mashinu pozzhe?", "pickup-late", "23:00"),  # "забрат" → «забрать»
+        ("s sobakoi mozhno?", "pets", "на поводке"),  # "собакои" → «собакой»
+        ("gde vy nahodites?", "address", "Ерубаева, 12"),
+        ("mozhno zaehat bez zapisi?", "walk-in", "22:00"),  # "заехат" → «заехать», a verb the items do not use
+        ("mozhno zhdat v mashine?", "waiting", "30 минут"),
+        ("kofe pit mozhno?", "waiting", "кофе"),  # "пит" → «пить», a verb the items do not use
+        ("s sobakoi posidet mozhno?", "pets", "на поводке"),  # "посидет" → «посидеть»
+        ("mozhno vyehat pozzhe?", "pickup-late", "23:00"),  # "вехат" → «выехать»
+    ],
+)
+def test_a_latin_script_question_whose_letters_read_as_no_word_is_answered(tenant_a, car_wash, question, item, fact):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, decision
+
+
+def test_a_latin_script_question_about_what_the_car_wash_lacks_is_handed_over(tenant_a, car_wash):
+    decision = decide_reply(tenant_a, None, ["s koshkoi mozhno?"])
+    assert decision.action == "escalate", decision
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "fact"),
+    [
+        ("Кешенді жуу қанша тұрады?", "price-wash", "6 000"),  # "кешенді" complex, "жуу" washing
+        ("Итпен келуге бола ма?", "pets", "на поводке"),  # "итпен": with a dog (the comitative)
+        ("Can I bring my dog?", "pets", "на поводке"),
+        ("How much is the car wash for an SUV?", "price-wash", "1 000"),
+        ("в зоне отдыха можно с dog?", "pets", "на поводке"),  # an English word in a Russian message
+    ],
+)
+def test_kazakh_and_english_service_words_reach_the_item(tenant_a, car_wash, question, item, fact):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, decision
+
+
+@pytest.mark.parametrize("question", ["Мысықпен келуге бола ма?", "Can I bring my cat?", "Is breakfast included?"])
+def test_kazakh_and_english_questions_about_what_the_car_wash_lacks_are_handed_over(tenant_a, car_wash, question):
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "escalate", decision
