@@ -89,7 +89,9 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # chisty-list (a dry-cleaning atelier, helper h13p): 32.4 % with 3 shameful answers when written; 45.1 % with none
 # after a customer's verb reaching the price list's action noun (AV), spelled words kept from prefix readings (SP),
 # and the notice / remedy aspects (NR; docs/EVAL.md); chisty and ritm raised by fleeting vowels and sizes ("FV and SZ").
-DEV_FLOORS = {"blesk-detailing": (0.81, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.64, 1, 1.0),
+# Raised by the language layer (docs/EVAL.md, "L2 — languages": Latin-script Russian read through word forms, Kazakh
+# and English service words): alma 64.4 → 73.3 %, blesk 81.8 → 83.1 %, smile 89.4 → 91.5 %.
+DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.73, 1, 1.0),
               "chisty-list": (0.46, 0, 1.0)}
 
 
