@@ -323,3 +323,10 @@ def test_answer_parts_reads_two_parallel_labelled_values_of_one_sentence():
     assert learning.answer_parts("Разовое занятие — 3 000 ₸, у малышей — 2 500 ₸.") == ""
     # Nor a value that goes on in a sentence of its own form ("…: …").
     assert learning.answer_parts("Стрижка — 5 000 ₸, укладка: 3 000 ₸.") == ""
+
+
+def test_a_latin_script_question_is_stored_as_the_whole_text_reads_not_word_by_word():
+    # Per word, "est" is the verb «ест» (eats): stored as a phrasing it made the learned parking item hold a content
+    # word that every later "… est'?" question also has. Read as a text it is «есть», a filler.
+    assert learning.russian_phrasing("parkovka est?", "Бесплатная парковка у входа.") == "парковка есть"
+    assert "маникюр" in learning.russian_phrasing("skolko stoit manikur?", "Маникюр — 5 000 ₸.")
