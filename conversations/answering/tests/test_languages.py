@@ -3,15 +3,10 @@ answered with the item that states the fact, and handed over when the knowledge 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from conversations.answering.brain import decide_reply
-from imperium.core.actors import Actor
-from knowledge import services
-
-ACTOR = Actor.system("test")
+from conversations.answering.tests.kb import kb_serve
 
 SPA = [
     {"id": "price-massage", "question": "Сколько стоит массаж?",
@@ -25,9 +20,7 @@ SPA = [
 
 @pytest.fixture
 def spa(tenant_a):
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in SPA)
-    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
-    return services.kb_version_promote(actor=ACTOR, version=version)
+    return kb_serve(tenant_a, SPA)
 
 
 @pytest.mark.parametrize(
@@ -73,9 +66,7 @@ SALON = [
 
 @pytest.fixture
 def salon(tenant_a):
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in SALON)
-    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
-    return services.kb_version_promote(actor=ACTOR, version=version)
+    return kb_serve(tenant_a, SALON)
 
 
 @pytest.mark.parametrize(
@@ -123,9 +114,7 @@ CAR_WASH = [
 
 @pytest.fixture
 def car_wash(tenant_a):
-    content = "\n".join(json.dumps(item, ensure_ascii=False) for item in CAR_WASH)
-    version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl", content=content)
-    return services.kb_version_promote(actor=ACTOR, version=version)
+    return kb_serve(tenant_a, CAR_WASH)
 
 
 @pytest.mark.parametrize(
