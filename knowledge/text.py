@@ -83,28 +83,21 @@ def latin_guessed(text: str) -> bool:
     from knowledge import semantics
     from knowledge import translit as latin
 
-    for match in latin._latin_words(text.lower()):
-        reading = translit(match.group(0).replace("`", "'").replace("’", "'"))
-        if reading not in _common_words() and not semantics.is_word_form(reading):
-            return True
-    return False
+    readings = (_read_latin(match.group(0)) for match in latin._latin_words(text.lower()))
+    return any(reading not in _common_words() and not semantics.is_word_form(reading) for reading in readings)
+
+
+def _read_latin(word: str) -> str:
+    return translit(word.replace("`", "'").replace("’", "'"))
 
 
 def _latin_russian_to_cyrillic(lowered: str) -> str:
     """A text written in Latin-script Russian ("vo skolko zaezd?", "mozhno pozzhe vyehat") with its Latin words
     read in Cyrillic (`translit`), so every rule written for Russian sees Russian; English, mostly-Cyrillic text
     with a Latin brand name, handles and web addresses are left as they are (`knowledge.translit.looks_russian`)."""
-    if not is_latin_russian(lowered):
-        return lowered
     from knowledge import translit as latin
 
-    out, last = [], 0
-    for match in latin._latin_words(lowered):
-        out.append(lowered[last:match.start()])
-        out.append(translit(match.group(0).replace("`", "'").replace("’", "'")))
-        last = match.end()
-    out.append(lowered[last:])
-    return "".join(out)
+    return latin.to_cyrillic_text(lowered, read=_read_latin)
 
 
 def words(text: str) -> list[str]:

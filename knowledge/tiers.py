@@ -30,7 +30,7 @@ import re
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge import matching as M
 from knowledge import text as T
@@ -495,11 +495,9 @@ def resolve(snapshot: M.KBSnapshot, segment: M.Segment, candidates: Sequence[M.I
         if chosen is None:
             continue
         system, entry = chosen
-        reduced = M.Segment(
-            text=segment.text, tokens=[t for t in segment.tokens if t not in tokens], numbers=segment.numbers - numbers,
-            units={n: u for n, u in segment.units.items() if n not in numbers}, aspects=segment.aspects,
-            dates=segment.dates, counted=segment.counted, unit_words=segment.unit_words, people=segment.people,
-            leads=segment.leads, latin=segment.latin)
+        # The question without the words and numbers the tier's entry took; everything else it says stays.
+        reduced = replace(segment, tokens=[t for t in segment.tokens if t not in tokens], numbers=segment.numbers - numbers,
+                          units={n: u for n, u in segment.units.items() if n not in numbers})
         if not any(not T.is_generic(t.text) for t in reduced.content):
             continue  # the rest of the question must name what is asked about ("для кроссовера?" alone names nothing)
         match = snapshot.match(candidate.external_id, reduced, context=context, asks_price=asks_price, asks_hours=asks_hours)

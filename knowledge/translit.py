@@ -27,6 +27,7 @@ words, question words, days, booking and payment words), never a business's serv
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import snowballstemmer
@@ -230,16 +231,16 @@ def looks_russian(text: str) -> bool:
     return ru > en
 
 
-def to_cyrillic_text(text: str) -> str:
-    """The text with its Latin words transliterated when it is Latin-script Russian; otherwise
-    unchanged (English, mostly-Cyrillic text, no Latin at all)."""
+def to_cyrillic_text(text: str, read: Callable[[str], str] = word_to_cyrillic) -> str:
+    """The text, lower-cased, with its Latin words read in Cyrillic by `read` when it is Latin-script Russian;
+    otherwise unchanged (English, mostly-Cyrillic text, no Latin at all)."""
     if not re.search(r"[a-zA-Z]", text) or not looks_russian(text):
         return text
     lowered = text.lower()
     out, last = [], 0
     for match in _latin_words(lowered):
         out.append(lowered[last:match.start()])
-        out.append(word_to_cyrillic(match.group(0)))
+        out.append(read(match.group(0)))
         last = match.end()
     out.append(lowered[last:])
     return "".join(out)
