@@ -167,6 +167,31 @@ def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: Segmen
     return [best, second]
 
 
+_THIRD_PERSON = frozenset({"он", "она", "они", "него", "нее", "неё", "них", "ним", "ней", "нему", "его", "ее", "её", "их"})
+_NAME = re.compile(r"(?<=[а-яёa-z0-9,;:)»—–-] )([А-ЯЁ][а-яё]{2,})")
+
+
+def _names(text: str) -> set[str]:
+    """The capitalised words inside a sentence: the names of people (and brands) an answer gives."""
+    return {T.fold(name) for name in _NAME.findall(text)}
+
+
+def _named_before(snapshot: M.KBSnapshot, segment: M.Segment, result: SegmentResult, earlier: list[str],
+                  ratio: float) -> M.ItemMatch | None:
+    """"Кто делает имплантацию? какой у него стаж": a follow-up that refers back with a pronoun asks about the one
+    the earlier answer named. Of the items tying on the follow-up's words, the only one naming a person (or brand)
+    that an earlier segment's chosen item names answers it."""
+    if not earlier or not (set(T.words(T.normalize(segment.text))) & _THIRD_PERSON):
+        return None
+    names = set().union(*(_names(snapshot.features[item_id].doc.answer) for item_id in earlier))
+    if not names:
+        return None
+    best = result.chosen
+    close = [m for m in result.candidates if m.valid and best and m.score >= ratio * best.score]
+    naming = [m for m in close if _names(snapshot.features[m.external_id].doc.answer) & names]
+    return naming[0] if len(naming) == 1 and len(close) > 1 else None
+
+
 def retrieve(
     version: KnowledgeVersion,
     messages: Sequence[str],
@@ -244,6 +269,12 @@ def retrieve(
                 result.chosen, result.runner_up, result.resolved_by_context = match, None, True
                 break
 
+    for index, (result, segment) in enumerate(zip(results, segments, strict=True)):
+        if _ambiguous(result, ambiguity_ratio):
+            earlier = [r.chosen.external_id for r in results[:index] if r.chosen and not _ambiguous(r, ambiguity_ratio)]
+            named = _named_before(snapshot, segment, result, earlier, ambiguity_ratio)
+            if named is not None:
+                result.chosen, result.runner_up, result.resolved_by_context = named, None, True
     for result, segment in zip(results, segments, strict=True):
         if _ambiguous(result, ambiguity_ratio):
             result.variants = parallel_variants(snapshot, segment, result, ambiguity_ratio)
