@@ -47,7 +47,7 @@ def test_our_second_business_has_no_shame(tenant_a):
     summary = result["summary"]
     assert summary["shame_rate"] == 0.0, [c for c in result["cases"] if c["shame"]]
     assert summary["escalation_recall"] == 1.0
-    assert summary["categories"]["faq"]["accuracy"] >= 0.91  # 89.4 % with elided nouns; 91.5 % with Kazakh "жұлу" (L2)
+    assert summary["categories"]["faq"]["accuracy"] >= 0.93  # 89.4 % with elided nouns; 91.5 % with Kazakh "жұлу" (L2); 93.6 % with AN
     assert code == 0
 
 
