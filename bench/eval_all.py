@@ -1,12 +1,14 @@
 """Every evaluation set in one go: `onboard_tenant --kb` + `kb_eval --json` per set, on a fresh
 throw-away SQLite database (temporary VAR_DIR), default offline backends. Prints one table.
 
-    .venv/bin/python bench/eval_all.py [--set NAME ...] [--json] [--misses]
+    .venv/bin/python bench/eval_all.py [--set NAME ...] [--json] [--misses] [--forms]
 
 - Sets: every folder of `knowledge/fixtures/eval/` with a `kb.jsonl` and a `cases.jsonl`.
 - FROZEN sets (issue 13's generalisation protocol) are only measured: for them this script prints
   the aggregate numbers and never their cases, misses or shameful case ids, so nobody designs a rule
   from them by accident. `--misses` lists the misses of the other (development) sets.
+- `--forms` adds, per set (frozen ones too: counts only), faq accuracy by the form of the question: Kazakh,
+  English, Latin-script Russian, a burst of several messages, plain Russian (`form_of`).
 - The exit code is 1 when any set has a shameful answer or an escalation recall below 100 %.
 """
 
@@ -87,11 +89,43 @@ def row(name: str, result: dict) -> dict:
     }
 
 
+def form_of(messages: list[str]) -> str:
+    """The form of a customer's question, for the aggregate `--forms` table (the first that applies)."""
+    from knowledge import english, kazakh
+    from knowledge import text as T
+
+    lowered = " ".join(messages).lower()
+    if kazakh.looks_kazakh(lowered):
+        return "kazakh"
+    if english.looks_english(lowered):
+        return "english"
+    if any(T.latin_guessed(m) for m in messages):
+        return "latin"
+    return "burst" if len(messages) > 1 else "plain"
+
+
+FORMS = ("plain", "burst", "latin", "kazakh", "english")
+
+
+def forms(name: str, result: dict) -> dict[str, tuple[int, int]]:
+    """faq answered correctly / asked, by form (counts only, so frozen sets may be shown too)."""
+    messages = {json.loads(line)["id"]: json.loads(line)["messages"]
+                for line in (EVAL_DIR / name / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+    found: dict[str, list[int]] = {form: [0, 0] for form in FORMS}
+    for case in result["cases"]:
+        if case["expected"] == "answer":
+            counts = found[form_of(messages[case["id"]])]
+            counts[0] += int(case["correct"])
+            counts[1] += 1
+    return {form: (ok, total) for form, (ok, total) in found.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", help="only these sets (default: all)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="list the misses of the development sets (never of frozen ones)")
+    parser.add_argument("--forms", action="store_true", help="faq accuracy by the form of the question (counts only)")
     parser.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
                         help="override an answering threshold for this run (e.g. min_confidence=0.35), for calibration")
     args = parser.parse_args()
@@ -103,6 +137,8 @@ def main() -> None:
     for name in names:
         result = evaluate(name)
         rows.append(row(name, result))
+        if args.forms:
+            rows[-1]["forms"] = forms(name, result)
         if args.misses and name not in FROZEN:
             misses[name] = [
                 {k: c[k] for k in ("id", "category", "expected", "actual", "reason", "gate", "reply", "missing", "forbidden", "shame")}
@@ -117,6 +153,15 @@ def main() -> None:
         for r in rows:
             print(f"| {r['set']} | {r['role']} | {r['faq_accuracy']:.1%} ({r['faq_correct']}/{r['faq_total']}) | {r['shame']} | "
                   f"{r['escalation_recall']:.1%} | {r['escalation_precision']:.1%} |")
+        if args.forms:
+            print("\n| set | " + " | ".join(FORMS) + " |")
+            print("| --- |" + " --- |" * len(FORMS))
+            for r in rows:
+                print(f"| {r['set']} | " + " | ".join(f"{ok}/{total}" for ok, total in (r["forms"][f] for f in FORMS)) + " |")
+            totals = [tuple(sum(r["forms"][f][i] for r in rows if r["role"] == role) for i in (0, 1)) for role in ("dev", "frozen")
+                      for f in FORMS]
+            print("| all dev | " + " | ".join(f"{ok}/{total}" for ok, total in totals[: len(FORMS)]) + " |")
+            print("| all frozen | " + " | ".join(f"{ok}/{total}" for ok, total in totals[len(FORMS):]) + " |")
         print("\nfaq misses by gate rule: " + "; ".join(f"{r['set']} {r['faq_miss_rules']}" for r in rows))
         dev = [r for r in rows if r["role"] == "dev"]
         if dev:
