@@ -146,6 +146,9 @@ _PHRASES_EN = {
     "with kids": "с детьми", "with children": "с детьми", "with a child": "с ребенком", "with a baby": "с ребенком",
     "pet friendly": "с животными", "pet-friendly": "с животными", "included in the price": "входит в стоимость",
     "is included": "входит", "are included": "входят", "not included": "не входит",
+    "sugar-free": "без сахара", "sugar free": "без сахара", "gluten-free": "без глютена", "gluten free": "без глютена",
+    "lactose-free": "без лактозы", "lactose free": "без лактозы", "shopping mall": "трц", "shopping centre": "трц",
+    "shopping center": "трц",
 }
 
 # Words → Russian words ("" drops an English function word). Plural and Snowball-stem forms are
@@ -268,6 +271,11 @@ _WORDS_EN = {
     "stroller": "коляска", "pregnant": "беременность", "pregnancy": "беременность", "student": "студент",
     "students": "студенты", "pensioner": "пенсионер", "pensioners": "пенсионеры", "senior": "пенсионер",
     "family": "семейный", "couple": "двоих", "friends": "друзья",
+    # food made to order and shops (bakeries, cafés, florists, shops with delivery)
+    "cake": "торт", "cakes": "торты", "dessert": "десерт", "desserts": "десерты", "cupcake": "капкейк",
+    "cupcakes": "капкейки", "pastry": "выпечка", "pastries": "выпечка", "bakery": "кондитерская", "box": "коробка",
+    "boxes": "коробки", "deliver": "доставка", "delivered": "доставка", "courier": "курьер", "sugar": "сахар",
+    "shop": "магазин", "store": "магазин", "mall": "трц", "order": "заказ", "orders": "заказы",
     # booking words
     "cancelled": "отменить", "canceled": "отменить", "refundable": "возврат", "minimum": "минимум",
     "maximum": "максимум", "advance": "заранее", "early": "рано", "later": "позже", "guarantee": "гарантия",

@@ -57,6 +57,7 @@ _PHRASES_KK = {
     "шығу уақыты": "выезд", "шығу сағаты": "выезд", "қолма қол": "наличные",
     "нақты ақша": "наличные", "көлік тұрағы": "парковка", "үй жануары": "животные", "үй жануарлары": "животные",
     "кіре ме": "входит", "кіреді ме": "входит", "бас тарту": "отмена", "ақшаны қайтару": "вернуть деньги",
+    "неше күн бұрын": "за сколько дней", "қанша күн бұрын": "за сколько дней", "тапсырыс беру": "заказать",
 }
 
 # Stems → Russian word ("" drops a function word). Kazakh endings may follow a stem. Folding
@@ -113,6 +114,8 @@ _WORDS_KK = {
     "шілде": "июль", "тамыз": "август", "қыркүйек": "сентябрь", "қараша": "ноябрь", "желтоқсан": "декабрь",
     # general verbs of services: wash, pull out, complex (a full package)
     "жуу": "мойка", "жуып": "помыть", "жұлу": "удаление", "жұлып": "удалить", "кешенді": "комплексная",
+    # delivering, ordering, "via" (a postposition: "Kaspi арқылы" is "через Kaspi")
+    "жеткізу": "доставка", "жеткіз": "доставка", "арқылы": "", "тапсырыс беру": "заказать",
 }
 
 # Short stems (two letters) that take an ending; "итпен" is "с собакой" (the comitative: "with X").
@@ -138,6 +141,10 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
 ]
 WORDS: dict[str, str] = {_f(k): v for k, v in _WORDS_KK.items()}
 _STEMS = sorted((k for k in WORDS if len(k) >= 3), key=len, reverse=True)
+# Kazakh words that fold onto a Russian word a Kazakh question also uses as a loanword: "төрт" (four) is "торт"
+# (a cake) once ө is folded. Such a word is read as Kazakh only when the text writes its Kazakh letter; "Торттың
+# бағасы қанша?" asks the price of a cake.
+_FOLDS_ONTO_RUSSIAN = {_f(k): k for k in ("төрт",)}
 _STRONG = frozenset(k for k in WORDS if k not in _SHARED and len(k) >= 4)
 _WORD = re.compile(r"[а-я]+(?:-[а-я]+)?")
 _NUMBER_ENDING = re.compile(r"(\d)-(?:[а-я]{1,4})(?![а-я])")
@@ -189,10 +196,26 @@ def to_russian(folded: str, lowered: str | None = None) -> str:
     for pattern, russian in PHRASES:
         text = pattern.sub(russian, text)
 
+    plain = {folded_word for folded_word in _FOLDS_ONTO_RUSSIAN
+             if re.search(rf"(?<![а-яёәғқңөұүһі]){folded_word}", lowered if lowered is not None else folded)}
+
     def word(match: re.Match[str]) -> str:
+        if plain and any(match.group(0).startswith(w) for w in plain):
+            return match.group(0)  # the Russian loanword, written without the Kazakh letter
         found = lookup(match.group(0))
         if found is None:
             return match.group(0)
         return found
 
     return re.sub(r"  +", " ", _WORD.sub(word, text))
+
+
+# The case, possessive and plural endings a Kazakh question puts on a Russian loanword ("цехтың мекенжайы" — the
+# workshop's address, "тортқа" — for a cake, "Шымкенттегі"): at least two letters, so a Russian word's own ending
+# ("торта") is never read as one.
+_LOAN_ENDING = re.compile(_SUFFIX.pattern.replace("{0,3}", "{1,3}"))
+
+
+def loanword_stems(word: str) -> list[str]:
+    """The stems a folded word may be once a Kazakh ending is taken off (longest stem first, at least 3 letters)."""
+    return [word[:cut] for cut in range(len(word) - 2, 2, -1) if _LOAN_ENDING.fullmatch(word[cut:])]

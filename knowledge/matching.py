@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from knowledge import semantics
+from knowledge import kazakh, semantics
 from knowledge import text as T
 
 CONTENT, SOFT, FILLER = "content", "soft", "filler"
@@ -66,6 +66,7 @@ class ItemFeatures:
     numbers: set[str]
     money: bool
     clock: bool
+    surcharge: bool = False  # every price it states is a surcharge ("+1 000 ₸ за 1 кг"): T.surcharge_only
     aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
     fragment_aspects: list[frozenset[str]] = field(default_factory=list)
     counted: set[str] = field(default_factory=set)  # keys of the words written right after a number ("12 детей")
@@ -241,6 +242,7 @@ class KBSnapshot:
             all_keys=all_keys,
             numbers=T.numbers_in(everything),
             money=T.states_price(doc.answer),
+            surcharge=T.surcharge_only(doc.answer),
             clock=T.has_clock_time(doc.answer),
             aspects=T.aspects_stated(doc.answer),
             fragment_aspects=fragment_aspects,
@@ -316,6 +318,12 @@ class KBSnapshot:
                 keys |= T.concept(russian)
                 if T.is_filler(russian):
                     return QToken(word, frozenset(), FILLER, 0.0, False)
+        if not self._known(keys):
+            # A Russian loanword with a Kazakh ending ("цехтың", "тортқа"): the word the knowledge writes.
+            for base in kazakh.loanword_stems(word):
+                if self._known(T.concept(base)):
+                    keys |= T.concept(base)
+                    break
         if not self._known(keys):
             for base in T.diminutive_bases(T.stem(word)):
                 if base in self.vocabulary:
@@ -671,7 +679,10 @@ class KBSnapshot:
         if missing_numbers:
             failures.append("numbers")
             uncovered.extend(missing_numbers)
-        if asks_price and not feats.money and "price" not in feats.question_aspects:
+        if asks_price and "price" not in feats.question_aspects and (
+                not feats.money or feats.surcharge and not _ASKS_EXTRA.search(segment.text)):
+            # "сколько стоит торт за кг?" is not answered by "мастикой — +1 000 ₸ за 1 кг": a surcharge prices an
+            # option, unless the extra is what is asked ("сколько доплата за мастику?").
             failures.append("no_price")
         if asks_hours and not feats.clock and "hours" not in feats.aspects | feats.question_aspects:
             failures.append("no_hours")
@@ -716,6 +727,7 @@ class KBSnapshot:
 
 _NO_KEYS: frozenset[str] = frozenset()
 _NO_LEADS: list[set[str]] = []  # shared, never mutated: most fragments have no parenthetical remark
+_ASKS_EXTRA = re.compile(r"(?<![а-я])(?:доплат|доплач|добав|дополнительн|наценк|надбавк|дороже|сверху|плюсом|\+)")
 _HOW_MUCH = frozenset({"сколько", "скока", "скоко", "сколко", "скок"})
 
 # "если"/"пока" open a condition; not "когда" (also the question word: "когда проходят занятия?") nor "раз"

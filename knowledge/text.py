@@ -44,6 +44,9 @@ _TRANSLIT = [
 
 
 _WIFI = re.compile(r"(?<![а-я])вай[\s-]?фай(?![а-я])")
+# "скидка в день рождения": the day is the birthday itself ("рождения" / "др" carry it), not a day of the week or a
+# duration, so the knowledge's "за 3 дня до дня рождения" and a customer's "на день рождения" meet on "рождения".
+_BIRTHDAY_DAY = re.compile(r"(?<![а-я])(?:день|дня|дню|днем|дне)\s+(?=рожден)")
 
 
 def fold(text: str) -> str:
@@ -61,6 +64,7 @@ def normalize(text: str) -> str:
     for phrase in _GREETINGS:
         folded = folded.replace(phrase, " ")
     folded = _WIFI.sub("вайфай", folded)  # "вай фай", "вай-фай": one word, as customers mean it
+    folded = _BIRTHDAY_DAY.sub("", folded)
     return kazakh.to_russian(english.to_russian(folded, lowered), lowered)
 
 
@@ -437,6 +441,15 @@ def states_price(text: str) -> bool:
     return has_money(text) or bool(_RELATIVE_PRICE.search(text))
 
 
+_SURCHARGE = re.compile(r"\+\s?\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)", re.IGNORECASE)
+
+
+def surcharge_only(text: str) -> bool:
+    """Every amount of money the text states is a surcharge ("мастикой — +1 000 ₸ за 1 кг"): what an option adds to a
+    price, not the price of anything."""
+    return has_money(text) and not _MONEY.search(_SURCHARGE.sub(" ", text))
+
+
 def has_clock_time(text: str) -> bool:
     return bool(_HAS_TIME.search(text))
 
@@ -629,10 +642,14 @@ def verb_cores(word: str, prefixes: tuple[str, ...] = ()) -> list[str]:
                 cores.append(core(stem(word[len(prefix):])))
             break
     cores += [c[:-1] for c in cores if c[-1:] in _THEMATIC and len(c) >= 5]
+    # The "л" a labial takes before an imperfective's "-я-" ("доставлять" of "доставить", "оформлять" of
+    # "оформить"): "доставляете" → "доставл" → "достав" ← "доставка".
+    cores += [m.group(1) for c in cores if (m := _EPENTHETIC_L.fullmatch(c))]
     return [c for c in dict.fromkeys(cores) if len(c) >= 4]
 
 
 _THEMATIC = frozenset("аеи")
+_EPENTHETIC_L = re.compile(r"(\w{4,}[бвмпф])ля?")
 # The prefix that only makes a verb perfective, its meaning unchanged ("почистить", "постирать", "покрасить",
 # "помыть"); "отработать" is not "работа", "заменить" not "мена".
 ASPECT_PREFIXES = ("по",)

@@ -101,6 +101,23 @@ def _prepared(text: str) -> str:
     return folded
 
 
+# "отменю за день до выдачи, вернёте предоплату?", "если не приду, деньги вернёте?": a question about the refund
+# rule, asked with the future "вернёте" in a message that ends with a question mark; a demand says "верните" (or adds
+# a complaint word, which the other patterns catch).
+_REFUND = _compile(COMPLAINT.pattern.split("|(?:", 1)[0])
+_REFUND_QUESTION = _compile(r"(?<![а-я])верн[её]те\s+(?:мне\s+)?(?:деньги|денег|оплату|предоплату)(?![а-я])[^!?]*\?\s*$",
+                            r"(?<![а-я])(?:деньги|оплату|предоплату)\s+(?:мне\s+)?верн[её]те(?![а-я])[^!?]*\?\s*$")
+
+
+def _complaint(folded: str) -> bool:
+    found = COMPLAINT.search(folded)
+    if found is None:
+        return False
+    rest = folded[:found.start()] + " " + folded[found.end():]
+    asked = all(_REFUND_QUESTION.search(line) for line in folded.splitlines() if _REFUND.search(line))
+    return not (_REFUND.fullmatch(found.group(0)) and asked and not COMPLAINT.search(rest))
+
+
 def detect(text: str) -> dict[str, bool]:
     folded = _prepared(text)
     booking = bool(_BOOK_STRONG.search(folded)) or (bool(_BOOK_WEAK.search(folded)) and bool(_WHEN.search(folded)))
@@ -109,7 +126,7 @@ def detect(text: str) -> dict[str, bool]:
     return {
         "injection": bool(INJECTION.search(folded)),
         "toxic": bool(TOXIC.search(folded)),
-        "complaint": bool(COMPLAINT.search(folded)),
+        "complaint": _complaint(folded),
         "booking": booking,
         "manager_request": bool(MANAGER.search(folded)),
         "offtopic": bool(OFFTOPIC.search(folded)),

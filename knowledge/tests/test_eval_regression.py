@@ -92,12 +92,12 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # Raised by the language layer (docs/EVAL.md, "L2 — languages": Latin-script Russian read through word forms, Kazakh
 # and English service words): alma 64.4 → 73.3 %, blesk 81.8 → 83.1 %, smile 89.4 → 91.5 %.
 # sahar-cakes (a cake shop, helper h13r): 53.0 % with 3 shameful answers and recall 95.7 % when written (docs/EVAL.md,
-# "Dev set: sahar-cakes"); its floor is the baseline's. The three shameful answers are the baseline's and may only
-# go away: c130 "skolko stoit tort za kg?" answered with the ingredients item, c064 "Торт-мороженое делаете?"
-# (out_of_kb) answered with the lead-time item, c137 "ваши торты говно" (toxic) answered with the pickup item; the
-# last two are the escalations the baseline answered.
+# "Dev set: sahar-cakes"); TX removed the toxic one (c137 «ваши торты говно»), CW (customers' words) the faq one (c130
+# "skolko stoit tort za kg?" answered with the ingredients item's surcharge) and raised it to 62.0 %. The one shameful
+# answer left is the baseline's and may only go away: c064 "Торт-мороженое делаете?" (out_of_kb) answered with the
+# lead-time item, which is also the escalation the set still answers (recall 97.8 %).
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.73, 1, 1.0),
-              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.53, 3, 0.95)}
+              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.62, 1, 0.97)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
