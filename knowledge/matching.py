@@ -93,6 +93,9 @@ class QToken:
     kind: str
     weight: float
     known: bool  # some item of the KB has it
+    # Keys that cover the word only as a category it belongs to (a wordnet hypernym: "мороженое" → "десерт"): the item
+    # must ask about the category in its own question, not only mention it ("готовые десерты с витрины").
+    general: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -343,8 +346,11 @@ class KBSnapshot:
             corrected = self._correct(word)
             if corrected:
                 keys |= T.concept(corrected)
+        general: set[str] = set()
         if not self._known(keys) and self.relations is not None:
-            keys |= self.relations.keys_for(word)  # "мотора" → "двигател", "собаки" → "животн"
+            related = self.relations.keys_for(word)  # "мотора" → "двигател", "собаки" → "животн"
+            general = (self.relations.generals(word) & related) - keys
+            keys |= related
         if (base := T.perfective_base(word)) in self.vocabulary and not self._known(T.concept(word)):
             keys |= T.concept(base)  # "поменять" against "меняем", "покрасите" against "красим"
         for key in (T.stem(word), word):
@@ -360,7 +366,7 @@ class KBSnapshot:
         known = self._known(frozen)
         if kind == CONTENT and not known and self.relations is not None and self.relations.predicate(word):
             kind = SOFT  # "кто ведёт хип-хоп": a verb no item uses is the question's predicate (semantics, (d))
-        return QToken(word, frozen, kind, self._weight(frozen), known)
+        return QToken(word, frozen, kind, self._weight(frozen), known, frozenset(general))
 
     def analyze(self, text: str) -> list[QToken]:
         tokens = []
@@ -547,6 +553,12 @@ class KBSnapshot:
         return word is not None and bool(feats.per_person) and any(
             t.text == word and t.keys & feats.per_person for t in segment.tokens)
 
+    @staticmethod
+    def _only_as_category(token: QToken, keys: set[str]) -> bool:
+        """The word is found in the answer only as the category it belongs to ("мороженое" in "готовыми десертами с
+        витрины"): the item mentions the kind of thing, it does not say it has this one."""
+        return bool(token.general) and not (token.keys - token.general) & keys
+
     def _compares(self, rest: list[QToken], feats: ItemFeatures) -> bool:
         """The item says how its prices compare, or one of its fragments gives two prices beside the words
         the customer names ("для учеников"). Two prices alone compare nothing the customer asked about."""
@@ -627,7 +639,7 @@ class KBSnapshot:
                 in_question.append(token)
             elif feats.headcount and not segment.numbers and not segment.counted and self._covered(token, feats.headcount):
                 uncovered.append(token.text)  # "гости" against "Стандарт (2 гостя)": a capacity, not a visit
-            elif self._covered(token, feats.all_keys):
+            elif self._covered(token, feats.all_keys) and not self._only_as_category(token, feats.all_keys):
                 rest.append(token)
             elif (day := T.day_number(token.text)) is not None and day in feats.days:
                 days.append(token)  # "в воскресенье?" against "ежедневно" or "пн–вс"

@@ -213,6 +213,15 @@ class Relations:
                     found.add(general)
         return found
 
+    def generals(self, word: str) -> set[str]:
+        """The keys of `keys_for(word)` that name a category `word` belongs to (its wordnet hypernyms), not the word."""
+        if HYPERNYMS not in self.kinds or len(word) < 3 or word.isascii():
+            return set()
+        read = reading(word)
+        if read is None or read[0] == "verb":
+            return set()
+        return {general for general in table().get("hyper", read[1]).split() if general in self.vocabulary}
+
     def _action_nouns(self, verb: str) -> set[str]:
         """(c) The knowledge's noun for the action of a verb ("помоете" → "мыть" → "мойка"): Wiktionary's
         {{действие|…}} definitions; the table reads a perfective "по-" verb as its base ("помыть" → "мыть")."""

@@ -93,11 +93,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # and English service words): alma 64.4 → 73.3 %, blesk 81.8 → 83.1 %, smile 89.4 → 91.5 %.
 # sahar-cakes (a cake shop, helper h13r): 53.0 % with 3 shameful answers and recall 95.7 % when written (docs/EVAL.md,
 # "Dev set: sahar-cakes"); TX removed the toxic one (c137 «ваши торты говно»), CW (customers' words) the faq one (c130
-# "skolko stoit tort za kg?" answered with the ingredients item's surcharge) and raised it to 62.0 %. The one shameful
-# answer left is the baseline's and may only go away: c064 "Торт-мороженое делаете?" (out_of_kb) answered with the
-# lead-time item, which is also the escalation the set still answers (recall 97.8 %).
+# "skolko stoit tort za kg?" answered with the ingredients item's surcharge) and raised it to 62.0 %, HC the last one
+# (c064 "Торт-мороженое делаете?" answered with the lead-time item's "десертами"): shame 0, recall 100 %.
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.73, 1, 1.0),
-              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.62, 1, 0.97)}
+              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.62, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

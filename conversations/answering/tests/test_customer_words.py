@@ -87,3 +87,17 @@ def test_english_and_russian_words_of_shops_selling_food_made_to_order():
     assert "доставка" in T.normalize("Do you deliver?")
     assert T.concept("кило") & T.concept("кг")
     assert T.is_filler("скинуть") and T.is_generic("суммы") and T.is_generic("магазин")
+
+
+def test_a_thing_found_only_as_the_category_an_answer_mentions_is_not_found(tenant_a):
+    kb_serve(tenant_a, [
+        {"id": "lead-time", "question": "За сколько дней заказывать торт?",
+         "answer": "Торт на заказ — за 2 дня. На сегодня торт не сделаем: приходите за готовыми десертами с витрины."},
+        {"id": "pets", "question": "Можно ли прийти с животными?", "answer": "Да, с животными до 10 кг можно."},
+    ])
+    # "мороженое" is a dessert (a wordnet hypernym), but the item only mentions desserts: it says nothing of ice cream.
+    decision = decide_reply(tenant_a, None, ["Торт-мороженое делаете?"])
+    assert decision.action == "escalate" and "2 дня" not in (decision.text or "")
+    # A category the item's own question asks about still covers its members.
+    decision = decide_reply(tenant_a, None, ["с собакой можно?"])
+    assert decision.action == "answer" and decision.sources == ["pets"]
