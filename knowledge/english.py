@@ -127,6 +127,11 @@ _PHRASES_EN = {
     "private lesson": "индивидуальное занятие", "individual lesson": "индивидуальное занятие",
     "personal training": "персональная тренировка", "personal trainer": "персональный тренер",
     "single visit": "разовое посещение", "one-time visit": "разовое посещение", "drop-in": "разовое посещение",
+    "dry clean": "химчистка", "dry-clean": "химчистка", "sugar-free": "без сахара", "sugar free": "без сахара",
+    "gluten-free": "без глютена", "gluten free": "без глютена", "credit card": "карта", "debit card": "карта",
+    "down jacket": "пуховик", "puffer jacket": "пуховик", "fur coat": "шуба", "sheepskin coat": "дубленка",
+    "wedding dress": "свадебное платье", "evening dress": "вечернее платье", "leather jacket": "кожаная куртка",
+    "driving school": "автошкола", "driving lessons": "уроки вождения", "birthday cake": "торт на день рождения",
     "car wash": "мойка", "interior cleaning": "химчистка салона", "dry cleaning": "химчистка",
     "ceramic coating": "керамика", "window tinting": "тонировка", "oil change": "замена масла",
     "tire change": "шиномонтаж", "tyre change": "шиномонтаж", "tire fitting": "шиномонтаж",
@@ -281,6 +286,50 @@ _WORDS_EN = {
     "maximum": "максимум", "advance": "заранее", "early": "рано", "later": "позже", "guarantee": "гарантия",
     "warranty": "гарантия", "waiting": "ожидание", "wait time": "ожидание", "barber": "барбер",
     "barbershop": "барбершоп", "dental": "стоматология",
+    # clothes, textiles and home things (cleaners, ateliers, laundries, shops)
+    "clothes": "одежда", "clothing": "одежда", "garment": "изделие", "garments": "изделия", "dress": "платье",
+    "dresses": "платья", "wedding": "свадебное", "shirt": "рубашка", "blouse": "блузка", "suit": "костюм",
+    "jacket": "куртка", "coat": "пальто", "jeans": "джинсы", "trousers": "брюки", "pants": "брюки", "skirt": "юбка",
+    "sweater": "свитер", "hoodie": "худи", "tie": "галстук", "fur": "мех", "leather": "кожа",
+    "suede": "замша", "wool": "шерсть", "woolen": "шерстяной", "silk": "шелк", "cotton": "хлопок", "shoes": "обувь",
+    "shoe": "обувь", "boots": "сапоги", "sneakers": "кроссовки", "trainers": "кроссовки", "bag": "сумка",
+    "bags": "сумки", "backpack": "рюкзак", "curtains": "шторы", "curtain": "шторы", "carpet": "ковер", "rug": "ковер",
+    "blanket": "одеяло", "pillow": "подушка", "pillows": "подушки", "sofa": "диван", "couch": "диван",
+    "furniture": "мебель", "mattress": "матрас", "stain": "пятно", "stains": "пятна", "zipper": "молния",
+    "zippers": "молния", "zip": "молния", "button": "пуговица", "buttons": "пуговицы", "hem": "подшить",
+    "shorten": "укоротить", "alteration": "подгонка", "alterations": "подгонка", "sew": "пошив", "sewing": "пошив",
+    "tailor": "портной", "tailoring": "пошив", "iron": "глажка", "ironing": "глажка", "replace": "замена",
+    "replacement": "замена", "clean": "чистка", "urgent": "срочно",
+    "urgently": "срочно", "fast": "быстро", "ready": "готово",
+    # clinics and vets
+    "vet": "ветеринар", "veterinarian": "ветеринар", "veterinary": "ветеринарный", "surgery": "операция",
+    "operation": "операция", "neuter": "кастрация", "neutering": "кастрация", "castration": "кастрация",
+    "spay": "стерилизация", "spaying": "стерилизация", "sterilization": "стерилизация", "sterilisation": "стерилизация",
+    "deworming": "дегельминтизация", "fleas": "блохи", "ticks": "клещи", "microchip": "чипирование",
+    "chip": "чипирование", "grooming": "груминг", "claws": "когти", "claw": "когти", "kitten": "котенок",
+    "vaccinations": "прививки", "vaccines": "прививки", "shots": "прививки", "test": "анализ", "tests": "анализы",
+    "blood": "кровь", "urine": "моча", "scan": "узи", "mri": "мрт", "ct": "кт", "emergency": "срочно",
+    "hospital": "стационар", "prescription": "рецепт", "medicine": "лекарство",
+    "medicines": "лекарства", "pharmacy": "аптека", "sick": "болеет", "ill": "болеет",
+    # gyms and studios
+    "unlimited": "безлимит", "visits": "посещения", "annual": "годовой", "yearly": "годовой",
+    "crossfit": "кроссфит", "cardio": "кардио", "stretch": "растяжка", "spinning": "сайклинг",
+    "cycling": "сайклинг", "zumba": "зумба", "kickboxing": "кикбоксинг", "martial": "единоборства",
+    # food and orders
+    "order": "заказ", "orders": "заказ", "cake": "торт", "cakes": "торты", "pastry": "выпечка", "bakery": "пекарня",
+    "dessert": "десерт", "desserts": "десерты", "coffee": "кофе", "kg": "кг", "kilo": "кг", "kilogram": "кг",
+    "vegan": "веган", "sugar": "сахар", "gluten": "глютен", "allergy": "аллергия", "allergic": "аллергия",
+    # schools and courses
+    "school": "школа", "tutor": "репетитор",
+    "online": "онлайн", "offline": "офлайн", "level": "уровень", "beginner": "начинающий", "beginners": "начинающие",
+    "driving": "вождение",
+    # events and rent
+    "rent": "аренда", "rental": "аренда", "hire": "аренда", "event": "мероприятие", "party": "праздник",
+    "photo": "фото", "photos": "фото", "photographer": "фотограф", "video": "видео", "hall": "зал",
+    # shops, businesses, payment brands
+    "shop": "магазин", "store": "магазин", "mall": "тц", "box": "коробка", "deliver": "доставка",
+    "delivers": "доставка", "halal": "халал", "business": "бизнес", "businesses": "бизнес", "company": "компания",
+    "companies": "компании", "corporate": "корпоративный", "visa": "карта", "mastercard": "карта",
 }
 
 _LETTER = "a-z'"

@@ -160,3 +160,37 @@ def test_kazakh_and_english_service_words_reach_the_item(tenant_a, car_wash, que
 def test_kazakh_and_english_questions_about_what_the_car_wash_lacks_are_handed_over(tenant_a, car_wash, question):
     decision = decide_reply(tenant_a, None, [question])
     assert decision.action == "escalate", decision
+
+
+ATELIER = [
+    {"id": "zipper", "question": "Сколько стоит замена молнии?",
+     "answer": "Замена молнии на джинсах или брюках — 2 500 ₸, на куртке — 4 000 ₸."},
+    {"id": "coat", "question": "Сколько стоит химчистка пальто?",
+     "answer": "Химчистка пальто — 6 000 ₸, шерстяного или кашемирового — 7 500 ₸."},
+    {"id": "corporate", "question": "Работаете ли вы с компаниями?",
+     "answer": "Да, заключаем договор с компаниями и отелями, оплата по счёту."},
+    {"id": "sugar-free", "question": "Есть ли торты без сахара?", "answer": "Да, торт без сахара на стевии — 11 000 ₸ за 1 кг."},
+    {"id": "neuter", "question": "Сколько стоит кастрация собаки?", "answer": "Кастрация собаки — 12 000 ₸, наркоз включён."},
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "fact"),
+    [
+        ("Do you replace zippers on jeans? price?", "zipper", "2 500"),
+        ("How much to dry clean a coat?", "coat", "6 000"),
+        ("Do you work with companies?", "corporate", "договор"),
+        ("Do you have sugar-free cakes?", "sugar-free", "11 000"),
+        ("How much is neutering a dog?", "neuter", "12 000"),
+    ],
+)
+def test_english_words_of_ateliers_shops_and_clinics_reach_the_item(tenant_a, question, item, fact):
+    kb_serve(tenant_a, ATELIER)
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, decision.gate[-1]
+
+
+@pytest.mark.parametrize("question", ["How much to dry clean a fur coat?", "How much is spaying a dog?", "Do you replace buttons?"])
+def test_english_questions_about_what_the_atelier_lacks_are_handed_over(tenant_a, question):
+    kb_serve(tenant_a, ATELIER)
+    assert decide_reply(tenant_a, None, [question]).action == "escalate"
