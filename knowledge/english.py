@@ -128,7 +128,7 @@ _PHRASES_EN = {
     "personal training": "персональная тренировка", "personal trainer": "персональный тренер",
     "single visit": "разовое посещение", "one-time visit": "разовое посещение", "drop-in": "разовое посещение",
     "dry clean": "химчистка", "dry-clean": "химчистка", "sugar-free": "без сахара", "sugar free": "без сахара",
-    "gluten-free": "без глютена", "gluten free": "без глютена", "credit card": "карта", "debit card": "карта",
+    "gluten-free": "без глютена", "gluten free": "без глютена",
     "down jacket": "пуховик", "puffer jacket": "пуховик", "fur coat": "шуба", "sheepskin coat": "дубленка",
     "wedding dress": "свадебное платье", "evening dress": "вечернее платье", "leather jacket": "кожаная куртка",
     "driving school": "автошкола", "driving lessons": "уроки вождения", "birthday cake": "торт на день рождения",
@@ -151,7 +151,6 @@ _PHRASES_EN = {
     "with kids": "с детьми", "with children": "с детьми", "with a child": "с ребенком", "with a baby": "с ребенком",
     "pet friendly": "с животными", "pet-friendly": "с животными", "included in the price": "входит в стоимость",
     "is included": "входит", "are included": "входят", "not included": "не входит",
-    "sugar-free": "без сахара", "sugar free": "без сахара", "gluten-free": "без глютена", "gluten free": "без глютена",
     "lactose-free": "без лактозы", "lactose free": "без лактозы", "shopping mall": "трц", "shopping centre": "трц",
     "shopping center": "трц",
 }
@@ -316,9 +315,8 @@ _WORDS_EN = {
     "crossfit": "кроссфит", "cardio": "кардио", "stretch": "растяжка", "spinning": "сайклинг",
     "cycling": "сайклинг", "zumba": "зумба", "kickboxing": "кикбоксинг", "martial": "единоборства",
     # food and orders
-    "order": "заказ", "orders": "заказ", "cake": "торт", "cakes": "торты", "pastry": "выпечка", "bakery": "пекарня",
-    "dessert": "десерт", "desserts": "десерты", "coffee": "кофе", "kg": "кг", "kilo": "кг", "kilogram": "кг",
-    "vegan": "веган", "sugar": "сахар", "gluten": "глютен", "allergy": "аллергия", "allergic": "аллергия",
+    "coffee": "кофе", "kg": "кг", "kilo": "кг", "kilogram": "кг",
+    "vegan": "веган", "gluten": "глютен", "allergy": "аллергия", "allergic": "аллергия",
     # schools and courses
     "school": "школа", "tutor": "репетитор",
     "online": "онлайн", "offline": "офлайн", "level": "уровень", "beginner": "начинающий", "beginners": "начинающие",
@@ -327,7 +325,6 @@ _WORDS_EN = {
     "rent": "аренда", "rental": "аренда", "hire": "аренда", "event": "мероприятие", "party": "праздник",
     "photo": "фото", "photos": "фото", "photographer": "фотограф", "video": "видео", "hall": "зал",
     # shops, businesses, payment brands
-    "shop": "магазин", "store": "магазин", "mall": "тц", "box": "коробка", "deliver": "доставка",
     "delivers": "доставка", "halal": "халал", "business": "бизнес", "businesses": "бизнес", "company": "компания",
     "companies": "компании", "corporate": "корпоративный", "visa": "карта", "mastercard": "карта",
 }
