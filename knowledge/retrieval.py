@@ -167,6 +167,16 @@ def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: Segmen
     return [best, second]
 
 
+def _asked_as_written(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) -> bool:
+    """The segment's words (filler apart, by stem) are those of one of the item's own questions."""
+    def stems(text: str) -> frozenset[str]:
+        return frozenset(T.stem(w) for w in T.words(T.normalize(text)) if not T.is_filler(w) and not w.isdigit())
+
+    asked = stems(segment.text)
+    doc = snapshot.features[item_id].doc
+    return bool(asked) and any(stems(question) == asked for question in (doc.question, *doc.alt_questions))
+
+
 _THIRD_PERSON = frozenset({"он", "она", "они", "него", "нее", "неё", "них", "ним", "ней", "нему", "его", "ее", "её", "их"})
 _NAME = re.compile(r"(?<=[а-яёa-z0-9,;:)»—–-] )([А-ЯЁ][а-яё]{2,})")
 
@@ -247,6 +257,12 @@ def retrieve(
             beside = [m for m in close if snapshot.aspect_beside(m.external_id, segment, frozenset(asked))]
             if len(beside) == 1:
                 result.chosen, result.runner_up = beside[0], None
+        if is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
+            # "как заказать торт?" is the business's own question of one item: asked in its words, it is that item's.
+            close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]
+            same = [m for m in close if _asked_as_written(snapshot, m.external_id, segment)]
+            if len(same) == 1:
+                result.chosen, result.runner_up = same[0], None
         if result.chosen is None:
             resolved = tiers.resolve(snapshot, segment, matches, context=context, asks_price=result.asks_price,
                                      asks_hours=result.asks_hours)

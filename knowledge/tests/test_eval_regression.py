@@ -94,9 +94,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # sahar-cakes (a cake shop, helper h13r): 53.0 % with 3 shameful answers and recall 95.7 % when written (docs/EVAL.md,
 # "Dev set: sahar-cakes"); TX removed the toxic one (c137 «ваши торты говно»), CW (customers' words) the faq one (c130
 # "skolko stoit tort za kg?" answered with the ingredients item's surcharge) and raised it to 62.0 %, HC the last one
-# (c064 "Торт-мороженое делаете?" answered with the lead-time item's "десертами"): shame 0, recall 100 %.
-DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.73, 1, 1.0),
-              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.62, 0, 1.0)}
+# (c064 "Торт-мороженое делаете?" answered with the lead-time item's "десертами"): shame 0, recall 100 %. alma-house
+# and sahar-cakes +1 each by a tie going to the item whose own question was asked ("AW").
+DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.74, 1, 1.0),
+              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.63, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

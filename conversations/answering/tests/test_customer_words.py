@@ -101,3 +101,14 @@ def test_a_thing_found_only_as_the_category_an_answer_mentions_is_not_found(tena
     # A category the item's own question asks about still covers its members.
     decision = decide_reply(tenant_a, None, ["с собакой можно?"])
     assert decision.action == "answer" and decision.sources == ["pets"]
+
+
+def test_a_tie_goes_to_the_item_whose_own_question_the_customer_asked(tenant_a):
+    kb_serve(tenant_a, [
+        {"id": "how-to-order", "question": "Как заказать торт?",
+         "answer": "Чтобы заказать торт, напишите менеджеру в WhatsApp или приходите в Цех. Нужны дата, вес и начинка."},
+        {"id": "prices", "question": "Сколько стоит торт на заказ?",
+         "answer": "Торты на заказ считаем по весу: 9 000 ₸ за 1 кг. Минимальный вес торта на заказ — 1,5 кг."},
+    ])
+    decision = decide_reply(tenant_a, None, ["как заказать торт?"])
+    assert decision.action == "answer" and decision.sources == ["how-to-order"]
