@@ -189,14 +189,19 @@ TOPIC_WORDS = 6
 _LIST_LABEL = re.compile(r"(?:^|[.;!?]\s+)(?:[^\s:;.!?\d]+\s+){0,2}[^\s:;.!?\d]+:")
 
 
-def answer_topic(answer: str) -> str:
+def answer_topic(answer: str, question: str = "") -> str:
     """The label the manager's answer opens with, what it is about: "Форма: …", "Пробное занятие —
     1 000 ₸…" → "Форма", "Пробное занятие" (one to four words, no number). "" when there is none,
     and when the answer is a list of labelled parts ("Центр: …; Юго-Восток: …"): its first label
     names one part, not the topic. The customer's question names only what one customer asked;
-    the label is the business's name for the whole answer (as its own question would be)."""
+    the label is the business's name for the whole answer (as its own question would be). A list
+    of parts may label them with dashes too ("На Абая — платная парковка…. На Орбите — …"): when
+    those labels are variants of what `question` asks (`answer_parts`), the first is a branch, not
+    the topic; as the learned item's phrasing it answered "где вы на Абая?"."""
     match = _LABEL.match(_PARENTHETICAL.sub("", answer or ""))
     if not match or len(_LIST_LABEL.findall(answer)) > 1:
+        return ""
+    if question and answer_parts(answer) and not answer_parts(answer, question):
         return ""
     label = _name_part(match.group(1).strip())
     return label if 1 <= len(content_roots(label)) <= TOPIC_WORDS and len(T.words(T.normalize(label))) <= 8 else ""

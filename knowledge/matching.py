@@ -455,6 +455,8 @@ class KBSnapshot:
                        and folded[i + 1] not in self.vocabulary for i, word in enumerate(folded)):
                     aspects = aspects | {"duration"}
         counted = T.counted_word(T.normalize(part))
+        if not aspects and counted is None and _asks_what_an_action_costs(T.words(T.normalize(part)), tokens):
+            aspects = frozenset({"price"})
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
@@ -503,6 +505,20 @@ class KBSnapshot:
                 if all(t in second for t in remaining) and self._close(remaining, feats.fragment_positions[j]):
                     return True
         return False
+
+    def _topic_unasked(self, in_question: list[QToken], segment: Segment, feats: ItemFeatures, asked: frozenset[str]) -> bool:
+        """A learned item's question is one customer's wording. When what a segment asks of it is only words another item's
+        own question asks the same aspect of ("Какой адрес филиала на Абая?"), and no phrasing of the learned question is
+        asked whole, the segment shares the learned question's qualifier (the branch), not its topic (the parking)."""
+        if not asked:
+            return False
+        query = set().union(*(t.keys for t in segment.tokens)) if segment.tokens else set()
+        if any(content and all(concept & query for concept in content) for content in feats.question_content):
+            return False
+        return any(
+            "learned" not in other.doc.tags and asked <= other.question_aspects
+            and all(self._covered(t, other.question_keys) for t in in_question)
+            for other in self.features.values())
 
     def _only_mentioned(self, token: QToken, feats: ItemFeatures) -> bool:
         """The word occurs in the answer only inside beneficiary/purchase phrases."""
@@ -681,6 +697,12 @@ class KBSnapshot:
             # time, not in a sentence about something else ("В Горах прачечной нет").
             failures.append("not_beside")
             uncovered.extend(t.text for t in rest)
+        if in_question and not rest and "learned" in feats.doc.tags and self._topic_unasked(
+                in_question, segment, feats, segment.aspects | ({"price"} if asks_price else set()) | ({"hours"} if asks_hours else set())):
+            # "Где вы находитесь на Абая?" is not asked of the learned «Парковка на Абая есть?»: the branch is what the
+            # business's own address item asks about, and the learned item's own topic was not asked.
+            failures.append("topic_unasked")
+            uncovered.extend(t.text for t in in_question)
         if segment.counted and not any(self._covered(t, feats.counted) for t in segment.counted):
             failures.append("no_count")  # "сколько детей в группе?" needs an item saying how many children
         missing_numbers = sorted(
@@ -697,6 +719,12 @@ class KBSnapshot:
             # option, unless the extra is what is asked ("сколько доплата за мастику?").
             failures.append("no_price")
         if asks_hours and not feats.clock and "hours" not in feats.aspects | feats.question_aspects:
+            failures.append("no_hours")
+        elif (asks_hours or "hours" in segment.aspects) and rest and not in_question and not any(
+                "hours" in stated and any(self._covered(t, keys) for t in rest)
+                for stated, keys in zip(feats.fragment_aspects, feats.fragment_keys, strict=True)):
+            # "баня до скольки работает?" is not answered by the overview whose hours are the reception's ("Ресепшн …
+            # с 08:00 до 22:00") and which names the sauna in another sentence: as D for a duration.
             failures.append("no_hours")
         for aspect in sorted(segment.aspects - {"price", "hours"}):
             if aspect not in feats.aspects | feats.question_aspects:
@@ -752,6 +780,22 @@ _CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том чт
 # 2 недели" beside "скидка на кератин"): for an item whose own question shares no asked word, they must be stated
 # beside an asked word.
 _BESIDE = frozenset({"duration", "days", "age"})
+
+
+def _asks_what_an_action_costs(folded: list[str], tokens: list[QToken]) -> bool:
+    """"сколько рубашку почистить?", "сколько шторы постирать": «сколько» with an infinitive of an action the knowledge
+    names (its verb or its noun: "почистить" → "чистка") and nothing counted or timed asks what the action costs. Without
+    it the question asked no aspect, and any item mentioning the thing answered it ("Чистим одежду, …"). An infinitive
+    the knowledge does not use is the asker's predicate and asks how long (PV: "сколько носить брекеты")."""
+    if not any(word in _HOW_MUCH for word in folded):
+        return False
+    start = next(i for i, word in enumerate(folded) if word in _HOW_MUCH)
+    kinds = {t.text: t for t in tokens}
+    after = [kinds.get(word) for word in folded[start + 1 : start + 4]]
+    if not after or after[0] is None or after[0].kind != CONTENT or _INFINITIVE.search(after[0].text) \
+            or semantics.is_verb_form(after[0].text):
+        return False  # "сколько носить", "сколько можно заморозить": no object named first
+    return any(t is not None and t.kind == CONTENT and t.known and _INFINITIVE.search(t.text) for t in after[1:])
 
 
 def _situation_only(segment: Segment) -> bool:

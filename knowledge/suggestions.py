@@ -249,7 +249,7 @@ def kb_suggestion_accept(
         parts = learning.answer_parts(answer_text, question_text)
         if parts:
             phrasings.append(parts)
-        topic = learning.answer_topic(answer_text)
+        topic = learning.answer_topic(answer_text, question_text)
         if topic and learning.meaning_key(topic) not in {learning.meaning_key(p) for p in phrasings}:
             phrasings.append(topic)
         external_id = _unique_id(draft, f"learned-{learning.slug_for(question_text)}"[:180])

@@ -97,7 +97,7 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # (c064 "Торт-мороженое делаете?" answered with the lead-time item's "десертами"): shame 0, recall 100 %. alma-house
 # and sahar-cakes +1 each by a tie going to the item whose own question was asked ("AW").
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.74, 1, 1.0),
-              "chisty-list": (0.46, 0, 1.0), "sahar-cakes": (0.63, 0, 1.0)}
+              "chisty-list": (0.48, 0, 1.0), "sahar-cakes": (0.63, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

@@ -1,0 +1,108 @@
+"""A young knowledge base (a business's first few items, then what it learns from its managers) must not answer a
+question from an item that only mentions what was asked: an overview naming a sauna beside the reception's hours, an
+overview naming the clothes it cleans when the price of one is asked, a learned parking item asked for the branch's
+address. Businesses nobody tuned on."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.answering.brain import decide_reply
+from conversations.answering.tests.kb import ACTOR, kb_serve
+from knowledge import learning, services
+from knowledge.models import KnowledgeItem
+from knowledge.suggestions import kb_draft_open, kb_suggestion_accept, kb_suggestion_propose
+
+pytestmark = pytest.mark.django_db
+
+# A shoe and bag repair shop: its overview lists what it repairs, no prices yet.
+REPAIR = [
+    {
+        "id": "about",
+        "question": "Чем вы занимаетесь?",
+        "answer": "«Каблучок» — мастерская в Астане с 2015 года. Ремонтируем обувь и сумки, меняем молнии, красим кожу.",
+    },
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Астана, ул. Кенесары, 40, цокольный этаж."},
+]
+
+
+def test_how_much_to_do_an_action_asks_its_price_not_whether_it_is_done(tenant_a):
+    version = kb_serve(tenant_a, REPAIR)
+    # «сколько» with the action's infinitive and its object asks the price: the overview states none.
+    decision = decide_reply(tenant_a, None, ["сколько молнию поменять?"], kb_version=version)
+    assert decision.action == "escalate", decision.text
+    assert decide_reply(tenant_a, None, ["сколько стоит молнию поменять?"], kb_version=version).action == "escalate"
+    # Whether it is done at all, the overview answers.
+    assert decide_reply(tenant_a, None, ["молнии меняете?"], kb_version=version).action == "answer"
+
+    priced = kb_serve(
+        tenant_a,
+        [
+            *REPAIR,
+            {
+                "id": "zips",
+                "question": "Сколько стоит поменять молнию?",
+                "answer": "Замена молнии: на куртке — 3 000 ₸, на сапогах — 2 500 ₸.",
+            },
+        ],
+    )
+    decision = decide_reply(tenant_a, None, ["сколько молнию поменять?"], kb_version=priced)
+    assert decision.action == "answer" and list(decision.sources) == ["zips"], decision.detail
+
+
+# A country guest house: the overview names the sauna and states the reception's hours.
+LODGE = [
+    {
+        "id": "about",
+        "question": "Что такое «Тау»?",
+        "answer": "«Тау» — гостевой дом в Каскелене: 6 номеров, беседки, сауна и мангальная зона. Ресепшн работает с 08:00 до 22:00.",
+    },
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Каскелен, ул. Абылай хана, 15."},
+]
+
+
+def test_hours_stated_of_something_else_do_not_answer_when_a_thing_the_item_only_names_opens(tenant_a):
+    version = kb_serve(tenant_a, LODGE)
+    decision = decide_reply(tenant_a, None, ["сауна до скольки работает?"], kb_version=version)
+    assert decision.action == "escalate", decision.text
+    decision = decide_reply(tenant_a, None, ["ресепшн до скольки работает?"], kb_version=version)
+    assert decision.action == "answer" and "22:00" in decision.text, decision.detail
+
+
+# A bakery chain with two branches whose addresses the business wrote; a manager taught the parking.
+BAKERY = [
+    {
+        "id": "address-satpaeva",
+        "question": "Какой адрес филиала на Сатпаева?",
+        "answer": "Филиал на Сатпаева: г. Алматы, ул. Сатпаева, 30, 1 этаж.",
+    },
+    {
+        "id": "address-zhandosova",
+        "question": "Какой адрес филиала на Жандосова?",
+        "answer": "Филиал на Жандосова: г. Алматы, ул. Жандосова, 58, вход со двора.",
+    },
+]
+PARKING = "На Сатпаева — бесплатная парковка во дворе, въезд с ул. Манаса. На Жандосова — платная парковка у торгового дома."
+
+
+def test_a_learned_item_is_not_asked_by_its_qualifier_alone(tenant_a):
+    kb_serve(tenant_a, BAKERY)
+    suggestion = kb_suggestion_propose(
+        tenant=tenant_a, questions=["Парковка на Сатпаева есть?"], reply=PARKING, reason="no_knowledge"
+    ).suggestion
+    suggestion, _ = kb_suggestion_accept(actor=ACTOR, suggestion_id=suggestion.pk)
+    item = KnowledgeItem.objects.get(version=suggestion.version, external_id=suggestion.item_external_id)
+    # The branch labels are variants of what the customer asked: neither names the learned item's topic.
+    assert "На Сатпаева" not in item.alt_questions, item.alt_questions
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+
+    decision = decide_reply(tenant_a, None, ["Где вы находитесь на Сатпаева? номер дома"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == ["address-satpaeva"], decision.detail
+    assert "30" in decision.text
+    decision = decide_reply(tenant_a, None, ["парковка на Сатпаева есть?"], kb_version=promoted)
+    assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+
+
+def test_the_opening_label_of_a_list_of_branches_is_not_the_topic():
+    assert learning.answer_topic(PARKING, "Парковка на Сатпаева есть?") == ""
+    assert learning.answer_topic("Заезд (check-in) — с 14:00, выезд (check-out) — до 12:00.", "Во сколько заезд?") == "Заезд"
