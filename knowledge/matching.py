@@ -467,9 +467,10 @@ class KBSnapshot:
     def _covered(self, token: QToken, keys: set[str]) -> bool:
         if token.keys & keys:
             return True
-        if self._spelled(token.text):
-            # A word the knowledge itself spells ("пуховик") is not covered by a shorter word that only begins like it
-            # ("пуховое одеяло"): the prefix reading is for words no item writes (a form Snowball stems apart, a typo).
+        if self._spelled(token.text) or any(self._spelled(base) for base in kazakh.loanword_stems(token.text)):
+            # A word the knowledge itself spells ("пуховик", or "пуховикті": the same with a Kazakh ending) is not
+            # covered by a shorter word that only begins like it ("пуховое одеяло"): the prefix reading is for words no
+            # item writes (a form Snowball stems apart, a typo).
             return False
         return any(prefix in keys for prefix in _prefixes(token.text))
 

@@ -194,3 +194,28 @@ def test_english_words_of_ateliers_shops_and_clinics_reach_the_item(tenant_a, qu
 def test_english_questions_about_what_the_atelier_lacks_are_handed_over(tenant_a, question):
     kb_serve(tenant_a, ATELIER)
     assert decide_reply(tenant_a, None, [question]).action == "escalate"
+
+
+CLEANER = [
+    {"id": "dress", "question": "Сколько стоит химчистка платья?", "answer": "Химчистка платья — 5 000 ₸, вечернего — 8 000 ₸."},
+    {"id": "blanket", "question": "Сколько стоит чистка одеяла?", "answer": "Одеяло синтетическое — 4 000 ₸, пуховое — 6 500 ₸."},
+    {"id": "urgent", "question": "Можно ли почистить срочно?",
+     "answer": "Срочная чистка за 24 часа — наценка 50 %. Пуховики срочно не чистим."},
+    {"id": "vaccine", "question": "Сколько стоит прививка собаке?", "answer": "Комплексная прививка собаке — 9 000 ₸ с осмотром."},
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "fact"),
+    [("Көйлекті химиялық тазалау қанша тұрады?", "dress", "5 000"), ("Итке екпе қанша тұрады?", "vaccine", "9 000")],
+)
+def test_kazakh_words_of_cleaners_and_clinics_reach_the_item(tenant_a, question, item, fact):
+    kb_serve(tenant_a, CLEANER)
+    decision = decide_reply(tenant_a, None, [question])
+    assert decision.action == "answer" and decision.sources == [item] and fact in decision.text, decision.gate[-1]
+
+
+def test_a_word_the_knowledge_spells_keeps_its_meaning_under_a_kazakh_ending(tenant_a):
+    # «пуховик» is written by the knowledge (in the urgent item), so «пуховикті» is not the «пуховое» of the blanket.
+    kb_serve(tenant_a, CLEANER)
+    assert decide_reply(tenant_a, None, ["Пуховикті тазалау қанша тұрады?"]).action == "escalate"
