@@ -324,12 +324,12 @@ EMBEDDINGS_BATCH_SIZE = env.int("EMBEDDINGS_BATCH_SIZE", 32, minimum=1)
 KNOWLEDGE_INDEX = env.choice("KNOWLEDGE_INDEX", "memory", ("memory", "qdrant-local"))
 KNOWLEDGE_HASHING_DIM = env.int("KNOWLEDGE_HASHING_DIM", 512, minimum=64)
 # Wordnet relations that read a customer's word the knowledge never uses (knowledge.semantics):
-# any of synonyms, hypernyms, actions, verbs (comma-separated), or off.
+# any of synonyms, hypernyms, actions, verbs, materials (comma-separated), or off.
 KNOWLEDGE_LEXICAL_RELATIONS = tuple(
-    r for r in env.list("KNOWLEDGE_LEXICAL_RELATIONS", ["synonyms", "hypernyms", "actions", "verbs"]) if r != "off")
-if set(KNOWLEDGE_LEXICAL_RELATIONS) - {"synonyms", "hypernyms", "actions", "verbs"}:
+    r for r in env.list("KNOWLEDGE_LEXICAL_RELATIONS", ["synonyms", "hypernyms", "actions", "verbs", "materials"]) if r != "off")
+if set(KNOWLEDGE_LEXICAL_RELATIONS) - {"synonyms", "hypernyms", "actions", "verbs", "materials"}:
     raise ImproperlyConfigured(
-        "KNOWLEDGE_LEXICAL_RELATIONS must be off or a comma-separated list of synonyms, hypernyms, actions, verbs.")
+        "KNOWLEDGE_LEXICAL_RELATIONS must be off or a comma-separated list of synonyms, hypernyms, actions, verbs, materials.")
 if LLM_BACKEND == "openai" and not (LLM_BASE_URL and LLM_MODEL):
     raise ImproperlyConfigured("LLM_BACKEND=openai needs LLM_BASE_URL and LLM_MODEL.")
 

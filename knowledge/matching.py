@@ -82,6 +82,7 @@ class ItemFeatures:
     lead_time: bool = False  # states a notice period ("не позднее чем за 48 часов")
     per_time: set[str] = field(default_factory=set)  # time units priced one by one ("1 000 ₸ в сутки" → дн, сут)
     per_area: bool = False  # prices per square metre ("1 500 ₸ за м²")
+    day_spans: tuple[tuple[float, float], ...] = ()  # periods the answer states, in days (T.day_spans: "от 7 ночей")
     fragment_two_prices: list[bool] = field(default_factory=list)
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
 
@@ -111,6 +112,7 @@ class Segment:
     people: dict[str, str] = field(default_factory=dict)  # "15 детей" → {"15": "детей"}
     leads: dict[str, str] = field(default_factory=dict)  # "за 3 дня до" → {"3": "дня"}
     areas: set[str] = field(default_factory=set)  # the numbers of a size: "2 на 3", "12 квадратов"
+    periods: dict[str, float] = field(default_factory=dict)  # "на неделю" → {"неделю": 7.0} (T.bare_periods)
     latin: bool = False  # Latin script read in Cyrillic with a guessed word (`T.latin_guessed`): not understood plainly
 
     @property
@@ -258,6 +260,7 @@ class KBSnapshot:
             lead_time=T.states_lead_time(doc.answer),
             per_time=T.per_time_units(doc.answer),
             per_area=T.per_area(doc.answer),
+            day_spans=tuple(T.day_spans(doc.answer)),
             fragment_two_prices=two_prices,
             headcount=T.headcount_keys(doc.answer) or _NO_KEYS,
         )
@@ -461,7 +464,27 @@ class KBSnapshot:
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
                        unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part),
-                       areas=T.area_numbers(part))
+                       areas=T.area_numbers(part), periods=T.bare_periods(part))
+
+    def broadened(self, segment: Segment) -> Segment | None:
+        """The segment with each named thing also read as what it is made of or derived from (`semantics.made_of`,
+        K): "шубу" as the "мех" of "Меха … срочно не чистим", "пуховик" as the "пух" of "изделия на пуху". Only the
+        knowledge's own words, never a generic one. None when no word reads as more than itself."""
+        if self.relations is None or semantics.MATERIALS not in self.relations.kinds:
+            return None
+        tokens, changed = [], False
+        for token in segment.tokens:
+            extra: set[str] = set()
+            if token.kind == CONTENT:
+                # What it is made of, not what it is a kind of: "номер с джакузи?" is not answered by "своя ванная", nor
+                # "ушить шубу" by "ушить одежду" (measured: docs/EVAL.md, "K").
+                made = semantics.made_of(token.text)
+                extra = {k for k in made if k in self.vocabulary and not T.is_generic(k)} - token.keys
+            if extra:
+                changed = True
+                token = QToken(token.text, token.keys | extra, token.kind, token.weight, True)
+            tokens.append(token)
+        return replace(segment, tokens=tokens) if changed else None
 
     # --- evidence -------------------------------------------------------------------------
     def _covered(self, token: QToken, keys: set[str]) -> bool:
@@ -591,6 +614,10 @@ class KBSnapshot:
         against "Малыши 3 лет"): the word is the number's, so the item need not repeat it."""
         if feats.lead_time and token.text in segment.leads.values():
             return True
+        if token.text in segment.periods:
+            # "на неделю скидка?" against "от 7 ночей — 10 %": a period named without a number, in days (U)
+            days = segment.periods[token.text]
+            return any(low <= days <= high for low, high in feats.day_spans)
         if token.text not in segment.unit_words:
             return False
         if segment.unit_words[token.text][1] in feats.per_time:
@@ -832,7 +859,7 @@ def _join(a: Segment, b: Segment) -> Segment:
                    units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
                    counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words},
                    people={**a.people, **b.people}, leads={**a.leads, **b.leads}, areas=a.areas | b.areas,
-                   latin=a.latin or b.latin)
+                   latin=a.latin or b.latin, periods={**a.periods, **b.periods})
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -269,6 +269,16 @@ def retrieve(
             if resolved:
                 result.chosen, result.tier = resolved[0].match, resolved[0]
                 result.runner_up = resolved[1].match if len(resolved) > 1 else None
+        if result.chosen is None and (broad := snapshot.broadened(segment)) is not None:
+            # Nothing answers the thing as the customer named it: read it as what it is made of ("шубу" → "мех",
+            # "пуховик" → "пух"), and answer only when exactly one item then does (the reading never chooses between items).
+            sparse = T.sparse_from_keys({**M.query_weighted_keys(context, 0.3), **M.query_weighted_keys(broad.tokens)})
+            hits = index.search(key, embedder, dense=dense, sparse=sparse, limit=candidates)
+            valid = [m for m in (snapshot.match(item_id, broad, context=context, asks_price=result.asks_price,
+                                                asks_hours=result.asks_hours)
+                                 for item_id, _ in hits if item_id in snapshot.features) if m.valid]
+            if len(valid) == 1:
+                result.chosen = valid[0]
 
     # Context: a segment that is ambiguous or uncovered alone takes an item that another,
     # clearly answered segment of the same burst chose, when that item covers it too.

@@ -46,10 +46,12 @@ from knowledge import text as T
 
 DATA = Path(__file__).resolve().parent / "data" / "lexical_relations.tsv.gz"
 VERB_FORMS = Path(__file__).resolve().parent / "data" / "verb_forms.u32.gz"
-SYNONYMS, HYPERNYMS, ACTIONS, VERBS = "synonyms", "hypernyms", "actions", "verbs"
+NOUN_KINDS = Path(__file__).resolve().parent / "data" / "noun_kinds.tsv.gz"
+SYNONYMS, HYPERNYMS, ACTIONS, VERBS, MATERIALS = "synonyms", "hypernyms", "actions", "verbs", "materials"
 
 _lock = threading.Lock()
 _table: _Packed | None = None
+_kinds: _Packed | None = None
 _verb_forms: array | None = None
 
 
@@ -95,6 +97,40 @@ def table() -> _Packed:
             if _table is None:
                 _table = _Packed(gzip.decompress(DATA.read_bytes()))
     return _table
+
+
+def kinds_table() -> _Packed:
+    global _kinds
+    if _kinds is None:
+        with _lock:
+            if _kinds is None:
+                _kinds = _Packed(gzip.decompress(NOUN_KINDS.read_bytes()))
+    return _kinds
+
+
+def made_of(word: str) -> set[str]:
+    """(e) Stems of what the thing a noun names is made of or derived from, as a dictionary defines it: "шубу" →
+    {мех}, "пуховик" → {пух} (`data/noun_kinds.tsv.gz`, `bench/build_noun_kinds.py`). The word must be a form of
+    exactly one noun of that table."""
+    if len(word) < 3 or word.isascii():
+        return set()
+    folded = T.fold(word)
+    stem = T.stem(folded)
+    if not folded.startswith(stem):
+        return set()
+    packed = kinds_table()
+    ending = folded[len(stem):]
+    lemmas = set()
+    for entry in packed.get("noun", stem).split(";"):
+        lemma, _, endings = entry.partition(":")
+        if lemma and ending in endings.split(","):
+            lemmas.add(lemma)
+    return set(packed.get("made", lemmas.pop()).split()) - _ANY_MATERIAL if len(lemmas) == 1 else set()
+
+
+# Stems of the materials every made thing is of («сумка … из ткани, кожи или другого материала»): they tell nothing
+# ("сумку" read as "ткань" reached «Ткань ваша или из наших образцов» of a tailoring item).
+_ANY_MATERIAL = {"материа", "матер", "веществ", "ткан", "волокн", "сыр"}
 
 
 def _verb_hashes() -> array:

@@ -282,6 +282,44 @@ def quantity_bounds(text: str) -> dict[str, list[tuple[float, float]]]:
     return found
 
 
+# A period a question names without a number ("на неделю скидка?", "через месяц вернёте?"): one week, one month. Not a
+# rate ("раз в неделю", "в месяц") nor a date ("на этой неделе").
+_BARE_PERIOD = re.compile(r"(?<![а-я\d])(?:(на|через|за|в течение)\s+)?(неделю|неделя|месяц|сутки)(?![а-я])")
+_RATE_BEFORE = re.compile(r"(?:\d|(?<![а-я])(?:в|раз|кажд[а-я]*|эт[а-я]*|следующ[а-я]*|прошл[а-я]*))\s*$")
+_DAY_BOUNDED = re.compile(
+    r"(?:(до|не более|не больше|не позднее|в течение|более|больше|свыше|от|с|после)\s+)?(\d+)(?:\s*[–-]\s*(\d+))?\s*"
+    r"(дн|дней|дня|день|сут(?:ок|ки)|недел[а-я]*|месяц[а-я]*|ноч[а-я]*)(?![а-я])")
+
+
+def _days_in(unit: str) -> float:
+    return 7.0 if unit.startswith("недел") else 30.0 if unit.startswith("месяц") else 1.0
+
+
+def bare_periods(text: str) -> dict[str, float]:
+    """Period words of a question without a number, in days: "на неделю скидка есть?" → {"неделю": 7.0}."""
+    folded = fold(text)
+    return {m.group(2): _days_in(m.group(2)) for m in _BARE_PERIOD.finditer(folded)
+            if m.group(1) or not _RATE_BEFORE.search(folded[:m.start()])}
+
+
+def day_spans(text: str) -> list[tuple[float, float]]:
+    """The periods an answer states, in days, whatever the unit: "от 7 ночей" → (7, ∞), "в течение 14 дней" → (0, 14),
+    "3 месяца" → (90, 90). A night is a day of a stay."""
+    found = []
+    for word, low, high, unit in _DAY_BOUNDED.findall(fold(text)):
+        factor = _days_in(unit)
+        a = float(low) * factor
+        if high:
+            found.append((a, float(high) * factor))
+        elif word in ("до", "не более", "не больше", "не позднее", "в течение"):
+            found.append((0.0, a))
+        elif word:
+            found.append((a, math.inf))
+        else:
+            found.append((a, a))
+    return found
+
+
 # People a question counts ("на др будет 15 детей", "нас 6 человек") and the prices an item states per
 # person ("каждый следующий ребёнок — 3 000 ₸", "2 000 ₸ с человека"): a party's size is the asker's
 # situation, answered by the per-person rule, not a variant the item must list.
