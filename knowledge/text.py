@@ -49,6 +49,23 @@ _WIFI = re.compile(r"(?<![а-я])вай[\s-]?фай(?![а-я])")
 _BIRTHDAY_DAY = re.compile(r"(?<![а-я])(?:день|дня|дню|днем|дне)\s+(?=рожден)")
 
 
+# Chat shorthand (`knowledge.lexicon.COLLOQUIAL_RU`) as whole words, and thousands written short after a number
+# ("5к", "5 тыс", "1,5 тыщи" → "5000", "1500": the number a price list states as "5 000 ₸"); a bare "к" after a
+# number is a thousand only when written on the number ("5к"), since "в 5 к вам" is the preposition.
+_COLLOQUIAL = re.compile(
+    r"(?<![a-zа-я-])(" + "|".join(sorted(map(re.escape, lexicon.COLLOQUIAL_RU), key=len, reverse=True)) + r")(?![a-zа-я-])")
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})(?:[.,](\d))?(?:\s*(?:тыс(?:яч[аиу]?|\.)?|тыщ[аиу]?)|[кk])(?![a-zа-я])\.?")
+# "в 2ч", "2 ч": the hour after a number (not "км/ч").
+_HOURS_SHORT = re.compile(r"(?<![\d/])(\d{1,2})\s*ч(?![a-zа-я/])\.?")
+
+
+def colloquial_to_plain(folded: str) -> str:
+    """`folded` with chat shorthand read as the words a business writes (see `_COLLOQUIAL`, `_THOUSANDS`)."""
+    folded = _THOUSANDS.sub(lambda m: str(int(m.group(1)) * 1000 + int(m.group(2) or 0) * 100), folded)
+    folded = _HOURS_SHORT.sub(lambda m: f"{m.group(1)} часа", folded)
+    return _COLLOQUIAL.sub(lambda m: lexicon.COLLOQUIAL_RU[m.group(1)], folded)
+
+
 def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
@@ -63,6 +80,7 @@ def normalize(text: str) -> str:
     folded = lowered.translate(_FOLD)
     for phrase in _GREETINGS:
         folded = folded.replace(phrase, " ")
+    folded = colloquial_to_plain(folded)
     folded = _WIFI.sub("вайфай", folded)  # "вай фай", "вай-фай": one word, as customers mean it
     folded = _BIRTHDAY_DAY.sub("", folded)
     return kazakh.to_russian(english.to_russian(folded, lowered), lowered)
