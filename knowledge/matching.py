@@ -215,7 +215,7 @@ class KBSnapshot:
         fragment_leads: list[list[set[str]]] = []
         two_prices: list[bool] = []
         for index, sentence in enumerate(T.sentences(doc.answer)):
-            for lead, body, remark in T.fragment_parts(sentence):
+            for lead, body, remark in T.fragment_parts(T.without_question_topics(sentence)):
                 part = f"{lead} {body}".strip()
                 # A parenthetical remark's clauses each go with the word it follows ("Эконом (…, душ и туалет на
                 # этаже)"); a sentence's heading is not joined this way (measured: a frozen answer lost to new ties).

@@ -586,6 +586,20 @@ def outside_mentions(fragment: str) -> str:
     return _MENTION.sub(" ", fragment)
 
 
+# What one answers questions about ("Отвечаю на вопросы о тортах, ценах, начинках, доставке и оплате", "по вопросам
+# доставки пишите…"): the topics of a conversation, not facts about them. To the end of the sentence (a list).
+_QUESTION_TOPICS = re.compile(
+    r"(?:(?<![а-яё])(?:отвечаю|отвечаем|отвечу|ответим)\s+на\s+)?(?<![а-яё])(?:вопрос[а-яё]*)\s+(?:о|об|обо|про|по)\s+[^.;!?()]*",
+    re.IGNORECASE,
+)
+
+
+def without_question_topics(text: str) -> str:
+    """The text without the topics it says questions are answered about (`_QUESTION_TOPICS`): a bot's or a
+    business's self-description names them, and "доставка есть?" is not answered by "отвечаю на вопросы о доставке"."""
+    return _QUESTION_TOPICS.sub(" ", text)
+
+
 def clauses(fragment: str) -> list[str]:
     """Comma-separated clauses of a fragment; a lead-in before a colon joins each. A dash joins a name to its value
     ("групповой абонемент — 22 000 ₸ в месяц"), so it separates no clauses."""

@@ -106,3 +106,24 @@ def test_a_learned_item_is_not_asked_by_its_qualifier_alone(tenant_a):
 def test_the_opening_label_of_a_list_of_branches_is_not_the_topic():
     assert learning.answer_topic(PARKING, "Парковка на Сатпаева есть?") == ""
     assert learning.answer_topic("Заезд (check-in) — с 14:00, выезд (check-out) — до 12:00.", "Во сколько заезд?") == "Заезд"
+
+
+# A bakery's first two items: the bot's self-description lists what it answers questions about.
+BOT = [
+    {
+        "id": "about-bot",
+        "question": "Вы бот? С кем я переписываюсь?",
+        "answer": "Я — бот-помощник пекарни «Нан». Отвечаю на вопросы о хлебе, ценах, начинках, доставке и оплате. "
+        "Оформить заказ я не могу — это делает администратор.",
+    },
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Тараз, ул. Толе би, 12."},
+]
+
+
+def test_the_topics_a_bot_answers_questions_about_are_not_facts_about_them(tenant_a):
+    version = kb_serve(tenant_a, BOT)
+    for question in ("доставка есть?", "какие начинки есть?", "оплата картой?"):
+        decision = decide_reply(tenant_a, None, [question], kb_version=version)
+        assert decision.action == "escalate", (question, decision.text)
+    decision = decide_reply(tenant_a, None, ["вы бот?"], kb_version=version)
+    assert decision.action == "answer" and list(decision.sources) == ["about-bot"], decision.detail
