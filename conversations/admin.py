@@ -387,7 +387,7 @@ class OutboundMessageAdmin(TenantScopedAdmin):
 ASPECT_LABELS = {
     "price": _("a price"), "hours": _("opening hours"), "duration": _("how long it takes"), "days": _("which days"),
     "address": _("an address"), "age": _("an age"), "phone": _("a phone number"), "person": _("who does it (a person)"),
-    "place": _("where it takes place"),
+    "place": _("where it takes place"), "lead": _("how far ahead to order or book"),
 }
 
 

@@ -807,7 +807,7 @@ _CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том чт
 # Aspects a question asks of its topic that an item may state of something else in another fragment ("акция действует
 # 2 недели" beside "скидка на кератин"): for an item whose own question shares no asked word, they must be stated
 # beside an asked word.
-_BESIDE = frozenset({"duration", "days", "age"})
+_BESIDE = frozenset({"duration", "lead", "days", "age"})
 
 
 def _asks_what_an_action_costs(folded: list[str], tokens: list[QToken]) -> bool:

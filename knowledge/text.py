@@ -920,6 +920,8 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\d+(?:[,.]\d+)?\s*(?:мин|час|сек|дн|недел)[а-яё]*+(?!\s+(?:после|до)\s)|длительност|займ[её]т|длится",
                            re.IGNORECASE),
     "days": re.compile(rf"(?<![а-яё]){_WEEKDAY}(?![а-яё])", re.IGNORECASE),
+    # How far ahead ("минимум за 3 дня", "за 48 часов до выдачи", "за сутки").
+    "lead": _LEAD_STATED,
     "address": re.compile(r"(?<![а-яё])(?:ул|пр|мкр|пр-т|г|д)\.|проспект|улиц|мкр|этаж|(?<![а-яё])вход(?![а-яё])", re.IGNORECASE),
     # An age, not an experience ("стаж 10 лет", "опыт работы 8 лет") nor a year ("с 2017 года").
     "age": re.compile(r"(?<!стаж )(?<!стажем )(?<!опыт )(?<!опытом )(?<!работы )"

@@ -126,7 +126,7 @@ _NUMBERED = re.compile(r"^(\d{1,2})\s*(?:-?(?:й|я|е|го|ой))?\s+([а-яa-z
 _NAMED = re.compile(r"^[а-яa-z][а-яa-z-]*(?:\s+[а-яa-z][а-яa-z-]*){0,2}$")
 _HEADING = re.compile(r"^([^:;]{1,80}):(?!\d)\s*(.+)$", re.DOTALL)  # not the colon of "08:00"
 _WORDS = re.compile(r"[a-zа-я]+(?:-[a-zа-я]+)*")
-_NOT_MEMBERS = frozenset({"price", "hours", "days", "address", "phone", "duration"})
+_NOT_MEMBERS = frozenset({"price", "hours", "days", "address", "phone", "duration", "lead"})
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # as what it is made of when nothing names it ("K"): 48.0 → 51.0 %; alma by a period without a number read in days
 # ("U"): 74.3 → 75.2 %. chisty +1 by chat shorthand read as plain words ("CS": «чё по ценам»): 51.0 → 52.0 %.
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.75, 1, 1.0),
-              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.63, 0, 1.0)}
+              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.64, 0, 1.0)}  # LT: 64.0 %
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
