@@ -113,6 +113,7 @@ class Segment:
     leads: dict[str, str] = field(default_factory=dict)  # "за 3 дня до" → {"3": "дня"}
     areas: set[str] = field(default_factory=set)  # the numbers of a size: "2 на 3", "12 квадратов"
     periods: dict[str, float] = field(default_factory=dict)  # "на неделю" → {"неделю": 7.0} (T.bare_periods)
+    deadlines: set[str] = field(default_factory=set)  # "на завтра успеете?" → {"завтра"} (T.deadline_days)
     latin: bool = False  # Latin script read in Cyrillic with a guessed word (`T.latin_guessed`): not understood plainly
 
     @property
@@ -464,7 +465,7 @@ class KBSnapshot:
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
                        unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part),
-                       areas=T.area_numbers(part), periods=T.bare_periods(part))
+                       areas=T.area_numbers(part), periods=T.bare_periods(part), deadlines=T.deadline_days(part))
 
     def broadened(self, segment: Segment) -> Segment | None:
         """The segment with each named thing also read as what it is made of or derived from (`semantics.made_of`,
@@ -612,8 +613,8 @@ class KBSnapshot:
     def _measured(token: QToken, segment: Segment, feats: ItemFeatures) -> bool:
         """The unit word of a quantity the item states in that unit ("4 года" against "3–5 лет", "3 года"
         against "Малыши 3 лет"): the word is the number's, so the item need not repeat it."""
-        if feats.lead_time and token.text in segment.leads.values():
-            return True
+        if feats.lead_time and (token.text in segment.leads.values() or token.text in segment.deadlines):
+            return True  # "за 3 дня до", "на завтра успеете?" against "минимум за 2 дня до выдачи"
         if token.text in segment.periods:
             # "на неделю скидка?" against "от 7 ночей — 10 %": a period named without a number, in days (U)
             days = segment.periods[token.text]
@@ -859,7 +860,8 @@ def _join(a: Segment, b: Segment) -> Segment:
                    units={**a.units, **b.units}, aspects=a.aspects | b.aspects, dates=a.dates | b.dates,
                    counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words},
                    people={**a.people, **b.people}, leads={**a.leads, **b.leads}, areas=a.areas | b.areas,
-                   latin=a.latin or b.latin, periods={**a.periods, **b.periods})
+                   latin=a.latin or b.latin, periods={**a.periods, **b.periods},
+                   deadlines=a.deadlines | b.deadlines)
 
 
 def _join_all(segments: list[Segment]) -> Segment:

@@ -433,6 +433,25 @@ def lead_times(text: str) -> dict[str, str]:
     return {str(int(m.group(1))): m.group(2) for m in _LEAD_ASKED.finditer(fold(text))}
 
 
+# A relative day asked with a readiness verb: "на завтра успеете?", "к субботе сделаете?", "до пятницы будет готов?"
+# asks whether the order can be ready by then, which an item stating a lead time ("минимум за 2 дня до выдачи")
+# answers; the day is the asker's situation, like the number of "за 3 дня до" (DL).
+_DEADLINE_DAY = re.compile(
+    r"(?<![а-я])(?:на|к|ко|до)\s+(сегодня|завтра|послезавтра|понедельник[ау]?|вторник[ау]?|сред[уые]|четверг[ау]?|"
+    r"пятниц[уые]|суббот[уые]|воскресень[еяю]|выходны[ме]|выходных)(?![а-я])")
+_READINESS = re.compile(r"(?<![а-я])(?:успе[а-я]*|готов[а-я]*|сделает[а-я]*|сделать|испеч[а-я]*|испек[а-я]*|"
+                        r"приготов[а-я]*)(?![а-я])")
+
+
+def deadline_days(text: str) -> set[str]:
+    """The relative days a readiness question names: "на завтра успеете?" → {"завтра"}; nothing without a verb of
+    readiness ("на завтра запись есть?" is a booking, not a lead time)."""
+    folded = fold(text)
+    if not _READINESS.search(folded):
+        return set()
+    return {m.group(1) for m in _DEADLINE_DAY.finditer(folded)}
+
+
 def states_lead_time(text: str) -> bool:
     return bool(_LEAD_STATED.search(fold(text)))
 

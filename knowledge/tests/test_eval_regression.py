@@ -97,9 +97,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # (c064 "Торт-мороженое делаете?" answered with the lead-time item's "десертами"): shame 0, recall 100 %. alma-house
 # and sahar-cakes +1 each by a tie going to the item whose own question was asked ("AW"). chisty raised by a thing read
 # as what it is made of when nothing names it ("K"): 48.0 → 51.0 %; alma by a period without a number read in days
-# ("U"): 74.3 → 75.2 %. chisty +1 by chat shorthand read as plain words ("CS": «чё по ценам»): 51.0 → 52.0 %.
+# ("U"): 74.3 → 75.2 %. chisty +1 by chat shorthand read as plain words ("CS": «чё по ценам»): 51.0 → 52.0 %. sahar-cakes
+# +1 by a relative day asked with a readiness verb read as the lead-time question ("DL"): 64.0 → 65.0 % (after LT).
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.75, 1, 1.0),
-              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.64, 0, 1.0)}  # LT: 64.0 %
+              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.65, 0, 1.0)}  # LT: 64.0 %, DL: 65.0 %
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
