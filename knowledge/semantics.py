@@ -50,8 +50,7 @@ NOUN_KINDS = Path(__file__).resolve().parent / "data" / "noun_kinds.tsv.gz"
 SYNONYMS, HYPERNYMS, ACTIONS, VERBS, MATERIALS = "synonyms", "hypernyms", "actions", "verbs", "materials"
 
 _lock = threading.Lock()
-_table: _Packed | None = None
-_kinds: _Packed | None = None
+_tables: dict[Path, _Packed] = {}
 _verb_forms: array | None = None
 
 
@@ -90,22 +89,23 @@ class _Packed:
         return self.data[start:end if end >= 0 else len(self.data)].decode()
 
 
-def table() -> _Packed:
-    global _table
-    if _table is None:
+def _loaded(path: Path) -> _Packed:
+    """A packed table, read once per process on first use."""
+    found = _tables.get(path)
+    if found is None:
         with _lock:
-            if _table is None:
-                _table = _Packed(gzip.decompress(DATA.read_bytes()))
-    return _table
+            found = _tables.get(path)
+            if found is None:
+                found = _tables[path] = _Packed(gzip.decompress(path.read_bytes()))
+    return found
+
+
+def table() -> _Packed:
+    return _loaded(DATA)
 
 
 def kinds_table() -> _Packed:
-    global _kinds
-    if _kinds is None:
-        with _lock:
-            if _kinds is None:
-                _kinds = _Packed(gzip.decompress(NOUN_KINDS.read_bytes()))
-    return _kinds
+    return _loaded(NOUN_KINDS)
 
 
 def made_of(word: str) -> set[str]:
