@@ -21,3 +21,10 @@ def test_how_far_ahead_is_answered_by_the_item_stating_the_lead_time(tenant_a, q
     decision = decide_reply(tenant_a, None, [question])
     assert decision.action == "answer" and decision.sources == ["booking"] and "за 3 дня" in decision.text, decision.gate[-1]
     assert "8 000" not in decision.text
+
+
+def test_a_bare_za_skolko_still_asks_the_price(tenant_a):
+    # Without an ordering or booking verb «за сколько» is "for how much": the rent item answers, not the lead time.
+    kb_serve(tenant_a, STUDIO)
+    decision = decide_reply(tenant_a, None, ["за сколько можно снять зал на час?"])
+    assert decision.action == "answer" and decision.sources == ["rent"] and "8 000" in decision.text, decision.gate[-1]
