@@ -99,8 +99,11 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # as what it is made of when nothing names it ("K"): 48.0 → 51.0 %; alma by a period without a number read in days
 # ("U"): 74.3 → 75.2 %. chisty +1 by chat shorthand read as plain words ("CS": «чё по ценам»): 51.0 → 52.0 %. sahar-cakes
 # +1 by a relative day asked with a readiness verb read as the lead-time question ("DL"): 64.0 → 65.0 % (after LT).
+# remfon-service (a phone/laptop repair service, helper h13r): 25.5 % with no shameful answer and recall 100 % when
+# written (docs/EVAL.md, "Dev set: remfon-service").
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.75, 1, 1.0),
-              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.65, 0, 1.0)}  # LT: 64.0 %, DL: 65.0 %
+              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.65, 0, 1.0),
+              "remfon-service": (0.25, 0, 1.0)}  # LT: 64.0 %, DL: 65.0 %
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
