@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from knowledge import kazakh, semantics
 from knowledge import text as T
+from knowledge import translit as latin
 
 CONTENT, SOFT, FILLER = "content", "soft", "filler"
 
@@ -183,6 +184,7 @@ class KBSnapshot:
         self._stem_deletes: dict[str, set[str]] = {}
         self._spelled_cache: dict[str, bool] = {}
         self._skeletons: dict[str, str] | None = None
+        self._sound_index: dict[str, set[str]] | None = None  # sound skeleton → Latin words of the knowledge (BR)
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
         for key in self.vocabulary:
@@ -312,6 +314,25 @@ class KBSnapshot:
                     self._skeletons.setdefault(T.latin_skeleton(key), key)
         return self._skeletons
 
+    def _sounded(self, word: str) -> set[str]:
+        """The knowledge's Latin words a Cyrillic word sounds like (`translit.latin_sound`): a customer types "айфон",
+        "ксяоми", "макбук" for the "iPhone", "Xiaomi", "MacBook" a price list writes. Words of 4 letters or more whose
+        skeleton has two consonants or more, so short words and vowels alone never meet a name by chance."""
+        if self._sound_index is None:
+            index: dict[str, set[str]] = {}
+            for key in self.vocabulary:
+                if key.isascii() and key.isalpha() and len(key) >= 3:
+                    for skeleton in latin.latin_sound(key):
+                        if latin.sound_consonants(skeleton) >= 2:
+                            index.setdefault(skeleton, set()).add(key)
+            self._sound_index = index
+        for probe in (word, T.stem(word)):
+            if len(probe) >= 4 and not probe.isascii():
+                skeleton = latin.cyrillic_sound(probe)
+                if latin.sound_consonants(skeleton) >= 2 and skeleton in self._sound_index:
+                    return set(self._sound_index[skeleton])
+        return set()
+
     def _russian_token(self, word: str) -> QToken:
         if T.is_filler(word) or len(word) == 1:  # "3х шаговая": a lone letter is no word
             return QToken(word, frozenset(), FILLER, 0.0, False)
@@ -346,6 +367,8 @@ class KBSnapshot:
             # item's question ("можно почистить срочно?") is "чистка", "химчистка" of the price lists.
             for base in T.verb_cores(word, T.ASPECT_PREFIXES):
                 keys |= self._cores.get(base, set())
+        if not self._known(keys):
+            keys |= self._sounded(word)  # "айфон", "самсунге", "макбук": the knowledge's Latin name as it sounds (BR)
         if not self._known(keys):
             corrected = self._correct(word)
             if corrected:
@@ -563,6 +586,18 @@ class KBSnapshot:
             if aspects <= stated and all(self._covered(t, keys) for t in rest):
                 return True
         return False
+
+    def named_apart(self, external_id: str, segment: Segment, aspects: frozenset[str]) -> bool:
+        """A word asked that the item's question lacks occurs in the answer only in fragments not stating the asked
+        aspect: "аккумулятор макбук сколько?" against "Замена аккумулятора ноутбука — от 22 000 ₸ … Аккумулятор MacBook —
+        в ремонте MacBook" names the MacBook apart from the price (PB)."""
+        feats = self.features[external_id]
+        rest = [t for t in segment.content if not T.is_generic(t.text) and not self._covered(t, feats.question_keys)]
+        return any(
+            not any(aspects <= stated and self._covered(t, keys)
+                    for keys, stated in zip(feats.fragment_keys, feats.fragment_aspects, strict=True))
+            and any(self._covered(t, keys) for keys in feats.fragment_keys)
+            for t in rest)
 
     @staticmethod
     def _outside(number: str, unit: str | None, feats: ItemFeatures) -> bool:

@@ -257,6 +257,15 @@ def retrieve(
             beside = [m for m in close if snapshot.aspect_beside(m.external_id, segment, frozenset(asked))]
             if len(beside) == 1:
                 result.chosen, result.runner_up = beside[0], None
+        elif asked and result.chosen is not None and snapshot.named_apart(result.chosen.external_id, segment,
+                                                                          frozenset(asked)):
+            # "аккумулятор макбук сколько?" is not answered by the laptop battery's price and a sentence that only names
+            # the MacBook ("Аккумулятор MacBook — в ремонте MacBook"): when a word the chosen item's question lacks sits
+            # only in its sentences that do not state the asked fact, the only valid item stating that fact beside every
+            # asked word answers, however the words' weights ranked them (PB).
+            beside = [m for m in valid if snapshot.aspect_beside(m.external_id, segment, frozenset(asked))]
+            if len(beside) == 1:
+                result.chosen, result.runner_up = beside[0], None
         if is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
             # "как заказать торт?" is the business's own question of one item: asked in its words, it is that item's.
             close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]

@@ -244,3 +244,63 @@ def to_cyrillic_text(text: str, read: Callable[[str], str] = word_to_cyrillic) -
         last = match.end()
     out.append(lowered[last:])
     return "".join(out)
+
+
+# --- how a Latin name sounds, written in Cyrillic ---------------------------------------------------------------------
+# A business writes brand and product names in Latin ("iPhone", "Samsung", "Xiaomi", "MacBook", "iCloud"); its customers
+# type them in Cyrillic the way they say them ("айфон", "самсунг", "ксяоми", "макбук", "айклауд"), which no letter-by-letter
+# reading gives ("iphone" → "ипхоне"). Both are reduced to a sound skeleton: consonants by sound (ph = ф, ck = к, c before
+# e/i/y = с, x = кс, w = в, gh silent; doubled letters once), every run of vowels (й and y included) one "V", soft and
+# hard signs dropped. A Latin word also has the skeleton without its final silent "e" ("iphone", "apple"). Generic: the
+# sounds of English spelling, no brand list.
+_LATIN_SOUNDS = [("sch", "ш"), ("tch", "ч"), ("ph", "ф"), ("ck", "к"), ("gh", ""), ("th", "т"), ("sh", "ш"), ("ch", "ч"),
+                 ("zh", "ж"), ("kh", "х"), ("qu", "кв"), ("wh", "в"), ("x", "кс"), ("q", "к"), ("w", "в"), ("j", "дж"),
+                 ("b", "б"), ("d", "д"), ("f", "ф"), ("g", "г"), ("h", "х"), ("k", "к"), ("l", "л"), ("m", "м"),
+                 ("n", "н"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("v", "в"), ("z", "з")]
+_CYRILLIC_VOWELS = set("аеёиоуыэюяй")
+
+
+def _squeeze(letters: list[str]) -> str:
+    out: list[str] = []
+    for letter in letters:
+        if letter and (not out or out[-1] != letter):
+            out.append(letter)
+    return "".join(out)
+
+
+def latin_sound(word: str) -> list[str]:
+    """The sound skeletons of a Latin word (`_LATIN_SOUNDS`): "iphone" → ["VфVнV", "VфVн"], "xiaomi" → ["ксVмV"]."""
+    letters: list[str] = []
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        if ch in _VOWELS:
+            letters.append("V")
+            i += 1
+            continue
+        if ch == "c":
+            letters.append("с" if word[i + 1 : i + 2] in ("e", "i", "y") else "к")
+            i += 1
+            continue
+        for latin, sound in _LATIN_SOUNDS:
+            if word.startswith(latin, i):
+                letters.append(sound)
+                i += len(latin)
+                break
+        else:
+            return []  # a digit or a sign: not a name
+    skeleton = _squeeze(letters)
+    out = [skeleton]
+    if word.endswith("e") and len(word) >= 4 and word[-2] not in _VOWELS and skeleton.endswith("V"):
+        out.append(skeleton[:-1])  # the silent final "e": "iphone", "apple"
+    return out
+
+
+def cyrillic_sound(word: str) -> str:
+    """The sound skeleton of a Cyrillic word, comparable with `latin_sound`: "айфон" → "VфVн", "ксяоми" → "ксVмV"."""
+    word = word.replace("пх", "ф").replace("ц", "тс").replace("щ", "ш")
+    return _squeeze(["V" if ch in _CYRILLIC_VOWELS else "" if ch in "ьъ" else ch for ch in word])
+
+
+def sound_consonants(skeleton: str) -> int:
+    return sum(1 for ch in skeleton if ch != "V")

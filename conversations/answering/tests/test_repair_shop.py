@@ -1,0 +1,65 @@
+"""Issue 13, a phone and laptop repair service (the remfon-service development set's kind of business, written blind:
+docs/EVAL.md). Items invented for these tests. Customers type the Latin brand names of a price list in Cyrillic, the
+way they say them ("айфон", "самсунге", "макбук" — BR); a price question is not answered by an item that names the
+asked thing only in a sentence without the price (PB)."""
+
+from __future__ import annotations
+
+from conversations.answering.brain import decide_reply
+from conversations.answering.tests.kb import kb_serve
+from knowledge import translit
+from knowledge.matching import ItemDoc, KBSnapshot
+
+RELATIONS = ("synonyms", "hypernyms", "actions", "verbs")
+
+SHOP = [
+    ItemDoc("screen-iphone", "Сколько стоит замена экрана на iPhone?",
+            "Замена дисплея iPhone: iPhone 11 — 28 000 ₸, iPhone 13 — 42 000 ₸. Замена занимает 1–2 часа."),
+    ItemDoc("screen-samsung", "Сколько стоит замена экрана на Samsung?",
+            "Замена дисплея Samsung Galaxy: серия A — от 22 000 ₸, серия S — от 58 000 ₸."),
+    ItemDoc("battery-laptop", "Сколько стоит замена аккумулятора ноутбука?",
+            "Замена аккумулятора ноутбука — от 22 000 ₸ вместе с работой. Аккумулятор MacBook — в ремонте MacBook."),
+    ItemDoc("macbook", "Ремонтируете MacBook?",
+            "Да: замена аккумулятора MacBook — от 48 000 ₸, чистка — 18 000 ₸. MacBook принимаем в центральном филиале."),
+    ItemDoc("cloud", "Разблокируете iCloud?", "Разблокировку iCloud не делаем."),
+    ItemDoc("cleaning", "Сколько стоит чистка ноутбука?", "Чистка ноутбука — 10 000 ₸, MacBook — 18 000 ₸."),
+    ItemDoc("laptop-screen", "Сколько стоит замена экрана ноутбука?", "Замена матрицы — от 35 000 ₸. Экран MacBook — от 120 000 ₸."),
+    ItemDoc("windows", "Сколько стоит переустановка Windows?", "Переустановка Windows — 8 000 ₸, на MacBook не ставим."),
+]
+
+
+def _match(snapshot, item, question):
+    return snapshot.match(item, snapshot.segments([question])[0])
+
+
+def test_a_latin_name_and_its_cyrillic_spelling_share_a_sound_skeleton():
+    for latin, cyrillic in (("iphone", "айфон"), ("samsung", "самсунг"), ("xiaomi", "ксяоми"), ("macbook", "макбук"),
+                            ("icloud", "айклауд"), ("huawei", "хуавей"), ("whatsapp", "ватсап")):
+        assert translit.cyrillic_sound(cyrillic) in translit.latin_sound(latin), (latin, cyrillic)
+    assert translit.cyrillic_sound("айпад") not in translit.latin_sound("iphone")
+
+
+def test_a_brand_typed_in_cyrillic_is_the_price_lists_latin_name():
+    snapshot = KBSnapshot(SHOP, relations=RELATIONS)
+    assert _match(snapshot, "screen-iphone", "экран на айфоне сколько?").valid
+    assert _match(snapshot, "screen-samsung", "экран на самсунге сколько стоит").valid
+    assert _match(snapshot, "cloud", "айклауд разблокируете?").valid
+    # A word of no item stays unknown: a Cyrillic word is not a name by its vowels alone.
+    assert not _match(snapshot, "screen-iphone", "экран на пиксель сколько?").valid
+
+
+def test_brands_in_cyrillic_get_their_own_price(tenant_a):
+    kb_serve(tenant_a, SHOP)
+    decision = decide_reply(tenant_a, None, ["разбил экран на айфоне 13, скок будет?"])
+    assert decision.action == "answer" and decision.sources == ["screen-iphone"] and "42 000" in decision.text
+
+
+def test_a_price_question_goes_to_the_item_stating_the_price_beside_the_asked_thing(tenant_a):
+    snapshot = KBSnapshot(SHOP, relations=RELATIONS)
+    segment = snapshot.segments(["аккумулятор macbook замена сколько?"])[0]
+    assert snapshot.named_apart("battery-laptop", segment, frozenset({"price"}))
+    assert not snapshot.named_apart("macbook", segment, frozenset({"price"}))
+    kb_serve(tenant_a, SHOP)
+    decision = decide_reply(tenant_a, None, ["аккумулятор macbook замена сколько?"])
+    assert decision.action == "answer" and decision.sources == ["macbook"] and "48 000" in decision.text
+    assert "22 000" not in decision.text
