@@ -63,3 +63,18 @@ def test_a_price_question_goes_to_the_item_stating_the_price_beside_the_asked_th
     decision = decide_reply(tenant_a, None, ["аккумулятор macbook замена сколько?"])
     assert decision.action == "answer" and decision.sources == ["macbook"] and "48 000" in decision.text
     assert "22 000" not in decision.text
+
+
+def test_devices_and_parts_by_their_shorthand_and_the_verb_of_a_replacement():
+    # SY: "ноут", "акб", "батарейку", "клава", "винду" are the price list's "ноутбук", "аккумулятор", "клавиатура",
+    # "Windows"; "поменять", "меняете" its "замена".
+    snapshot = KBSnapshot([*SHOP,
+                           ItemDoc("battery-phone", "Сколько стоит замена аккумулятора?", "Замена аккумулятора — 12 000 ₸."),
+                           ItemDoc("keyboard", "Сколько стоит замена клавиатуры?", "Клавиатура ноутбука — от 16 000 ₸.")],
+                          relations=RELATIONS)
+    assert _match(snapshot, "battery-phone", "батарейку поменять сколько?").valid
+    assert _match(snapshot, "battery-phone", "акб меняете?").valid
+    assert _match(snapshot, "cleaning", "чистка ноута сколько").valid
+    assert _match(snapshot, "keyboard", "клаву на ноуте поменять сколько").valid
+    assert _match(snapshot, "windows", "винду переустановить сколько").valid
+    assert not _match(snapshot, "battery-phone", "пылесос поменять сколько?").valid
