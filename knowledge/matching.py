@@ -86,6 +86,8 @@ class ItemFeatures:
     day_spans: tuple[tuple[float, float], ...] = ()  # periods the answer states, in days (T.day_spans: "от 7 ночей")
     fragment_two_prices: list[bool] = field(default_factory=list)
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
+    numbered_lines: frozenset[str] = frozenset()  # Latin words a number follows ("iPhone 11"): the models it lists (MN)
+    model_codes: bool = False  # writes a model code, a series letter with its number ("A14", "S24")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,9 @@ class Segment:
     periods: dict[str, float] = field(default_factory=dict)  # "на неделю" → {"неделю": 7.0} (T.bare_periods)
     deadlines: set[str] = field(default_factory=set)  # "на завтра успеете?" → {"завтра"} (T.deadline_days)
     latin: bool = False  # Latin script read in Cyrillic with a guessed word (`T.latin_guessed`): not understood plainly
+    # Numbers that name a model of a product line (MN): "а52", "s23" (glued to a series letter: the marker "#code"), or
+    # "note 12", "айфон 14" (beside a word the knowledge writes in Latin: that word's Latin keys).
+    models: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def content(self) -> list[QToken]:
@@ -185,6 +190,16 @@ class KBSnapshot:
         self._spelled_cache: dict[str, bool] = {}
         self._skeletons: dict[str, str] | None = None
         self._sound_index: dict[str, set[str]] | None = None  # sound skeleton → Latin words of the knowledge (BR)
+        # The knowledge's Latin words and their Cyrillic readings ("samsung", "самсунг"): the names of brands and lines.
+        self._latin_keys = {k for w in self.vocabulary if w.isascii() and w.isalpha() and len(w) >= 3
+                            for k in (w, T.translit(w), T.stem(T.translit(w)))}
+        self._line_models: dict[str, set[str]] = {}  # a Latin word → the numbers written after it in any item (MN)
+        for doc in self.docs:
+            words = T.words(T.normalize(" ".join([doc.question, *doc.alt_questions, doc.answer])))
+            for word, after in zip(words, words[1:], strict=False):
+                if word.isascii() and word.isalpha() and after.isdigit():
+                    self._line_models.setdefault(word, set()).add(after)
+                    self._line_models.setdefault(T.stem(word), set()).add(after)
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
         for key in self.vocabulary:
@@ -266,6 +281,8 @@ class KBSnapshot:
             day_spans=tuple(T.day_spans(doc.answer)),
             fragment_two_prices=two_prices,
             headcount=T.headcount_keys(doc.answer) or _NO_KEYS,
+            numbered_lines=_numbered_lines(everything),
+            model_codes=bool(_MODEL_CODE.search(T.normalize(everything))),
         )
 
     def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
@@ -485,10 +502,57 @@ class KBSnapshot:
         if not aspects and counted is None and _asks_what_an_action_costs(T.words(T.normalize(part)), tokens):
             aspects = frozenset({"price"})
         return Segment(text=part.strip(), tokens=tokens, numbers=T.numbers_in(part) - T.date_numbers(part),
+                       models=self._models(part, tokens),
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
                        unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part),
                        areas=T.area_numbers(part), periods=T.bare_periods(part), deadlines=T.deadline_days(part))
+
+    def _models(self, part: str, tokens: list[QToken]) -> dict[str, frozenset[str]]:
+        """The numbers of a question that name a model (MN): glued to a series letter ("а52", "s23", "с21" as a Latin
+        text reads it), or written beside a word the knowledge writes in Latin ("note 12", "айфон 14", "11 айфоне"). A
+        number with a unit ("6 месяцев", "2 часа") is a quantity, never a model."""
+        normalized = T.normalize(part)
+        quantities = set(T.quantity_units(part)) | {n for n, _ in T.quantity_words(part).values()}
+        models: dict[str, set[str]] = {}
+        for match in _MODEL_CODE.finditer(normalized):
+            models.setdefault(match.group(2), set()).add("#code")
+        words = T.words(normalized)
+        lines: list[frozenset[str]] = []
+        index = 0
+        for word in words:
+            if word.isdigit():
+                lines.append(frozenset())
+                continue
+            token = tokens[index] if index < len(tokens) else None
+            index += 1
+            keys = token.keys if token is not None and token.text == word else frozenset()
+            lines.append(frozenset(k for k in keys if k.isascii() and k.isalpha() and len(k) >= 3 and k in self.vocabulary))
+        for i, word in enumerate(words):
+            if not word.isdigit() or len(word) > 3 or word in quantities:
+                continue
+            near = (lines[i - 1] if i > 0 else frozenset()) | (lines[i + 1] if i + 1 < len(words) else frozenset())
+            if near:
+                models.setdefault(word, set()).update(near)
+        return {number: frozenset(keys) for number, keys in models.items()}
+
+    def _unlisted_model(self, number: str, segment: Segment, feats: ItemFeatures) -> bool:
+        """A model number the item need not state: it names the line ("Samsung серия A", "Redmi") and lists no models of
+        it, so "самсунг а52" and "redmi note 12" are the line's; "iPhone 16" against "iPhone 11 … 15" is not (MN)."""
+        lines = segment.models.get(number)
+        if not lines:
+            return False
+        # The item's own question names the brand the customer wrote in Latin or as it sounds ("Сколько стоит замена
+        # экрана на Samsung?"): not an item that only lists it among others ("переклейка стекла для iPhone и Samsung").
+        brands = {k for t in segment.content for k in t.keys if k in self._latin_keys}
+        if not brands & feats.question_keys:
+            return False
+        if "#code" in lines:
+            return not feats.model_codes
+        listed = set().union(*(self._line_models.get(k, _NO_KEYS) for k in lines))
+        # A model the knowledge lists for the line elsewhere ("iPhone 14" in the price of a screen) is one of the line's
+        # for an item pricing the whole line ("камера iPhone — от 25 000 ₸"); one it lists nowhere ("iPhone 16") is not.
+        return bool(lines & feats.all_keys) and not lines & feats.numbered_lines and (not listed or number in listed)
 
     def broadened(self, segment: Segment) -> Segment | None:
         """The segment with each named thing also read as what it is made of or derived from (`semantics.made_of`,
@@ -772,6 +836,7 @@ class KBSnapshot:
         missing_numbers = sorted(
             n for n in segment.numbers if (n not in feats.numbers or self._outside(n, segment.units.get(n), feats))
             and not self._within(n, segment.units.get(n), feats) and not self._situation(n, segment, feats)
+            and not self._unlisted_model(n, segment, feats)
         )
         missing_numbers += [f"{day}.{month:02d}" for day, month in sorted(segment.dates - feats.dates)]
         if missing_numbers:
@@ -830,6 +895,19 @@ class KBSnapshot:
 
 
 _NO_KEYS: frozenset[str] = frozenset()
+# A model code: one or two letters with the model's number written on them ("a52", "s23", "а32"), not a number with a
+# thousand's "к" ("5к", read before) nor a letter after a number ("2х").
+_MODEL_CODE = re.compile(r"(?<![a-zа-я0-9])([a-zа-я]{1,2})(\d{1,3})(?![\d])")
+
+
+def _numbered_lines(text: str) -> frozenset[str]:
+    """The Latin words of an item that a number follows ("iPhone 11", "SSD 512"): lines whose models it lists (MN)."""
+    words = T.words(T.normalize(text))
+    found: set[str] = set()
+    for word, after in zip(words, words[1:], strict=False):
+        if word.isascii() and word.isalpha() and after.isdigit():
+            found |= {word, T.stem(word)}
+    return frozenset(found) if found else _NO_KEYS
 _NO_LEADS: list[set[str]] = []  # shared, never mutated: most fragments have no parenthetical remark
 _ASKS_EXTRA = re.compile(r"(?<![а-я])(?:доплат|доплач|добав|дополнительн|наценк|надбавк|дороже|сверху|плюсом|\+)")
 _HOW_MUCH = frozenset({"сколько", "скока", "скоко", "сколко", "скок"})

@@ -78,3 +78,43 @@ def test_devices_and_parts_by_their_shorthand_and_the_verb_of_a_replacement():
     assert _match(snapshot, "keyboard", "клаву на ноуте поменять сколько").valid
     assert _match(snapshot, "windows", "винду переустановить сколько").valid
     assert not _match(snapshot, "battery-phone", "пылесос поменять сколько?").valid
+
+
+MODELS = [
+    ItemDoc("screen-iphone", "Сколько стоит замена экрана на iPhone?",
+            "Замена дисплея iPhone: iPhone 11 — 28 000 ₸, iPhone 12 и 13 — 42 000 ₸, iPhone 14 и 15 — 65 000 ₸."),
+    ItemDoc("screen-samsung", "Сколько стоит замена экрана на Samsung?",
+            "Замена дисплея Samsung Galaxy: серия A — от 22 000 ₸, серия S — от 58 000 ₸."),
+    ItemDoc("screen-xiaomi", "Сколько стоит замена экрана на Xiaomi или Redmi?",
+            "Замена экрана Xiaomi, Redmi и Poco: Redmi и Redmi Note — от 14 000 ₸, Xiaomi и Poco — от 24 000 ₸."),
+    ItemDoc("glass-only", "Можно заменить только стекло без дисплея?",
+            "Переклейка стекла для iPhone и Samsung — от 15 000 ₸. Если экран не работает — нужна замена дисплея."),
+]
+
+
+def test_a_model_number_belongs_to_the_line_an_item_prices_whole():
+    # MN: "а52", "s23" (a series letter with its number) and "note 12" (a number beside a Latin name) are models of the
+    # line the item prices; the item need not write the number, when its own question names the brand and it lists
+    # no models of that line.
+    snapshot = KBSnapshot(MODELS, relations=RELATIONS)
+    assert _match(snapshot, "screen-samsung", "самсунг а52 дисплей замена цена").valid
+    assert _match(snapshot, "screen-samsung", "экран разбил, самсунг s23, сколько?").valid
+    assert _match(snapshot, "screen-xiaomi", "redmi note 12 экран меняете?").valid
+    # An item that lists the line's models answers only those it lists; a model listed nowhere is not the line's.
+    assert _match(snapshot, "screen-iphone", "экран на айфон 13 сколько").valid
+    assert not _match(snapshot, "screen-iphone", "Сколько стоит замена экрана на iPhone 16?").valid
+    assert not _match(snapshot, "glass-only", "Сколько стоит замена экрана на iPhone 16?").valid
+    # An item naming the brand only in its answer does not take the model ("для iPhone и Samsung").
+    assert not _match(snapshot, "glass-only", "самсунг а52 дисплей замена цена").valid
+    # A number with a unit is a quantity, not a model.
+    assert not snapshot.segments(["рассрочка kaspi red 6 месяцев есть?"])[0].models
+
+
+def test_an_order_placed_in_the_imperative_for_the_asker_is_a_booking():
+    from conversations.answering import intents
+
+    for request in ("Закажите мне оригинальный дисплей на самсунг s22", "zakazhite mne kapkeiki 12 sht na zavtra",
+                    "оформите нам торт на субботу"):
+        assert intents.detect(request)["booking"], request
+    for question in ("можно заказать экран?", "как оформить заказ?", "закажете экран на айфон?"):
+        assert not intents.detect(question)["booking"], question
