@@ -1001,6 +1001,8 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
     for name, any_cue in _CUE_ANY.items():
         if not any_cue.search(normalized):
             continue
+        if name == "phone" and _device_phone(normalized):
+            continue  # "диагностика телефона платная?": the telephone is the thing asked about, not the contact (PH)
         found.add(name)
         for cue, pattern in _CUE_EACH[name]:
             if pattern.search(normalized):
@@ -1013,6 +1015,24 @@ def aspects_asked(normalized: str) -> tuple[frozenset[str], set[str]]:
     for name in found:
         cue_words |= ASPECT_FORM_WORDS.get(name, set())
     return frozenset(found), cue_words
+
+
+# The bare word "телефон" asks for the business's number only when nothing but question words and the words of a
+# contact stand beside it ("телефон ваш?", "какой у вас телефон для записи?"); "диагностика телефона платная?",
+# "квитанцию потеряла, как забрать телефон?", "телефоны продаете?" ask about a telephone (PH).
+_PHONE_WORD = re.compile(r"(?<![а-я])телефон[а-я]*|(?<![a-z])phone(?![a-z])")
+_CONTACT_WORDS = frozenset(
+    "для связи записи запись записаться администратора администратор менеджера менеджер салона клиники офиса филиала "
+    "студии центра номер номера ваш ваши вашего какой какие есть дайте скиньте подскажите напишите".split())
+
+
+def _device_phone(normalized: str) -> bool:
+    """The phone cue matched only as the bare word "телефон" and other content words stand beside it (PH)."""
+    if any(pattern.search(normalized) for cue, pattern in _CUE_EACH["phone"] if cue not in ("телефон", "phone")):
+        return False
+    rest = _PHONE_WORD.sub(" ", normalized)
+    return any(not is_filler(w) and not is_soft(w) and not is_generic(w) and w not in _CONTACT_WORDS and not w.isdigit()
+               for w in words(rest))
 
 
 _WHAT_IT_COSTS = re.compile(r"(?<![а-я])во\s+сколько\s+(?:\w+\s+)?(?:обойд|выйд|стан)")

@@ -118,3 +118,20 @@ def test_an_order_placed_in_the_imperative_for_the_asker_is_a_booking():
         assert intents.detect(request)["booking"], request
     for question in ("можно заказать экран?", "как оформить заказ?", "закажете экран на айфон?"):
         assert not intents.detect(question)["booking"], question
+
+
+def test_a_telephone_asked_about_is_not_the_businesss_number(tenant_a):
+    # PH: the bare word "телефон" asks for the number only beside question words and the words of a contact.
+    from knowledge import text as T
+
+    for question in ("диагностика телефона платная?", "квитанцию потеряла, как забрать телефон?", "телефоны продаете?"):
+        assert "phone" not in T.aspects_asked(T.normalize(question))[0], question
+    for question in ("телефон ваш?", "какой у вас телефон для записи?", "номер телефона", "телефон администратора"):
+        assert "phone" in T.aspects_asked(T.normalize(question))[0], question
+    kb_serve(tenant_a, [*SHOP, ItemDoc("diagnostics", "Сколько стоит диагностика?",
+                                       "Диагностика телефона — бесплатно, ноутбука — 3 000 ₸."),
+                        ItemDoc("contacts", "Как с вами связаться?", "Телефон и WhatsApp: +7 707 555 31 20.")])
+    decision = decide_reply(tenant_a, None, ["диагностика телефона платная?"])
+    assert decision.action == "answer" and decision.sources == ["diagnostics"]
+    decision = decide_reply(tenant_a, None, ["телефон ваш какой?"])
+    assert decision.action == "answer" and decision.sources == ["contacts"]
