@@ -327,6 +327,12 @@ _WORDS_EN = {
     # shops, businesses, payment brands
     "delivers": "доставка", "halal": "халал", "business": "бизнес", "businesses": "бизнес", "company": "компания",
     "companies": "компании", "corporate": "корпоративный", "visa": "карта", "mastercard": "карта",
+    # repair of phones and computers
+    "screen": "экран", "screens": "экран", "display": "дисплей", "battery": "аккумулятор", "batteries": "аккумулятор",
+    "laptop": "ноутбук", "laptops": "ноутбук", "notebook": "ноутбук", "keyboard": "клавиатура", "tablet": "планшет",
+    "tablets": "планшет", "charger": "зарядка", "charging": "зарядка", "fix": "ремонт", "fixing": "ремонт",
+    "repairs": "ремонт", "recover": "восстановление", "recovery": "восстановление", "restore": "восстановление",
+    "data": "данные",
 }
 
 _LETTER = "a-z'"

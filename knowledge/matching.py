@@ -418,7 +418,7 @@ class KBSnapshot:
             if word.isdigit():
                 continue
             if word.isascii():
-                if word in self.vocabulary:
+                if word in self.vocabulary or len(word) >= 5 and T.stem(word) in self.vocabulary:  # "macbooks" (EN)
                     keys = frozenset({word, T.stem(word)})
                     tokens.append(QToken(word, keys, CONTENT, self._weight(keys), True))
                     continue

@@ -20,7 +20,7 @@ SHOP = [
     ItemDoc("battery-laptop", "Сколько стоит замена аккумулятора ноутбука?",
             "Замена аккумулятора ноутбука — от 22 000 ₸ вместе с работой. Аккумулятор MacBook — в ремонте MacBook."),
     ItemDoc("macbook", "Ремонтируете MacBook?",
-            "Да: замена аккумулятора MacBook — от 48 000 ₸, чистка — 18 000 ₸. MacBook принимаем в центральном филиале."),
+            "Да: замена аккумулятора MacBook — от 48 000 ₸, чистка — 18 000 ₸. Ремонт платы — после диагностики."),
     ItemDoc("cloud", "Разблокируете iCloud?", "Разблокировку iCloud не делаем."),
     ItemDoc("cleaning", "Сколько стоит чистка ноутбука?", "Чистка ноутбука — 10 000 ₸, MacBook — 18 000 ₸."),
     ItemDoc("laptop-screen", "Сколько стоит замена экрана ноутбука?", "Замена матрицы — от 35 000 ₸. Экран MacBook — от 120 000 ₸."),
@@ -135,3 +135,18 @@ def test_a_telephone_asked_about_is_not_the_businesss_number(tenant_a):
     assert decision.action == "answer" and decision.sources == ["diagnostics"]
     decision = decide_reply(tenant_a, None, ["телефон ваш какой?"])
     assert decision.action == "answer" and decision.sources == ["contacts"]
+
+
+def test_english_words_of_a_repair_service_and_working_days():
+    # EN: "screen", "laptop batteries", "fix", "recover" are glossary words; "MacBooks" is the knowledge's "MacBook";
+    # "3–5 рабочих дней" states a duration like "3–5 дней".
+    from knowledge import text as T
+
+    assert "duration" in T.aspects_stated("Аккумулятор заказываем под модель — 3–5 рабочих дней.")
+    snapshot = KBSnapshot([*SHOP, ItemDoc("battery-order", "Сколько ждать аккумулятор ноутбука?",
+                                          "Аккумулятор ноутбука заказываем — 3–5 рабочих дней.")], relations=RELATIONS)
+    assert _match(snapshot, "macbook", "Do you fix MacBooks?").valid
+    assert _match(snapshot, "screen-iphone", "How much to replace iPhone 13 screen?").valid
+    assert _match(snapshot, "battery-laptop", "do you replace laptop batteries?").valid
+    segment = snapshot.segments(["how long does it take to get a laptop battery?"])[0]
+    assert "duration" in segment.aspects and snapshot.match("battery-order", segment).valid
