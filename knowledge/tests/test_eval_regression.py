@@ -102,14 +102,15 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # remfon-service (a phone/laptop repair service, helper h13r): 25.5 % with no shameful answer and recall 100 % when
 # written (docs/EVAL.md, "Dev set: remfon-service"); brands typed in Cyrillic as they sound ("BR", with "PB"): 29.4 %;
 # devices and parts by their shorthand ("SY"): 34.3 % (optika-zrenie 39.8 %); model numbers of a line ("MN"): 39.2 %;
-# a telephone asked about is not the contact ("PH"): 41.2 %; English words of a repair service ("EN"): 44.1 %.
+# a telephone asked about is not the contact ("PH"): 41.2 %; English words of a repair service ("EN"): 44.1 %;
+# colloquial cues of how long and how much ("CU"): 45.1 %.
 # optika-zrenie (an optics shop, helper h13o): 36.9 % with 2 shameful answers and recall 100 % when written (docs/EVAL.md,
 # "Dev set: optika-zrenie"); its floor is the baseline's. The two shameful answers are the baseline's and may only go
 # away: c077 "пластиковую оправу склеите?" answered with the frames' price list, c105 "как записаться к оптометристу"
 # answered with the eye-check item instead of the how-to-book item.
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.76, 1, 1.0),
               "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.65, 0, 1.0),  # LT: 64.0 %, DL: 65.0 %
-              "remfon-service": (0.44, 0, 1.0), "optika-zrenie": (0.39, 2, 1.0)}
+              "remfon-service": (0.45, 0, 1.0), "optika-zrenie": (0.39, 2, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

@@ -150,3 +150,15 @@ def test_english_words_of_a_repair_service_and_working_days():
     assert _match(snapshot, "battery-laptop", "do you replace laptop batteries?").valid
     segment = snapshot.segments(["how long does it take to get a laptop battery?"])[0]
     assert "duration" in segment.aspects and snapshot.match("battery-order", segment).valid
+
+
+def test_how_long_and_how_much_asked_the_colloquial_way():
+    # CU: "долго менять?" asks how long; "что по деньгам выйдет?" asks the price.
+    from knowledge import text as T
+
+    assert "duration" in T.aspects_asked(T.normalize("на редми батарейку долго менять?"))[0]
+    assert "price" in T.aspects_asked(T.normalize("треснул экран, что по деньгам выйдет"))[0]
+    snapshot = KBSnapshot([*SHOP, ItemDoc("battery", "Сколько стоит замена аккумулятора?",
+                                          "Замена аккумулятора — 9 000 ₸, около 1 часа.")], relations=RELATIONS)
+    segment = snapshot.segments(["батарейку долго менять?"])[0]
+    assert snapshot.match("battery", segment).valid
