@@ -21,6 +21,7 @@ covered, so such questions go to a human: the qualifier check.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -85,6 +86,7 @@ class ItemFeatures:
     per_area: bool = False  # prices per square metre ("1 500 ₸ за м²")
     day_spans: tuple[tuple[float, float], ...] = ()  # periods the answer states, in days (T.day_spans: "от 7 ночей")
     fragment_two_prices: list[bool] = field(default_factory=list)
+    occasions: frozenset[str] = frozenset()  # occasions it names in any form ("свадебный" → wedding): T.occasions_named
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
     numbered_lines: frozenset[str] = frozenset()  # Latin words a number follows ("iPhone 11"): the models it lists (MN)
     model_codes: bool = False  # writes a model code, a series letter with its number ("A14", "S24")
@@ -140,6 +142,8 @@ class ItemMatch:
     base: float = 0.0  # score without the burst's other segments (used for ambiguity)
     uncovered: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Occasion words the item does not name, read as the asker's situation ("торт на др сыну"): OC, `occasion_named`
+    situated: tuple[str, ...] = ()
 
 
 def _prefixes(word: str, minimum: int = 5) -> Iterable[str]:
@@ -283,6 +287,7 @@ class KBSnapshot:
             headcount=T.headcount_keys(doc.answer) or _NO_KEYS,
             numbered_lines=_numbered_lines(everything),
             model_codes=bool(_MODEL_CODE.search(T.normalize(everything))),
+            occasions=T.occasions_named(everything),
         )
 
     def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
@@ -776,6 +781,8 @@ class KBSnapshot:
         rest: list[QToken] = []
         days: list[QToken] = []
         measured: list[QToken] = []
+        situated: list[QToken] = []
+        occasions = _occasions(segment.text)
         for token in segment.content:
             if self._measured(token, segment, feats):
                 measured.append(token)
@@ -787,8 +794,14 @@ class KBSnapshot:
                 rest.append(token)
             elif (day := T.day_number(token.text)) is not None and day in feats.days:
                 days.append(token)  # "в воскресенье?" against "ежедневно" or "пн–вс"
+            elif token.text in occasions:
+                # "сладкий стол на день рождения": what it is for, not which one (OC); "на свадьбу" is the «свадебный» item's
+                (measured if occasions[token.text] in feats.occasions else situated).append(token)
             else:
                 uncovered.append(token.text)
+        if situated and not (in_question or rest):
+            uncovered.extend(t.text for t in situated)  # the occasion is all that was asked of this item
+            situated = []
         compared = [t for t in segment.content if t.text in uncovered and t.text in T.COMPARATIVES]
         if compared and (in_question or rest) and self._compares(rest, feats):
             # "лагерь для учеников дешевле?" against "55 000 ₸, для учеников — 48 000 ₸"; "у Айгерим дороже?"
@@ -864,7 +877,7 @@ class KBSnapshot:
             ):
                 failures.append(f"no_{aspect}")  # stated, but not of what was asked ("акция действует 2 недели")
 
-        total = sum(t.weight for t in segment.content) or 1.0
+        total = sum(t.weight for t in segment.content if t not in situated) or 1.0
         matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in [*rest, *days, *measured])
         soft = sum(0.3 * t.weight for t in segment.soft if self._covered(t, feats.all_keys))
         ctx = sum(0.3 * t.weight for t in context if self._covered(t, feats.all_keys))
@@ -891,6 +904,7 @@ class KBSnapshot:
             base=round((matched + soft) * shape, 4),
             uncovered=uncovered,
             failures=failures,
+            situated=tuple(t.text for t in situated),
         )
 
 
@@ -938,6 +952,27 @@ def _asks_what_an_action_costs(folded: list[str], tokens: list[QToken]) -> bool:
             or semantics.is_verb_form(after[0].text):
         return False  # "сколько носить", "сколько можно заморозить": no object named first
     return any(t is not None and t.kind == CONTENT and t.known and _INFINITIVE.search(t.text) for t in after[1:])
+
+
+@functools.lru_cache(maxsize=4096)
+def _occasions(text: str) -> dict[str, str]:
+    return T.occasions(T.normalize(text))
+
+
+def occasion_named(matches: list[ItemMatch], segment: Segment) -> list[ItemMatch]:
+    """"на свадьбу торт": when an item that names the occasion answers, the items that do not name it cannot (their
+    price is not the wedding cake's); only when none does is the occasion the asker's situation (OC)."""
+    asked = {t.text for t in segment.content} & set(_occasions(segment.text))
+    named = {w for m in matches if m.valid for w in asked if w not in m.situated}
+    if not named:
+        return matches
+    result = []
+    for m in matches:
+        if m.valid and set(m.situated) & named:
+            m = replace(m, valid=False, failures=[*m.failures, "occasion"], uncovered=[*m.uncovered, *m.situated])
+        result.append(m)
+    result.sort(key=lambda m: (not m.valid, -m.score, m.external_id))
+    return result
 
 
 def _situation_only(segment: Segment) -> bool:

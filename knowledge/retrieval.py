@@ -246,6 +246,7 @@ def retrieve(
             for item_id, _ in hits if item_id in snapshot.features
         ]
         matches.sort(key=lambda m: (not m.valid, -m.score, m.external_id))
+        matches = M.occasion_named(matches, segment)
         result.candidates = matches
         valid = [m for m in matches if m.valid]
         result.chosen = valid[0] if valid else None

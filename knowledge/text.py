@@ -452,6 +452,41 @@ def deadline_days(text: str) -> set[str]:
     return {m.group(1) for m in _DEADLINE_DAY.finditer(folded)}
 
 
+# The asker's occasion (OC): "торт на свадьбу", "сладкий стол на день рождения", "на др сыну" — what the thing is for,
+# said with a preposition of purpose. Not "в день рождения" (a day: the birthday discount's), not "провести свадьбу" (the
+# occasion is what is asked for), and nothing in a question about an offer ("скидка на др?", "на юбилей бесплатно?").
+# Each occasion by the roots of its noun and adjective ("свадьба" / "свадебный"), so an item naming it is known.
+_OCCASION_KINDS = {
+    "wedding": r"свад(?:ьб|еб)[а-я]*", "birthday": r"рожд[её]н[а-я]*|др|днюх[а-я]*|именин[а-я]*", "jubilee": r"юбиле[а-я]*",
+    "graduation": r"выпускн[а-я]*", "anniversary": r"годовщин[а-я]*", "christening": r"крестин[а-я]*",
+    "engagement": r"помолвк[а-я]*", "party": r"девичник[а-я]*|мальчишник[а-я]*",
+}
+_OCCASION_WORD = {kind: re.compile(rf"(?<![а-я])(?:{pattern})(?![а-я])") for kind, pattern in _OCCASION_KINDS.items()}
+_OCCASION = re.compile(
+    r"(?<![а-я])(?:на|к|ко|для)\s+(?:(?:мой|мою|моего|моей|наш|нашу|нашего|нашей|его|ее|их|сына|дочки|дочери|мамы|мужа|"
+    r"жены|ребенка|подруги|друга)\s+)?(" + "|".join(_OCCASION_KINDS.values()) + r")(?![а-я])")
+_OFFER = re.compile(r"(?<![а-я])(?:скид|акци|бонус|кэшб|кешб|промо|бесплатн|даром|подар(?:ок|ка|ки|ку|ком|ков)(?![а-я]))")
+
+
+def occasions(text: str) -> dict[str, str]:
+    """The occasion words a question names as what the thing is for → their occasion: "торт на др сыну" → {"др":
+    "birthday"}; none when it asks about an offer."""
+    folded = fold(text)
+    if _OFFER.search(folded):
+        return {}
+    return {m.group(1): occasion_of(m.group(1)) or "" for m in _OCCASION.finditer(folded)}
+
+
+def occasion_of(word: str) -> str | None:
+    return next((kind for kind, pattern in _OCCASION_WORD.items() if pattern.fullmatch(word)), None)
+
+
+def occasions_named(text: str) -> frozenset[str]:
+    """The occasions a text names in any form: "Свадебные торты — от 5 кг" → {"wedding"}."""
+    folded = fold(text)
+    return frozenset(kind for kind, pattern in _OCCASION_WORD.items() if pattern.search(folded))
+
+
 def states_lead_time(text: str) -> bool:
     return bool(_LEAD_STATED.search(fold(text)))
 
