@@ -177,6 +177,59 @@ def _asked_as_written(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) 
     return bool(asked) and any(stems(question) == asked for question in (doc.question, *doc.alt_questions))
 
 
+_OF = frozenset({"без", "с", "со", "для", "из", "на"})  # "торты без сахара": a preposition inside a noun phrase
+
+
+def _general_of_variants(snapshot: M.KBSnapshot, segment: M.Segment, close: list[M.ItemMatch],
+                         asked: frozenset[str]) -> M.ItemMatch | None:
+    """"сколько стоит торт за кило?" ties «Сколько стоит торт на заказ?» with «Сколько стоит свадебный торт?», «Есть ли
+    торты без сахара?», «Делаете ли вы ярусные торты?»: siblings whose own questions all name what the customer named.
+    Each but one names, right beside that word, a variant the customer did not say (свадебный, без сахара, ярусные), which
+    its answer names too and no other tying item has: it is the variant's item. The one left is the general item and
+    answers (GV), when it states the asked fact beside the customer's other words ("9 000 ₸ за 1 кг"; not "надпись на торте
+    платная?", whose inscription the cake's price only mentions). A word beside it that other tying items share ("на
+    заказ") names no variant; nor does one joined by "и" ("заезд и выезд": two topics, not a kind of one)."""
+    said = [t for t in segment.tokens if t.kind != M.FILLER]
+    feats = {m.external_id: snapshot.features[m.external_id] for m in close}
+    named = {item_id: frozenset(t.text for t in segment.content if snapshot._covered(t, f.question_keys))
+             for item_id, f in feats.items()}
+    if not all(named.values()) or len(set(named.values())) != 1:
+        return None  # not siblings about the same thing
+
+    def variant(item_id: str) -> bool:
+        f = feats[item_id]
+        others = [g for other, g in feats.items() if other != item_id]
+        answer_keys = set().union(*f.fragment_keys) if f.fragment_keys else set()
+        words = snapshot.analyze(f.doc.question)
+        for i, word in enumerate(words):
+            if word.kind != M.CONTENT or not any(c.keys & word.keys or snapshot._covered(c, word.keys) for c in said):
+                continue  # not the word the customer named
+            beside = [i - 1, i + 1]
+            if i + 2 < len(words) and words[i + 1].text in _OF:
+                beside.append(i + 2)
+            for j in beside:
+                if not 0 <= j < len(words):
+                    continue
+                modifier = words[j]
+                if modifier.kind != M.CONTENT or T.is_generic(modifier.text) or any(
+                        c.keys & modifier.keys or snapshot._covered(c, modifier.keys) for c in said):
+                    continue
+                if snapshot._covered(modifier, answer_keys) and not any(
+                        snapshot._covered(modifier, g.all_keys) for g in others):
+                    return True
+        return False
+
+    general = [m for m in close if not variant(m.external_id)]
+    if len(general) != 1 or len(close) < 2:
+        return None
+    f = feats[general[0].external_id]
+    rest = [t for t in segment.content if not snapshot._covered(t, f.question_keys) and not T.is_generic(t.text)]
+    if not any(asked <= stated and all(snapshot._covered(t, keys) for t in rest)
+               for keys, stated in zip(f.fragment_keys, f.fragment_aspects, strict=True)):
+        return None  # what else was asked ("за кило") is not what the general item's fact is stated of
+    return general[0]
+
+
 _THIRD_PERSON = frozenset({"он", "она", "они", "него", "нее", "неё", "них", "ним", "ней", "нему", "его", "ее", "её", "их"})
 _NAME = re.compile(r"(?<=[а-яёa-z0-9,;:)»—–-] )([А-ЯЁ][а-яё]{2,})")
 
@@ -273,6 +326,11 @@ def retrieve(
             same = [m for m in close if _asked_as_written(snapshot, m.external_id, segment)]
             if len(same) == 1:
                 result.chosen, result.runner_up = same[0], None
+        if asked and is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
+            close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]
+            general = _general_of_variants(snapshot, segment, close, frozenset(asked))
+            if general is not None:
+                result.chosen, result.runner_up = general, None
         if result.chosen is None:
             resolved = tiers.resolve(snapshot, segment, matches, context=context, asks_price=result.asks_price,
                                      asks_hours=result.asks_hours)
