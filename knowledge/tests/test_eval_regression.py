@@ -99,6 +99,8 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # as what it is made of when nothing names it ("K"): 48.0 → 51.0 %; alma by a period without a number read in days
 # ("U"): 74.3 → 75.2 %. chisty +1 by chat shorthand read as plain words ("CS": «чё по ценам»): 51.0 → 52.0 %. sahar-cakes
 # +1 by a relative day asked with a readiness verb read as the lead-time question ("DL"): 64.0 → 65.0 % (after LT).
+# sahar-cakes +2 by an occasion read as the asker's situation ("OC": «сладкий стол на день рождения»): 67.0 %, and +2 by
+# the general item of siblings naming variants the customer did not say ("GV": «сколько стоит торт за кило?»): 69.0 %.
 # remfon-service (a phone/laptop repair service, helper h13r): 25.5 % with no shameful answer and recall 100 % when
 # written (docs/EVAL.md, "Dev set: remfon-service"); brands typed in Cyrillic as they sound ("BR", with "PB"): 29.4 %;
 # devices and parts by their shorthand ("SY"): 34.3 % (optika-zrenie 39.8 %); model numbers of a line ("MN"): 39.2 %;
@@ -109,7 +111,7 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # away: c077 "пластиковую оправу склеите?" answered with the frames' price list, c105 "как записаться к оптометристу"
 # answered with the eye-check item instead of the how-to-book item.
 DEV_FLOORS = {"blesk-detailing": (0.83, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.76, 1, 1.0),
-              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.65, 0, 1.0),  # LT: 64.0 %, DL: 65.0 %
+              "chisty-list": (0.51, 0, 1.0), "sahar-cakes": (0.69, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %
               "remfon-service": (0.45, 0, 1.0), "optika-zrenie": (0.39, 2, 1.0)}
 
 
