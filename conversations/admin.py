@@ -388,6 +388,7 @@ ASPECT_LABELS = {
     "price": _("a price"), "hours": _("opening hours"), "duration": _("how long it takes"), "days": _("which days"),
     "address": _("an address"), "age": _("an age"), "phone": _("a phone number"), "person": _("who does it (a person)"),
     "place": _("where it takes place"), "lead": _("how far ahead to order or book"),
+    "signup": _("how to book (a channel to book through)"),
 }
 
 

@@ -136,6 +136,15 @@ _PHRASES_EN = {
     "ceramic coating": "керамика", "window tinting": "тонировка", "oil change": "замена масла",
     "tire change": "шиномонтаж", "tyre change": "шиномонтаж", "tire fitting": "шиномонтаж",
     "wheel alignment": "развал-схождение", "protective film": "пленка",
+    # eyes and optics
+    "contact lenses": "контактные линзы", "contact lens": "контактные линзы", "daily contact lenses": "однодневные линзы",
+    "daily lenses": "однодневные линзы", "daily contacts": "однодневные линзы", "monthly lenses": "месячные линзы",
+    "eye test": "проверка зрения", "eye exam": "проверка зрения", "eye examination": "проверка зрения",
+    "eye check": "проверка зрения", "eye checkup": "проверка зрения", "vision test": "проверка зрения",
+    "sight test": "проверка зрения", "check eyes": "проверка зрения", "check your eyes": "проверка зрения",
+    "check children's eyes": "проверка зрения детям", "check kids eyes": "проверка зрения детям",
+    "blue light": "синего света", "reading glasses": "очки для чтения", "anti-glare": "антибликовое",
+    "anti glare": "антибликовое", "anti-reflective": "антибликовое", "antireflective": "антибликовое",
     # stays, meals, getting there (general words of guest houses, studios, clinics alike)
     "check-in": "заезд", "check in": "заезд", "checkin": "заезд", "check-out": "выезд", "check out": "выезд",
     "checkout": "выезд", "early check-in": "ранний заезд", "late check-out": "поздний выезд",
@@ -333,6 +342,12 @@ _WORDS_EN = {
     "tablets": "планшет", "charger": "зарядка", "charging": "зарядка", "fix": "ремонт", "fixing": "ремонт",
     "repairs": "ремонт", "recover": "восстановление", "recovery": "восстановление", "restore": "восстановление",
     "data": "данные",
+    # eyes and optics
+    "glasses": "очки", "eyeglasses": "очки", "spectacles": "очки", "sunglasses": "солнцезащитные", "lens": "линзы",
+    "lenses": "линзы", "frame": "оправа", "frames": "оправа", "eye": "зрение", "eyes": "зрение",
+    "vision": "зрение", "sight": "зрение", "eyesight": "зрение", "optician": "оптометрист", "optometrist": "оптометрист",
+    "ophthalmologist": "офтальмолог", "oculist": "офтальмолог", "myopia": "близорукость", "astigmatism": "астигматизм",
+    "progressive": "прогрессивные", "photochromic": "фотохромные", "solution": "раствор",
 }
 
 _LETTER = "a-z'"

@@ -204,6 +204,7 @@ class KBSnapshot:
                 if word.isascii() and word.isalpha() and after.isdigit():
                     self._line_models.setdefault(word, set()).add(after)
                     self._line_models.setdefault(T.stem(word), set()).add(after)
+        self._verb_stems: dict[str, set[str]] | None = None  # stem → the knowledge's verb forms of it (PS), built once
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
         for key in self.vocabulary:
@@ -327,6 +328,25 @@ class KBSnapshot:
                 return close[0]
         return None
 
+    def _perfective_s(self, word: str) -> set[str]:
+        """PS: a perfective verb made by the prefix «с-» is read as the imperfective verb the knowledge writes
+        ("склеите" → "клеите" against "не клеим", "спаяете" → "паяете" against "паяем", "сделаете" → "делаем"):
+        both are verb forms of one stem. Only «с-» + a stem some verb form of the knowledge has; the knowledge's own
+        forms are returned, so a word that is no verb of the knowledge stays unknown."""
+        if not word.startswith("с") or word.startswith(("со", "съ")) or len(word) < 6:
+            return set()
+        bare = word[1:]
+        if not semantics.is_verb_form(word) or not semantics.is_verb_form(bare):
+            return set()
+        if self._verb_stems is None:
+            self._verb_stems = {}
+            for key in self.vocabulary:
+                if len(key) >= 4 and not key.isascii() and semantics.is_verb_form(key):
+                    self._verb_stems.setdefault(T.stem(key), set()).add(key)
+        stem = T.stem(bare)
+        found = self._verb_stems.get(stem, set())
+        return {*found, stem} if found else set()
+
     def _latin_skeletons(self) -> dict[str, str]:
         """Skeleton → word of the knowledge (`T.latin_skeleton`), for Latin-script words; built once."""
         if self._skeletons is None:
@@ -389,6 +409,8 @@ class KBSnapshot:
             # item's question ("можно почистить срочно?") is "чистка", "химчистка" of the price lists.
             for base in T.verb_cores(word, T.ASPECT_PREFIXES):
                 keys |= self._cores.get(base, set())
+        if not self._known(keys) and (base := self._perfective_s(word)):
+            keys |= base  # "склеите" against "не клеим", "спаяете" against "паяем" (PS)
         if not self._known(keys):
             keys |= self._sounded(word)  # "айфон", "самсунге", "макбук": the knowledge's Latin name as it sounds (BR)
         if not self._known(keys):

@@ -988,6 +988,9 @@ ASPECT_STATEMENTS: dict[str, re.Pattern[str]] = {
     # администратора").
     "notice": re.compile(r"сообщ|уведом|оповещ|позвон|звонк|напиш|пришл[её]м|(?<![а-яё])узна|whatsapp|ватсап|sms|смс"
                          r"|telegram|телеграм", re.IGNORECASE),
+    # A channel to book through ("запишитесь по телефону +7 …", "напишите в WhatsApp", "у администратора").
+    "signup": re.compile(r"\+?\d[\d ()\u00a0-]{8,}\d|whatsapp|ватсап|напиш|позвон|звонит|"
+                         r"администратор|менеджер|ресепшн|регистратур|direct|директ", re.IGNORECASE),
     # A case the business states a rule for ("если вы заметили пятно…", "в случае неявки", "при отмене позже").
     "remedy": re.compile(r"(?<![а-яё])(?:если|в случае|при условии|при неявке|при отмене|при опоздании)(?![а-яё])",
                          re.IGNORECASE),
