@@ -253,6 +253,12 @@ def answer_parts(answer: str, question: str = "") -> str:
         labels = [] if T.fold(pair.group(2).split()[0]) in _PREPOSITIONS else [pair.group(1).strip(), pair.group(2).strip()]
     if not 2 <= len(labels) <= 3:
         return ""
+    # A section that only states a notice period ("Заказ — минимум за 5 дней.") is a condition of the answer's topic,
+    # not a part of it: as a question word, "заказ" let the tiered-cake item answer "за сколько дней заказывать торт?".
+    notice = {m.group(1).strip() for m in kept if _notice_only(_sentence_after(answer, m.end()))}
+    if len([label for label in labels if label not in notice]) < 2:
+        return ""
+    labels = [label for label in labels if label not in notice]
     asked = content_roots(question)
     if asked:
         bodies = [answer[m.end():(found[i + 1].start() if i + 1 < len(found) else len(answer))] for i, m in enumerate(found)
@@ -260,6 +266,17 @@ def answer_parts(answer: str, question: str = "") -> str:
         if any(sum(1 for body in bodies if root in content_roots(body)) >= 2 for root in asked):
             return ""
     return ", ".join(dict.fromkeys(labels))
+
+
+def _sentence_after(text: str, start: int) -> str:
+    end = re.search(r"[.;!?](?:\s|$)", text[start:])
+    return text[start:start + end.start()] if end else text[start:]
+
+
+def _notice_only(body: str) -> bool:
+    """The body states a notice period and nothing else ("минимум за 5 дней"): T.states_lead_time, at most the
+    period's own words."""
+    return T.states_lead_time(body) and len(content_roots(body)) <= 2
 
 
 def guess_tags(question: str, answer: str) -> list[str]:

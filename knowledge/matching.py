@@ -87,6 +87,9 @@ class ItemFeatures:
     day_spans: tuple[tuple[float, float], ...] = ()  # periods the answer states, in days (T.day_spans: "от 7 ночей")
     fragment_two_prices: list[bool] = field(default_factory=list)
     occasions: frozenset[str] = frozenset()  # occasions it names in any form ("свадебный" → wedding): T.occasions_named
+    # Per fragment, the keys written only as what a named thing is about ("мастер-класс по бенто-тортам":
+    # T.without_subject_matter); mostly empty (one shared empty set).
+    fragment_subject_matter: list[frozenset[str]] = field(default_factory=list)
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
     numbered_lines: frozenset[str] = frozenset()  # Latin words a number follows ("iPhone 11"): the models it lists (MN)
     model_codes: bool = False  # writes a model code, a series letter with its number ("A14", "S24")
@@ -180,8 +183,10 @@ class KBSnapshot:
         self.docs = list(docs)
         self.features: dict[str, ItemFeatures] = {}
         df: Counter[str] = Counter()
+        # The business's own name is a name in every item, not the Russian word its Latin letters spell (T.business_names).
+        names = frozenset().union(*(T.business_names(doc.answer) for doc in self.docs))
         for doc in self.docs:
-            feats = self._features(doc)
+            feats = self._features(doc, names)
             self.features[doc.external_id] = feats
             df.update(feats.all_keys)
         n = max(1, len(self.docs))
@@ -223,12 +228,12 @@ class KBSnapshot:
 
     # --- item side ------------------------------------------------------------------------
     @staticmethod
-    def _features(doc: ItemDoc) -> ItemFeatures:
+    def _features(doc: ItemDoc, names: frozenset[str] = frozenset()) -> ItemFeatures:
         questions = [doc.question, *doc.alt_questions]
         question_keys: set[str] = set()
         question_content = []
         for phrasing in questions:
-            keys = T.key_set(phrasing)
+            keys = T.key_set(phrasing, names=names)
             question_keys |= keys
             content = [
                 T.concept(w) for w in T.words(T.normalize(phrasing)) if not w.isdigit() and not T.is_filler(w) and not T.is_soft(w)
@@ -236,21 +241,26 @@ class KBSnapshot:
             question_content.append(content)
         fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects, fragment_free = [], [], [], [], []
         fragment_leads: list[list[set[str]]] = []
+        fragment_about: list[set[str]] = []
         two_prices: list[bool] = []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for lead, body, remark in T.fragment_parts(T.without_question_topics(sentence)):
                 part = f"{lead} {body}".strip()
                 # A parenthetical remark's clauses each go with the word it follows ("Эконом (…, душ и туалет на
                 # этаже)"); a sentence's heading is not joined this way (measured: a frozen answer lost to new ties).
-                fragment_leads.append([T.key_set(clause) for clause in T.lead_in_clauses(lead, body)] if remark else _NO_LEADS)
+                fragment_leads.append([T.key_set(clause, names=names) for clause in T.lead_in_clauses(lead, body)] if remark else _NO_LEADS)
                 fragment_aspects.append(T.aspects_stated(part))
-                fragment_free.append(T.key_set(T.outside_mentions(part)))
+                fragment_free.append(T.key_set(T.outside_mentions(part), names=names))
+                about = T.without_subject_matter(part)
+                fragment_about.append(T.key_set(about, names=names) if about != part else _NO_KEYS)
                 two_prices.append(T.two_prices(part))
-                fragment_positions.append(T.key_positions(part, proximity=True))
+                fragment_positions.append(T.key_positions(part, proximity=True, names=names))
                 fragment_sentence.append(index)
-                fragment_clauses.append([T.key_set(clause) for clause in T.clauses(part)])
+                fragment_clauses.append([T.key_set(clause, names=names) for clause in T.clauses(part)])
         fragment_keys = [set().union(*positions) if positions else set() for positions in fragment_positions]
         fragment_mentioned = [frozenset(keys - free) or _NO_KEYS for keys, free in zip(fragment_keys, fragment_free, strict=True)]
+        subject_matter = [frozenset(keys - about) if about is not _NO_KEYS else _NO_KEYS
+                          for keys, about in zip(fragment_keys, fragment_about, strict=True)]
         all_keys = set(question_keys)
         for keys in fragment_keys:
             all_keys |= keys
@@ -289,6 +299,7 @@ class KBSnapshot:
             numbered_lines=_numbered_lines(everything),
             model_codes=bool(_MODEL_CODE.search(T.normalize(everything))),
             occasions=T.occasions_named(everything),
+            fragment_subject_matter=subject_matter,
         )
 
     def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
@@ -670,10 +681,13 @@ class KBSnapshot:
     def aspect_beside(self, external_id: str, segment: Segment, aspects: frozenset[str]) -> bool:
         """The item states every asked aspect in one fragment together with every (non-generic) word asked:
         "сколько стоит балет" against "Балет (12 занятий в месяц) — 26 000 ₸", not against "малыши и
-        балет — белый купальник …" whose price is another sentence's."""
+        балет — белый купальник …" whose price is another sentence's, nor against "Мастер-класс по бенто-тортам —
+        15 000 ₸" for "сколько стоит бенто?" (the price of what the fragment names, not of what it is about)."""
         feats = self.features[external_id]
         rest = [t for t in segment.content if not T.is_generic(t.text)]
-        for keys, stated in zip(feats.fragment_keys, feats.fragment_aspects, strict=True):
+        for keys, stated, about in zip(feats.fragment_keys, feats.fragment_aspects, feats.fragment_subject_matter, strict=True):
+            if about:
+                keys = keys - about
             if aspects <= stated and all(self._covered(t, keys) for t in rest):
                 return True
         return False

@@ -648,6 +648,16 @@ _QUESTION_TOPICS = re.compile(
 )
 
 
+# What a thing is about, after its name: "мастер-класс по бенто-тортам", "консультация по уходу". The price or the time
+# beside such a phrase is the thing's (the master class's), not that of what it is about (the bento cake).
+_SUBJECT_MATTER = re.compile(r"(?<=[а-яё])\s+по\s+[а-яё]+(?:-[а-яё]+)*", re.IGNORECASE)
+
+
+def without_subject_matter(fragment: str) -> str:
+    """The fragment without the "по …" phrases that say what a named thing is about (`_SUBJECT_MATTER`)."""
+    return _SUBJECT_MATTER.sub(" ", fragment)
+
+
 def without_question_topics(text: str) -> str:
     """The text without the topics it says questions are answered about (`_QUESTION_TOPICS`): a bot's or a
     business's self-description names them, and "доставка есть?" is not answered by "отвечаю на вопросы о доставке"."""
@@ -793,10 +803,10 @@ def compound_tail(key: str) -> str | None:
     return None
 
 
-def key_set(text: str) -> set[str]:
+def key_set(text: str, *, names: frozenset[str] = frozenset()) -> set[str]:
     """Every normalised word and its stem: what an item 'contains' for coverage."""
     keys: set[str] = set()
-    for position in key_positions(text):
+    for position in key_positions(text, names=names):
         keys |= position
     return keys
 
@@ -825,19 +835,38 @@ def _day_periods(match: re.Match[str]) -> str:
     return _periods([int(match.group(5))]) if int(match.group(5)) <= 24 else ""
 
 
-def _word_keys(word: str) -> set[str]:
+def _word_keys(word: str, names: frozenset[str] = frozenset()) -> set[str]:
     keys = {word, stem(word), root(stem(word))}
     if word.isascii():
         cyr = translit(word)
-        keys |= {cyr, stem(cyr)}
+        if word not in names or not _russian_word(cyr):
+            keys |= {cyr, stem(cyr)}
     return keys
 
 
-def key_positions(text: str, *, proximity: bool = False) -> list[set[str]]:
+def _russian_word(word: str) -> bool:
+    from knowledge import semantics  # semantics imports this module
+
+    return semantics.is_word_form(word)
+
+
+# A business presents itself by its name: "Sahar — кондитерская в Шымкенте…", "Ritm Kids — детская школа танцев…".
+_SELF_NAME = re.compile(r"(?:^|[.!?]\s+)((?:[A-Z][A-Za-z'&-]+\s+){0,2}[A-Z][A-Za-z'&-]+)\s+[—–]\s+[а-яё]")
+
+
+def business_names(text: str) -> frozenset[str]:
+    """The Latin-script words of a name a text presents ("Sahar — кондитерская…" → "sahar"). Such a name is read as a
+    name, not as the Russian word its letters spell: "Sahar" is no «сахар» ("торт без сахара есть?" is not answered
+    by the overview), while a place's name keeps its reading ("Shymkent Plaza" is «плаза» to "заберу в плазе")."""
+    return frozenset(fold(w) for match in _SELF_NAME.finditer(text or "") for w in match.group(1).split())
+
+
+def key_positions(text: str, *, proximity: bool = False, names: frozenset[str] = frozenset()) -> list[set[str]]:
     """The keys of each word, in order (for proximity checks). A clock time (or range) also stands for the parts of
     the day it covers, as keys of the word before it, so it adds no distance between the words around it; so does
     «круглосуточно». With `proximity`, a short preposition or particle ("по", "с") takes no position either: "расчёт по
-    договору, с НДС" keeps "расчёт" and "НДС" as close as the words that carry meaning."""
+    договору, с НДС" keeps "расчёт" and "НДС" as close as the words that carry meaning. `names` (`business_names`)
+    keep no Russian reading."""
     positions: list[set[str]] = []
     normalized = normalize(text)
     cursor = 0
@@ -845,7 +874,7 @@ def key_positions(text: str, *, proximity: bool = False) -> list[set[str]]:
         chunk = normalized[cursor : match.start() if match else len(normalized)]
         for word in words(chunk):
             if not word.isdigit() and not (proximity and len(word) <= 2 and is_filler(word)):
-                positions.append(_word_keys(word))
+                positions.append(_word_keys(word, names))
                 if _ROUND_THE_CLOCK.match(word):
                     positions[-1] |= set(words(_periods(range(24))))
         if match is None:
