@@ -185,6 +185,7 @@ class KBSnapshot:
         df: Counter[str] = Counter()
         # The business's own name is a name in every item, not the Russian word its Latin letters spell (T.business_names).
         names = frozenset().union(*(T.business_names(doc.answer) for doc in self.docs))
+        self._word_names = frozenset(name for name in names if T.name_spells_a_word(name))
         for doc in self.docs:
             feats = self._features(doc, names)
             self.features[doc.external_id] = feats
@@ -200,7 +201,7 @@ class KBSnapshot:
         self._skeletons: dict[str, str] | None = None
         self._sound_index: dict[str, set[str]] | None = None  # sound skeleton → Latin words of the knowledge (BR)
         # The knowledge's Latin words and their Cyrillic readings ("samsung", "самсунг"): the names of brands and lines.
-        self._latin_keys = {k for w in self.vocabulary if w.isascii() and w.isalpha() and len(w) >= 3
+        self._latin_keys = {k for w in self.vocabulary if w.isascii() and w.isalpha() and len(w) >= 3 and w not in self._word_names
                             for k in (w, T.translit(w), T.stem(T.translit(w)))}
         self._line_models: dict[str, set[str]] = {}  # a Latin word → the numbers written after it in any item (MN)
         for doc in self.docs:
@@ -374,7 +375,7 @@ class KBSnapshot:
         if self._sound_index is None:
             index: dict[str, set[str]] = {}
             for key in self.vocabulary:
-                if key.isascii() and key.isalpha() and len(key) >= 3:
+                if key.isascii() and key.isalpha() and len(key) >= 3 and key not in self._word_names:
                     for skeleton in latin.latin_sound(key):
                         if latin.sound_consonants(skeleton) >= 2:
                             index.setdefault(skeleton, set()).add(key)

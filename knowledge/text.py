@@ -844,6 +844,11 @@ def _word_keys(word: str, names: frozenset[str] = frozenset()) -> set[str]:
     return keys
 
 
+def name_spells_a_word(name: str) -> bool:
+    """A Latin-script name whose Cyrillic reading is a Russian word ("sahar" → «сахар»)."""
+    return _russian_word(translit(name))
+
+
 def _russian_word(word: str) -> bool:
     from knowledge import semantics  # semantics imports this module
 
