@@ -37,7 +37,7 @@ class Embedder(Protocol):
     name: str
     dim: int
 
-    def embed_items(self, snapshot: M.KBSnapshot) -> list[list[float]]: ...
+    def embed_items(self, snapshot: M.KBSnapshot) -> list[Any]: ...
     def embed_query(self, tokens: list[M.QToken], text: str) -> list[float]: ...
 
 
@@ -49,8 +49,10 @@ class HashingEmbedder:
     def __init__(self, dim: int = 512) -> None:
         self.dim = dim
 
-    def embed_items(self, snapshot: M.KBSnapshot) -> list[list[float]]:
-        return [dense_char_ngrams(M.item_dense_words(doc), self.dim) for doc in snapshot.docs]
+    def embed_items(self, snapshot: M.KBSnapshot) -> list[np.ndarray]:
+        # One float32 row per item, each converted as it is made: 5,000 items as lists of Python floats held ~80 MB at
+        # once while the index was built (the worker's peak memory, docs/BENCHMARKS.md); as rows, 10 MB.
+        return [np.asarray(dense_char_ngrams(M.item_dense_words(doc), self.dim), dtype=np.float32) for doc in snapshot.docs]
 
     def embed_query(self, tokens: list[M.QToken], text: str) -> list[float]:
         return dense_char_ngrams(M.dense_words(tokens), self.dim)

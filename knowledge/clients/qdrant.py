@@ -138,10 +138,11 @@ class QdrantStore:
             batch = []
             for point in points:
                 sparse = point["sparse"]
+                dense = [float(v) for v in point["dense"]]  # a float32 row of the hashing embedder, or a list
                 batch.append(
                     models.PointStruct(
                         id=point_id(tenant_id, version_id, point["item_id"]),
-                        vector={DENSE: point["dense"], SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)},
+                        vector={DENSE: dense, SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)},
                         payload={"tenant": int(tenant_id), TENANT_KEY: str(int(tenant_id)), "version": int(version_id),
                                  "item_id": point["item_id"],
                                  "content_hash": content_hash, "tags": list(point.get("tags", []))},

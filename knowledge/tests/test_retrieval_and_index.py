@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from imperium.core.actors import Actor
@@ -13,6 +14,7 @@ from knowledge.index import HashingEmbedder, IndexKey, MemoryIndex, QdrantIndex,
 from knowledge.matching import ItemDoc, KBSnapshot
 from knowledge.retrieval import retrieve, snapshot_for
 from knowledge.tests.fakes import FakeServer, closed_port_url
+from knowledge.text import SparseVector
 
 ACTOR = Actor.system("test")
 
@@ -162,3 +164,16 @@ def test_retrieval_with_the_http_backend(settings, tenant_a):
         version = services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="a.jsonl", content=SALON)
         assert retrieve(version, ["маникюр сколько стоит"]).items == ["price-manicure"]
     assert len(server.requests) >= 2  # the items at index time, then the query
+
+
+def test_hashing_embedder_gives_float32_rows_the_index_stacks():
+    # Rows, not lists of Python floats: a 5,000-item KB's vectors as lists held ~80 MB at once while a worker built its
+    # index (the peak memory in docs/BENCHMARKS.md). The memory index stacks the rows into one matrix.
+    embedder = HashingEmbedder(64)
+    snapshot = KBSnapshot([ItemDoc("a", "Сколько стоит маникюр?", "9 000 ₸"), ItemDoc("b", "Где вы?", "Абая 1")])
+    rows = embedder.embed_items(snapshot)
+    assert [row.dtype for row in rows] == [np.float32, np.float32] and rows[0].shape == (64,)
+    assert abs(float(np.linalg.norm(rows[0])) - 1.0) < 1e-5
+    index = MemoryIndex()
+    index.ensure(IndexKey(1, 10, "h"), snapshot, embedder)
+    assert index.search(IndexKey(1, 10, "h"), embedder, dense=rows[1].tolist(), sparse=SparseVector(), limit=1)[0][0] == "b"
