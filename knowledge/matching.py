@@ -250,7 +250,7 @@ class KBSnapshot:
                 # A parenthetical remark's clauses each go with the word it follows ("Эконом (…, душ и туалет на
                 # этаже)"); a sentence's heading is not joined this way (measured: a frozen answer lost to new ties).
                 fragment_leads.append([T.key_set(clause, names=names) for clause in T.lead_in_clauses(lead, body)] if remark else _NO_LEADS)
-                fragment_aspects.append(T.aspects_stated(part))
+                fragment_aspects.append(_booking_aspects(part))
                 fragment_free.append(T.key_set(T.outside_mentions(part), names=names))
                 about = T.without_subject_matter(part)
                 fragment_about.append(T.key_set(about, names=names) if about != part else _NO_KEYS)
@@ -283,7 +283,7 @@ class KBSnapshot:
             money=T.states_price(doc.answer),
             surcharge=T.surcharge_only(doc.answer),
             clock=T.has_clock_time(doc.answer),
-            aspects=T.aspects_stated(doc.answer),
+            aspects=_booking_aspects(doc.answer),
             fragment_aspects=fragment_aspects,
             fragment_mentioned_keys=fragment_mentioned,
             question_aspects=frozenset() if "learned" in doc.tags else frozenset().union(*(
@@ -853,6 +853,17 @@ class KBSnapshot:
             # An unknown verb is the asker's predicate for the business's own items; a learned item's question is
             # one customer's wording, and the verb of another may be exactly what its answer is not about.
             uncovered.extend(t.text for t in segment.soft if not t.known and self.relations.predicate(t.text))
+        if (in_question or rest) and (lacked := _WITHOUT.findall(segment.text)):
+            # "можно без записи прийти?" asks about doing without a thing: not answered by an item that only names it
+            # ("Отменить или перенести запись можно …"), only by one saying it is not needed where it names it (WO).
+            question_text = " ".join([feats.doc.question, *feats.doc.alt_questions])
+            sentences = T.sentences(feats.doc.answer)
+            for token in in_question + rest:
+                if token.text in lacked and not _says_not_needed(question_text, token.text) and not any(
+                        _says_not_needed(sentences[feats.fragment_sentence[i]], token.text)
+                        for i, keys in enumerate(feats.fragment_keys)
+                        if feats.fragment_sentence[i] < len(sentences) and self._covered(token, keys)):
+                    uncovered.append(token.text)
         if uncovered:
             failures.append("uncovered")
         split = False
@@ -1081,3 +1092,26 @@ def dense_words(tokens: Sequence[QToken]) -> list[str]:
 def item_dense_words(doc: ItemDoc) -> list[str]:
     text = " ".join([doc.question, doc.question, *doc.alt_questions, doc.answer])
     return [w for w in T.words(T.normalize(text)) if not w.isdigit() and not T.is_filler(w)]
+
+
+_WITHOUT = re.compile(r"(?<![а-яё])без\s+([а-яё]+)")
+_WITHOUT_TWO = re.compile(r"(?<![а-яё])без\s+([а-яё]+)(?:\s+([а-яё]+))?")
+_NOT_NEEDED = re.compile(r"не\s+(?:нуж|обязат|требу)|необязат", re.IGNORECASE)
+
+
+def _says_not_needed(text: str, word: str) -> bool:
+    """`text` says `word`'s thing is not needed: "без записи" itself (not "без предупреждения"), or "не нужна", "не
+    обязательно" (WO)."""
+    lowered = text.lower()
+    stem = T.stem(T.fold(word))
+    return bool(_NOT_NEEDED.search(lowered)) or any(  # "без предварительной записи": the thing within two words
+        T.stem(T.fold(w)) == stem for pair in _WITHOUT_TWO.findall(lowered) for w in pair if w)
+
+
+def _booking_aspects(text: str) -> frozenset[str]:
+    """The aspects `text` states, without "signup" when its only channel is for cancelling or moving a visit
+    ("Отменить или перенести запись можно … — напишите в этот чат" is no way to book; HB)."""
+    stated = T.aspects_stated(text)
+    if "signup" in stated and T.channel_only_for_other_action(text):
+        return stated - {"signup"}
+    return stated

@@ -1165,6 +1165,19 @@ def two_prices(text: str) -> bool:
     return bool(_TWO_PRICES.search(text))
 
 
+# A channel given for cancelling or moving a visit ("Отменить или перенести запись можно … — напишите в этот чат") is
+# no way to book: every sentence that gives one is about another action on the booking (HB).
+_OTHER_BOOKING_ACTION = re.compile(r"отмен|перен[её]с|перенос|cancel|reschedul", re.IGNORECASE)
+_CHANNEL_SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
+_BOOKING_VERB = re.compile(r"запиш|записа(?:ть|ться)|записыва|(?<![a-z])book", re.IGNORECASE)  # "Записать, перенести …"
+
+
+def channel_only_for_other_action(text: str) -> bool:
+    """Every sentence of `text` giving a channel (`ASPECT_STATEMENTS["signup"]`) is about cancelling or moving a visit."""
+    sentences = [s for s in _CHANNEL_SENTENCE_END.split(text) if ASPECT_STATEMENTS["signup"].search(s)]
+    return bool(sentences) and all(_OTHER_BOOKING_ACTION.search(s) and not _BOOKING_VERB.search(s) for s in sentences)
+
+
 def aspects_stated(text: str) -> frozenset[str]:
     """The aspects a piece of answer text states (a price, a clock time, a duration, ...)."""
     return frozenset(name for name, pattern in ASPECT_STATEMENTS.items() if pattern.search(text))

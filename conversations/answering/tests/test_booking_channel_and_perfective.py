@@ -57,3 +57,30 @@ def test_asking_whether_a_thing_can_be_glued_gets_the_item_that_says_it_is_not(t
     kb_serve(tenant_a, SHOES)
     decision = decide_reply(tenant_a, None, ["резиновые сапоги склеите?"])
     assert decision.action == "answer" and decision.sources == ["repair"] and "9 000" not in decision.text
+
+
+CANCELLING = [
+    {"id": "cancel", "question": "Как отменить или перенести запись?",
+     "answer": "Отменить или перенести запись можно бесплатно не позднее чем за 3 часа до визита — напишите в этот чат "
+               "или позвоните, администратор всё оформит."},
+]
+
+
+def test_a_channel_for_cancelling_is_no_way_to_book(tenant_a):
+    # A KB (a young one, or one that learned only this item) that says how to cancel, not how to book.
+    assert T.channel_only_for_other_action(CANCELLING[0]["answer"])
+    assert not T.channel_only_for_other_action(MASSAGE[1]["answer"] + " Отменить запись — за 3 часа.")
+    kb_serve(tenant_a, CANCELLING)
+    assert decide_reply(tenant_a, None, ["как к вам записаться?"]).action == "escalate"
+    decision = decide_reply(tenant_a, None, ["как отменить запись?"])
+    assert decision.action == "answer" and decision.sources == ["cancel"]
+
+
+def test_doing_without_a_thing_is_not_answered_by_an_item_that_only_names_it(tenant_a):
+    # WO: "без записи" asks whether a booking is needed; the cancelling item names the booking, it does not say that.
+    kb_serve(tenant_a, CANCELLING)
+    assert decide_reply(tenant_a, None, ["можно без записи прийти?"]).action == "escalate"
+    kb_serve(tenant_a, CANCELLING + [{"id": "walk-in", "question": "Принимаете без записи?",
+                                      "answer": "Без записи примем, если у мастера есть свободное окно."}])
+    decision = decide_reply(tenant_a, None, ["можно без записи прийти?"])
+    assert decision.action == "answer" and decision.sources == ["walk-in"]
