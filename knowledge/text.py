@@ -642,8 +642,11 @@ def outside_mentions(fragment: str) -> str:
 
 # What one answers questions about ("Отвечаю на вопросы о тортах, ценах, начинках, доставке и оплате", "по вопросам
 # доставки пишите…"): the topics of a conversation, not facts about them. To the end of the sentence (a list).
+# A bot speaking of itself in the first person singular lists the same topics ("Подскажу цены, сроки, гарантию, адреса
+# и график"); a business's "подскажем по телефону +7 …" gives a fact and is kept.
 _QUESTION_TOPICS = re.compile(
-    r"(?:(?<![а-яё])(?:отвечаю|отвечаем|отвечу|ответим)\s+на\s+)?(?<![а-яё])(?:вопрос[а-яё]*)\s+(?:о|об|обо|про|по)\s+[^.;!?()]*",
+    r"(?:(?:(?<![а-яё])(?:отвечаю|отвечаем|отвечу|ответим)\s+на\s+)?(?<![а-яё])(?:вопрос[а-яё]*)\s+(?:о|об|обо|про|по)\s+"
+    r"|(?<![а-яё])(?:подскажу|расскажу)\s+)[^.;!?()]*",
     re.IGNORECASE,
 )
 

@@ -122,6 +122,26 @@ BOT = [
 ]
 
 
+# The same self-description in the first person: "Подскажу цены, сроки, гарантию…" (a repair service's bot).
+BOT_HINTS = [
+    {"id": "about-bot", "question": "Вы бот? С кем я переписываюсь?",
+     "answer": "Я — бот-помощник мастерской «Ключ». Подскажу цены, сроки, гарантию, адреса и график. "
+               "Оформить заказ я не могу — это делает мастер."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Тараз, ул. Толе би, 12."},
+]
+
+
+def test_the_topics_a_bot_says_it_will_tell_are_not_facts_about_them(tenant_a):
+    assert "гарант" not in T.without_question_topics(BOT_HINTS[0]["answer"])
+    kept = "Цены подскажем по телефону +7 701 111 22 33."
+    assert T.without_question_topics(kept) == kept  # a business's "подскажем по телефону" is a fact
+    version = kb_serve(tenant_a, BOT_HINTS)
+    for question in ("гарантия есть?", "какие сроки?"):
+        decision = decide_reply(tenant_a, None, [question], kb_version=version)
+        assert decision.action == "escalate", (question, decision.text)
+    assert decide_reply(tenant_a, None, ["где вы находитесь?"], kb_version=version).sources == ["address"]
+
+
 def test_the_topics_a_bot_answers_questions_about_are_not_facts_about_them(tenant_a):
     version = kb_serve(tenant_a, BOT)
     for question in ("доставка есть?", "какие начинки есть?", "оплата картой?"):
