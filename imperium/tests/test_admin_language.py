@@ -4,6 +4,7 @@ A field added with no verbose_name shows its English attribute name («Company i
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.contrib import admin
@@ -64,3 +65,27 @@ def test_every_form_field_an_admin_declares_is_labelled_in_russian():
                     if field.help_text and _untranslated(field.help_text):
                         problems.append(f"{type(owner).__name__}.{name}: help text {str(field.help_text)!r}")
     assert not problems, problems
+
+
+def test_admin_titles_buttons_and_messages_read_as_russian_for_a_feminine_model(login, superuser, tenant_a):
+    # Django's own Russian puts the model name after a verb in the nominative («Изменить версия базы знаний»,
+    # «Добавить еще один Статья базы знаний», «… был успешно добавлен»); the project catalog overrides those.
+    from django.urls import reverse
+
+    from knowledge.models import KnowledgeVersion
+
+    version = KnowledgeVersion.objects.create(tenant=tenant_a, number=1)
+    client = login(superuser)
+    response = client.get(reverse("admin:knowledge_knowledgeversion_change", args=[version.pk]))
+    change = response.content.decode()
+    assert "Изменить: версия базы знаний" in change and "Изменить версия" not in change
+    with translation.override("ru"):
+        inline = json.loads(response.context["inline_admin_formsets"][0].inline_formset_data())
+    assert inline["options"]["addText"] == "Добавить ещё: Статья базы знаний"  # the items inline's "add another" link
+    listing = client.get(reverse("admin:knowledge_knowledgeversion_changelist")).content.decode()
+    assert "Выберите для изменения: версия базы знаний" in listing
+    with translation.override("ru"):
+        from django.utils.translation import gettext
+
+        message = gettext("The {name} “{obj}” was changed successfully.").format(name="версия базы знаний", obj="KB v1")
+    assert message == "Запись «KB v1» (версия базы знаний) изменена."
