@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge import lexicon
+from knowledge import lexicon, semantics
 from knowledge.text import fold, translit
 
 
@@ -111,10 +111,71 @@ _REFUND_QUESTION = _compile(r"(?<![а-я])верн[её]те\s+(?:мне\s+)?(?:
                             r"(?<![а-я])(?:деньги|оплату|предоплату)\s+(?:мне\s+)?верн[её]те(?![а-я])[^!?]*\?\s*$")
 
 
+# --- the customer's own broken thing (or pet's symptom) is the reason to ask for the service -------
+# "оправа сломалась посередине, спаять можно?", "ребенок сломал оправу, брали у вас в сентябре, поменяете?",
+# "замок сломался на куртке, меняете? цена", "покрытие облезло через полгода, это по гарантии?", "у кота
+# покраснение глаз, можно на осмотр?": to a repair shop, an optician, a dry cleaner or a vet the broken thing or
+# the symptom is what the service is for, not a grievance. A complaint blames the business: "вы сломали",
+# "сломали (they) при чистке", "мастер сломал", "после вашего ремонта облезло", "после прививки отёк", "уже
+# облезла, требую компенсацию", "сломалась через месяц, это ужасно!". So a message whose only complaint words
+# are damage or symptom words (`_DAMAGE`) is a service request when all of these hold, and a complaint otherwise
+# (the net stays as wide as before for every other complaint word):
+# - no damage verb in the past plural of an agent ("сломали", "порезали", "обожгли": an unnamed "they" is the
+#   business; the intransitive "облезли", "слезли" are no agent);
+# - nothing points at the business or its people: no "вы/вам/ваш…/вас" (the place "у вас" is no agent), no
+#   "после" (damage after something, i.e. after their work), no staff noun, and no other past-plural verb than
+#   a purchase ("брали/купили у вас"; "поставили", "починили", "привезли" are the business's work);
+# - no grievance: no "!", no demand, blame, "again/already" or "what now" word;
+# - it asks something ("?" or a question word).
+# A damage word right after "не" ("чтоб не сломала сразу") states no damage at all.
+_DAMAGE = re.compile(r"сломал|облез|отслоил|отвалил|слезл|обожгл|ожог|порезал|порез|кров[ьи]|покраснен|высыпан|"
+                     r"раздражени|воспален|\bот[её]к|аллергическ\w+\s+реакц")
+_NEGATED = re.compile(r"(?<![а-я])не\s+$")
+_TOWARDS_BUSINESS = _compile(
+    r"(?<![а-я])(?:вы|вам|вами|ваш\w*|после)(?![а-я])", r"(?<![а-я])(?<!у\s)вас(?![а-я])",
+    r"(?<![а-я])(?:мастер|врач|доктор|сотрудни|администратор|админ|курьер|персонал|парикмахер|стилист|тренер|"
+    r"инструктор|ветеринар|ветврач|продав|консультант|менеджер|оптометрист|окулист|кассир|водител|механик|техник|"
+    r"приемщи|педагог|преподавател|няня|воспитател|повар|кондитер|официант|горничн|портн|швея)",
+)
+_GRIEVANCE = _compile(
+    r"!", r"(?<![а-я])(?:требу[юе]\w*|компенсац\w*|возмест\w*|возмещ\w*|почему|зачем|виноват\w*|вин[аеуы]|"
+    r"нормально|разберитесь|опять|снова|уже|сразу\s+же)(?![а-я])",
+    r"что\s+(?:\w+\s+)?делать|как\s+так|сколько\s+можно",
+)
+_ASKS = _compile(r"\?", r"(?<![а-я])(?:можно|ли|сколько|цена|цену|стоимость|почем|почём)(?![а-я])")
+_PURCHASE = re.compile(r"(?:по)?куп|брал|взял|заказ|приобр")
+_WORD = re.compile(r"[а-я]+")
+_WORD_END = re.compile(r"[а-я]*$")
+
+
+def _own_damage_request(folded: str, damage: list[re.Match[str]]) -> bool:
+    """True when the damage words `damage` of `folded` describe the customer's own broken thing (or pet's symptom)
+    they ask a service for (see above), not a grievance against the business."""
+    for found in damage:
+        word = folded[found.start() - len(_WORD_END.search(folded, 0, found.start()).group(0)):]
+        word = _WORD.match(word).group(0)
+        if word.endswith("ли") and not word.startswith(("облез", "слез")):
+            return False
+    if _TOWARDS_BUSINESS.search(folded) or _GRIEVANCE.search(folded) or not _ASKS.search(folded):
+        return False
+    for word in _WORD.findall(folded):
+        if (word.endswith("ли") and not _DAMAGE.search(word) and not _PURCHASE.match(word)
+                and semantics.is_verb_form(word)):
+            return False
+    return True
+
+
 def _complaint(folded: str) -> bool:
     found = COMPLAINT.search(folded)
     if found is None:
         return False
+    matches = [m for m in COMPLAINT.finditer(folded)
+               if not (_DAMAGE.fullmatch(m.group(0)) and _NEGATED.search(folded, 0, m.start()))]
+    if not matches:
+        return False
+    if all(_DAMAGE.fullmatch(m.group(0)) for m in matches) and _own_damage_request(folded, matches):
+        return False
+    found = matches[0]
     rest = folded[:found.start()] + " " + folded[found.end():]
     asked = all(_REFUND_QUESTION.search(line) for line in folded.splitlines() if _REFUND.search(line))
     return not (_REFUND.fullmatch(found.group(0)) and asked and not COMPLAINT.search(rest))

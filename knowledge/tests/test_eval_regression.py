@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer was the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); the beneficiary-phrase check (docs/EVAL.md, "B") removed it.
-FROZEN_FLOORS = {"pulse-fit": (0.69, 0), "vetdrug": (0.48, 0)}  # raised by who/where, Latin readings, V, parts of the day, S, P, FV, EN, KK
+FROZEN_FLOORS = {"pulse-fit": (0.69, 0), "vetdrug": (0.50, 0)}  # raised by who/where, Latin readings, V, day parts, S, P, FV, EN, KK, OD
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
