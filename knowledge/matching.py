@@ -69,6 +69,7 @@ class ItemFeatures:
     money: bool
     clock: bool
     surcharge: bool = False  # every price it states is a surcharge ("+1 000 ₸ за 1 кг"): T.surcharge_only
+    surcharge_share: bool = False  # states a surcharge as a share of the price ("наценка 50 %"): T.states_surcharge_share
     aspects: frozenset[str] = frozenset()  # what the answer states: price, hours, duration, days, ...
     fragment_aspects: list[frozenset[str]] = field(default_factory=list)
     counted: set[str] = field(default_factory=set)  # keys of the words written right after a number ("12 детей")
@@ -282,6 +283,7 @@ class KBSnapshot:
             numbers=T.numbers_in(everything),
             money=T.states_price(doc.answer),
             surcharge=T.surcharge_only(doc.answer),
+            surcharge_share=T.states_surcharge_share(doc.answer),
             clock=T.has_clock_time(doc.answer),
             aspects=_booking_aspects(doc.answer),
             fragment_aspects=fragment_aspects,
@@ -487,7 +489,8 @@ class KBSnapshot:
                 # aspect of the topic the burst just named (ellipsis).
                 topic = [t for t in merged[-1].tokens if t.kind == CONTENT]
                 merged.append(Segment(text=segment.text, tokens=topic + segment.tokens, numbers=set(), units={},
-                                      aspects=segment.aspects, latin=segment.latin or merged[-1].latin))
+                                      aspects=segment.aspects, latin=segment.latin or merged[-1].latin,
+                                      deadlines=merged[-1].deadlines))  # the day the topic was wanted by (DL2)
                 continue
             if not segment.content and not segment.numbers or _situation_only(segment):
                 pending.append(segment)  # "цена?", "привет", "дочке 6 лет": belongs to its neighbour
@@ -756,6 +759,8 @@ class KBSnapshot:
         against "Малыши 3 лет"): the word is the number's, so the item need not repeat it."""
         if feats.lead_time and (token.text in segment.leads.values() or token.text in segment.deadlines):
             return True  # "за 3 дня до", "на завтра успеете?" against "минимум за 2 дня до выдачи"
+        if token.text in segment.deadlines and "duration" in feats.aspects:
+            return True  # "сегодня успеете сделать?" against "от 1 часа до 1 дня" (DL2)
         if token.text in segment.periods:
             # "на неделю скидка?" against "от 7 ночей — 10 %": a period named without a number, in days (U)
             days = segment.periods[token.text]
@@ -903,10 +908,12 @@ class KBSnapshot:
         if missing_numbers:
             failures.append("numbers")
             uncovered.extend(missing_numbers)
+        asks_extra = bool(_ASKS_EXTRA.search(segment.text))
         if asks_price and "price" not in feats.question_aspects and (
-                not feats.money or feats.surcharge and not _ASKS_EXTRA.search(segment.text)):
+                not (feats.money or feats.surcharge_share and asks_extra) or feats.surcharge and not asks_extra):
             # "сколько стоит торт за кг?" is not answered by "мастикой — +1 000 ₸ за 1 кг": a surcharge prices an
-            # option, unless the extra is what is asked ("сколько доплата за мастику?").
+            # option, unless the extra is what is asked ("сколько доплата за мастику?"); then a share of the price
+            # answers it too ("срочно насколько дороже?" against "наценка 50 %", SC).
             failures.append("no_price")
         if asks_hours and not feats.clock and "hours" not in feats.aspects | feats.question_aspects:
             failures.append("no_hours")

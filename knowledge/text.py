@@ -443,13 +443,29 @@ _READINESS = re.compile(r"(?<![а-я])(?:успе[а-я]*|готов[а-я]*|с�
                         r"приготов[а-я]*)(?![а-я])")
 
 
+# Said with readiness or urgency, the nearest days need no preposition: "очки сегодня успеете сделать?", "срочно
+# надо, завтра улетаю" (DL2).
+_NEAREST_DAY = re.compile(r"(?<![а-я])(сегодня|завтра|послезавтра)(?![а-я])")
+_URGENCY = re.compile(r"(?<![а-я])срочн[а-я]*")
+
+
 def deadline_days(text: str) -> set[str]:
-    """The relative days a readiness question names: "на завтра успеете?" → {"завтра"}; nothing without a verb of
-    readiness ("на завтра запись есть?" is a booking, not a lead time)."""
+    """The relative days a readiness or urgency question names: "на завтра успеете?" → {"завтра"}, "срочно надо к
+    завтра" → {"завтра"}; nothing without a verb of readiness or an urgency word ("на завтра запись есть?" is a
+    booking, not a lead time)."""
     folded = fold(text)
-    if not _READINESS.search(folded):
+    if not (_READINESS.search(folded) or _URGENCY.search(folded)):
         return set()
-    return {m.group(1) for m in _DEADLINE_DAY.finditer(folded)}
+    return {m.group(1) for m in _DEADLINE_DAY.finditer(folded)} | {m.group(1) for m in _NEAREST_DAY.finditer(folded)}
+
+
+# A surcharge given as a share of the price ("наценка 50 %", "плюс 30 % к стоимости"): how much more one pays (SC).
+_SURCHARGE_SHARE = re.compile(r"(?<![а-я])(?:наценк[а-я]*|надбавк[а-я]*|доплат[а-я]*|плюс|\+)\s*(?:[а-яё]+\s+){0,2}"
+                              r"\d+(?:[,.]\d+)?\s*%")
+
+
+def states_surcharge_share(text: str) -> bool:
+    return bool(_SURCHARGE_SHARE.search(fold(text)))
 
 
 # The asker's occasion (OC): "торт на свадьбу", "сладкий стол на день рождения", "на др сыну" — what the thing is for,
