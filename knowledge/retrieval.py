@@ -149,6 +149,8 @@ def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: Segmen
         return []
     if _LATIN.search(segment.text) or segment.latin:
         return []
+    if _branch_facts(snapshot, segment, close):
+        return close
     for token in segment.tokens:
         if token.kind == M.FILLER or T.day_number(token.text) is not None:
             continue  # a weekday is understood exactly, through the days the items name (text.days_stated)
@@ -167,6 +169,24 @@ def parallel_variants(snapshot: M.KBSnapshot, segment: M.Segment, result: Segmen
     return [best, second]
 
 
+# Facts a business states once per branch: where it is, when it is open, how to reach it. A question asking only one of
+# them, naming no branch, is asked of every branch the knowledge has.
+_PER_BRANCH = frozenset({"address", "hours", "days", "phone"})
+
+
+def _branch_facts(snapshot: M.KBSnapshot, segment: M.Segment, close: list[M.ItemMatch]) -> bool:
+    """"где вы находитесь?", "адрес скиньте": a question that is only an aspect a business states per branch (no content
+    word, no number: `matching._bare`) ties the items whose own questions ask it, one per branch ("Где находится
+    центральный филиал?" / "Где находится пункт в ТРЦ …?"). Nothing the customer wrote tells them apart, so no word was
+    misread (M3's lesson): when the tying items are every item whose own question asks that aspect, they answer
+    together (BA)."""
+    if not segment.aspects or not segment.aspects <= _PER_BRANCH or not M._bare(segment):
+        return False
+    asking = {doc.external_id for doc in snapshot.docs
+              if "learned" not in doc.tags and segment.aspects <= snapshot.features[doc.external_id].question_aspects}
+    return {m.external_id for m in close} == asking
+
+
 def _asked_as_written(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) -> bool:
     """The segment's words (filler apart, by stem) are those of one of the item's own questions."""
     def stems(text: str) -> frozenset[str]:
@@ -175,6 +195,14 @@ def _asked_as_written(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) 
     asked = stems(segment.text)
     doc = snapshot.features[item_id].doc
     return bool(asked) and any(stems(question) == asked for question in (doc.question, *doc.alt_questions))
+
+
+def _asked_whole(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment, asked: frozenset[str]) -> bool:
+    """The item's own questions ask everything the segment asks: each of its content words and each aspect it asks."""
+    feats = snapshot.features[item_id]
+    if "learned" in feats.doc.tags or not segment.content or not asked <= feats.question_aspects:
+        return False
+    return all(snapshot._covered(t, feats.question_keys) for t in segment.content)
 
 
 _OF = frozenset({"без", "с", "со", "для", "из", "на"})  # "торты без сахара": a preposition inside a noun phrase
@@ -369,6 +397,18 @@ def retrieve(
             named = _named_before(snapshot, segment, result, earlier, ambiguity_ratio)
             if named is not None:
                 result.chosen, result.runner_up, result.resolved_by_context = named, None, True
+    for result, segment in zip(results, segments, strict=True):
+        if _ambiguous(result, ambiguity_ratio):
+            # "выезд до скольки?" ties «Во сколько заезд и выезд?» with «Можно ли выехать позже?», whose answer states a
+            # later hour; nothing else in the burst settles it. The item ranked first whose own question asks all of it
+            # (every word and the asked aspect), the only one of the tying items to, answers (AQ). It never overturns
+            # the ranking: an item ranked below the first by the customer's words is not chosen by its question.
+            asked = frozenset(segment.aspects | ({"price"} if result.asks_price else set()))
+            top = result.chosen.score if result.chosen else 0.0
+            close = [m for m in result.candidates if m.valid and m.score >= ambiguity_ratio * top]
+            whole = [m for m in close if _asked_whole(snapshot, m.external_id, segment, asked)]
+            if len(whole) == 1 and whole[0].score >= top:
+                result.chosen, result.runner_up = whole[0], None
     for result, segment in zip(results, segments, strict=True):
         if _ambiguous(result, ambiguity_ratio):
             result.variants = parallel_variants(snapshot, segment, result, ambiguity_ratio)

@@ -1,0 +1,65 @@
+"""Ties on answerable questions (issue 13, "answer the fact asked, not the item"; docs/EVAL.md, "BA and AQ"): a question
+that is only an aspect a business states per branch gets every branch's item; a tie goes to the item ranked first whose
+own question asks everything the customer asked. Invented businesses only."""
+
+from __future__ import annotations
+
+from conversations.answering.brain import decide_reply
+from conversations.answering.tests.kb import kb_serve
+
+BRANCHES = [
+    {"id": "address-center", "question": "Где находится центральный филиал?",
+     "answer": "Центральный филиал: г. Караганда, пр. Бухар-жырау, 40, 1 этаж, вход со двора."},
+    {"id": "address-market", "question": "Где находится точка на рынке «Шыгыс»?",
+     "answer": "Точка на рынке «Шыгыс»: г. Караганда, ул. Ермекова, 12, павильон 7, напротив главного входа."},
+    {"id": "prices-screen", "question": "Сколько стоит замена экрана?",
+     "answer": "Замена экрана смартфона — от 15 000 ₸, планшета — от 25 000 ₸."},
+    {"id": "prices-battery", "question": "Сколько стоит замена аккумулятора?",
+     "answer": "Замена аккумулятора смартфона — от 8 000 ₸."},
+    {"id": "warranty", "question": "Какая гарантия на ремонт?", "answer": "Гарантия на работу — 6 месяцев."},
+]
+
+
+def test_a_bare_address_question_gets_every_branch(tenant_a):
+    kb_serve(tenant_a, BRANCHES)
+    for question in ("где вы находитесь", "адрес скиньте пожалуйста"):
+        decision = decide_reply(tenant_a, None, [question])
+        assert decision.action == "answer", (question, decision.gate)
+        assert sorted(decision.sources) == ["address-center", "address-market"]
+        assert "Бухар-жырау" in decision.text and "Ермекова" in decision.text
+
+
+def test_a_named_branch_and_a_bare_price_are_not_asked_of_every_item(tenant_a):
+    kb_serve(tenant_a, BRANCHES)
+    decision = decide_reply(tenant_a, None, ["где находится точка на рынке?"])
+    assert decision.action == "answer" and decision.sources == ["address-market"]
+    # A price is stated per service, not per branch: "сколько стоит?" naming nothing is not every price item's.
+    decision = decide_reply(tenant_a, None, ["сколько стоит?"])
+    assert decision.action == "escalate"
+
+
+def test_a_third_item_asking_the_address_keeps_the_tie(tenant_a):
+    # The tying items must be every item whose own question asks the aspect: a third branch that did not tie means the
+    # two that did are not the whole answer.
+    kb_serve(tenant_a, [*BRANCHES, {"id": "address-left", "question": "Где находится филиал на Левом берегу, в ЖК «Арман»?",
+                                    "answer": "Филиал на Левом берегу: ЖК «Арман», ул. Мустафина, 3, вход с торца."}])
+    decision = decide_reply(tenant_a, None, ["где вы находитесь"])
+    assert sorted(decision.sources) != ["address-center", "address-market"]
+
+
+HOSTEL = [
+    {"id": "checkin", "question": "Во сколько заезд и выезд?",
+     "answer": "Заезд (check-in) — с 13:00, выезд (check-out) — до 11:00. В обоих корпусах одинаково."},
+    {"id": "late-checkout", "question": "Можно ли выехать позже?",
+     "answer": "Поздний выезд до 17:00 — 50 % стоимости ночи, после 17:00 — как за полную ночь. Вещи можно оставить в "
+               "камере хранения бесплатно."},
+    {"id": "breakfast", "question": "Есть ли завтрак?", "answer": "Завтрак с 08:00 до 10:00, 2 500 ₸."},
+]
+
+
+def test_a_tie_goes_to_the_item_whose_own_question_asks_every_word_and_the_aspect(tenant_a):
+    kb_serve(tenant_a, HOSTEL)
+    decision = decide_reply(tenant_a, None, ["выезд до скольки"])
+    assert decision.action == "answer" and decision.sources == ["checkin"]
+    assert "11:00" in decision.text and "17:00" not in decision.text
+
