@@ -150,6 +150,10 @@ class ItemMatch:
     situated: tuple[str, ...] = ()
 
 
+# A capitalised Cyrillic word after a lower-case letter or a comma (not a sentence's first word, not in quotes).
+_MID_CAPITAL = re.compile(r"(?<=[а-яё,] )([А-ЯЁ][а-яё]{2,})(?![А-ЯЁа-яё])")
+
+
 def _prefixes(word: str, minimum: int = 5) -> Iterable[str]:
     for end in range(len(word) - 1, minimum - 1, -1):
         yield word[:end]
@@ -187,6 +191,9 @@ class KBSnapshot:
         # The business's own name is a name in every item, not the Russian word its Latin letters spell (T.business_names).
         names = frozenset().union(*(T.business_names(doc.answer) for doc in self.docs))
         self._word_names = frozenset(name for name in names if T.name_spells_a_word(name))
+        # Words the knowledge capitalises inside a sentence ("в корпусе Центр"): names, however generic the word (GC).
+        self._proper_stems = frozenset(T.stem(T.fold(m.group(1))) for doc in self.docs for text in (doc.question, doc.answer)
+                                       for m in _MID_CAPITAL.finditer(text))
         for doc in self.docs:
             feats = self._features(doc, names)
             self.features[doc.external_id] = feats
@@ -427,7 +434,8 @@ class KBSnapshot:
             keys |= base  # "склеите" against "не клеим", "спаяете" against "паяем" (PS)
         if not self._known(keys):
             keys |= self._sounded(word)  # "айфон", "самсунге", "макбук": the knowledge's Latin name as it sounds (BR)
-        if not self._known(keys):
+        if not self._known(keys) and not semantics.is_noun_form(word):
+            # A dictionary noun is no typo: "котом" is a cat, not "которые" (TC).
             corrected = self._correct(word)
             if corrected:
                 keys |= T.concept(corrected)
@@ -819,6 +827,7 @@ class KBSnapshot:
         feats = self.features[external_id]
         failures: list[str] = []
         uncovered: list[str] = []
+        excused: set[str] = set()
         in_question: list[QToken] = []
         rest: list[QToken] = []
         days: list[QToken] = []
@@ -853,7 +862,10 @@ class KBSnapshot:
         if uncovered and (in_question or rest):
             # A generic noun ("врач", "процедура") the item does not repeat is no qualifier once the
             # rest of the question is found in the item.
-            uncovered = [w for w in uncovered if not T.is_generic(w)]
+            generic = {w for w in uncovered if T.is_generic(w)}
+            uncovered = [w for w in uncovered if w not in generic]
+            if in_question:
+                excused = {w for w in generic if T.stem(w) not in self._proper_stems}
         if self.relations is not None and "learned" in feats.doc.tags:
             # An unknown verb is the asker's predicate for the business's own items; a learned item's question is
             # one customer's wording, and the verb of another may be exactly what its answer is not about.
@@ -932,7 +944,11 @@ class KBSnapshot:
             ):
                 failures.append(f"no_{aspect}")  # stated, but not of what was asked ("акция действует 2 недели")
 
-        total = sum(t.weight for t in segment.content if t not in situated) or 1.0
+        # A generic noun excused above is no qualifier, and no measure of how much of the question the item answers
+        # either, when the item's own question shares a word of the question ("как записаться к оптометристу?" against
+        # «Как записаться на проверку зрения?») and the knowledge does not write the word as a name ("в корпусе
+        # Центр": "шале в центре?" is still asked of a branch) (GC).
+        total = sum(t.weight for t in segment.content if t not in situated and t.text not in excused) or 1.0
         matched = sum(t.weight for t in in_question) + answer_field_weight * sum(t.weight for t in [*rest, *days, *measured])
         soft = sum(0.3 * t.weight for t in segment.soft if self._covered(t, feats.all_keys))
         ctx = sum(0.3 * t.weight for t in context if self._covered(t, feats.all_keys))
