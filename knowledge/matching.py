@@ -219,6 +219,44 @@ class KBSnapshot:
                     self._line_models.setdefault(word, set()).add(after)
                     self._line_models.setdefault(T.stem(word), set()).add(after)
         self._verb_stems: dict[str, set[str]] | None = None  # stem → the knowledge's verb forms of it (PS), built once
+        # GT: the keys the knowledge names in a sentence that says something is done or had, and the keys it names in a
+        # sentence that refuses or excepts ("Не принимаем в чистку: матрасы, …", "Меха … срочно не чистим").
+        self._named_keys: set[str] = set()
+        self._refusals: list[set[str]] = []
+        capitalized: set[str] = set()
+        lowercase: set[str] = set()
+        for doc in self.docs:
+            for sentence in T.sentences(doc.answer):
+                for position, word in enumerate(re.findall(r"[^\W\d_]+", sentence)):
+                    if word[0].isupper() and position:
+                        capitalized.add(T.stem(T.fold(word)))
+                    elif word[0].islower():
+                        lowercase.add(T.stem(T.fold(word)))
+        # Words the knowledge lists together ("телефоны и ноутбуки", "чай, кофе или воду"): kinds of one thing (GT).
+        self._listed_with: dict[str, set[str]] = {}
+        for doc in self.docs:
+            for text in [doc.question, *doc.alt_questions, doc.answer]:
+                for pair in _LISTED.finditer(T.normalize(text)):
+                    a, b = T.stem(pair.group(1)), T.stem(pair.group(2))
+                    self._listed_with.setdefault(a, set()).add(b)
+                    self._listed_with.setdefault(b, set()).add(a)
+        # A word the knowledge writes only capitalized inside a sentence is a name ("на Сатпаева", "Gyeon"), not a thing.
+        self._proper_keys = capitalized - lowercase
+        for doc in self.docs:
+            for sentence in T.sentences(doc.answer):
+                keys = T.key_set(sentence, names=names)
+                if _REFUSAL.search(T.normalize(sentence)):
+                    self._refusals.append(keys)
+                else:
+                    for part in T.fragments(sentence):
+                        if (money := _MONEY_AT.search(part)) is not None:
+                            # the name of a price list's entry: "дублёнка — 16 000 ₸", "пиджак отдельно — 3 800 ₸"
+                            name = re.split(r"\s[—–-]\s", part[:money.start()].rpartition(":")[2])[0]
+                            self._named_keys.update(T.key_set(name, names=names))
+            for question in [doc.question, *doc.alt_questions]:
+                if _REFUSAL.search(T.normalize(question)):
+                    self._refusals.append(T.key_set(question, names=names) | set().union(*(
+                        T.key_set(sentence, names=names) for sentence in T.sentences(doc.answer))))
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
         for key in self.vocabulary:
@@ -326,6 +364,74 @@ class KBSnapshot:
         if not asked:
             return []
         return [doc.external_id for doc in self.docs if asked <= self.features[doc.external_id].days][:limit]
+
+    def servable(self, segment: Segment) -> list[QToken]:
+        """GT: the things a segment names that the business serves: a noun the knowledge names as an entry of a price
+        list ("дублёнка — 16 000 ₸", "пиджак отдельно — 3 800 ₸"), not a name it writes capitalized ("на Сатпаева"), not a
+        person, not what something is for ("для таксопарка")."""
+        purposes = set(_FOR.findall(T.normalize(segment.text)))
+        return [t for t in segment.content if t.text not in purposes and self._served(t)]
+
+    def general_reading(self, segment: Segment, external_id: str) -> tuple[Segment, list[QToken]] | None:
+        """GT: the segment without the served things (`servable`) an item does not name: "сколько дней чистится пуховик"
+        → "сколько дней чистится" for «Сколько дней занимает химчистка?». What a general item (timing, urgency, stains,
+        guarantee) states of the business's work it states of each thing the business serves; a thing the knowledge never
+        names, or names only as refused, stays a qualifier. None when there is no such thing, or nothing else is asked."""
+        feats = self.features[external_id]
+        things = [t for t in self.servable(segment) if not self._covered(t, feats.all_keys)]
+        rest = [t for t in segment.content if t not in things]
+        # A thing named where the knowledge refuses or excepts something is not served for what that sentence says
+        # ("Не принимаем в чистку: матрасы", "Меха … срочно не чистим"): blocked when the sentence has another asked word.
+        if not things or any(self._covered(t, keys) and any(self._covered(r, keys) for r in rest)
+                             for t in things for keys in self._refusals):
+            return None
+        tokens = [t for t in segment.tokens if t not in things]
+        if not any(t.kind == CONTENT for t in tokens):
+            return None
+        return replace(segment, tokens=tokens), things
+
+    def general_item(self, external_id: str, segment: Segment, things: list[QToken]) -> bool:
+        """GT: whether an item found for a segment without the things it names (`general_reading`) answers of those things
+        too: not a price (a price is of a thing, and a list that does not name it does not give it); not a negated
+        question ("флешка не открывается": a fault of the thing, not a rule of the business); the item's own question asks
+        what the segment asks (a word of it other than a person, and every aspect asked: "сколько дней" of «Сколько дней
+        занимает химчистка?»); its own question names no other kind of the thing (a word the knowledge lists beside it:
+        «Даёте телефон на время ремонта?» is not asked of a laptop); and no other item names the thing beside a word of the
+        segment this item's question does not have ("где оставить машину в горах": the parking item names the cars of the
+        mountain house, the luggage room does not)."""
+        feats = self.features[external_id]
+        normalized = T.normalize(segment.text)
+        if T.asks_price(normalized) or "price" in segment.aspects or _REFUSAL.search(normalized):
+            return False
+        if not (segment.aspects - {"price"}) <= feats.question_aspects:
+            return False
+        if not any(self._covered(t, feats.question_keys) and not semantics.is_person(t.text) for t in segment.content):
+            return False  # what is asked of the item is more than whom it is for ("в гости" against «кухня для гостей»)
+        asked = set().union(*(t.keys for t in segment.tokens)) if segment.tokens else set()
+        kinds = set().union(*(self._listed_with.get(k, set()) for t in things for k in t.keys | {T.stem(t.text)}))
+        if any(T.stem(word) in kinds and not T.key_set(word) & asked
+               for phrasing in [feats.doc.question, *feats.doc.alt_questions] for word in T.words(T.normalize(phrasing))):
+            return False  # the item's own question is of another kind of thing: «Даёте телефон на время ремонта?» for a laptop
+        others = [t for t in segment.content if not T.is_generic(t.text) and not self._covered(t, feats.question_keys)]
+        return not any(
+            any(self._covered(t, keys) for t in things) and any(self._covered(t, keys) for t in others)
+            for other_id, other in self.features.items() if other_id != external_id for keys in other.fragment_keys)
+
+    def _served(self, token: QToken) -> bool:
+        if token.kind != CONTENT or token.general:
+            return False
+        return self._served_word(token.text, token.keys)
+
+    def _served_word(self, word: str, keys: Iterable[str]) -> bool:
+        if T.is_generic(word) or len(word) < 4:
+            return False
+        if semantics.is_verb_form(word) or not semantics.is_noun_form(word) and _NOT_A_NOUN.search(word):
+            return False
+        keys = {k for k in keys if k in self.vocabulary}
+        if not keys or not keys & self._named_keys or keys & self._proper_keys:
+            return False
+        # A person is whom the work is for (a guest, a client), not what it is done on: a general rule need not hold for them.
+        return not semantics.is_person(word)
 
     # --- query side -----------------------------------------------------------------------
     def _known(self, keys: Iterable[str]) -> bool:
@@ -980,6 +1086,16 @@ class KBSnapshot:
 
 
 _NO_KEYS: frozenset[str] = frozenset()
+# A word shaped as an adjective, an adverb or a short form (no noun of the table): "кожаную", "срочно", "готовы" (GT).
+_NOT_A_NOUN = re.compile(r"(?:[ыио]й|[ая]я|[ое]е|[ыи]е|[ое]го|[ое]му|[ыи]м|[ыи]х|[ую]ю|о)$")
+# The word after «для»: whom or what for, not the thing served ("скидка для таксопарка", "лупа для чтения") (GT).
+_FOR = re.compile(r"(?<![а-яё])для\s+([а-яё]+)")
+# Two words listed together: "X и Y", "X или Y", "X, Y" (GT: `_listed_with`).
+_LISTED = re.compile(r"([а-яё]{3,})(?=\s*(?:,\s*|\s+и\s+|\s+или\s+)([а-яё]{3,}))")
+# An amount of money: the name before it is an entry of a price list (GT); "бесплатно" names no price list's entry.
+_MONEY_AT = re.compile(r"\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)", re.IGNORECASE)
+# A sentence that refuses or excepts: "не принимаем", "нет", "кроме", "ни" (GT).
+_REFUSAL = re.compile(r"(?<![а-яёa-z])(?:не|нет|ни|кроме)(?![а-яёa-z])")
 # A model code: one or two letters with the model's number written on them ("a52", "s23", "а32"), not a number with a
 # thousand's "к" ("5к", read before) nor a letter after a number ("2х").
 _MODEL_CODE = re.compile(r"(?<![a-zа-я0-9])([a-zа-я]{1,2})(\d{1,3})(?![\d])")

@@ -375,6 +375,23 @@ def retrieve(
                                  for item_id, _ in hits if item_id in snapshot.features) if m.valid]
             if len(valid) == 1:
                 result.chosen = valid[0]
+        if result.chosen is None and (servable := snapshot.servable(segment)):
+            # GT: nothing answers the thing the customer named; what a general item states of the business's work
+            # ("Стандартный срок химчистки — 3 рабочих дня") it states of each thing the business serves.
+            plain = [t for t in segment.tokens if t not in servable]
+            sparse = T.sparse_from_keys({**M.query_weighted_keys(context, 0.3), **M.query_weighted_keys(plain)})
+            ids = dict.fromkeys([*(m.external_id for m in matches),
+                                 *(item_id for item_id, _ in index.search(key, embedder, dense=dense, sparse=sparse, limit=candidates))])
+            found = []
+            for item_id in ids:
+                if item_id in snapshot.features and (general := snapshot.general_reading(segment, item_id)) is not None:
+                    reading, things = general
+                    match = snapshot.match(item_id, reading, context=context, asks_price=result.asks_price, asks_hours=result.asks_hours)
+                    if match.valid and snapshot.general_item(item_id, reading, things):
+                        found.append(match)
+            found.sort(key=lambda m: (-m.score, m.external_id))
+            if found and not is_ambiguous(found[0], found[1] if len(found) > 1 else None, ambiguity_ratio):
+                result.chosen = found[0]
 
     # Context: a segment that is ambiguous or uncovered alone takes an item that another,
     # clearly answered segment of the same burst chose, when that item covers it too.

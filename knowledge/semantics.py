@@ -34,6 +34,7 @@ The table is loaded once per process, lazily (~0.6 MB gzipped, ~4 MB in memory).
 from __future__ import annotations
 
 import gzip
+import re
 import sys
 import threading
 import zlib
@@ -175,6 +176,17 @@ def is_noun_form(word: str) -> bool:
     folded = T.fold(word)
     stem = T.stem(folded)
     return folded.startswith(stem) and bool(_forms("noun", stem, folded[len(stem):]))
+
+
+# People a business serves, named as such ("гостей", "друзья", "клиенту"): GT's whom the work is for, not what it is
+# done on (the wordnet reads "гость" as an account and has no "друг").
+_PERSONS = re.compile(r"(?:человек|гост|друз|клиент|пациент|посетител|взросл|школьник|ученик|студент|пенсионер)[а-яё]*"
+                      r"|друг(?:а|у|ом|е)?")
+
+
+def is_person(word: str) -> bool:
+    """A noun naming people a business serves ("гости", "друзьям", "клиента"), not "другой" (GT)."""
+    return bool(_PERSONS.fullmatch(T.fold(word)))
 
 
 def _forms(name: str, stem: str, ending: str) -> set[str]:
