@@ -118,11 +118,11 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # ranked first whose own question asks all of it ("AQ": «выезд до скольки», «на линзы акция есть?»): alma-house 77.2 %,
 # remfon-service 47.1 %, optika-zrenie 52.4 %. A generic noun no longer lowers the confidence of an item whose own
 # question was asked ("GC"): blesk-detailing 84.4 %, optika-zrenie 54.4 %.
-# A general item answering of each thing the business serves ("GT"): chisty-list 60.8 %, remfon-service 49.0 % (on main
-# d5b167d).
+# A general item answering of each thing the business serves ("GT"): chisty-list 60.8 %, remfon-service 49.0 % on main
+# d5b167d, 50.0 % with BA/AQ.
 DEV_FLOORS = {"blesk-detailing": (0.84, 0, 1.0), "ritm-kids": (0.91, 0, 1.0), "alma-house": (0.77, 1, 1.0),
               "chisty-list": (0.60, 0, 1.0), "sahar-cakes": (0.69, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %
-              "remfon-service": (0.49, 0, 1.0), "optika-zrenie": (0.54, 0, 1.0)}
+              "remfon-service": (0.50, 0, 1.0), "optika-zrenie": (0.54, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
