@@ -400,13 +400,18 @@ class KBSnapshot:
         segment this item's question does not have ("где оставить машину в горах": the parking item names the cars of the
         mountain house, the luggage room does not)."""
         feats = self.features[external_id]
+        if "learned" in feats.doc.tags:
+            return False  # a learned item's question is one customer's wording of one case, not the business's general rule
         normalized = T.normalize(segment.text)
         if T.asks_price(normalized) or "price" in segment.aspects or _REFUSAL.search(normalized):
             return False
         if not (segment.aspects - {"price"}) <= feats.question_aspects:
             return False
-        if not any(self._covered(t, feats.question_keys) and not semantics.is_person(t.text) for t in segment.content):
-            return False  # what is asked of the item is more than whom it is for ("в гости" against «кухня для гостей»)
+        if not any(self._covered(t, feats.question_keys) and not semantics.is_person(t.text) and not t.keys & self._proper_keys
+                   for t in segment.content):
+            # what is asked of the item is more than whom it is for ("в гости" against «кухня для гостей») or a name
+            # ("массаж делаете на самале?" is not asked of «Где филиал в Самале?»)
+            return False
         asked = set().union(*(t.keys for t in segment.tokens)) if segment.tokens else set()
         kinds = set().union(*(self._listed_with.get(k, set()) for t in things for k in t.keys | {T.stem(t.text)}))
         if any(T.stem(word) in kinds and not T.key_set(word) & asked

@@ -38,3 +38,16 @@ def test_a_thing_named_where_the_business_refuses_what_is_asked_is_not_generalis
     reading, things = snapshot.general_reading(_segment(snapshot, "гарантия на кроссовки есть"), "warranty")
     assert [t.text for t in things] == ["кроссовки"]
     assert [t.text for t in reading.content] == ["гарантия"]
+
+
+def test_a_learned_item_is_no_general_rule():
+    # A learned item's question is one customer's wording («Отменить бронь можно?» answered «Как забронировать номер?»
+    # in the alma-house replay once «номер» was read as a served thing): it never answers of a thing it does not name.
+    learned = M.ItemDoc("learned-timing", "Сколько дней ремонт?", "Обычно 2 дня.", tags=("learned",))
+    snapshot = M.KBSnapshot([*DOCS, learned], relations=("materials",))
+    segment = _segment(snapshot, "сколько дней ремонт сапог")
+    reading, things = snapshot.general_reading(segment, "learned-timing")
+    assert not snapshot.general_item("learned-timing", reading, things)
+    plain = M.KBSnapshot([*DOCS, M.ItemDoc("timing", "Сколько дней ремонт?", "Обычно 2 дня.")], relations=("materials",))
+    reading, things = plain.general_reading(_segment(plain, "сколько дней ремонт сапог"), "timing")
+    assert plain.general_item("timing", reading, things)
