@@ -23,9 +23,9 @@ from typing import Any
 from django.conf import settings
 
 from knowledge import focus as F
+from knowledge import learning, tiers
 from knowledge import matching as M
 from knowledge import text as T
-from knowledge import tiers
 from knowledge.index import Embedder, IndexKey, embedder_from_settings, get_index
 from knowledge.models import KnowledgeVersion
 from knowledge.selectors import kb_items_for
@@ -195,6 +195,18 @@ def _asked_as_written(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) 
     asked = stems(segment.text)
     doc = snapshot.features[item_id].doc
     return bool(asked) and any(stems(question) == asked for question in (doc.question, *doc.alt_questions))
+
+
+def _stated(text: str, messages: Sequence[str]) -> bool:
+    """The part of a burst asks nothing: no question mark after it, no question word, no aspect cue."""
+    if learning.asks(text):
+        return False
+    for message in messages:
+        normalized = T.normalize(message)
+        at = normalized.find(text)
+        if at >= 0 and normalized[at + len(text):].lstrip().startswith("?"):
+            return False
+    return True
 
 
 def _asked_whole(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment, asked: frozenset[str]) -> bool:
@@ -429,6 +441,17 @@ def retrieve(
     for result, segment in zip(results, segments, strict=True):
         if _ambiguous(result, ambiguity_ratio):
             result.variants = parallel_variants(snapshot, segment, result, ambiguity_ratio)
+    answered = [r for r in results if r.chosen and (r.variants or not _ambiguous(r, ambiguity_ratio))
+                and not _stated(r.text, messages)]
+    if answered:
+        # "Заморозить абонемент можно? ребенок заболел": a part that asks nothing (no question mark, no question word,
+        # no aspect) and says something with a word no item uses ("заболел", "прилетаем") only states the asker's
+        # situation; when its words tie two items and a question of the same burst is answered, it is not a second
+        # question to hand over for (SN). A bare noun ("маникюр") is a question in a chat, and stays one.
+        kept = [(r, s) for r, s in zip(results, segments, strict=True)
+                if not (_ambiguous(r, ambiguity_ratio) and not r.variants and _stated(r.text, messages)
+                        and any(t.kind != M.FILLER and not t.known for t in s.tokens))]
+        results, segments = [r for r, _ in kept], [s for _, s in kept]
 
     chosen: list[str] = []
     for result in results:

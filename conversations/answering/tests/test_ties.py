@@ -63,3 +63,30 @@ def test_a_tie_goes_to_the_item_whose_own_question_asks_every_word_and_the_aspec
     assert decision.action == "answer" and decision.sources == ["checkin"]
     assert "11:00" in decision.text and "17:00" not in decision.text
 
+
+
+STUDIO = [
+    {"id": "freeze", "question": "Можно ли заморозить абонемент?",
+     "answer": "Заморозка абонемента — только по медицинской справке, до 14 дней, один раз за абонемент. Без справки "
+               "пропущенные занятия не переносятся."},
+    {"id": "refund", "question": "Можно ли вернуть деньги за абонемент?",
+     "answer": "Если ребёнок прекращает занятия, по заявлению у администратора возвращаем стоимость непосещённых занятий за "
+               "вычетом 10 % — в течение 14 дней с начала абонемента. Позже возврата нет, абонемент можно только заморозить "
+               "по справке."},
+    {"id": "pickup", "question": "Кто может забирать ребёнка?",
+     "answer": "Детей отдаём только родителям или тем, кого родители указали в анкете при записи. Если забирает другой "
+               "человек, предупредите администратора заранее. После занятия ребёнок ждёт в холле под присмотром "
+               "администратора до 15 минут."},
+    {"id": "ages", "question": "С какого возраста принимаете детей?",
+     "answer": "Принимаем детей с 4 до 14 лет, группы по возрасту: 4–6, 7–10, 11–14 лет."},
+    {"id": "price", "question": "Сколько стоит абонемент?", "answer": "Абонемент на 8 занятий — 24 000 ₸, на 12 занятий — 32 000 ₸."},
+]
+
+
+def test_a_statement_of_the_askers_situation_after_an_answered_question_is_not_a_second_question(tenant_a):
+    kb_serve(tenant_a, STUDIO)
+    decision = decide_reply(tenant_a, None, ["Заморозить абонемент можно? ребенок заболел"])
+    assert decision.action == "answer" and decision.sources == ["freeze"]
+    # Asked as a question, the same words are a second question, and their tie goes to a manager as before.
+    decision = decide_reply(tenant_a, None, ["Заморозить абонемент можно? ребенок заболел?"])
+    assert decision.action == "escalate"
