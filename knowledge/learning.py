@@ -183,6 +183,15 @@ def asks(message: str) -> bool:
     return any(w in _INTERROGATIVES or (w.isascii() and T.translit(w) in _INTERROGATIVES) for w in T.words(normalized))
 
 
+def names_topic(message: str) -> bool:
+    """The message only names a thing ("линзы цветные", "возврат", "маникюр гель-лак"): it does not ask, and it has no
+    verb and no number (not the customer's situation: "я в Самал поеду на машине", "дочке 6 лет")."""
+    if asks(message) or re.search(r"\d", message):
+        return False
+    words = T.words(T.normalize(message))
+    return bool(words) and len(words) <= 4 and not any(semantics.is_verb_form(w) for w in words)
+
+
 _LABEL = re.compile(r"^\s*((?:[^:;—–\-.!?()\d]|(?<=\w)-(?=\w)){3,80}?)\s*(?::|\s[—–-]\s)")
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
 TOPIC_WORDS = 6

@@ -218,6 +218,7 @@ def _asked_whole(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment, asked
 
 
 _OF = frozenset({"без", "с", "со", "для", "из", "на"})  # "торты без сахара": a preposition inside a noun phrase
+_LIST_PARTS = re.compile(r"[,;]")
 
 
 def _general_of_variants(snapshot: M.KBSnapshot, segment: M.Segment, close: list[M.ItemMatch],
@@ -259,7 +260,22 @@ def _general_of_variants(snapshot: M.KBSnapshot, segment: M.Segment, close: list
                     return True
         return False
 
-    general = [m for m in close if not variant(m.external_id)]
+    def plain(item_id: str) -> bool:
+        """A learned item's question is one customer's wording of one case: what else it names is that customer's
+        variant ("рукава у пиджака длинные, укоротить сколько стоит") or another topic ("за бенто тоже предоплата?"), and
+        naming it apart from the asked word does not make it general. A learned item is the general one only when a
+        phrasing of it — its question, or a part of a label list ("Заезд, выезд") — names nothing but what was asked."""
+        f = feats[item_id]
+        if "learned" not in f.doc.tags:
+            return True
+        parts = [f.doc.question, *(part for phrasing in f.doc.alt_questions for part in _LIST_PARTS.split(phrasing))]
+        for part in parts:
+            words = [w for w in snapshot.analyze(part) if w.kind == M.CONTENT and not T.is_generic(w.text)]
+            if words and all(any(c.keys & w.keys or snapshot._covered(c, w.keys) for c in said) for w in words):
+                return True
+        return False
+
+    general = [m for m in close if not variant(m.external_id) and plain(m.external_id)]
     if len(general) != 1 or len(close) < 2:
         return None
     f = feats[general[0].external_id]

@@ -63,6 +63,15 @@ def _main_question(questions: Sequence[str], reply: str = "") -> tuple[str, list
     # the question is the message that asks ("парковка есть?"): it names what the reply is about.
     asking = [q for q in with_content if learning.asks(q)]
     main = max(asking or with_content, key=rank)
+    # A burst may name its topic in a message of its own and ask about it in the next ("линзы цветные",
+    # "однодневные есть?"): the asking message alone is elliptical, and as the learned question it would claim the
+    # neighbouring topic's questions ("однодневки сколько стоят" is about daily lenses, not coloured ones). A message
+    # that only names a thing (`learning.names_topic`) the reply is about joins the question, in the burst's order.
+    if asking:
+        topics = [q for q in with_content if q != main and learning.names_topic(q)
+                  and learning.content_roots(q) & answered and not learning.content_roots(q) <= learning.content_roots(main)]
+        if topics:
+            main = " ".join(q for q in with_content if q == main or q in topics)
     # The burst's other messages are other questions ("и педикюр?"), not phrasings of this one:
     # phrasings come from other customers asking the same thing (the count).
     return main, []
