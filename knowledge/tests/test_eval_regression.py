@@ -121,10 +121,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # A general item answering of each thing the business serves ("GT"): chisty-list 60.8 %, remfon-service 49.0 % on main
 # d5b167d, 50.0 % with BA/AQ. A statement of the asker's situation after an answered question is not a second question
 # ("SN": «Заморозить абонемент можно? ребенок заболел»): alma-house 78.2 %, ritm-kids 94.0 %.
-# «куда принести/привезти …?» asks the place ("WB", helper h17h): remfon-service 51.0 %.
+# «куда принести/привезти …?» asks the place ("WB", helper h17h): remfon-service 51.0 % (52/102 = 0.5098: floor stays 0.50).
 DEV_FLOORS = {"blesk-detailing": (0.84, 0, 1.0), "ritm-kids": (0.93, 0, 1.0), "alma-house": (0.78, 1, 1.0),
               "chisty-list": (0.60, 0, 1.0), "sahar-cakes": (0.69, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %
-              "remfon-service": (0.51, 0, 1.0), "optika-zrenie": (0.54, 0, 1.0)}
+              "remfon-service": (0.50, 0, 1.0), "optika-zrenie": (0.54, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
