@@ -541,6 +541,10 @@ class KBSnapshot:
             # item's question ("можно почистить срочно?") is "чистка", "химчистка" of the price lists.
             for base in T.verb_cores(word, T.ASPECT_PREFIXES):
                 keys |= self._cores.get(base, set())
+        if self.relations is not None and (read := semantics.reading(word)) is not None and read[0] == "verb":
+            # A verb is also the action the knowledge names by its noun ("помоете" → "мыть" → "мойка"), even when some
+            # item uses the verb itself (a learned "мотоцикл моете?"): without the noun, the engine-wash item lacked it.
+            keys |= self.relations.keys_for(word)
         if not self._known(keys) and (base := self._perfective_s(word)):
             keys |= base  # "склеите" against "не клеим", "спаяете" against "паяем" (PS)
         if not self._known(keys):

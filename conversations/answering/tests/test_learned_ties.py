@@ -94,3 +94,23 @@ def test_where_to_bring_a_thing_asks_the_place(tenant_a):
     ])
     decision = decide_reply(tenant_a, None, ["kuda prinesti noutbuk?"], kb_version=version)
     assert "learned-ssd" not in decision.sources and "27 000" not in decision.text, (decision.action, decision.sources)
+
+
+def test_a_verb_some_item_uses_is_still_the_action_another_item_names_by_its_noun(tenant_a):
+    """"Двигатель на гибриде помоете?": «помыть» is in a learned question («сколько стоит помыть машину снаружи?»), so
+    «помоете» was read only as that verb, and the learned engine-wash item, which names the action by its noun («Мойка
+    двигателя»), lacked it (a verb is a qualifier of a learned item). The verb is also its action noun (the Wiktionary
+    action table, as for a verb no item uses): the engine-wash item answers, with its «Гибриды … не моем»."""
+    version = kb_serve(tenant_a, [
+        {"id": "about", "question": "Что такое автомойка «Волна»?",
+         "answer": "«Волна» — автомойка и детейлинг в Атырау, ул. Сатпаева, 3. Работаем с 08:00 до 22:00."},
+        {"id": "learned-snaruzhi", "question": "сколько стоит помыть машину снаружи?", "tags": ["learned", "price"],
+         "answer": "Мойка кузова: седан — 3 000 ₸, кроссовер — 3 500 ₸, внедорожник — 4 000 ₸."},
+        {"id": "learned-moto", "question": "мотоцикл моете?", "tags": ["learned"],
+         "answer": "Мойка мотоцикла — 4 000 ₸, квадроцикла — 5 000 ₸."},
+        {"id": "learned-dvigatel", "question": "мойка двигателя есть?", "tags": ["learned", "price"],
+         "answer": "Мойка двигателя с консервацией пластика — 6 000 ₸, около 40 минут. Гибриды и электромобили под капотом не моем."},
+    ])
+    decision = decide_reply(tenant_a, None, ["Двигатель на гибриде помоете?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["learned-dvigatel"], (decision.action, decision.sources)
+    assert "не моем" in decision.text
