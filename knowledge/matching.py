@@ -225,13 +225,6 @@ class KBSnapshot:
         self._refusals: list[set[str]] = []
         capitalized: set[str] = set()
         lowercase: set[str] = set()
-        for doc in self.docs:
-            for sentence in T.sentences(doc.answer):
-                for position, word in enumerate(re.findall(r"[^\W\d_]+", sentence)):
-                    if word[0].isupper() and position:
-                        capitalized.add(T.stem(T.fold(word)))
-                    elif word[0].islower():
-                        lowercase.add(T.stem(T.fold(word)))
         # Words the knowledge lists together ("телефоны и ноутбуки", "чай, кофе или воду"): kinds of one thing (GT).
         self._listed_with: dict[str, set[str]] = {}
         for doc in self.docs:
@@ -240,23 +233,30 @@ class KBSnapshot:
                     a, b = T.stem(pair.group(1)), T.stem(pair.group(2))
                     self._listed_with.setdefault(a, set()).add(b)
                     self._listed_with.setdefault(b, set()).add(a)
-        # A word the knowledge writes only capitalized inside a sentence is a name ("на Сатпаева", "Gyeon"), not a thing.
-        self._proper_keys = capitalized - lowercase
         for doc in self.docs:
-            for sentence in T.sentences(doc.answer):
+            sentences = T.sentences(doc.answer)
+            for sentence in sentences:
+                for position, word in enumerate(re.findall(r"[^\W\d_]+", sentence)):
+                    if word[0].isupper() and position:
+                        capitalized.add(T.stem(T.fold(word)))
+                    elif word[0].islower():
+                        lowercase.add(T.stem(T.fold(word)))
                 keys = T.key_set(sentence, names=names)
                 if _REFUSAL.search(T.normalize(sentence)):
                     self._refusals.append(keys)
                 else:
                     for part in T.fragments(sentence):
-                        if (money := _MONEY_AT.search(part)) is not None:
-                            # the name of a price list's entry: "дублёнка — 16 000 ₸", "пиджак отдельно — 3 800 ₸"
+                        if (money := T.MONEY_AMOUNT.search(part)) is not None:
+                            # an amount of money (not "бесплатно"): the name before it is an entry of a price list,
+                            # "дублёнка — 16 000 ₸", "пиджак отдельно — 3 800 ₸"
                             name = re.split(r"\s[—–-]\s", part[:money.start()].rpartition(":")[2])[0]
                             self._named_keys.update(T.key_set(name, names=names))
             for question in [doc.question, *doc.alt_questions]:
                 if _REFUSAL.search(T.normalize(question)):
                     self._refusals.append(T.key_set(question, names=names) | set().union(*(
-                        T.key_set(sentence, names=names) for sentence in T.sentences(doc.answer))))
+                        T.key_set(sentence, names=names) for sentence in sentences)))
+        # A word the knowledge writes only capitalized inside a sentence is a name ("на Сатпаева", "Gyeon"), not a thing.
+        self._proper_keys = capitalized - lowercase
         # A query stem may be a shorter form of a KB word ("подар" → "подарочн", "кератин" → "кератинов").
         self._extensions: dict[str, set[str]] = {}
         for key in self.vocabulary:
@@ -1101,8 +1101,6 @@ _NOT_A_NOUN = re.compile(r"(?:[ыио]й|[ая]я|[ое]е|[ыи]е|[ое]го|[
 _FOR = re.compile(r"(?<![а-яё])для\s+([а-яё]+)")
 # Two words listed together: "X и Y", "X или Y", "X, Y" (GT: `_listed_with`).
 _LISTED = re.compile(r"([а-яё]{3,})(?=\s*(?:,\s*|\s+и\s+|\s+или\s+)([а-яё]{3,}))")
-# An amount of money: the name before it is an entry of a price list (GT); "бесплатно" names no price list's entry.
-_MONEY_AT = re.compile(r"\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)", re.IGNORECASE)
 # A sentence that refuses or excepts: "не принимаем", "нет", "кроме", "ни" (GT).
 _REFUSAL = re.compile(r"(?<![а-яёa-z])(?:не|нет|ни|кроме)(?![а-яёa-z])")
 # A model code: one or two letters with the model's number written on them ("a52", "s23", "а32"), not a number with a

@@ -28,7 +28,9 @@ _FOLD = str.maketrans({"ё": "е", "ә": "а", "ғ": "г", "қ": "к", "ң": "н
 _WORD = re.compile(r"[a-zа-я]+(?:'[a-z]+)?|\d+")
 _TIME = re.compile(r"(?<!\d)(\d{1,2})[:.](\d{2})(?!\d)")
 _NUMBER = re.compile(r"(?<![\d:])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d:])|(?<![\d:.,])\d+(?![\d:])")
-_MONEY = re.compile(r"\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)|бесплатн", re.IGNORECASE)
+# An amount of money ("16 000 ₸"); a price is an amount or "бесплатно".
+MONEY_AMOUNT = re.compile(r"\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)", re.IGNORECASE)
+_MONEY = re.compile(MONEY_AMOUNT.pattern + "|бесплатн", re.IGNORECASE)
 _HAS_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
 _SENTENCE = re.compile(r"(?<=[^\s.]{4}[.!?])\s+|[;\n]+|\(|\)")
 
