@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from knowledge import kazakh, semantics
 from knowledge import text as T
+from knowledge import translit as latin
 
 # Reasons whose hand-overs are never knowledge: the manager answered one person's situation.
 PERSONAL_REASONS = frozenset({"booking", "complaint", "toxic", "injection", "non_text", "delivery_failed", "manager_requested"})
@@ -31,7 +32,7 @@ _SPECIFIC_DATE = re.compile(
     re.IGNORECASE,
 )
 _PROMISE = re.compile(
-    r"\b(?:перезвон\w*|позвон\w* вам|напиш\w* вам|запиш\w* вас|записал\w*|забронир\w*|ваш\w* запис\w*|для вас"
+    r"\b(?:перезвон\w*|позвон\w* вам|напиш(?!ет\b|ут\b)\w* вам|запиш\w* вас|записал\w*|забронир\w*|ваш\w* запис\w*|для вас"
     r"|вам (?:сделаем|сделают|вернем|вернём|пришлем|пришлём)"
     r"|верн\w* (?:вам )?деньги|компенсир\w*|ваш заказ|ваш\w* мастер|я (?:лично|уточню|узнаю|передам|посмотрю|проверю)"
     r"|уточн\w* и (?:напиш|перезвон|сообщ)\w*)",
@@ -41,6 +42,8 @@ _PROMISE = re.compile(
 
 _RELATIVE_DAY = re.compile(r"\b(?:сегодня|завтра|послезавтра|вчера)\b")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})")
+# "индекс 1.6", "1.5 — 32 000 ₸": a decimal, not the 1st of June (a date writes its month with two digits: "1.06").
+_DECIMAL = re.compile(r"\d{1,2}\.\d(?![\d./])")
 _UNTIL = re.compile(r"(?:\bдо|\bпо)\s*$")
 
 
@@ -55,6 +58,8 @@ def _personal_date(folded: str) -> bool:
     for match in _SPECIFIC_DATE.finditer(folded):
         numeric = _NUMERIC_DATE.match(match.group(0))
         if numeric and not (1 <= int(numeric.group(1)) <= 31 and 1 <= int(numeric.group(2)) <= 12):
+            continue
+        if _DECIMAL.fullmatch(match.group(0)):
             continue
         dates.append(match)
     if len({m.group(0) for m in dates}) != 1:
@@ -318,6 +323,19 @@ def _snap(word: str, vocabulary: set[str]) -> str:
     return close[0] if close else word
 
 
+def _latin_name(word: str, answer: str) -> str:
+    """The Latin name of `answer` a Cyrillic word of the customer's sounds like ("макбук" → "macbook" when the answer
+    writes "MacBook", "айфон" → "iphone"), or "" (as the query side's sound index reads a customer's word, BR)."""
+    if len(word) < 4 or word.isascii():
+        return ""
+    skeletons = {latin.cyrillic_sound(probe) for probe in (word, T.stem(word))}
+    for name in sorted(set(T.words(T.normalize(answer)))):
+        if name.isascii() and name.isalpha() and len(name) >= 3 and any(
+                skeleton in skeletons and latin.sound_consonants(skeleton) >= 2 for skeleton in latin.latin_sound(name)):
+            return name
+    return ""
+
+
 def russian_phrasing(question: str, answer: str = "") -> str:
     """The customer's question in the knowledge base's language, or "" when it already is: a
     Latin transliteration ("skolko stoit manikur") written in Cyrillic, Kazakh and English words
@@ -348,6 +366,8 @@ def russian_phrasing(question: str, answer: str = "") -> str:
                 rendered = russian
             elif len(word) > 7 and word.endswith(_KAZAKH_ATTRIBUTIVE):
                 rendered = word[:-4]  # "самалдағы" (the one in Samal) → "самал"
+            elif name := _latin_name(word, answer):
+                rendered = name  # "аккумулятор макбук" of an answer writing "MacBook": the name as the business writes it
         changed = changed or rendered != word
         if rendered:
             out.append(rendered)

@@ -981,9 +981,11 @@ class KBSnapshot:
             uncovered = [w for w in uncovered if w not in generic]
             if in_question:
                 excused = {w for w in generic if T.stem(w) not in self._proper_stems}
-        if self.relations is not None and "learned" in feats.doc.tags:
+        if self.relations is not None and "learned" in feats.doc.tags and not (asks_price or "price" in segment.aspects):
             # An unknown verb is the asker's predicate for the business's own items; a learned item's question is
-            # one customer's wording, and the verb of another may be exactly what its answer is not about.
+            # one customer's wording, and the verb of another may be exactly what its answer is not about. Asked the
+            # price, the verb names what is priced ("рубашки погладить сколько?", "сколько выйдет?"): the learned item
+            # must still state a price beside what it does not hold (`not_beside`, `no_price`), as any item (LV).
             uncovered.extend(t.text for t in segment.soft if not t.known and self.relations.predicate(t.text))
         if (in_question or rest) and (lacked := _WITHOUT.findall(segment.text)):
             # "можно без записи прийти?" asks about doing without a thing: not answered by an item that only names it

@@ -68,6 +68,30 @@ def test_a_calendar_a_deadline_or_an_address_is_not_a_personal_date(reply):
     assert learning.personal_reason(reply) == ""
 
 
+@pytest.mark.parametrize("reply", [
+    # How the business tells every customer (a third person's procedure), not a promise to one customer.
+    "Срок — 5–7 рабочих дней. Когда заказ будет готов, администратор напишет вам в WhatsApp.",
+    # A decimal is no date: a lens index «1.6» is not the 1st of June.
+    "Линзы с фильтром: индекс 1.56 — 16 000 ₸; утончённые 1.6 — 22 000 ₸.",
+])
+def test_a_procedure_or_a_decimal_is_not_personal(reply):
+    assert learning.personal_reason(reply) == ""
+
+
+@pytest.mark.parametrize(("reply", "why"), [("Напишу вам, когда мастер освободится.", "personal_promise"),
+                                            ("Мы напишем вам, стоимость 7000 ₸.", "personal_promise"),
+                                            ("Запишем на 1.06, стоимость 7000 ₸.", "specific_date")])
+def test_a_first_person_promise_and_a_two_digit_month_stay_personal(reply, why):
+    assert learning.personal_reason(reply) == why
+
+
+def test_a_name_written_in_cyrillic_is_also_learned_as_the_answer_spells_it():
+    answer = "Да: обслуживание Shimano — настройка тормозов 3 000 ₸. iPhone не ремонтируем."
+    assert learning.russian_phrasing("тормоза шимано настроите сколько", answer) == "тормоза shimano настроите сколько"
+    assert learning.russian_phrasing("айфон чините?", answer) == "iphone чините"
+    assert learning.russian_phrasing("тормоза настроите сколько", answer) == ""  # no name: nothing to add
+
+
 @pytest.mark.parametrize("reply", ["Ждём вас 16 декабря в 12:00, стоимость 7000 ₸.", "Мастер сможет 15.03 после обеда."])
 def test_one_day_named_for_the_customer_stays_personal(reply):
     assert learning.personal_reason(reply) == "specific_date"

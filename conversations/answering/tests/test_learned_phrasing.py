@@ -1,0 +1,66 @@
+"""What a learned item is asked in: the business's spelling of a name the customer wrote in Cyrillic, and the verb of a
+price question. Issue 17's replay had "Do you fix MacBooks?" answered from the laptop-battery item (whose answer points
+"Аккумулятор MacBook — в ремонте MacBook") because the learned MacBook item's question was the customer's «макбук»,
+and "Рубашки погладить только, сколько?" handed over although the learned laundry item prices ironing. Businesses
+nobody tuned on: a bicycle workshop, a laundromat."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conversations.answering.brain import decide_reply
+from conversations.answering.tests.kb import kb_serve
+from imperium.core.actors import Actor
+from knowledge import services
+from knowledge.suggestions import kb_draft_open, kb_suggestion_accept, kb_suggestion_propose
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system("test")
+
+
+def test_a_name_the_customer_wrote_in_cyrillic_is_learned_in_the_answers_spelling(tenant_a):
+    """The learned Shimano item was taught by "тормоза шимано настроите? сколько": its question holds «шимано», which a
+    later "Shimano обслуживаете?" does not read, so the chain item, whose answer points to the Shimano service and whose
+    label names «Цепь Shimano», answered with the chain price. The learned question also gets the name as the answer
+    writes it («shimano»), as a Latin transliteration gets the answer's Cyrillic spelling."""
+    rows = [
+        {"id": "about", "question": "Что такое веломастерская «Спица»?",
+         "answer": "«Спица» — ремонт и обслуживание велосипедов в Кокшетау, ул. Абая, 12. Работаем с 10:00 до 19:00."},
+        {"id": "learned-chain", "question": "do you replace bike chains?", "tags": ["learned", "price"],
+         "alt_questions": ["замена велосипед цепь", "Замена цепи, Цепь Shimano"],
+         "answer": "Замена цепи — 4 000 ₸ вместе с работой, цепь подбираем под кассету. Цепь Shimano — в обслуживании Shimano."},
+    ]
+    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    services.kb_version_promote(actor=ACTOR, version=services.kb_import(actor=ACTOR, tenant=tenant_a, file_name="kb.jsonl",
+                                                                         content=content))
+    reply = ("Да: обслуживание Shimano — настройка тормозов 3 000 ₸, прокачка гидравлики 6 000 ₸, замена тросов 2 500 ₸. "
+             "Обслуживание Shimano делаем только на Абая.")
+    proposal = kb_suggestion_propose(tenant=tenant_a, questions=["тормоза шимано настроите? сколько"], reply=reply,
+                                     reason="no_knowledge", conversation_id=1)
+    assert proposal.suggestion is not None
+    suggestion, _ = kb_suggestion_accept(actor=ACTOR, suggestion_id=proposal.suggestion.pk)
+    promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
+    item = promoted.items.get(external_id=suggestion.item_external_id)
+    assert any("shimano" in phrasing for phrasing in item.alt_questions), item.alt_questions
+    decision = decide_reply(tenant_a, None, ["Shimano обслуживаете?"], kb_version=promoted)
+    assert "learned-chain" not in decision.sources and "4 000" not in decision.text, (decision.action, decision.sources)
+
+
+def test_a_verb_asked_the_price_of_names_what_is_priced(tenant_a):
+    """"Рубашки погладить только, сколько?": «погладить» is a verb no item uses, a qualifier of a learned item (its
+    question is one customer's wording). Asked the price, the verb names the service priced, and the learned laundry
+    item prices ironing («Только глажка: рубашка — 800 ₸»): it answers. Asked without a price, the verb still qualifies."""
+    version = kb_serve(tenant_a, [
+        {"id": "about", "question": "Что такое прачечная «Пена»?",
+         "answer": "«Пена» — прачечная самообслуживания и стирка на заказ в Уральске, ул. Досмухамедова, 40."},
+        {"id": "learned-laundry", "question": "бельё стираете? почем", "tags": ["learned", "price"],
+         "answer": "Стирка на вес — 1 200 ₸ за кг, со стиркой и глажкой — 2 000 ₸ за кг. Только глажка без стирки: "
+                   "рубашка — 700 ₸, брюки — 900 ₸."},
+    ])
+    decision = decide_reply(tenant_a, None, ["Рубашки погладить только, сколько?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["learned-laundry"], (decision.action, decision.sources)
+    assert "700" in decision.text
+    decision = decide_reply(tenant_a, None, ["рубашки погладить успеете до вечера?"], kb_version=version)
+    assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
