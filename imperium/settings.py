@@ -264,6 +264,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Exchange declarations; kombu's default is ./control in the working directory.
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle consumer looks into the folder (kombu's default is 1 s).
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", 1.0, minimum=0.01),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": REDIS_SOCKET_TIMEOUT,

@@ -56,6 +56,7 @@ def process_env(var_dir: Path, **extra: str) -> dict[str, str]:
         SECRET_KEY=settings.SECRET_KEY,
         FIELD_ENCRYPTION_KEY=",".join(settings.FIELD_ENCRYPTION_KEYS),
         CELERY_BROKER_URL="filesystem://",
+        CELERY_BROKER_POLLING_INTERVAL="0.05",
         CHATFLOW_BASE_URL=settings.CHATFLOW_BASE_URL or "",
         LOG_LEVEL="info",
         LOG_FORMAT="text",
