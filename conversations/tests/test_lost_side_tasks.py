@@ -80,6 +80,20 @@ def test_learning_lost_for_a_day_is_given_up_with_an_incident(webhook, tenant_a,
     assert incident_alerts() == [incident.pk]
 
 
+def sweeps(traveller, expected, *, start=0, end=1200, every=10, near=2):
+    """Runs the sweeper as beat would every second from `start` to `end`, in a tenth of the sweeps:
+    moves the clock to, and yields, every second within `near` of a second at which the test expects
+    a run, and every `every`-th second elsewhere. A sweep that finds nothing due changes nothing, so
+    a run that is due on time still happens at its expected second, and one due early or late (or
+    anywhere else) happens at a second the test does not expect."""
+    at = 0
+    for second in range(start, end):
+        if second % every == 0 or any(abs(second - run) <= near for run in expected):
+            traveller.shift(second - at)
+            at = second
+            yield second
+
+
 def incident_alerts() -> list[int]:
     """The incidents the CEO chat was alerted about (one alert row per opening)."""
     return [int(a.dedup_key.split(":")[1]) for a in Alert.objects.filter(kind="alert", dedup_key__startswith="incident:").order_by("id")]
@@ -109,12 +123,11 @@ def test_a_failing_answer_notice_backs_off_and_is_given_up_after_the_limit_with_
         turn = answered_after_hand_over(webhook, tenant_a, inline, traveller, brain)
         RecordingNotifier.fail_next = 1000  # the managers' channel is down for good
         runs = []  # seconds after the answer at which a run happened
-        for second in range(0, 1200):
+        for second in sweeps(traveller, [30, 60, 120, 240, 480]):
             with inline():
                 report = outbox_sweep()
             if report.answer_notices_redispatched:
                 runs.append(second)
-            traveller.shift(1)
         turn.refresh_from_db()
     # Five runs: the first once the task counts as lost (30 s), then each waits as long as the
     # notice had waited before the previous run (the doubling of every manager notice).
@@ -146,10 +159,10 @@ def test_a_second_notice_given_up_while_the_incident_is_open_is_not_alerted_agai
         first = answered_after_hand_over(webhook, tenant_a, inline, traveller, brain, phone="+77010000001")
         second = answered_after_hand_over(webhook, tenant_a, inline, traveller, brain, phone="+77010000002")
         RecordingNotifier.fail_next = 1000
-        for _ in range(0, 1200, 5):
+        for _ in range(0, 1200, 10):
             with inline():
                 outbox_sweep()
-            traveller.shift(5)
+            traveller.shift(10)
     assert Turn.objects.filter(pk__in=[first.pk, second.pk], answer_notify_due_at__isnull=True, answer_notify_attempts=5).count() == 2
     incident = Incident.objects.get()
     told = incident.summary + " ".join(incident.events.filter(kind="check_failed").values_list("message", flat=True))
@@ -161,10 +174,9 @@ def test_an_answer_notice_that_works_again_before_the_limit_is_shown_once_and_cl
     with time_machine.travel(T0, tick=False) as traveller:
         turn = answered_after_hand_over(webhook, tenant_a, inline, traveller, brain)
         RecordingNotifier.fail_next = 3  # down for three runs, then back
-        for _ in range(0, 1200):
+        for _ in sweeps(traveller, [30, 60, 120, 240, 480]):
             with inline():
                 outbox_sweep()
-            traveller.shift(1)
     turn.refresh_from_db()
     assert RecordingNotifier.answers == [turn.pk]  # exactly once
     assert turn.answer_notify_due_at is None and turn.answer_notify_attempts == 4
@@ -184,8 +196,7 @@ def test_failing_learning_is_retried_then_given_up_with_one_incident(webhook, te
         escalation = Escalation.objects.get()
         assert escalation.learn_attempts == 1 and escalation.learn_due_at is not None
         runs = []
-        for second in range(1, 1200):
-            traveller.shift(1)
+        for second in sweeps(traveller, [30, 60, 120, 240, 480], start=1):
             with inline():
                 if outbox_sweep().learning_redispatched:
                     runs.append(second)
@@ -215,8 +226,7 @@ def test_learning_that_works_again_before_the_limit_learns_once(webhook, tenant_
         with inline():
             manager_reply_send(actor=MANAGER, conversation=conversation, text=PARKING, idempotency_key="m1")
             conversation_close(actor=MANAGER, conversation=conversation)
-        for _ in range(1, 1200):
-            traveller.shift(1)
+        for _ in sweeps(traveller, [30, 60, 120, 240, 480], start=1):
             with inline():
                 outbox_sweep()
     escalation = Escalation.objects.get()
