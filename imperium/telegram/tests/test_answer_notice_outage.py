@@ -40,9 +40,11 @@ def bot_answers_shown(api):
     return [m for m in api.sent_messages(TENANT_GROUP["id"]) if m["text"].startswith("🤖 Бот ответил")]
 
 
-def sweep_until(inline, alert, *, until, step=5, start=T0 + timedelta(minutes=10, seconds=3), stop=None):
+def sweep_until(inline, alert, *, until, step=5, start=T0 + timedelta(minutes=10, seconds=3), stop=None, settled_step=60):
     """Run the Telegram outbox sweep every `step` seconds from `start` until `until` (or until
-    `stop(attempts seen)`); returns the moments at which the notice's row made an attempt."""
+    `stop(attempts seen)`); returns the moments at which the notice's row made an attempt. Once the
+    row is sent or given up, the sweeps that remain only watch that it makes no other attempt (a row
+    left 'sending' is put back after 5 minutes): every `settled_step` seconds."""
     moments = []
     with time_machine.travel(start, tick=False) as traveller:
         while timezone.now() < until:
@@ -50,10 +52,13 @@ def sweep_until(inline, alert, *, until, step=5, start=T0 + timedelta(minutes=10
             before = Alert.objects.get(pk=alert.pk).attempts
             with inline():
                 alerts_sweep_due()
-            if Alert.objects.get(pk=alert.pk).attempts > before:
+            row = Alert.objects.get(pk=alert.pk)
+            if row.attempts > before:
                 moments.append(timezone.now())
                 if stop is not None and stop(len(moments)):
                     break
+            if row.status in ("sent", "failed"):
+                step = max(step, settled_step)
     return moments
 
 
