@@ -18,6 +18,62 @@ pytest_plugins = ["imperium.telegram.testing.pytest_fixtures"]
 
 def pytest_configure(config):
     _flush_by_delete()
+    _migrate_once_per_run()
+
+
+def _migrate_once_per_run() -> None:
+    """Under pytest-xdist every worker creates its own test database. Applying the ~100 migrations
+    costs each of them 20+ s of CPU (most of it Django re-rendering model states); on PostgreSQL the
+    first worker applies them and copies the result to a template database, and the others create
+    theirs from that template (what Django's own parallel test runner does with clone_test_db). The
+    migrate command then still runs in every worker and finds nothing to apply. With --reuse-db, on
+    SQLite or without xdist, nothing changes."""
+    import fcntl
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from django.db.backends.postgresql.creation import DatabaseCreation
+
+    create = DatabaseCreation.create_test_db
+
+    def create_test_db(self, verbosity=1, autoclobber=False, serialize=True, keepdb=False):
+        run, workers = os.environ.get("PYTEST_XDIST_TESTRUNUID"), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        if not run or workers < 2 or keepdb or self.connection.settings_dict["TEST"].get("TEMPLATE"):
+            return create(self, verbosity, autoclobber, serialize, keepdb)
+        state = Path(tempfile.gettempdir()) / f"imperium-test-db-{run}-{self.connection.alias}"
+        with state.open("a+") as shared:
+            fcntl.flock(shared, fcntl.LOCK_EX)  # released when the file closes, also on an error
+            shared.seek(0)
+            template, _, cloned = shared.read().partition(" ")
+            if not template:  # the first worker: migrate, then keep a copy as the template
+                name = create(self, verbosity, autoclobber, serialize, keepdb)
+                template = f"{name}_template"
+                self.connection.close()
+                with self._nodb_cursor() as cursor:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {self._quote_name(template)}")
+                    cursor.execute(f"CREATE DATABASE {self._quote_name(template)} WITH TEMPLATE {self._quote_name(name)}")
+                self.connection.ensure_connection()
+                shared.seek(0)
+                shared.truncate()
+                shared.write(f"{template} 0")
+                return name
+            self.connection.settings_dict["TEST"]["TEMPLATE"] = template
+            try:
+                name = create(self, verbosity, autoclobber, serialize, keepdb)
+            finally:
+                del self.connection.settings_dict["TEST"]["TEMPLATE"]
+            cloned = int(cloned or 0) + 1
+            shared.seek(0)
+            shared.truncate()
+            shared.write(f"{template} {cloned}")
+            if cloned >= workers - 1:  # the last worker to need it
+                with self._nodb_cursor() as cursor:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {self._quote_name(template)}")
+                state.unlink(missing_ok=True)
+            return name
+
+    DatabaseCreation.create_test_db = create_test_db
 
 
 def _flush_by_delete() -> None:
