@@ -442,6 +442,10 @@ class KBSnapshot:
     def _known(self, keys: Iterable[str]) -> bool:
         return any(k in self.vocabulary for k in keys)
 
+    def share(self, token: QToken) -> float:
+        """The share of the knowledge's items that use the word (by its most used key; idf = log(1 + n / count))."""
+        return max((1 / math.expm1(self.idf[k]) for k in token.keys if k in self.idf), default=0.0)
+
     def _weight(self, keys: Iterable[str]) -> float:
         weights = [self.idf[k] for k in keys if k in self.idf]
         return max(weights) if weights else self.unknown_weight

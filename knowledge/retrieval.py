@@ -209,12 +209,25 @@ def _stated(text: str, messages: Sequence[str]) -> bool:
     return True
 
 
-def _asked_whole(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment, asked: frozenset[str]) -> bool:
-    """The item's own questions ask everything the segment asks: each of its content words and each aspect it asks."""
+def _asked_whole(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment, asked: frozenset[str],
+                 topic: frozenset[str] = frozenset()) -> bool:
+    """The item's own questions ask everything the segment asks: each of its content words (but the business's
+    `topic` words, when given: at least one other) and each aspect it asks."""
     feats = snapshot.features[item_id]
     if "learned" in feats.doc.tags or not segment.content or not asked <= feats.question_aspects:
         return False
-    return all(snapshot._covered(t, feats.question_keys) for t in segment.content)
+    own = [t for t in segment.content if t.text not in topic]
+    return bool(own) and all(snapshot._covered(t, feats.question_keys) for t in own)
+
+
+# A word a third of the knowledge's items use or more is the business's own topic («торт» at a bakery, «очки» at an
+# optician's), not what a question is about (TW).
+_TOPIC_SHARE = 1 / 3
+
+
+def _topic_words(snapshot: M.KBSnapshot, segment: M.Segment) -> frozenset[str]:
+    """The segment's content words that are the business's own topic (`_TOPIC_SHARE`)."""
+    return frozenset(t.text for t in segment.content if snapshot.share(t) >= _TOPIC_SHARE)
 
 
 _OF = frozenset({"без", "с", "со", "для", "из", "на"})  # "торты без сахара": a preposition inside a noun phrase
@@ -452,6 +465,11 @@ def retrieve(
             top = result.chosen.score if result.chosen else 0.0
             close = [m for m in result.candidates if m.valid and m.score >= ambiguity_ratio * top]
             whole = [m for m in close if _asked_whole(snapshot, m.external_id, segment, asked)]
+            if not whole and (topic := _topic_words(snapshot, segment)):
+                # "Do you deliver cakes?" ("доставка торты") ties «Есть ли доставка?» with the claims item «Что делать,
+                # если с тортом что-то не так?», whose answer names a damage in delivery: «торт» is what every item of
+                # a bakery is about, so the question asks of delivery; the item whose own question asks the rest (TW).
+                whole = [m for m in close if _asked_whole(snapshot, m.external_id, segment, asked, topic)]
             if len(whole) == 1 and whole[0].score >= top:
                 result.chosen, result.runner_up = whole[0], None
     for result, segment in zip(results, segments, strict=True):

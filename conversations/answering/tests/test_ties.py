@@ -90,3 +90,27 @@ def test_a_statement_of_the_askers_situation_after_an_answered_question_is_not_a
     # Asked as a question, the same words are a second question, and their tie goes to a manager as before.
     decision = decide_reply(tenant_a, None, ["Заморозить абонемент можно? ребенок заболел?"])
     assert decision.action == "escalate"
+
+
+FLOWERS = [
+    {"id": "delivery", "question": "Есть ли доставка?",
+     "answer": "Доставка по городу — 1 500 ₸, от 20 000 ₸ бесплатно. Курьер привозит букет в течение 2 часов."},
+    {"id": "claims", "question": "Что делать, если с букетом что-то не так?",
+     "answer": "Если букет завял в первые 3 дня или помялся при доставке, пришлите фото — заменим его бесплатно."},
+    {"id": "roses", "question": "Сколько стоит букет из роз?", "answer": "Букет из 15 роз — 18 000 ₸, из 25 роз — 28 000 ₸."},
+    {"id": "care", "question": "Как ухаживать за букетом?",
+     "answer": "Подрезайте стебли каждые 2 дня и меняйте воду, букет держите вдали от батареи."},
+    {"id": "hours", "question": "Во сколько вы работаете?", "answer": "Ежедневно с 08:00 до 21:00."},
+    {"id": "payment", "question": "Как можно оплатить?", "answer": "Наличными, картой или переводом Kaspi."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Астана, ул. Кенесары, 40, вход с улицы."},
+]
+
+
+def test_a_word_most_items_use_is_the_business_topic_not_what_the_tie_is_about(tenant_a):
+    # "букет" is in most items of a flower shop: "доставка букетов" asks of delivery, which the delivery item's own
+    # question asks; the wilted-bouquet item only names a delivery in its answer (TW).
+    kb_serve(tenant_a, FLOWERS)
+    decision = decide_reply(tenant_a, None, ["доставка букетов есть?"])
+    assert decision.action == "answer" and decision.sources == ["delivery"], decision.gate
+    assert "1 500" in decision.text
+
