@@ -230,6 +230,31 @@ def _topic_words(snapshot: M.KBSnapshot, segment: M.Segment) -> frozenset[str]:
     return frozenset(t.text for t in segment.content if snapshot.share(t) >= _TOPIC_SHARE)
 
 
+def _priced_names(snapshot: M.KBSnapshot, item_id: str) -> set[str]:
+    """The keys of the names the item's answer prices, as a price list writes them: the words before an amount of
+    money in its entry ("1.5 с антибликовым покрытием — 12 000 ₸"), not those after one ("16 000 ₸ за пару, … с
+    антибликовым покрытием": what that price includes)."""
+    keys: set[str] = set()
+    for part in T.fragments(snapshot.features[item_id].doc.answer):
+        start = 0
+        for money in T.MONEY_AMOUNT.finditer(part):
+            name = re.split(r"\s[—–-]\s", part[start:money.start()].rpartition(":")[2])[0]
+            keys |= T.key_set(name)
+            start = money.end()
+    return keys
+
+
+def _prices_named(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) -> bool:
+    """Each asked word (generic ones apart) is in the item's own question or names an entry its answer prices, and one
+    at least only there (PE)."""
+    question = snapshot.features[item_id].question_keys
+    rest = [t for t in segment.content if not T.is_generic(t.text) and not snapshot._covered(t, question)]
+    if not rest:
+        return False
+    names = _priced_names(snapshot, item_id)
+    return all(snapshot._covered(t, names) for t in rest)
+
+
 _OF = frozenset({"без", "с", "со", "для", "из", "на"})  # "торты без сахара": a preposition inside a noun phrase
 _LIST_PARTS = re.compile(r"[,;]")
 
@@ -389,6 +414,16 @@ def retrieve(
             beside = [m for m in valid if snapshot.aspect_beside(m.external_id, segment, frozenset(asked))]
             if len(beside) == 1:
                 result.chosen, result.runner_up = beside[0], None
+        if "price" in asked and is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
+            # "антиблик сколько стоит?" ties the lens price list ("1.5 с … антибликовым покрытием — 12 000 ₸") with the
+            # blue-light lenses ("16 000 ₸ за пару, индекс 1.56 с антибликовым покрытием"), both stating a price beside
+            # the word: the one whose price list names it before an amount prices it; the other says what its own price
+            # includes. The only tying item whose question or priced names hold every asked word (generic ones apart)
+            # answers (PE).
+            close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]
+            named = [m for m in close if _prices_named(snapshot, m.external_id, segment)]
+            if len(named) == 1:
+                result.chosen, result.runner_up = named[0], None
         if is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
             # "как заказать торт?" is the business's own question of one item: asked in its words, it is that item's.
             close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]

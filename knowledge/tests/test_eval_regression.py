@@ -56,7 +56,7 @@ def test_our_second_business_has_no_shame(tenant_a):
 # a drop below them is a regression on businesses nobody tuned for. pulse-fit's one shameful
 # answer was the baseline's (a yearly-membership price answered with the body-scan item that
 # mentions the yearly membership); the beneficiary-phrase check (docs/EVAL.md, "B") removed it.
-FROZEN_FLOORS = {"pulse-fit": (0.70, 0), "vetdrug": (0.51, 0)}  # who/where, Latin readings, V, day parts, S, P, FV, EN, KK, OD, GT
+FROZEN_FLOORS = {"pulse-fit": (0.74, 0), "vetdrug": (0.51, 0)}  # who/where, Latin readings, V, day parts, S, P, FV, EN, KK, OD, GT, PE
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
@@ -122,9 +122,11 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # d5b167d, 50.0 % with BA/AQ. A statement of the asker's situation after an answered question is not a second question
 # ("SN": «Заморозить абонемент можно? ребенок заболел»): alma-house 78.2 %, ritm-kids 94.0 %.
 # «куда принести/привезти …?» asks the place ("WB", helper h17h): remfon-service 51.0 % (52/102 = 0.5098: floor stays 0.50).
+# The business's own topic word does not tie, and a price tie goes to the price list naming the word ("TW", "PE"):
+# optika-zrenie 56.3 % (58/103), sahar-cakes 70.0 % (70/100).
 DEV_FLOORS = {"blesk-detailing": (0.84, 0, 1.0), "ritm-kids": (0.93, 0, 1.0), "alma-house": (0.78, 1, 1.0),
-              "chisty-list": (0.60, 0, 1.0), "sahar-cakes": (0.69, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %
-              "remfon-service": (0.50, 0, 1.0), "optika-zrenie": (0.54, 0, 1.0)}
+              "chisty-list": (0.60, 0, 1.0), "sahar-cakes": (0.70, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %, TW: 70.0 %
+              "remfon-service": (0.50, 0, 1.0), "optika-zrenie": (0.56, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

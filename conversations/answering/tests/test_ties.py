@@ -114,3 +114,28 @@ def test_a_word_most_items_use_is_the_business_topic_not_what_the_tie_is_about(t
     assert decision.action == "answer" and decision.sources == ["delivery"], decision.gate
     assert "1 500" in decision.text
 
+
+PRINTING = [
+    {"id": "prices-print", "question": "Сколько стоит печать фото?",
+     "answer": "Печать фото: 10×15 — 100 ₸; 10×15 с ламинированием — 250 ₸; А4 — 600 ₸."},
+    {"id": "photobook", "question": "Сколько стоит фотокнига?",
+     "answer": "Фотокнига на 20 страниц — 12 000 ₸, обложка с ламинированием; на 40 страниц — 18 000 ₸."},
+    {"id": "hours", "question": "Во сколько вы работаете?", "answer": "Ежедневно с 09:00 до 20:00."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Алматы, ул. Абая, 10."},
+    {"id": "lead", "question": "Сколько времени занимает печать?", "answer": "Печать фото — 15 минут, фотокнига — 3 рабочих дня."},
+]
+
+
+def test_a_price_tie_goes_to_the_item_whose_price_list_names_the_word_before_an_amount(tenant_a):
+    # Both items state a price beside "ламинирование": the print price list names it as an entry ("10×15 с
+    # ламинированием — 250 ₸"), the photobook says what its price includes ("12 000 ₸, обложка с ламинированием") (PE).
+    kb_serve(tenant_a, PRINTING)
+    decision = decide_reply(tenant_a, None, ["ламинирование сколько стоит?"])
+    assert decision.action == "answer" and decision.sources == ["prices-print"], decision.gate
+    assert "250" in decision.text
+    # When both price lists name it before an amount, nothing tells the two prices apart: a manager answers.
+    both = [dict(PRINTING[1], answer="Фотокнига на 20 страниц — 12 000 ₸, обложка с ламинированием — 14 000 ₸."),
+            *(item for item in PRINTING if item["id"] != "photobook")]
+    kb_serve(tenant_a, both)
+    decision = decide_reply(tenant_a, None, ["ламинирование сколько стоит?"])
+    assert decision.action == "escalate", decision.gate
