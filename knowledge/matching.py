@@ -137,6 +137,23 @@ class Segment:
         return [t for t in self.tokens if t.kind == SOFT]
 
 
+# A label naming the kind of fact its section states: «Срок — 1–2 дня», «Стандартный срок химчистки — 3 дня».
+_LABEL_ASPECT_WORDS = {"срок": "duration", "сроки": "duration", "длительность": "duration", "график": "hours",
+                       "режим": "hours", "адрес": "address"}
+
+
+def _label_of(phrasing: str, answer: str) -> bool:
+    """Whether a learned item's phrasing is the manager's label: each of its comma-separated parts is written in the answer."""
+    folded = T.fold(answer)
+    parts = [p.strip() for p in phrasing.split(",") if p.strip()]
+    return bool(parts) and all(T.fold(p) in folded for p in parts)
+
+
+def _label_aspects(phrasing: str) -> frozenset[str]:
+    normalized = T.normalize(phrasing)
+    return frozenset(T.aspects_asked(normalized)[0] | {_LABEL_ASPECT_WORDS[w] for w in T.words(normalized) if w in _LABEL_ASPECT_WORDS})
+
+
 @dataclass
 class ItemMatch:
     external_id: str
@@ -400,14 +417,27 @@ class KBSnapshot:
         segment this item's question does not have ("где оставить машину в горах": the parking item names the cars of the
         mountain house, the luggage room does not)."""
         feats = self.features[external_id]
+        phrasings = [feats.doc.question, *feats.doc.alt_questions]
+        question_keys, question_aspects = feats.question_keys, feats.question_aspects
         if "learned" in feats.doc.tags:
-            return False  # a learned item's question is one customer's wording of one case, not the business's general rule
+            # A learned item's question is one customer's wording of one case, not the business's general rule; the
+            # labels of the manager's answer («Стандартный срок химчистки») are the business's own name for it (GL).
+            # One label names both the asked aspect and a word asked («Стандартный срок химчистки»), not a list of
+            # sections where «Срок» is one part and «Чистка ковров» another.
+            phrasings = [part.strip() for p in feats.doc.alt_questions if _label_of(p, feats.doc.answer)
+                         for part in p.split(",") if part.strip()]
+            phrasings = [p for p in phrasings if (segment.aspects - {"price"}) <= _label_aspects(p) and any(
+                self._covered(t, T.key_set(p)) for t in segment.content)]
+            if not phrasings:
+                return False
+            question_keys = set().union(*(T.key_set(p) for p in phrasings))
+            question_aspects = frozenset().union(*(_label_aspects(p) for p in phrasings))
         normalized = T.normalize(segment.text)
         if T.asks_price(normalized) or "price" in segment.aspects or _REFUSAL.search(normalized):
             return False
-        if not (segment.aspects - {"price"}) <= feats.question_aspects:
+        if not (segment.aspects - {"price"}) <= question_aspects:
             return False
-        if not any(self._covered(t, feats.question_keys) and not semantics.is_person(t.text) and not t.keys & self._proper_keys
+        if not any(self._covered(t, question_keys) and not semantics.is_person(t.text) and not t.keys & self._proper_keys
                    for t in segment.content):
             # what is asked of the item is more than whom it is for ("в гости" against «кухня для гостей») or a name
             # ("массаж делаете на самале?" is not asked of «Где филиал в Самале?»)
@@ -415,9 +445,9 @@ class KBSnapshot:
         asked = set().union(*(t.keys for t in segment.tokens)) if segment.tokens else set()
         kinds = set().union(*(self._listed_with.get(k, set()) for t in things for k in t.keys | {T.stem(t.text)}))
         if any(T.stem(word) in kinds and not T.key_set(word) & asked
-               for phrasing in [feats.doc.question, *feats.doc.alt_questions] for word in T.words(T.normalize(phrasing))):
+               for phrasing in phrasings for word in T.words(T.normalize(phrasing))):
             return False  # the item's own question is of another kind of thing: «Даёте телефон на время ремонта?» for a laptop
-        others = [t for t in segment.content if not T.is_generic(t.text) and not self._covered(t, feats.question_keys)]
+        others = [t for t in segment.content if not T.is_generic(t.text) and not self._covered(t, question_keys)]
         return not any(
             any(self._covered(t, keys) for t in things) and any(self._covered(t, keys) for t in others)
             for other_id, other in self.features.items() if other_id != external_id for keys in other.fragment_keys)

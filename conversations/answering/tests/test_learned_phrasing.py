@@ -64,3 +64,40 @@ def test_a_verb_asked_the_price_of_names_what_is_priced(tenant_a):
     assert "700" in decision.text
     decision = decide_reply(tenant_a, None, ["рубашки погладить успеете до вечера?"], kb_version=version)
     assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
+
+
+PRINT_ROWS = [
+    {"id": "about", "question": "Что такое типография «Оттиск»?",
+     "answer": "«Оттиск» — типография в Петропавловске, ул. Конституции, 18. Работаем с 09:00 до 18:00."},
+    {"id": "learned-prices", "question": "визитки сколько стоят 100 штук", "tags": ["learned", "price"],
+     "alt_questions": ["Печать визиток и листовок"],
+     "answer": "Печать визиток и листовок: визитки — 3 000 ₸ за 100 штук; листовки А5 — 5 000 ₸ за 100 штук; "
+               "буклеты — 9 000 ₸ за 100 штук."},
+    {"id": "learned-timing", "question": "когда будут готовы визитки если закажу сегодня", "tags": ["learned"],
+     "alt_questions": ["Стандартный срок печати"],
+     "answer": "Стандартный срок печати — 2 рабочих дня. Дольше: баннеры — 4 дня, календари — 5 дней. "
+               "Воскресенье не считается рабочим днём."},
+]
+
+
+def test_a_learned_items_label_states_the_business_rule_for_each_thing_it_serves(tenant_a):
+    """GT answers "сколько дней печатаются листовки?" from a general item («Стандартный срок печати — 2 рабочих дня»)
+    although the item does not name leaflets: the business serves them (a price list names them). A learned item never
+    did, its question being one customer's wording ("когда будут готовы визитки…"); the label the manager's answer opens
+    with is the business's own name for the rule (GL), and names the duration asked. Asked the price, it is not general."""
+    version = kb_serve(tenant_a, PRINT_ROWS)
+    decision = decide_reply(tenant_a, None, ["Сколько дней печатаются листовки?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["learned-timing"], (decision.action, decision.sources)
+    assert "2 рабочих дня" in decision.text
+
+
+def test_a_section_label_of_another_learned_item_does_not_make_it_general(tenant_a):
+    """«Минимальный заказ, Срок» are two section labels: «Срок» names a duration, no asked word; the banner item does
+    not answer for leaflets (GL needs one label naming both the aspect and a word asked)."""
+    rows = [PRINT_ROWS[0], PRINT_ROWS[1], {
+        "id": "learned-banner", "question": "баннер 3 на 1 напечатаете?", "tags": ["learned", "price"],
+        "alt_questions": ["Печать баннеров, Минимальный заказ, Срок"],
+        "answer": "Печать баннеров — 4 000 ₸ за м². Минимальный заказ — 1 м². Срок — 4 дня."}]
+    version = kb_serve(tenant_a, rows)
+    decision = decide_reply(tenant_a, None, ["Сколько дней печатаются листовки?"], kb_version=version)
+    assert "learned-banner" not in decision.sources, (decision.action, decision.sources, decision.text)
