@@ -137,6 +137,9 @@ class Segment:
         return [t for t in self.tokens if t.kind == SOFT]
 
 
+# An item whose own question asks what the business (or the bot) is: the overview, naming everything it does.
+_OVERVIEW_QUESTION = re.compile(r"^(?:что такое|что за|чем вы занимаетесь|кто вы|вы бот)\b")
+
 # A label naming the kind of fact its section states: «Срок — 1–2 дня», «Стандартный срок химчистки — 3 дня».
 _LABEL_ASPECT_WORDS = {"срок": "duration", "сроки": "duration", "длительность": "duration", "график": "hours",
                        "режим": "hours", "адрес": "address"}
@@ -1021,6 +1024,12 @@ class KBSnapshot:
             # price, the verb names what is priced ("рубашки погладить сколько?", "сколько выйдет?"): the learned item
             # must still state a price beside what it does not hold (`not_beside`, `no_price`), as any item (LV).
             uncovered.extend(t.text for t in segment.soft if not t.known and self.relations.predicate(t.text))
+        if self.relations is not None and rest and not in_question and _OVERVIEW_QUESTION.search(T.normalize(feats.doc.question)):
+            # The overview ("Что такое …?", "Вы бот?") names everything the business does; asked something of one of
+            # those things by a verb it does not use ("очки не подошли, можно вернуть?"), it only mentions the thing:
+            # the verb is what is asked, a qualifier as for a learned item (OV). An aspect's cue ("как добраться") is not.
+            cues = T.aspects_asked(T.normalize(segment.text))[1]
+            uncovered.extend(t.text for t in segment.soft if not t.known and t.text not in cues and self.relations.predicate(t.text))
         if (in_question or rest) and (lacked := _WITHOUT.findall(segment.text)):
             # "можно без записи прийти?" asks about doing without a thing: not answered by an item that only names it
             # ("Отменить или перенести запись можно …"), only by one saying it is not needed where it names it (WO).

@@ -101,3 +101,25 @@ def test_a_section_label_of_another_learned_item_does_not_make_it_general(tenant
     version = kb_serve(tenant_a, rows)
     decision = decide_reply(tenant_a, None, ["Сколько дней печатаются листовки?"], kb_version=version)
     assert "learned-banner" not in decision.sources, (decision.action, decision.sources, decision.text)
+
+
+SHOE_SHOP = [
+    {"id": "about", "question": "Что такое магазин «Шаг»?",
+     "answer": "«Шаг» — обувной магазин в Талдыкоргане, ул. Жансугурова, 70. Продаём кроссовки, ботинки и сапоги, "
+               "подбираем стельки, чистим и растягиваем обувь."},
+    {"id": "about-bot", "question": "Вы бот? С кем я переписываюсь?",
+     "answer": "Я — бот-помощник магазина «Шаг». Оформить заказ я не могу — это делает продавец: я передам ему вопрос."},
+    {"id": "hours", "question": "Какой график работы?", "answer": "Работаем ежедневно с 10:00 до 20:00."},
+]
+
+
+def test_the_overview_does_not_answer_a_verb_it_does_not_use(tenant_a):
+    """A young knowledge base: "кроссовки не подошли, можно вернуть?" was answered with the overview, which only names
+    sneakers among what the shop sells (the unknown verbs are the asker's predicate, V). The overview names everything
+    the business does: asked something of one of those things by a verb it does not use, it only mentions the thing
+    (OV); a manager answers. Asked by a verb it uses, it still answers."""
+    version = kb_serve(tenant_a, SHOE_SHOP)
+    decision = decide_reply(tenant_a, None, ["кроссовки не подошли, можно вернуть?"], kb_version=version)
+    assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
+    decision = decide_reply(tenant_a, None, ["кроссовки продаёте?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["about"], (decision.action, decision.sources)
