@@ -42,6 +42,7 @@ FILLER_RU = """
 пока рахмет рақмет спс спасибки благодарим мерси понял поняла понятненько договорились принято
 купить купите куплю покупать приобрести приобрету оформить правда посреди
 скинуть скину скинем скинула прислать пришлю пришлем пришлём
+именно совсем совершенно аж реально конкретно буквально
 """
 
 # Chat shorthand and colloquial spellings any customer writes → the word a business writes (after folding, so
@@ -78,6 +79,7 @@ GOODBYE_PHRASES = [
 ]
 
 SOFT_RU = """
+норм
 большой большая большое хороший хорошая хорошее нормальный нормальная обычный обычная примерно приблизительно
 потом мама маме маму мамы подруга подруге подругу подруги друг другу друзья друзьям друзей друзьями сестра сестре
 клиент клиенты клиентов клиенту живой живым человек человеком боюсь переживаю волнуюсь
@@ -300,6 +302,13 @@ ASPECT_TOPIC_WORDS = """
 """
 # Price comparatives: covered by an item that states two prices side by side or says how its prices compare
 # ("одинаковая", "вместо", "скидка"; `knowledge.text.ASPECT_STATEMENTS["compare"]`), never by one price alone.
+# How or how often something happens, said of the asker's situation ("айфон быстро садится", "постоянно
+# перезагружается"): in a clause that only states what happened, these describe and select no variant (SI,
+# `matching.KBSnapshot._told`). In a question they may be what is asked ("быстро сделаете?"), so they stay content words.
+MANNER_RU = """
+быстро медленно долго сильно слабо постоянно часто иногда периодически регулярно плохо еле вдруг внезапно резко
+"""
+
 COMPARATIVES = "дешевле дороже подешевле подороже выгоднее"
 # Words that only say which aspect is asked, wherever they stand in the question ("сколько по
 # времени идёт"): soft once their aspect is asked.

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from knowledge import kazakh, semantics
+from knowledge import kazakh, learning, semantics
 from knowledge import text as T
 from knowledge import translit as latin
 
@@ -220,6 +220,8 @@ class KBSnapshot:
             df.update(feats.all_keys)
         n = max(1, len(self.docs))
         self.vocabulary = set(df)
+        # The keys the items' own questions (and alternative phrasings) ask about: the topics the business answers (SI).
+        self._question_vocabulary = set().union(*(feats.question_keys for feats in self.features.values()))
 
         self.relations = semantics.Relations(self.vocabulary, relations) if relations else None
         self.idf = {key: math.log(1 + n / count) for key, count in df.items()}
@@ -933,6 +935,42 @@ class KBSnapshot:
         value = float(number)
         return any(low <= value <= high for low, high in feats.units.get(unit, ()))
 
+    def _told(self, segment: Segment, lacking: list[QToken], found: list[QToken], feats: ItemFeatures) -> list[QToken]:
+        """SI: the words the item lacks that only describe the asker's situation. A message often says what happened
+        before what it asks ("айфон х быстро садится, замена аккума почем"): when every word of its asking clauses is the
+        item's and one of them names a thing of the item, and each clause the lacking words stand in asks nothing, is no
+        condition or purpose ("если …", "чтоб …"), and names a thing of the item too, the words it adds there are the
+        asker's circumstances, not which variant is asked — if they are the kinds of words that describe: a manner or
+        frequency («быстро», «постоянно»: `T.MANNER`), or a word the knowledge writes but no item asks about («полосы»,
+        only in a sentence of an answer). Never a word right after a preposition ("на самсунге": which thing), a word an
+        item's own question asks about (another variant: «кожаная»), a word the knowledge does not write (a brand, a
+        model, a symptom it never names), nor a number (checked on its own); and not when the question asks which one
+        ("глаз покраснел, какие капли?": the situation chooses)."""
+        parts = [p for p in _STATEMENT_SPLIT.split(segment.text) if p and p.strip()]
+        if len(parts) < 2:
+            return []
+        asking = [p for p in parts if learning.asks(p)]
+        if not asking or len(asking) == len(parts):
+            return []
+        asked_words = {w for p in asking for w in T.words(p)}
+        things = {t.text for t in found if not T.is_generic(t.text)}
+        if any(t.text in asked_words for t in lacking) or not things & asked_words or asked_words & _WHICH:
+            return []
+        told = []
+        for token in lacking:
+            if not (token.text in T.MANNER or token.known and not _NOT_A_NOUN.search(token.text)
+                    and not self._covered(token, self._question_vocabulary)):
+                return []  # "куртка кожаная": a quality of the thing may be which one; "самсунг": a thing it does not write
+            stated = [T.words(part) for part in parts if part not in asking and token.text in T.words(part)]
+            if not stated:
+                return []
+            for words in stated:
+                at = words.index(token.text)
+                if _SUBORDINATE & set(words) or not things & set(words) or at and words[at - 1] in _PLACE_PREPOSITIONS:
+                    return []
+            told.append(token)
+        return told
+
     @staticmethod
     def _stating(feats: ItemFeatures, asked: set[str]) -> list[int]:
         """The fragments of the answer's sentences that state every `asked` aspect in one of their fragments (a
@@ -1018,6 +1056,10 @@ class KBSnapshot:
             uncovered = [w for w in uncovered if w not in generic]
             if in_question:
                 excused = {w for w in generic if T.stem(w) not in self._proper_stems}
+        if uncovered and (in_question or rest) and (
+                told := self._told(segment, [t for t in segment.content if t.text in uncovered], in_question + rest, feats)):
+            situated.extend(told)
+            uncovered = [w for w in uncovered if w not in {t.text for t in told}]
         if self.relations is not None and "learned" in feats.doc.tags and not (asks_price or "price" in segment.aspects):
             # An unknown verb is the asker's predicate for the business's own items; a learned item's question is
             # one customer's wording, and the verb of another may be exactly what its answer is not about. Asked the
@@ -1169,6 +1211,15 @@ _HOW_MUCH = frozenset({"сколько", "скока", "скоко", "сколк
 # ("сколько раз в неделю").
 _INFINITIVE = re.compile(r"(?:ть|ться|ти|тись|чь|чься)$")
 _CONDITION = re.compile(r"(?<![а-яa-z])(?:если|пока|при том что)(?![а-яa-z])([^,?.!;]*)")
+
+
+# The clauses of one question: a statement of what happened and what is asked ("на ноутбуке полосы по экрану, матрицу
+# менять сколько стоит") (SI).
+_STATEMENT_SPLIT = re.compile(r"[,.;:]+|\s(?:но|а)\s|\s[—–-]\s")
+# Words that open a clause stating a condition, a purpose or a time, which may change the answer ("если упадёт").
+_SUBORDINATE = frozenset("если пока чтоб чтобы когда хотя хоть раз после перед при".split())
+_WHICH = frozenset("какой какая какое какие каких каком какую каким какими что чем чего почему зачем".split())
+_PLACE_PREPOSITIONS = frozenset("в во на с со у по для до от к ко за из при о об без через под над про после перед".split())
 
 
 # Aspects a question asks of its topic that an item may state of something else in another fragment ("акция действует

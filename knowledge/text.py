@@ -1015,6 +1015,7 @@ ASPECT_CUES: dict[str, list[str]] = {
 }
 ASPECT_TOPIC_WORDS = set(words(fold(lexicon.ASPECT_TOPIC_WORDS)))
 COMPARATIVES = set(words(fold(lexicon.COMPARATIVES)))
+MANNER = set(words(fold(lexicon.MANNER_RU)))
 ASPECT_FORM_WORDS: dict[str, set[str]] = {name: set(words(fold(text))) for name, text in lexicon.ASPECT_FORM_WORDS.items()}
 _WEEKDAY = (r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник\w*|вторник\w*|сред[аыу]|четверг\w*|пятниц\w*|суббот\w*|воскресень\w*"
             r"|будн\w*|выходн\w*|ежедневно|без выходных)")
