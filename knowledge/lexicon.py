@@ -43,6 +43,7 @@ FILLER_RU = """
 купить купите куплю покупать приобрести приобрету оформить правда посреди
 скинуть скину скинем скинула прислать пришлю пришлем пришлём
 именно совсем совершенно аж реально конкретно буквально
+даете дадите берете берут
 """
 
 # Chat shorthand and colloquial spellings any customer writes → the word a business writes (after folding, so

@@ -2,7 +2,8 @@
 ("айфон быстро садится", "на ноутбуке полосы по экрану") before a question the item answers whole is the asker's
 circumstances, not a variant asked; degree and discourse words («совсем», «именно», «аж») are no qualifiers. A situation
 that names another thing, a brand the knowledge does not write, a quality another item asks about, a condition, or that
-chooses the answer ("какие капли?") still goes to a manager. Invented businesses only."""
+chooses the answer ("какие капли?") still goes to a manager. Verbs of offering («даёте», «берёте») are how a question is
+put, like «предоставляете» (docs/EVAL.md, "OV"). Invented businesses only."""
 
 from __future__ import annotations
 
@@ -56,3 +57,22 @@ def test_a_situation_that_may_change_the_answer_still_goes_to_a_manager(tenant_a
     ):
         decision = decide_reply(tenant_a, None, [question])
         assert decision.action == "escalate", (question, decision.sources, decision.text)
+
+
+SHOP = [
+    {"id": "installments", "question": "Есть ли рассрочка?", "answer": "Рассрочка через Kaspi на 3, 6 или 12 месяцев без переплаты."},
+    {"id": "prepayment", "question": "Нужна ли предоплата за заказ?", "answer": "Предоплата за заказ — 50 %, остальное при получении."},
+    {"id": "warranty", "question": "Какая гарантия?", "answer": "На оправы даём гарантию 6 месяцев."},
+    {"id": "repair", "question": "Ремонтируете очки?", "answer": "Берём в ремонт оправы любых марок, от 2 000 ₸."},
+]
+
+
+def test_verbs_of_offering_are_how_a_question_is_put_not_what_it_asks(tenant_a):
+    # "даёте", "берёте" ask whether the business offers or charges something, as "предоставляете", "принимаете" do; the
+    # knowledge writing the verb elsewhere ("даём гарантию", "берём в ремонт") made it a word the item had to repeat.
+    kb_serve(tenant_a, SHOP)
+    for question, item in (("рассрочку даете?", "installments"), ("предоплату за заказ берете?", "prepayment")):
+        decision = decide_reply(tenant_a, None, [question])
+        assert decision.action == "answer" and decision.sources == [item], (question, decision.gate)
+    decision = decide_reply(tenant_a, None, ["скидку пенсионерам даете?"])  # the thing offered must still be the item's
+    assert decision.action == "escalate"
