@@ -125,10 +125,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # The business's own topic word does not tie, and a price tie goes to the price list naming the word ("TW", "PE"):
 # optika-zrenie 56.3 % (58/103), sahar-cakes 70.0 % (70/100).
 # Degree and discourse words as filler, a clause stating the asker's situation, verbs of offering ("DD, SI and OV",
-# helper h18a): remfon-service 55.9 % (57/102).
+# helper h18a): remfon-service 55.9 % (57/102), optika-zrenie 58.2 % (60/103) with TW and PE.
 DEV_FLOORS = {"blesk-detailing": (0.84, 0, 1.0), "ritm-kids": (0.93, 0, 1.0), "alma-house": (0.78, 1, 1.0),
               "chisty-list": (0.60, 0, 1.0), "sahar-cakes": (0.70, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %, TW: 70.0 %
-              "remfon-service": (0.55, 0, 1.0), "optika-zrenie": (0.56, 0, 1.0)}
+              "remfon-service": (0.55, 0, 1.0), "optika-zrenie": (0.58, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))
