@@ -124,7 +124,7 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # «куда принести/привезти …?» asks the place ("WB", helper h17h): remfon-service 51.0 % (52/102 = 0.5098: floor stays 0.50).
 # The business's own topic word does not tie, and a price tie goes to the price list naming the word ("TW", "PE"):
 # optika-zrenie 56.3 % (58/103), sahar-cakes 70.0 % (70/100).
-# Degree and discourse words as filler, a clause stating the asker's situation, verbs of offering ("DD, SI and OV",
+# Degree and discourse words as filler, a clause stating the asker's situation, verbs of offering ("DD, SI and VO",
 # helper h18a): remfon-service 55.9 % (57/102), optika-zrenie 58.2 % (60/103) with TW and PE.
 DEV_FLOORS = {"blesk-detailing": (0.84, 0, 1.0), "ritm-kids": (0.93, 0, 1.0), "alma-house": (0.78, 1, 1.0),
               "chisty-list": (0.60, 0, 1.0), "sahar-cakes": (0.70, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %, TW: 70.0 %

@@ -3,7 +3,7 @@
 circumstances, not a variant asked; degree and discourse words («совсем», «именно», «аж») are no qualifiers. A situation
 that names another thing, a brand the knowledge does not write, a quality another item asks about, a condition, or that
 chooses the answer ("какие капли?") still goes to a manager. Verbs of offering («даёте», «берёте») are how a question is
-put, like «предоставляете» (docs/EVAL.md, "OV"). Invented businesses only."""
+put, like «предоставляете» (docs/EVAL.md, "VO"). Invented businesses only."""
 
 from __future__ import annotations
 
