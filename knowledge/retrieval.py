@@ -255,6 +255,45 @@ def _prices_named(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) -> b
     return all(snapshot._covered(t, names) for t in rest)
 
 
+def _both_state(snapshot: M.KBSnapshot, segment: M.Segment, result: SegmentResult, ratio: float) -> list[M.ItemMatch]:
+    """"можно спать в линзах?" ties «Как правильно носить контактные линзы?» ("Спать в линзах нельзя (кроме Air Optix
+    Night & Day)") with the monthly lenses' price list ("Air Optix Night & Day (в них можно спать)"): both state what
+    was asked, each in one fragment holding every asked word. Issue 13: answer both when the item set states both (BS).
+    Only for a question asking no aspect, no price, no hours and no number (two prices or two times are two answers to
+    choose between, M3's lesson), of exactly two tying items, in plain Russian words the knowledge uses (M7's guard: a
+    word not understood may be the one telling the two apart)."""
+    best = result.chosen
+    if not best or segment.aspects or result.asks_price or result.asks_hours or segment.numbers or not segment.content:
+        return []
+    close = [m for m in result.candidates if m.valid and m.score >= ratio * best.score]
+    if len(close) != 2 or _LATIN.search(segment.text) or segment.latin:
+        return []
+    for token in segment.tokens:
+        if token.kind == M.FILLER:
+            continue
+        if not any(k in snapshot.vocabulary for k in T.concept(token.text)):
+            return []
+    if set(T.words(T.normalize(segment.text))) & _THIRD_PERSON:
+        return []  # "какой у нее стаж": asked of one person, whom nothing here names
+    content = list(segment.content)
+    if all(snapshot._co_located(content, snapshot.features[m.external_id]) and _states_plainly(snapshot, m.external_id, content)
+           for m in close):
+        return close
+    return []
+
+
+def _states_plainly(snapshot: M.KBSnapshot, item_id: str, content: list[M.QToken]) -> bool:
+    """A fragment of the item's answer holds every asked word and no number: a yes or a no, not a value ("стаж 6 лет",
+    "3 шт. — 12 000 ₸") that the other item may state differently."""
+    for sentence in T.sentences(snapshot.features[item_id].doc.answer):
+        for lead, body, _remark in T.fragment_parts(T.without_question_topics(sentence)):
+            part = f"{lead} {body}".strip()
+            keys = T.key_set(part)
+            if not re.search(r"\d", part) and all(snapshot._covered(t, keys) for t in content):
+                return True
+    return False
+
+
 _OF = frozenset({"без", "с", "со", "для", "из", "на"})  # "торты без сахара": a preposition inside a noun phrase
 _LIST_PARTS = re.compile(r"[,;]")
 
@@ -510,6 +549,8 @@ def retrieve(
     for result, segment in zip(results, segments, strict=True):
         if _ambiguous(result, ambiguity_ratio):
             result.variants = parallel_variants(snapshot, segment, result, ambiguity_ratio)
+            if not result.variants:
+                result.variants = _both_state(snapshot, segment, result, ambiguity_ratio)
     answered = [r for r in results if r.chosen and (r.variants or not _ambiguous(r, ambiguity_ratio))
                 and not _stated(r.text, messages)]
     if answered:

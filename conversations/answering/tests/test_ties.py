@@ -139,3 +139,25 @@ def test_a_price_tie_goes_to_the_item_whose_price_list_names_the_word_before_an_
     kb_serve(tenant_a, both)
     decision = decide_reply(tenant_a, None, ["ламинирование сколько стоит?"])
     assert decision.action == "escalate", decision.gate
+
+
+YOGA = [
+    {"id": "bring", "question": "Что взять с собой на занятие?",
+     "answer": "Возьмите удобную одежду и воду. Коврики выдаём бесплатно, со своим ковриком тоже можно."},
+    {"id": "pass", "question": "Сколько стоит абонемент?",
+     "answer": "Абонемент на 8 занятий — 20 000 ₸, на 12 занятий — 26 000 ₸. Коврик входит в абонемент, свой коврик можно "
+               "хранить в шкафчике."},
+    {"id": "hours", "question": "Во сколько вы работаете?", "answer": "Ежедневно с 08:00 до 21:00."},
+    {"id": "address", "question": "Где вы находитесь?", "answer": "г. Алматы, ул. Абая, 10, 2 этаж."},
+    {"id": "trial", "question": "Есть ли пробное занятие?", "answer": "Пробное занятие — 2 000 ₸, записаться можно в WhatsApp."},
+]
+
+
+def test_a_yes_no_tie_of_two_items_both_stating_it_answers_both(tenant_a):
+    # Both items write "свой коврик" in one fragment: the question asks no price, time or number, so both answer (BS).
+    kb_serve(tenant_a, YOGA)
+    decision = decide_reply(tenant_a, None, ["можно со своим ковриком?"])
+    assert decision.action == "answer" and sorted(decision.sources) == ["bring", "pass"], decision.gate
+    # Read from Latin script, a word may have been misread: the tie goes to a manager as before (M7's guard).
+    decision = decide_reply(tenant_a, None, ["mozhno so svoim kovrikom?"])
+    assert decision.action == "escalate", decision.gate
