@@ -140,6 +140,9 @@ class Segment:
 # An item whose own question asks what the business (or the bot) is: the overview, naming everything it does.
 _OVERVIEW_QUESTION = re.compile(r"^(?:что такое|что за|чем вы занимаетесь|кто вы|вы бот)\b")
 
+# An item whose own question asks whether the customer is talking to a bot: the bot's self-description.
+_BOT_QUESTION = re.compile(r"^(?:вы|ты) (?:бот|робот)\b")
+
 # A label naming the kind of fact its section states: «Срок — 1–2 дня», «Стандартный срок химчистки — 3 дня».
 _LABEL_ASPECT_WORDS = {"срок": "duration", "сроки": "duration", "длительность": "duration", "график": "hours",
                        "режим": "hours", "адрес": "address"}
@@ -1072,6 +1075,11 @@ class KBSnapshot:
             # the verb is what is asked, a qualifier as for a learned item (OV). An aspect's cue ("как добраться") is not.
             cues = T.aspects_asked(T.normalize(segment.text))[1]
             uncovered.extend(t.text for t in segment.soft if not t.known and t.text not in cues and self.relations.predicate(t.text))
+        if rest and not in_question and _BOT_QUESTION.search(T.normalize(feats.doc.question)):
+            # The bot's self-description ("Вы бот?") names what the bot cannot do ("отменить бронь я не могу — это делает
+            # администратор", "вызвать курьера"): asked about one of those things ("Как отменить бронь?", "курьер есть?"), it
+            # states no fact of the business, only the hand-over an escalation makes anyway (BM).
+            uncovered.extend(t.text for t in rest)
         if (in_question or rest) and (lacked := _WITHOUT.findall(segment.text)):
             # "можно без записи прийти?" asks about doing without a thing: not answered by an item that only names it
             # ("Отменить или перенести запись можно …"), only by one saying it is not needed where it names it (WO).

@@ -123,3 +123,26 @@ def test_the_overview_does_not_answer_a_verb_it_does_not_use(tenant_a):
     assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
     decision = decide_reply(tenant_a, None, ["кроссовки продаёте?"], kb_version=version)
     assert decision.action == "answer" and decision.sources == ["about"], (decision.action, decision.sources)
+
+
+FLOWER_SHOP = [
+    {"id": "about", "question": "Что такое цветочная мастерская «Ромашка»?",
+     "answer": "«Ромашка» — цветочная мастерская в Таразе, ул. Толе би, 15. Собираем букеты и композиции из живых цветов."},
+    {"id": "about-bot", "question": "Вы бот? С кем я переписываюсь?",
+     "answer": "Я — бот-помощник мастерской «Ромашка». Отвечаю на вопросы о букетах, ценах и адресе. Оформить доставку "
+               "или отменить заказ я не могу — это делает флорист: я передам ему ваш запрос, и он ответит в этом чате."},
+    {"id": "hours", "question": "Какой график работы?", "answer": "Работаем ежедневно с 09:00 до 21:00."},
+]
+
+
+def test_the_bots_self_description_does_not_answer_what_it_only_names(tenant_a):
+    """A young knowledge base: "доставка есть?" and "Как отменить заказ?" were answered with the bot's self-description,
+    which names delivery and cancelling only as what the bot cannot do («Оформить доставку или отменить заказ я не могу
+    — это делает флорист»): no fact of the business, only the hand-over an escalation makes anyway (BM). Asked whether
+    it is a bot, it still answers."""
+    version = kb_serve(tenant_a, FLOWER_SHOP)
+    for question in ("доставка есть?", "Как отменить заказ?"):
+        decision = decide_reply(tenant_a, None, [question], kb_version=version)
+        assert decision.action == "escalate", (question, decision.action, decision.sources, decision.text)
+    decision = decide_reply(tenant_a, None, ["Вы бот?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["about-bot"], (decision.action, decision.sources)
