@@ -243,6 +243,7 @@ class KBSnapshot:
                 if word.isascii() and word.isalpha() and after.isdigit():
                     self._line_models.setdefault(word, set()).add(after)
                     self._line_models.setdefault(T.stem(word), set()).add(after)
+        self._aspect_index: dict[str, set[str]] | None = None  # AA, built once
         self._verb_stems: dict[str, set[str]] | None = None  # stem → the knowledge's verb forms of it (PS), built once
         # GT: the keys the knowledge names in a sentence that says something is done or had, and the keys it names in a
         # sentence that refuses or excepts ("Не принимаем в чистку: матрасы, …", "Меха … срочно не чистим").
@@ -521,6 +522,15 @@ class KBSnapshot:
         found = self._verb_stems.get(stem, set())
         return {*found, stem} if found else set()
 
+    def _aspect_forms(self) -> dict[str, set[str]]:
+        """AA: skeleton (`T.aspect_skeleton`) → the knowledge's verb forms of it, built once."""
+        if self._aspect_index is None:
+            self._aspect_index = {}
+            for key in self.vocabulary:
+                if (skeleton := T.aspect_skeleton(key)) and semantics.is_verb_form(key):
+                    self._aspect_index.setdefault(skeleton, set()).add(key)
+        return self._aspect_index
+
     def _latin_skeletons(self) -> dict[str, str]:
         """Skeleton → word of the knowledge (`T.latin_skeleton`), for Latin-script words; built once."""
         if self._skeletons is None:
@@ -601,6 +611,10 @@ class KBSnapshot:
             related = self.relations.keys_for(word)  # "мотора" → "двигател", "собаки" → "животн"
             general = (self.relations.generals(word) & related) - keys
             keys |= related
+        if self._known(keys) and (skeleton := T.aspect_skeleton(word)) and semantics.is_verb_form(word):
+            # AA: a verb the knowledge writes is also its other aspect the knowledge writes ("заберете" of a courier's
+            # "заберёт" against "ковры забираем"). A verb form it writes in no form stays the asker's predicate (d).
+            keys |= self._aspect_forms().get(skeleton, set())
         if (base := T.perfective_base(word)) in self.vocabulary and not self._known(T.concept(word)):
             keys |= T.concept(base)  # "поменять" against "меняем", "покрасите" against "красим"
         for key in (T.stem(word), word):

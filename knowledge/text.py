@@ -787,6 +787,37 @@ def perfective_base(word: str) -> str:
     return base if len(base) >= 4 else ""
 
 
+# Verbs whose root loses or changes its vowel between the aspects ("забрать" / "заберёте" / "забираем",
+# "вызвать" / "вызовете" / "вызываем", "выбрать" / "выберу" / "выбираете"): the imperfective puts "и"/"ы" between the
+# root's two consonants and takes "-а-", the perfective has "е"/"о" or nothing there. Snowball keeps them apart
+# ("забер" / "забира"), so one aspect in a question did not reach the other in an item (AA).
+_CONSONANTS = "бвгджзклмнпрстфхцчшщ"
+_PERFECTIVE_ENDINGS = frozenset(("у", "ут", "ешь", "ет", "ем", "ете", "ать", "ал", "ала", "али", "ало", "ите", "и"))
+_IMPERFECTIVE_ENDINGS = frozenset(("ать", "аю", "аешь", "ает", "аем", "аете", "ают", "ал", "ала", "али", "ай", "айте"))
+
+
+def aspect_skeleton(word: str) -> str:
+    """Prefix and the root's two consonants of a verb form whose root vowel alternates between the aspects
+    ("заберете", "забрать", "забираем" → "забр"), or "" for any other word. Only a one-syllable root directly
+    followed by a verb ending, so "забронировать" (root "брон-") is no form of "забрать"."""
+    word = word.replace("ё", "е")
+    prefix = next((p for p in _VERB_PREFIXES if word.startswith(p)), "")
+    rest = word[len(prefix):]
+    if not prefix or len(rest) < 3 or rest[0] not in _CONSONANTS:
+        return ""
+    if rest[1] in _CONSONANTS:
+        vowel, second, ending = "", rest[1], rest[2:]
+    elif len(rest) >= 4 and rest[2] in _CONSONANTS:
+        vowel, second, ending = rest[1], rest[2], rest[3:]
+    else:
+        return ""
+    if vowel in ("и", "ы"):
+        fits = ending in _IMPERFECTIVE_ENDINGS
+    else:
+        fits = vowel in ("", "е", "о") and ending in _PERFECTIVE_ENDINGS
+    return prefix + rest[0] + second if fits else ""
+
+
 def verb_cores(word: str, prefixes: tuple[str, ...] = ()) -> list[str]:
     """Cores of a customer's word, with and without a verbal prefix (of `prefixes`, by default every one), and
     without the verb's thematic vowel ("стираете" → "стира" → "стир" ← "стирка")."""
