@@ -1151,6 +1151,12 @@ class KBSnapshot:
             # option, unless the extra is what is asked ("сколько доплата за мастику?"); then a share of the price
             # answers it too ("срочно насколько дороже?" against "наценка 50 %", SC).
             failures.append("no_price")
+        elif (asks_price or "price" in segment.aspects) and rest and not in_question and "price" not in feats.question_aspects and not any(
+                "price" in stated and any(self._covered(t, keys) for t in rest)
+                for stated, keys in zip(feats.fragment_aspects, feats.fragment_keys, strict=True)):
+            # "сколько стоит проверка зрения?" is not answered by a branch naming its eye-test room and saying "Парковка у
+            # входа бесплатная": matched only through its answer, the item states a price, but of another thing (PX).
+            failures.append("no_price")
         if asks_hours and not feats.clock and "hours" not in feats.aspects | feats.question_aspects:
             failures.append("no_hours")
         elif (asks_hours or "hours" in segment.aspects) and rest and not in_question and not any(

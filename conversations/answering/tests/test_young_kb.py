@@ -223,3 +223,24 @@ def test_a_notice_period_section_is_no_part_of_what_a_learned_item_is_about(tena
     promoted = services.kb_version_promote(actor=ACTOR, version=kb_draft_open(actor=ACTOR, tenant=tenant_a))
     decision = decide_reply(tenant_a, None, ["свадебный букет сколько стоит?"], kb_version=promoted)
     assert decision.action == "answer" and list(decision.sources) == [item.external_id], decision.detail
+
+
+# A beauty studio's first items: its branch names what is there and the free parking; one service is priced beside it.
+STUDIO = [
+    {"id": "address", "question": "Где вы находитесь?",
+     "answer": "г. Тараз, ул. Абая, 10, второй этаж. Здесь кабинет массажа и солярий. Парковка у входа бесплатная. "
+               "Солярий — 300 ₸ за минуту."},
+    {"id": "hours", "question": "Какой график работы?", "answer": "Работаем ежедневно с 09:00 до 21:00."},
+]
+
+
+def test_a_price_stated_of_another_thing_does_not_answer_the_price_asked(tenant_a):
+    """optika's young KB answered "How much is an eye test?" with the branch's address, which names the eye-test room
+    and says «Парковка у входа бесплатная»: a price, but the parking's (PX). Matched only through its answer, an item must
+    state the asked price in a fragment naming what was asked, as for hours; a price written beside the thing still
+    answers."""
+    version = kb_serve(tenant_a, STUDIO)
+    decision = decide_reply(tenant_a, None, ["сколько стоит массаж?"], kb_version=version)
+    assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
+    decision = decide_reply(tenant_a, None, ["сколько стоит солярий?"], kb_version=version)
+    assert decision.action == "answer" and "300" in decision.text, (decision.action, decision.sources, decision.text)
