@@ -272,10 +272,10 @@ class KBSnapshot:
                     self._refusals.append(keys)
                 else:
                     for part in T.fragments(sentence):
-                        if (money := T.MONEY_AMOUNT.search(part)) is not None:
-                            # an amount of money (not "бесплатно"): the name before it is an entry of a price list,
-                            # "дублёнка — 16 000 ₸", "пиджак отдельно — 3 800 ₸"
-                            name = re.split(r"\s[—–-]\s", part[:money.start()].rpartition(":")[2])[0]
+                        # an amount of money (not "бесплатно"): the name before it is an entry of a price list,
+                        # "дублёнка — 16 000 ₸", "пиджак отдельно — 3 800 ₸"; only a fragment's first entry (every
+                        # entry gave sahar-cakes a shameful answer)
+                        for name in T.price_entries(part)[:1]:
                             self._named_keys.update(T.key_set(name, names=names))
             for question in [doc.question, *doc.alt_questions]:
                 if _REFUSAL.search(T.normalize(question)):

@@ -231,17 +231,9 @@ def _topic_words(snapshot: M.KBSnapshot, segment: M.Segment) -> frozenset[str]:
 
 
 def _priced_names(snapshot: M.KBSnapshot, item_id: str) -> set[str]:
-    """The keys of the names the item's answer prices, as a price list writes them: the words before an amount of
-    money in its entry ("1.5 с антибликовым покрытием — 12 000 ₸"), not those after one ("16 000 ₸ за пару, … с
-    антибликовым покрытием": what that price includes)."""
-    keys: set[str] = set()
-    for part in T.fragments(snapshot.features[item_id].doc.answer):
-        start = 0
-        for money in T.MONEY_AMOUNT.finditer(part):
-            name = re.split(r"\s[—–-]\s", part[start:money.start()].rpartition(":")[2])[0]
-            keys |= T.key_set(name)
-            start = money.end()
-    return keys
+    """The keys of the names the item's answer prices (`T.price_entries`)."""
+    return {key for part in T.fragments(snapshot.features[item_id].doc.answer)
+            for name in T.price_entries(part) for key in T.key_set(name)}
 
 
 def _prices_named(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) -> bool:

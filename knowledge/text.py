@@ -31,6 +31,17 @@ _NUMBER = re.compile(r"(?<![\d:])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d:])|(?<![
 # An amount of money ("16 000 ₸"); a price is an amount or "бесплатно".
 MONEY_AMOUNT = re.compile(r"\d[\d \u00a0\u202f]*\s?(?:₸|тг|тенге|руб|₽|\$|€|сом|usd|kzt)", re.IGNORECASE)
 _MONEY = re.compile(MONEY_AMOUNT.pattern + "|бесплатн", re.IGNORECASE)
+
+
+def price_entries(part: str) -> list[str]:
+    """The names a price list's fragment prices, as it writes them: the words before each amount of money
+    ("дублёнка — 16 000 ₸", "1.5 с антибликовым покрытием — 12 000 ₸"), not those after one ("16 000 ₸ за пару, … с
+    антибликовым покрытием": what that price includes)."""
+    names, start = [], 0
+    for money in MONEY_AMOUNT.finditer(part):
+        names.append(re.split(r"\s[—–-]\s", part[start:money.start()].rpartition(":")[2])[0])
+        start = money.end()
+    return names
 _HAS_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
 _SENTENCE = re.compile(r"(?<=[^\s.]{4}[.!?])\s+|[;\n]+|\(|\)")
 
