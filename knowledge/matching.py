@@ -91,6 +91,8 @@ class ItemFeatures:
     # Per fragment, the keys written only as what a named thing is about ("мастер-класс по бенто-тортам":
     # T.without_subject_matter); mostly empty (one shared empty set).
     fragment_subject_matter: list[frozenset[str]] = field(default_factory=list)
+    # Per fragment, the units it states a price per ("за ночь", "в час": T.rates_stated); mostly empty (RT).
+    fragment_rates: list[frozenset[str]] = field(default_factory=list)
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
     numbered_lines: frozenset[str] = frozenset()  # Latin words a number follows ("iPhone 11"): the models it lists (MN)
     model_codes: bool = False  # writes a model code, a series letter with its number ("A14", "S24")
@@ -123,6 +125,7 @@ class Segment:
     areas: set[str] = field(default_factory=set)  # the numbers of a size: "2 на 3", "12 квадратов"
     periods: dict[str, float] = field(default_factory=dict)  # "на неделю" → {"неделю": 7.0} (T.bare_periods)
     deadlines: set[str] = field(default_factory=set)  # "на завтра успеете?" → {"завтра"} (T.deadline_days)
+    rates: dict[str, str] = field(default_factory=dict)  # "за ночь" → {"ночь": "ночь"}: a rate's unit (T.rates_asked, RT)
     latin: bool = False  # Latin script read in Cyrillic with a guessed word (`T.latin_guessed`): not understood plainly
     # Numbers that name a model of a product line (MN): "а52", "s23" (glued to a series letter: the marker "#code"), or
     # "note 12", "айфон 14" (beside a word the knowledge writes in Latin: that word's Latin keys).
@@ -316,6 +319,7 @@ class KBSnapshot:
         fragment_leads: list[list[set[str]]] = []
         fragment_about: list[set[str]] = []
         two_prices: list[bool] = []
+        fragment_rates: list[frozenset[str]] = []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for lead, body, remark in T.fragment_parts(T.without_question_topics(sentence)):
                 part = f"{lead} {body}".strip()
@@ -327,6 +331,7 @@ class KBSnapshot:
                 about = T.without_subject_matter(part)
                 fragment_about.append(T.key_set(about, names=names) if about != part else _NO_KEYS)
                 two_prices.append(T.two_prices(part))
+                fragment_rates.append(frozenset(T.rates_stated(part)) or _NO_KEYS)
                 fragment_positions.append(T.key_positions(part, proximity=True, names=names))
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause, names=names) for clause in T.clauses(part)])
@@ -374,6 +379,7 @@ class KBSnapshot:
             model_codes=bool(_MODEL_CODE.search(T.normalize(everything))),
             occasions=T.occasions_named(everything),
             fragment_subject_matter=subject_matter,
+            fragment_rates=fragment_rates,
         )
 
     def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
@@ -727,7 +733,8 @@ class KBSnapshot:
                        units=T.quantity_units(part), aspects=aspects, dates=T.dates_in(part),
                        counted=tuple(t for t in tokens if t.text == counted and t.kind == CONTENT),
                        unit_words=T.quantity_words(part), people=T.people_counted(part), leads=T.lead_times(part),
-                       areas=T.area_numbers(part), periods=T.bare_periods(part), deadlines=T.deadline_days(part))
+                       areas=T.area_numbers(part), periods=T.bare_periods(part), deadlines=T.deadline_days(part),
+                       rates=T.rates_asked(part))
 
     def _models(self, part: str, tokens: list[QToken]) -> dict[str, frozenset[str]]:
         """The numbers of a question that name a model (MN): glued to a series letter ("а52", "s23", "с21" as a Latin
@@ -1105,6 +1112,21 @@ class KBSnapshot:
                         for i, keys in enumerate(feats.fragment_keys)
                         if feats.fragment_sentence[i] < len(sentences) and self._covered(token, keys)):
                     uncovered.append(token.text)
+        if segment.rates and rest and (asks_price or "price" in segment.aspects):
+            # "шале сколько за ночь?" asks a rate: the night is what the price is per. An item stating a price per night
+            # in a fragment holding the other asked words answers it, however far its heading's "за ночь" stands from
+            # "шале — 45 000 ₸"; an item stating no price per night ("одна ночь в шале с завтраком и 2 часа бани — 60 000
+            # ₸", a bundle) only counts the unit, and does not (RT).
+            for token in [t for t in rest if t.text in segment.rates]:
+                unit = segment.rates[token.text]
+                others = [t for t in rest if t.text not in segment.rates]
+                if any(unit in rates and all(self._covered(t, keys) for t in others)
+                       for rates, keys in zip(feats.fragment_rates, feats.fragment_keys, strict=True)):
+                    rest.remove(token)
+                    measured.append(token)
+                elif not any(unit in rates for rates in feats.fragment_rates):
+                    rest.remove(token)
+                    uncovered.append(token.text)
         if uncovered:
             failures.append("uncovered")
         split = False
@@ -1327,7 +1349,7 @@ def _join(a: Segment, b: Segment) -> Segment:
                    counted=a.counted + b.counted, unit_words={**a.unit_words, **b.unit_words},
                    people={**a.people, **b.people}, leads={**a.leads, **b.leads}, areas=a.areas | b.areas,
                    latin=a.latin or b.latin, periods={**a.periods, **b.periods},
-                   deadlines=a.deadlines | b.deadlines)
+                   deadlines=a.deadlines | b.deadlines, rates={**a.rates, **b.rates})
 
 
 def _join_all(segments: list[Segment]) -> Segment:

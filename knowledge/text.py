@@ -381,6 +381,42 @@ def _priced_fragments(text: str) -> list[str]:
     return [fold(part) for sentence in sentences(text) for part in fragments(sentence) if has_money(part)]
 
 
+# RT: a price per one unit — of time, weight, area, count or people ("за ночь", "в час", "за 1 кг", "с человека",
+# "₸/час"). General Russian: the unit nouns a price is quoted per, in the form «за»/«в»/«с» governs. Not a lead time ("за
+# день до выдачи"), a day named by its event ("в день рождения", "в день обращения") or a frequency ("раз в неделю").
+_RATE_UNITS = {
+    "ночь": "ночь", "сутки": "сутки", "день": "день", "час": "час", "неделю": "неделя", "месяц": "месяц", "год": "год",
+    "кг": "кг", "килограмм": "кг", "кило": "кг", "м²": "м2", "м2": "м2", "метр": "м2", "квадрат": "м2",
+    "штуку": "шт", "шт": "шт", "занятие": "занятие", "урок": "занятие", "сеанс": "сеанс", "посещение": "посещение",
+    "визит": "посещение", "человека": "человек", "чел": "человек", "персону": "человек", "гостя": "человек",
+    "пару": "пара",
+}
+_RATE_FORMS = "|".join(sorted(map(re.escape, _RATE_UNITS), key=len, reverse=True))
+_RATE = re.compile(
+    rf"(?<![а-яё\d])(?<!раз )(?<!раза )(?:(?:за|в|с|per)\s+|/\s*)(?:(?:1|одн[уаи]|один)\s+)?({_RATE_FORMS})(?![а-яё\d])"
+    r"(?!\s+(?:до|после|рожден|обращен|получен|заезд|выезд|приезд|выдач|сдач|заказ|при[её]м))")
+_UNIT_ENTRY = re.compile(rf"(?:(?:1|одн[уаи]|один)\s+)?({_RATE_FORMS})")
+
+
+def rates_asked(text: str) -> dict[str, str]:
+    """The unit words of the rates a question names ("шале сколько за ночь?" → {"ночь": "ночь"}): word → unit (RT)."""
+    return {m.group(1): _RATE_UNITS[m.group(1)] for m in _RATE.finditer(fold(text))}
+
+
+def rates_stated(part: str) -> set[str]:
+    """The units a fragment of an answer states a price per (RT): "Цены … за ночь: … шале — 45 000 ₸", "баня — 8 000 ₸ в
+    час", or an entry named by the unit alone ("1 ночь — 20 000 ₸"); none in a fragment stating no price."""
+    folded = fold(part)
+    if not MONEY_AMOUNT.search(folded):
+        return set()
+    found = {_RATE_UNITS[m.group(1)] for m in _RATE.finditer(folded)}
+    for name in price_entries(folded):
+        entry = _UNIT_ENTRY.fullmatch(name.strip(" ,.:;—–-"))
+        if entry:
+            found.add(_RATE_UNITS[entry.group(1)])
+    return found
+
+
 def per_person_keys(text: str) -> set[str]:
     """Keys of the people a text prices one by one, in its fragments that state a price."""
     return {key for part in _priced_fragments(text) for match in _PER_PERSON.finditer(part) for key in key_set(match.group(1))}
