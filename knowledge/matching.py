@@ -751,7 +751,8 @@ class KBSnapshot:
         quantities = set(T.quantity_units(part)) | {n for n, _ in T.quantity_words(part).values()}
         models: dict[str, set[str]] = {}
         for match in _MODEL_CODE.finditer(normalized):
-            models.setdefault(match.group(2), set()).add("#code")
+            letters = match.group(1)
+            models.setdefault(match.group(2), set()).update({"#code", "#" + "".join(_SERIES_LETTER.get(c, c) for c in letters)})
         words = T.words(normalized)
         lines: list[frozenset[str]] = []
         index = 0
@@ -780,7 +781,9 @@ class KBSnapshot:
         # The item's own question names the brand the customer wrote in Latin or as it sounds ("Сколько стоит замена
         # экрана на Samsung?"): not an item that only lists it among others ("переклейка стекла для iPhone и Samsung").
         brands = {k for t in segment.content for k in t.keys if k in self._latin_keys}
-        if not brands & feats.question_keys:
+        if not brands and "#code" in lines and self._series_named(lines, feats):
+            return not feats.model_codes
+        if not brands & feats.question_keys and not self._brand_item_apart(brands, segment, feats):
             return False
         if "#code" in lines:
             return not feats.model_codes
@@ -788,6 +791,28 @@ class KBSnapshot:
         # A model the knowledge lists for the line elsewhere ("iPhone 14" in the price of a screen) is one of the line's
         # for an item pricing the whole line ("камера iPhone — от 25 000 ₸"); one it lists nowhere ("iPhone 16") is not.
         return bool(lines & feats.all_keys) and not lines & feats.numbered_lines and (not listed or number in listed)
+
+    def _series_named(self, lines: frozenset[str], feats: ItemFeatures) -> bool:
+        """MS: a model code asked without its brand ("у жены S22 треснул экран") belongs to the series an item names by
+        that letter as a word of its own ("серия S — от 58 000 ₸") when no other item writes the letter so."""
+        letters = {line[1:] for line in lines if line.startswith("#") and line != "#code"}
+        return any(
+            letter.isascii() and letter in feats.all_keys
+            and not any(letter in other.all_keys for other in self.features.values() if other is not feats)
+            for letter in letters)
+
+    def _brand_item_apart(self, brands: set[str], segment: Segment, feats: ItemFeatures) -> bool:
+        """MA: an item naming the brand only in its answer ("Замена основной камеры: iPhone — от 25 000 ₸" of «Сколько
+        стоит ремонт камеры?») prices the line a model belongs to when no item whose own question names that brand holds
+        the rest of the question ("стекло на камере треснуло, айфон 14": the iPhone screen and battery items name no
+        camera). "самсунг а52 дисплей" still goes to «замена экрана на Samsung», never to the glass-only item that lists
+        Samsung among others."""
+        if not brands or not brands & feats.all_keys:
+            return False
+        others = [t for t in segment.content if not t.keys & brands and not T.is_generic(t.text)]
+        return bool(others) and not any(
+            brands & other.question_keys and any(self._covered(t, other.all_keys) for t in others)
+            for other in self.features.values() if other is not feats)
 
     def broadened(self, segment: Segment) -> Segment | None:
         """The segment with each named thing also read as what it is made of or derived from (`semantics.made_of`,
@@ -1259,6 +1284,9 @@ _REFUSAL = re.compile(r"(?<![а-яёa-z])(?:не|нет|ни|кроме)(?![а-�
 # A model code: one or two letters with the model's number written on them ("a52", "s23", "а32"), not a number with a
 # thousand's "к" ("5к", read before) nor a letter after a number ("2х").
 _MODEL_CODE = re.compile(r"(?<![a-zа-я0-9])([a-zа-я]{1,2})(\d{1,3})(?![\d])")
+# A series letter typed in Cyrillic ("а52", "с21" as a Latin text reads it) is the Latin letter it stands for (MS).
+_SERIES_LETTER = {"а": "a", "в": "b", "с": "s", "е": "e", "к": "k", "м": "m", "н": "n", "о": "o", "р": "r", "т": "t",
+                  "х": "x", "з": "z", "и": "i", "у": "u", "п": "p", "г": "g", "л": "l", "д": "d", "ф": "f", "ж": "j"}
 
 
 def _numbered_lines(text: str) -> frozenset[str]:

@@ -129,9 +129,11 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # A yes/no tie of two items both stating it answers both ("BS"): sahar-cakes 71.0 % (71/100), optika-zrenie 59.2 % (61/103).
 # A verb's aspects with an alternating root vowel are one verb ("AA": «заберёте» / «забираем»): chisty-list 62.7 %
 # (64/102), blesk-detailing 85.7 % (66/77).
+# A model of a brand an item names only in its answer, and a series named by its letter ("MA, MS", helper h20b):
+# remfon-service 57.8 % (59/102).
 DEV_FLOORS = {"blesk-detailing": (0.85, 0, 1.0), "ritm-kids": (0.93, 0, 1.0), "alma-house": (0.79, 0, 1.0),
               "chisty-list": (0.62, 0, 1.0), "sahar-cakes": (0.71, 0, 1.0),  # DL: 65.0 %, OC + GV: 69.0 %, TW: 70.0 %, BS: 71.0 %
-              "remfon-service": (0.55, 0, 1.0), "optika-zrenie": (0.59, 0, 1.0)}
+              "remfon-service": (0.57, 0, 1.0), "optika-zrenie": (0.59, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

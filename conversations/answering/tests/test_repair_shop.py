@@ -162,3 +162,23 @@ def test_how_long_and_how_much_asked_the_colloquial_way():
                                           "Замена аккумулятора — 9 000 ₸, около 1 часа.")], relations=RELATIONS)
     segment = snapshot.segments(["батарейку долго менять?"])[0]
     assert snapshot.match("battery", segment).valid
+
+
+CAMERA = ItemDoc("camera", "Сколько стоит ремонт камеры?",
+                 "Замена стекла камеры — 6 000 ₸, 30 минут. Замена основной камеры: iPhone — от 25 000 ₸, Samsung — от 12 000 ₸.")
+
+
+def test_a_model_of_a_brand_an_item_names_in_its_answer_and_a_series_named_by_its_letter(tenant_a):
+    # MA: the camera item names the iPhone only in its answer; no item whose own question names the iPhone holds the
+    # camera, so "айфон 14" is a model of the line it prices. MS: "S22" without the brand belongs to the series the
+    # Samsung item names by its letter ("серия S"), which no other item writes.
+    kb_serve(tenant_a, [*MODELS, CAMERA])
+    decision = decide_reply(tenant_a, None, ["стекло на камере треснуло, айфон 14"])
+    assert decision.action == "answer" and decision.sources == ["camera"], decision.gate
+    decision = decide_reply(tenant_a, None, ["у жены S22 треснул экран, что по деньгам выйдет"])
+    assert decision.action == "answer" and decision.sources == ["screen-samsung"], decision.gate
+    # Still: a model the knowledge lists nowhere is not the line's, and the glass-only item that lists Samsung among
+    # others does not take a Samsung model the Samsung screen item answers.
+    assert decide_reply(tenant_a, None, ["Сколько стоит замена экрана на iPhone 16?"]).action == "escalate"
+    decision = decide_reply(tenant_a, None, ["самсунг а52 дисплей замена цена"])
+    assert decision.sources == ["screen-samsung"]
