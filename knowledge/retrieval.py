@@ -198,6 +198,17 @@ def _asked_as_written(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) 
     return bool(asked) and any(stems(question) == asked for question in (doc.question, *doc.alt_questions))
 
 
+def _named_by_label(snapshot: M.KBSnapshot, item_id: str, segment: M.Segment) -> bool:
+    """A learned item one of whose answer's labels (the phrasings `learning.answer_topic`/`answer_parts` stored, each
+    written in the answer) names every content word of the segment (LT)."""
+    feats = snapshot.features[item_id]
+    if "learned" not in feats.doc.tags or not segment.content:
+        return False
+    labels = [part.strip() for p in feats.doc.alt_questions if M._label_of(p, feats.doc.answer)
+              for part in p.split(",") if part.strip()]
+    return any(all(snapshot._covered(t, T.key_set(label)) for t in segment.content) for label in labels)
+
+
 def _stated(text: str, messages: Sequence[str]) -> bool:
     """The part of a burst asks nothing: no question mark after it, no question word, no aspect cue."""
     if learning.asks(text):
@@ -462,6 +473,17 @@ def retrieve(
             same = [m for m in close if _asked_as_written(snapshot, m.external_id, segment)]
             if len(same) == 1:
                 result.chosen, result.runner_up = same[0], None
+        if is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
+            # "однодневные линзы есть?" ties the learned «линзы цветные однодневные есть?» (one customer's words about
+            # coloured lenses) with the item whose manager's answer opens «Однодневные контактные линзы: …». Of learned
+            # items only, the one a label of whose answer names every asked word answers: the label is the business's
+            # name for what the answer is about, the customer's question names what one customer asked (LT).
+            close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]
+            labelled = [m for m in close if _named_by_label(snapshot, m.external_id, segment)]
+            # It never overturns the ranking: an item ranked below the first by the customer's words is not chosen by a label.
+            if len(labelled) == 1 and labelled[0].score >= valid[0].score and all(
+                    "learned" in snapshot.features[m.external_id].doc.tags for m in close):
+                result.chosen, result.runner_up = labelled[0], None
         if asked and is_ambiguous(result.chosen, result.runner_up, ambiguity_ratio):
             close = [m for m in valid if m.score >= ambiguity_ratio * valid[0].score]
             general = _general_of_variants(snapshot, segment, close, frozenset(asked))

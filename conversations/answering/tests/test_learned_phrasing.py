@@ -146,3 +146,24 @@ def test_the_bots_self_description_does_not_answer_what_it_only_names(tenant_a):
         assert decision.action == "escalate", (question, decision.action, decision.sources, decision.text)
     decision = decide_reply(tenant_a, None, ["Вы бот?"], kb_version=version)
     assert decision.action == "answer" and decision.sources == ["about-bot"], (decision.action, decision.sources)
+
+
+
+def test_of_learned_items_tying_the_one_whose_label_names_the_question_answers(tenant_a):
+    """optika's replay: «однодневные линзы есть?» tied the learned «линзы цветные однодневные есть?» (one customer's words
+    about coloured lenses, whose answer also names a daily coloured lens) with the item whose manager's answer opens
+    «Однодневные контактные линзы: …», and handed over. The label is the business's name for what the answer is about;
+    of learned items tying, the only one a label of which names every asked word answers (LT). A tea shop nobody tuned
+    on: «зеленый чай есть?» ties the flavoured-tea item (its customer asked for a green one) with the green-tea item."""
+    version = kb_serve(tenant_a, [
+        {"id": "about", "question": "Что такое чайная лавка «Пиала»?",
+         "answer": "«Пиала» — чайная лавка в Таразе, ул. Толе би, 33. Работаем с 10:00 до 20:00."},
+        {"id": "learned-flavoured", "question": "чай ароматизированный зеленый есть?", "tags": ["learned"],
+         "alt_questions": ["Ароматизированный чай"],
+         "answer": "Ароматизированный чай: чёрный с бергамотом, зелёный с жасмином, фруктовые смеси. В пакетиках и на развес."},
+        {"id": "learned-green", "question": "zelenyi chai 100 gramm skolko", "tags": ["learned"],
+         "alt_questions": ["зеленый чай 100 грамм сколько", "Зелёный листовой чай"],
+         "answer": "Зелёный листовой чай: китайский, японский, улун; от 100 граммов — 3 000 ₸. Заварить на пробу можно в лавке."},
+    ])
+    decision = decide_reply(tenant_a, None, ["зеленый чай есть?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["learned-green"], (decision.action, decision.sources)
