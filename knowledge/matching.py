@@ -1221,6 +1221,11 @@ class KBSnapshot:
             failures.append("no_price")
         if asks_hours and not feats.clock and "hours" not in feats.aspects | feats.question_aspects:
             failures.append("no_hours")
+        elif (asks_hours or "hours" in segment.aspects) and feats.clock and _UNTIL_ASKED.search(segment.text) and not (
+                _END_TIME.search(feats.doc.answer) or _ROUND_THE_CLOCK.search(T.fold(feats.doc.answer))):
+            # "магазин до скольки работает?" asks when something closes: "вход в ТРЦ с 10:00" states only when the mall
+            # opens, not the shop's closing hour (UT).
+            failures.append("no_hours")
         elif (asks_hours or "hours" in segment.aspects) and rest and not in_question and not any(
                 "hours" in stated and any(self._covered(t, keys) for t in rest)
                 for stated, keys in zip(feats.fragment_aspects, feats.fragment_keys, strict=True)):
@@ -1298,6 +1303,11 @@ def _numbered_lines(text: str) -> frozenset[str]:
             found |= {word, T.stem(word)}
     return frozenset(found) if found else _NO_KEYS
 _NO_LEADS: list[set[str]] = []  # shared, never mutated: most fragments have no parenthetical remark
+# "до скольки", "до какого времени": the hour something ends (UT). An answer states one with "до 21:00" or a span
+# "10:00–21:00"; "с 10:00" alone is when it starts.
+_UNTIL_ASKED = re.compile(r"(?<![а-яё])до (?:скольки|скольких|какого времени|какого часа)(?![а-яё])")
+_END_TIME = re.compile(r"(?:(?<![а-яё])до|(?<![а-яё])по|\d\s*[–—-])\s*\d{1,2}[:.]\d{2}", re.IGNORECASE)
+_ROUND_THE_CLOCK = re.compile(r"круглосуточн|24/7|24 часа")
 _ASKS_EXTRA = re.compile(r"(?<![а-я])(?:доплат|доплач|добав|дополнительн|наценк|надбавк|дороже|сверху|плюсом|\+)")
 _HOW_MUCH = frozenset({"сколько", "скока", "скоко", "сколко", "скок"})
 

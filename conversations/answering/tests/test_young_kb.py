@@ -244,3 +244,26 @@ def test_a_price_stated_of_another_thing_does_not_answer_the_price_asked(tenant_
     assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
     decision = decide_reply(tenant_a, None, ["сколько стоит солярий?"], kb_version=version)
     assert decision.action == "answer" and "300" in decision.text, (decision.action, decision.sources, decision.text)
+
+
+def test_an_opening_hour_does_not_answer_until_when(tenant_a):
+    """optika's young KB answered «Батыр Моллдағы дүкен сағат нешеге дейін жұмыс істейді?» (until what time does the shop
+    in the mall work?) with the mall branch's address, «…вход в ТРЦ с 10:00»: the hour the mall opens, not the shop's
+    closing hour. "до скольки" asks when something ends; an item whose times are only starts does not state it (UT). Asked
+    when it opens, the address still answers; an item stating a span ("с 09:00 до 18:00") answers "до скольки". A yarn
+    shop nobody tuned on."""
+    version = kb_serve(tenant_a, [
+        {"id": "about", "question": "Что такое магазин пряжи «Клубок»?",
+         "answer": "«Клубок» — магазин пряжи и товаров для вязания в Костанае: отдел в ТЦ «Меге» и склад-магазин на ул. "
+                   "Баймагамбетова, 150."},
+        {"id": "address-mall", "question": "Где находится отдел в ТЦ «Мега»?",
+         "answer": "Отдел в ТЦ «Мега»: ул. Абая, 2, 1 этаж, рядом с аптекой. Парковка ТЦ бесплатная, вход в ТЦ с 10:00."},
+        {"id": "address-store", "question": "Где находится склад-магазин?",
+         "answer": "Склад-магазин: ул. Баймагамбетова, 150, вход со двора. Работает с 09:00 до 18:00, в воскресенье — выходной."},
+    ])
+    decision = decide_reply(tenant_a, None, ["отдел в меге до скольки работает?"], kb_version=version)
+    assert decision.action == "escalate", (decision.action, decision.sources, decision.text)
+    decision = decide_reply(tenant_a, None, ["в меге во сколько открываетесь?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["address-mall"], (decision.action, decision.sources)
+    decision = decide_reply(tenant_a, None, ["склад до скольки работает?"], kb_version=version)
+    assert decision.action == "answer" and "18:00" in decision.text, (decision.action, decision.sources, decision.text)
