@@ -167,3 +167,22 @@ def test_of_learned_items_tying_the_one_whose_label_names_the_question_answers(t
     ])
     decision = decide_reply(tenant_a, None, ["зеленый чай есть?"], kb_version=version)
     assert decision.action == "answer" and decision.sources == ["learned-green"], (decision.action, decision.sources)
+
+
+def test_an_irregular_comparative_and_included_are_the_learned_items_words(tenant_a):
+    """alma's replay: «mozhno pozzhe vyehat?» against the learned «Поздний выезд сколько стоит?», and «Is breakfast
+    included?» («завтрак входит») against the learned «zavtrak vkluchen?», handed over: «позже» is the comparative of
+    «поздний», «входит» (is included) says what «включен» says, and as a word no item uses «входит» was a qualifier of the
+    learned item. Both are now one concept each (`lexicon.SYNONYMS`), as "дешевле/дешёвый". A car rental nobody tuned on."""
+    version = kb_serve(tenant_a, [
+        {"id": "about", "question": "Что такое прокат «Дорога»?",
+         "answer": "«Дорога» — прокат автомобилей в Атырау, ул. Сатпаева, 20. Выдаём машины с 08:00 до 20:00."},
+        {"id": "learned-late", "question": "поздний возврат сколько стоит?", "tags": ["learned", "price"],
+         "answer": "Поздний возврат автомобиля (после 20:00) — 5 000 ₸, предупредите менеджера заранее."},
+        {"id": "learned-insurance", "question": "страховка включена?", "tags": ["learned"],
+         "answer": "Да, ОСАГО включено в стоимость проката. КАСКО — по желанию, 3 000 ₸ в сутки."},
+    ])
+    decision = decide_reply(tenant_a, None, ["можно вернуть позже?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["learned-late"], (decision.action, decision.sources)
+    decision = decide_reply(tenant_a, None, ["страховка входит?"], kb_version=version)
+    assert decision.action == "answer" and decision.sources == ["learned-insurance"], (decision.action, decision.sources)
