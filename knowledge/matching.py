@@ -102,6 +102,12 @@ class ItemFeatures:
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
     numbered_lines: frozenset[str] = frozenset()  # Latin words a number follows ("iPhone 11"): the models it lists (MN)
     model_codes: bool = False  # writes a model code, a series letter with its number ("A14", "S24")
+    # Per fragment, the keys of the sentence's heading before a colon ("Чистка ноутбука от пыли: …, MacBook — 18 000 ₸"),
+    # which applies to every entry after it (HD); mostly empty (one shared empty set).
+    fragment_heads: list[frozenset[str]] = field(default_factory=list)
+    # Words of a short remark right after a word of the item's own question ("Фотохромные линзы («хамелеоны»)"): the
+    # question's topic by another name, anchoring the other words as the question does (RG).
+    glosses: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -324,6 +330,8 @@ class KBSnapshot:
             question_content.append(content)
         fragment_positions, fragment_sentence, fragment_clauses, fragment_aspects, fragment_free = [], [], [], [], []
         fragment_leads: list[list[set[str]]] = []
+        fragment_heads: list[frozenset[str]] = []
+        glosses: set[str] = set()
         fragment_about: list[set[str]] = []
         two_prices: list[bool] = []
         fragment_rates: list[frozenset[str]] = []
@@ -333,6 +341,9 @@ class KBSnapshot:
                 # A parenthetical remark's clauses each go with the word it follows ("Эконом (…, душ и туалет на
                 # этаже)"); a sentence's heading is not joined this way (measured: a frozen answer lost to new ties).
                 fragment_leads.append([T.key_set(clause, names=names) for clause in T.lead_in_clauses(lead, body)] if remark else _NO_LEADS)
+                fragment_heads.append(frozenset(T.key_set(lead, names=names)) if lead and not remark else _NO_KEYS)
+                if remark and _gloss(lead, body, question_keys, names):
+                    glosses |= T.key_set(body, names=names)
                 fragment_aspects.append(_booking_aspects(part))
                 fragment_free.append(T.key_set(T.outside_mentions(part), names=names))
                 about = T.without_subject_matter(part)
@@ -359,6 +370,8 @@ class KBSnapshot:
             fragment_sentence=fragment_sentence,
             fragment_clauses=fragment_clauses,
             fragment_leads=fragment_leads,
+            fragment_heads=fragment_heads,
+            glosses=frozenset(glosses - question_keys) or _NO_KEYS,
             units=T.quantity_bounds(doc.answer),
             dates=T.dates_in(everything),
             counted=T.counted_keys(doc.answer),
@@ -865,6 +878,13 @@ class KBSnapshot:
                 return True
             if len(found) == len(rest) and any(all(self._covered(t, keys) for t in rest) for keys in feats.fragment_leads[i]):
                 return True  # one clause of a remark with the word it follows: "Эконом … туалет на этаже"
+            if len(found) == len(rest) and (head := feats.fragment_heads[i]):
+                # HD: a heading before a colon applies to every entry after it ("Чистка ноутбука от пыли с заменой
+                # термопасты: обычный ноутбук — 10 000 ₸, …, MacBook — 18 000 ₸"): the words it holds are beside each entry.
+                entry = [t for t in rest if not self._covered(t, head)]
+                if len(entry) < len(rest) and self._close(entry, feats.fragment_positions[i]) and (
+                        listed or self._same_clause(entry, feats.fragment_clauses[i])):
+                    return True
         if not pairs:
             return False
         for i, first in enumerate(covers):
@@ -1170,7 +1190,12 @@ class KBSnapshot:
         if uncovered:
             failures.append("uncovered")
         split = False
-        if rest and not uncovered and not self._co_located(rest, feats, pairs=bool(in_question), listed=_listed(rest, segment.text)):
+        # RG: a word the item glosses its own topic with ("хамелеоны" of «фотохромные линзы («хамелеоны»)») anchors the
+        # rest as a word of its question does; it need not stand beside them.
+        glossed = [t for t in rest if feats.glosses and self._covered(t, feats.glosses)]
+        located = [t for t in rest if t not in glossed]
+        if located and not uncovered and not self._co_located(located, feats, pairs=bool(in_question or glossed),
+                                                              listed=_listed(located, segment.text)):
             # Two facts from two different sentences of one item may answer one question
             # ("если отменю кератин, предоплату вернёте?"), but only when the item's own
             # question anchors the topic.
@@ -1292,6 +1317,22 @@ _MODEL_CODE = re.compile(r"(?<![a-zа-я0-9])([a-zа-я]{1,2})(\d{1,3})(?![\d])"
 # A series letter typed in Cyrillic ("а52", "с21" as a Latin text reads it) is the Latin letter it stands for (MS).
 _SERIES_LETTER = {"а": "a", "в": "b", "с": "s", "е": "e", "к": "k", "м": "m", "н": "n", "о": "o", "р": "r", "т": "t",
                   "х": "x", "з": "z", "и": "i", "у": "u", "п": "p", "г": "g", "л": "l", "д": "d", "ф": "f", "ж": "j"}
+
+
+def _gloss(lead: str, body: str, question_keys: set[str], names: frozenset[str]) -> bool:
+    """RG: a parenthetical remark of one or two words, right after a word of the item's own question, is another name
+    for what the question asks about: «Фотохромные линзы («хамелеоны»)» of «Сколько стоят фотохромные линзы?»,
+    «Контактные линзы для астигматизма (торические)» of «Есть ли контактные линзы при астигматизме?». Not a remark with
+    a number or a preposition («(с мытьём головы)», «(до 12:00)»): what it adds is a condition, not a name."""
+    words = T.words(T.normalize(body))
+    before = T.words(T.normalize(lead))
+    if not 1 <= len(words) <= 2 or not before or any(w.isdigit() or w in _GLOSS_NOT for w in words):
+        return False
+    return bool(T.key_set(before[-1], names=names) & question_keys)
+
+
+# Prepositions and conjunctions: a remark holding one adds a condition or a list, not another name (RG).
+_GLOSS_NOT = frozenset("в во на с со к ко по от до из у за для без при о об про через и или а но не".split())
 
 
 def _numbered_lines(text: str) -> frozenset[str]:

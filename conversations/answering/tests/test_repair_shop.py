@@ -182,3 +182,35 @@ def test_a_model_of_a_brand_an_item_names_in_its_answer_and_a_series_named_by_it
     assert decide_reply(tenant_a, None, ["Сколько стоит замена экрана на iPhone 16?"]).action == "escalate"
     decision = decide_reply(tenant_a, None, ["самсунг а52 дисплей замена цена"])
     assert decision.sources == ["screen-samsung"]
+
+
+def test_a_heading_before_a_colon_applies_to_every_entry_after_it(tenant_a):
+    # HD: «от пыли» is in the heading, «MacBook» in the last entry of the list it heads: the heading is said of each
+    # entry, so the two are beside each other; without HD they were "scattered" and the question escalated.
+    kb_serve(tenant_a, [*SHOP[:4], ItemDoc(
+        "cleaning", "Сколько стоит чистка ноутбука?",
+        "Чистка ноутбука от пыли с заменой термопасты: обычный ноутбук — 10 000 ₸, игровой — 15 000 ₸, MacBook — 18 000 ₸.")])
+    decision = decide_reply(tenant_a, None, ["почистить макбук от пыли сколько"])
+    assert decision.action == "answer" and decision.sources == ["cleaning"] and "18 000" in decision.text, decision.gate
+
+
+def test_a_short_remark_after_a_word_of_the_items_question_names_its_topic(tenant_a):
+    # RG: «(торические)» right after «астигматизма» of «Есть ли линзы при астигматизме?» is another name for what the
+    # item asks about; «торические» then anchors «oasys» as a word of the question would.
+    kb_serve(tenant_a, [
+        ItemDoc("toric", "Есть ли контактные линзы при астигматизме?",
+                "Контактные линзы для астигматизма (торические): однодневные Acuvue Moist for Astigmatism, 30 шт. — "
+                "13 500 ₸; двухнедельные Acuvue Oasys for Astigmatism, 6 шт. — 12 000 ₸."),
+        ItemDoc("daily", "Сколько стоят однодневные линзы?", "Однодневные Acuvue Moist, 30 шт. — 8 500 ₸."),
+        ItemDoc("lead", "Сколько ждать очки?", "Фотохромные линзы — 5–7 рабочих дней, обычные — 1–2 дня."),
+        ItemDoc("photo", "Сколько стоят фотохромные линзы?",
+                "Фотохромные линзы («хамелеоны») темнеют на солнце за 30–60 секунд: 1.5 — 32 000 ₸ за пару. "
+                "За лобовым стеклом машины почти не темнеют."),
+    ])
+    decision = decide_reply(tenant_a, None, ["торические oasys сколько"])
+    assert decision.action == "answer" and decision.sources == ["toric"] and "12 000" in decision.text, decision.gate
+    decision = decide_reply(tenant_a, None, ["хамелеоны в машине темнеют?"])
+    assert decision.action == "answer" and decision.sources == ["photo"] and "почти не темнеют" in decision.text
+    # The remark names the topic; it does not state the item's other facts of it: how long to wait for them is not
+    # the «за 30–60 секунд» they darken in.
+    assert decide_reply(tenant_a, None, ["сколько ждать хамелеоны"]).sources != ["photo"]
