@@ -574,6 +574,8 @@ def retrieve(
                 # если с тортом что-то не так?», whose answer names a damage in delivery: «торт» is what every item of
                 # a bakery is about, so the question asks of delivery; the item whose own question asks the rest (TW).
                 whole = [m for m in close if _asked_whole(snapshot, m.external_id, segment, asked, topic)]
+            if len(whole) > 1 and asked and (general := _general_of_variants(snapshot, segment, whole, asked)) is not None:
+                whole = [general]
             if len(whole) == 1 and whole[0].score >= top:
                 result.chosen, result.runner_up = whole[0], None
     for result, segment in zip(results, segments, strict=True):
