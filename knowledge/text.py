@@ -934,8 +934,22 @@ def _day_periods(match: re.Match[str]) -> str:
     return _periods([int(match.group(5))]) if int(match.group(5)) <= 24 else ""
 
 
+@lru_cache(maxsize=50_000)
+def noun_stem(word: str) -> str | None:
+    """The stem of a noun ending in «-сь» that Snowball cut as a reflexive verb: "надпись" → "надп", but its other forms
+    ("надписи", "надписью") → "надпис"; so "запись", "роспись", "подпись", "смесь". Read as the noun (the soft sign
+    dropped, "надпис"), unless the word is a form of a verb ("записалась", "садись", "учись")."""
+    if len(word) < 5 or not word.endswith("сь") or stem(word).endswith("с"):
+        return None
+    from knowledge import semantics  # semantics imports this module
+
+    return None if semantics.is_verb_form(word) else stem(word[:-1])
+
+
 def _word_keys(word: str, names: frozenset[str] = frozenset()) -> set[str]:
     keys = {word, stem(word), root(stem(word))}
+    if (noun := noun_stem(word)) is not None:
+        keys.add(noun)
     if word.isascii():
         cyr = translit(word)
         if word not in names or not _russian_word(cyr):
@@ -1049,6 +1063,8 @@ def kazakh_lookup(word: str) -> tuple[bool, str | None]:
 def concept(word: str) -> frozenset[str]:
     """The keys that satisfy a (Russian) word: its form, its stem and its synonyms."""
     base = {word, stem(word)}
+    if (noun := noun_stem(word)) is not None:
+        base.add(noun)
     for key in tuple(base):
         base |= SYNONYM_GROUPS.get(key, frozenset())
     base |= {root(stem(k)) for k in tuple(base)}
