@@ -99,6 +99,7 @@ class ItemFeatures:
     fragment_subject_matter: list[frozenset[str]] = field(default_factory=list)
     # Per fragment, the units it states a price per ("за ночь", "в час": T.rates_stated); mostly empty (RT).
     fragment_rates: list[frozenset[str]] = field(default_factory=list)
+    fragment_timed: list[bool] = field(default_factory=list)  # states a relation in time (T.states_time_relation, TP)
     headcount: frozenset[str] = frozenset()  # people the answer names only as counted ("2 гостя"): T.headcount_keys
     numbered_lines: frozenset[str] = frozenset()  # Latin words a number follows ("iPhone 11"): the models it lists (MN)
     model_codes: bool = False  # writes a model code, a series letter with its number ("A14", "S24")
@@ -335,6 +336,7 @@ class KBSnapshot:
         fragment_about: list[set[str]] = []
         two_prices: list[bool] = []
         fragment_rates: list[frozenset[str]] = []
+        fragment_timed: list[bool] = []
         for index, sentence in enumerate(T.sentences(doc.answer)):
             for lead, body, remark in T.fragment_parts(T.without_question_topics(sentence)):
                 part = f"{lead} {body}".strip()
@@ -350,6 +352,7 @@ class KBSnapshot:
                 fragment_about.append(T.key_set(about, names=names) if about != part else _NO_KEYS)
                 two_prices.append(T.two_prices(part))
                 fragment_rates.append(frozenset(T.rates_stated(part)) or _NO_KEYS)
+                fragment_timed.append(T.states_time_relation(part))
                 fragment_positions.append(T.key_positions(part, proximity=True, names=names))
                 fragment_sentence.append(index)
                 fragment_clauses.append([T.key_set(clause, names=names) for clause in T.clauses(part)])
@@ -400,6 +403,7 @@ class KBSnapshot:
             occasions=T.occasions_named(everything),
             fragment_subject_matter=subject_matter,
             fragment_rates=fragment_rates,
+            fragment_timed=fragment_timed,
         )
 
     def asking_aspects(self, segment: Segment, *, limit: int) -> list[str]:
@@ -1133,6 +1137,14 @@ class KBSnapshot:
             uncovered = [w for w in uncovered if w not in generic]
             if in_question:
                 excused = {w for w in generic if T.stem(w) not in self._proper_stems}
+        if (timed := [t for t in segment.content if t.text in uncovered and t.text in T.TIME_RELATIONS]) and (in_question or rest) and any(
+                stated and all(self._covered(t, keys) for t in rest)
+                for stated, keys in zip(feats.fragment_timed, feats.fragment_keys, strict=True)):
+            # "можно поменять начинку после заказа?" against "Поменять начинку … можно не позже чем за 48 часов до выдачи":
+            # «после»/«перед» ask when, and a fragment holding the other asked words states when. Not against an item that
+            # only names the thing ("после удаления зуба" is not asked of the overview's "удаление зубов") (TP).
+            measured.extend(timed)
+            uncovered = [w for w in uncovered if w not in T.TIME_RELATIONS]
         if uncovered and (in_question or rest) and (
                 told := self._told(segment, [t for t in segment.content if t.text in uncovered], in_question + rest, feats)):
             situated.extend(told)

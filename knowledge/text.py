@@ -417,6 +417,20 @@ def rates_stated(part: str) -> set[str]:
     return found
 
 
+# TP: «после» and «перед» relate the asked thing to a moment ("поменять начинку после заказа?", "линзы снимать перед
+# проверкой?"). A fragment states such a relation with a notice period or window ("не позже чем за 48 часов до выдачи",
+# "за 2 часа до проверки"), «после»/«перед»/«накануне», or a delay ("через 3 дня").
+TIME_RELATIONS = frozenset({"после", "перед"})
+_TIME_RELATION = re.compile(
+    r"(?<![а-яё])(?:после|перед|накануне|не позже|не позднее)(?![а-яё])|(?<![а-яё])за\s+\d+(?:[–-]\d+)?\s*[а-яё]+\s+до(?![а-яё])"
+    r"|(?<![а-яё])через\s+\d+")
+
+
+def states_time_relation(part: str) -> bool:
+    """The fragment states when something may or must be done relative to an event (TP)."""
+    return bool(_TIME_RELATION.search(fold(part)))
+
+
 def per_person_keys(text: str) -> set[str]:
     """Keys of the people a text prices one by one, in its fragments that state a price."""
     return {key for part in _priced_fragments(text) for match in _PER_PERSON.finditer(part) for key in key_set(match.group(1))}
