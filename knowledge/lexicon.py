@@ -158,6 +158,8 @@ SYNONYMS = [
     "ноутбук ноутбука ноутбуке ноутбуку ноут ноута ноуте ноуту ноутом ноуты",
     "клавиатура клавиатуру клавиатуры клава клаву клавы",
     "windows виндовс винда винду винде винды",
+    # «гнездо зарядки» is the everyday Russian for a charging connector («разъём зарядки»): a word of a repair service (SY2).
+    "разъём разъем разъёма разъема разъёмом разъемом разъёме разъеме гнездо гнезда гнезде гнездом",
 ]
 
 # Kazakh customer words (normalised to Russian letters by `knowledge.text`) → Russian words.

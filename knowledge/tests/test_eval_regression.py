@@ -136,9 +136,10 @@ def test_frozen_sets_hand_over_every_escalation_and_do_not_regress(tenant_a, nam
 # The general item among those asking the whole question, a noun in «-сь» ("GA, NS", helper h20e): sahar-cakes 74.0 %
 # (74/100), remfon-service 60.8 % (62/102) with HD, RG.
 # «доставка» is what a courier does ("DC", helper h20c, landed by the lead): chisty-list 64.7 % (66/102).
+# «гнездо» is «разъём» ("SY2", helper h20b, landed by the lead): remfon-service 61.8 % (63/102).
 DEV_FLOORS = {"blesk-detailing": (0.85, 0, 1.0), "ritm-kids": (0.93, 0, 1.0), "alma-house": (0.79, 0, 1.0),
               "chisty-list": (0.64, 0, 1.0), "sahar-cakes": (0.75, 0, 1.0),  # DL: 65, OC + GV: 69, TW: 70, BS: 71, GA: 74, TP: 75 %
-              "remfon-service": (0.60, 0, 1.0), "optika-zrenie": (0.62, 0, 1.0)}
+              "remfon-service": (0.61, 0, 1.0), "optika-zrenie": (0.62, 0, 1.0)}
 
 
 @pytest.mark.parametrize("name", sorted(DEV_FLOORS))

@@ -214,3 +214,12 @@ def test_a_short_remark_after_a_word_of_the_items_question_names_its_topic(tenan
     # The remark names the topic; it does not state the item's other facts of it: how long to wait for them is not
     # the «за 30–60 секунд» they darken in.
     assert decide_reply(tenant_a, None, ["сколько ждать хамелеоны"]).sources != ["photo"]
+
+
+def test_a_charging_socket_is_the_price_lists_connector(tenant_a):
+    # SY2: «гнездо (зарядки)» is the everyday word for the price list's «разъём зарядки».
+    kb_serve(tenant_a, [*SHOP, ItemDoc("port", "Сколько стоит замена разъёма зарядки?",
+                                       "Телефон не заряжается — чаще всего виноват разъём. Замена разъёма зарядки: "
+                                       "Android — 7 000 ₸, iPhone — 13 000 ₸, 1–2 часа.")])
+    decision = decide_reply(tenant_a, None, ["телефон не заряжается, гнездо разболталось. андроид"])
+    assert decision.action == "answer" and decision.sources == ["port"], decision.gate
